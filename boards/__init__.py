@@ -1,0 +1,1 @@
+"""boards package (see DESIGN.md section 1)."""

@@ -1,0 +1,37 @@
+"""The emulated OS: clock, signals, platform policies, scheduler, scenarios.
+
+Pure and synchronous: no hardware, no MQTT, no wall-clock reads outside :mod:`clock`.
+"""
+
+from firmware_sim.clock import Clock, ScaledClock, VirtualClock
+from firmware_sim.errors import (
+    ConfigError,
+    RequestError,
+    ScenarioError,
+    SchedulerError,
+    SignalError,
+)
+from firmware_sim.events import EVENT_TYPES, Event, Response
+from firmware_sim.limits import LimitInfo, Limits
+from firmware_sim.scheduler import COMMON_VERBS, Scheduler
+from firmware_sim.signals import SIGNAL_NAMES, Signals
+
+__all__ = [
+    "COMMON_VERBS",
+    "EVENT_TYPES",
+    "SIGNAL_NAMES",
+    "Clock",
+    "ConfigError",
+    "Event",
+    "LimitInfo",
+    "Limits",
+    "RequestError",
+    "Response",
+    "ScaledClock",
+    "ScenarioError",
+    "Scheduler",
+    "SchedulerError",
+    "SignalError",
+    "Signals",
+    "VirtualClock",
+]

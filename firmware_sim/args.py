@@ -1,0 +1,167 @@
+"""Request-argument parsing shared by every platform policy.
+
+Arguments arrive as JSON objects using the platform's own field names in snake_case; camelCase
+aliases of the real APIs (``repeatCycleTime``, ``requiresExternalPower``) are accepted too.
+Every problem raises :class:`RequestError` with the policy's error code and names the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+from firmware_sim.errors import RequestError
+
+ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
+_CAMEL: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_MISSING: Final = object()
+E = TypeVar("E")
+
+
+def snake(name: str) -> str:
+    """``repeatCycleTime`` → ``repeat_cycle_time`` (snake_case names pass unchanged)."""
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+class Args:
+    """A request's arguments, read field by field; :meth:`done` rejects leftovers."""
+
+    def __init__(
+        self,
+        raw: Any,
+        *,
+        code: str = "invalid_args",
+        context: str = "",
+        ignore: tuple[str, ...] = ("transaction",),
+    ) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise RequestError(code, f"{context or 'arguments'} must be a JSON object")
+        self._code = code
+        self._context = context
+        self._values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if not isinstance(key, str):
+                raise RequestError(code, f"argument names must be strings, not {key!r}")
+            name = snake(key)
+            if name in ignore:
+                continue
+            if name in self._values:
+                raise RequestError(code, f"argument {self._path(name)} given twice")
+            self._values[name] = value
+        self._used: set[str] = set()
+
+    def _path(self, name: str) -> str:
+        return f"'{self._context}.{name}'" if self._context else f"'{name}'"
+
+    def fail(self, name: str, message: str, code: str | None = None) -> RequestError:
+        """An error naming the field, with this parser's code unless ``code`` is given."""
+        return RequestError(code or self._code, f"{self._path(name)} {message}", {"field": name})
+
+    def has(self, name: str) -> bool:
+        """True if the argument was given (and is not null)."""
+        return self._values.get(name) is not None
+
+    def _get(self, name: str, default: Any) -> Any:
+        self._used.add(name)
+        value = self._values.get(name)
+        if value is None:
+            if default is _MISSING:
+                raise self.fail(name, "is required")
+            return default
+        return value
+
+    def any(self, name: str, default: Any = _MISSING) -> Any:
+        """The raw value."""
+        return self._get(name, default)
+
+    def str(self, name: str, default: Any = _MISSING, *, pattern: re.Pattern[str] | None = None) -> Any:
+        """A string, optionally matching ``pattern``."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be a string, not {value!r}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(name, f"must match {pattern.pattern}, not {value!r}")
+        return value
+
+    def id(self, name: str, default: Any = _MISSING) -> Any:
+        """An id usable in MQTT topics: ``[a-z0-9_-]{1,64}`` (numbers are turned into text)."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            value = str(value)
+        if not isinstance(value, str) or not ID_RE.match(value):
+            raise self.fail(name, f"must match [a-z0-9_-]{{1,64}}, not {value!r}")
+        return value
+
+    def bool(self, name: str, default: Any = _MISSING) -> Any:
+        """A JSON boolean."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, bool):
+            raise self.fail(name, f"must be true or false, not {value!r}")
+        return value
+
+    def int(self, name: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+        """A JSON integer (``5.0`` is accepted as 5), at least ``minimum``."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(name, f"must be an integer, not {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(name, f"must be at least {minimum}, not {value!r}")
+        return value
+
+    def number(self, name: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+        """A finite JSON number, at least ``minimum``."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.fail(name, f"must be a finite number, not {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(name, f"must be at least {minimum}, not {value!r}")
+        return float(value)
+
+    def choice(self, name: str, choices: Mapping[Any, E] | tuple[E, ...], default: Any = _MISSING) -> Any:
+        """One of ``choices``; a mapping also accepts its keys (enum numbers, aliases)."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(choices, Mapping):
+            key = value.lower() if isinstance(value, str) else value
+            if isinstance(key, bool) or key not in choices:
+                names = ", ".join(str(k) for k in choices)
+                raise self.fail(name, f"must be one of {names}, not {value!r}")
+            return choices[key]
+        if value not in choices:
+            raise self.fail(name, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
+        return value
+
+    def mapping(self, name: str, default: Any = _MISSING) -> Any:
+        """A nested object, returned as a new :class:`Args` for its own fields."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        context = f"{self._context}.{name}" if self._context else name
+        return Args(value, code=self._code, context=context)
+
+    def done(self) -> None:
+        """Reject arguments nobody read.
+
+        Raises:
+            RequestError: with the names of the unknown arguments.
+        """
+        unknown = sorted(set(self._values) - self._used)
+        if unknown:
+            raise self.fail(unknown[0], "is not a known argument", None)

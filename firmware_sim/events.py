@@ -1,0 +1,74 @@
+"""What apps receive (DESIGN.md section 4) and what the scheduler answers to requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+from firmware_sim.signals import Signals
+
+EventType = Literal["wake", "expire", "revoke", "terminate", "unscheduled"]
+EVENT_TYPES: Final[tuple[str, ...]] = ("wake", "expire", "revoke", "terminate", "unscheduled")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event for one app. ``t``/``deadline`` are rig seconds; ``seq`` is per app, gap-free."""
+
+    type: EventType
+    app: str
+    platform: str
+    task_id: str | None
+    t: float
+    seq: int
+    signals: Signals
+    reason: str | None = None
+    deadline: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, epoch: datetime | None = None) -> dict[str, Any]:
+        """The JSON event payload; ``ts`` is ``epoch + t`` in ISO-8601 UTC (null without epoch)."""
+        out: dict[str, Any] = {
+            "type": self.type,
+            "app": self.app,
+            "platform": self.platform,
+            "task_id": self.task_id,
+            "reason": self.reason,
+            "t": round(self.t, 6),
+            "ts": iso(epoch, self.t),
+            "deadline": None if self.deadline is None else round(self.deadline, 6),
+            "seq": self.seq,
+            "signals": self.signals.to_dict(),
+        }
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The scheduler's answer to one request (DESIGN.md section 7 response shape)."""
+
+    status: Literal["ok", "error"]
+    data: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True for ``status == "ok"``."""
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (``code`` and ``error`` only on errors)."""
+        if self.ok:
+            return {"status": "ok", "data": self.data}
+        return {"status": "error", "code": self.code, "error": self.error, "data": self.data}
+
+
+def iso(epoch: datetime | None, t: float) -> str | None:
+    """``epoch + t`` seconds as ISO-8601 UTC with a ``Z`` suffix."""
+    if epoch is None:
+        return None
+    return (epoch + timedelta(seconds=t)).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,127 @@
+"""Capacitor ``BackgroundTask`` (v2): ``beforeExit(cb) → taskId`` and ``finish({taskId})``.
+
+Source: seed 000 (Capacitor "Background Tasks" docs, zh): "任务必须在 3 分钟内完成，否则应用
+可能被系统终止" (the task must finish within 3 minutes, or the app may be terminated), and
+"任务完成后*必须*调用 BackgroundTask.finish({ taskId })".
+
+Behaviour: ``before_exit`` runs the callback at once (``wake`` with the 3-minute deadline); at
+the deadline an unfinished task gets ``expire``, then ``terminate`` after the grace period;
+``finish`` before that ends it cleanly. An unknown ``task_id`` is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, Policy
+
+SEED = "seed 000 (Capacitor BackgroundTask docs)"
+
+
+@dataclass(frozen=True)
+class CapacitorLimits(Limits):
+    """Capacitor BackgroundTask limits."""
+
+    before_exit_s: float = limit(
+        180.0, "s", f"{SEED}, beforeExit: 任务必须在 3 分钟内完成",
+        "time a beforeExit callback may run before it expires")
+    terminate_grace_s: float = limit(
+        5.0, "s",
+        "UNCONFIRMED: Apple documents only that an unfinished background task 'will result in "
+        "the termination of the app' (beginBackgroundTask docs); wakebench default",
+        "time between expire and terminate when finish() never comes")
+
+
+@dataclass(slots=True)
+class _Task:
+    app: str
+    task_id: str
+    started: float
+    deadline: float
+    state: str = "running"  # running | expired
+
+    def view(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "kind": "before_exit", "state": self.state,
+                "started": self.started, "deadline": self.deadline}
+
+
+class CapacitorPolicy(Policy):
+    """``before_exit`` / ``finish`` with the 3-minute budget."""
+
+    platform = "capacitor"
+    limits_type = CapacitorLimits
+    limits: CapacitorLimits
+
+    def __init__(self, ctx: Any, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        self._tasks: dict[tuple[str, str], _Task] = {}
+        self._next_id: dict[str, int] = {}
+
+    def verb_before_exit(self, app: App, args: Args) -> dict[str, Any]:
+        """Start a background task now; returns its ``task_id`` (the CallbackID)."""
+        task_id = args.id("task_id", None)
+        args.done()
+        if task_id is None:
+            n = self._next_id.get(app.id, 0) + 1
+            self._next_id[app.id] = n
+            task_id = f"task-{n}"
+        if (app.id, task_id) in self._tasks:
+            raise RequestError("task_exists", f"task {task_id!r} is already running")
+        now = self.ctx.now
+        task = _Task(app.id, task_id, now, now + self.limits.before_exit_s)
+        self._tasks[(app.id, task_id)] = task
+        self.ctx.set_timer((app.id, task_id), task.deadline)
+        self.ctx.emit("wake", app, task_id, deadline=task.deadline)
+        return {"task_id": task_id, "deadline": task.deadline}
+
+    def verb_finish(self, app: App, args: Args) -> dict[str, Any]:
+        """End a task cleanly (``finish({taskId})``)."""
+        task_id = args.id("task_id")
+        args.done()
+        task = self._tasks.pop((app.id, task_id), None)
+        if task is None:
+            raise RequestError("unknown_task", f"no running task {task_id!r} for app {app.id!r}",
+                               {"task_id": task_id})
+        self.ctx.cancel_timer((app.id, task_id))
+        return {"task_id": task_id, "finished_at": self.ctx.now, "state": task.state}
+
+    def on_timer(self, key: Hashable) -> None:
+        app_id, task_id = key  # type: ignore[misc]
+        task = self._tasks.get((app_id, task_id))
+        if task is None:
+            return
+        app = self.ctx.app(app_id)
+        if task.state == "running":
+            task.state = "expired"
+            self.ctx.emit("expire", app, task_id, reason="time_limit", deadline=task.deadline)
+            self.ctx.set_timer(key, self.ctx.now + self.limits.terminate_grace_s)
+        else:
+            del self._tasks[(app_id, task_id)]
+            self.ctx.emit("terminate", app, task_id, reason="not_finished")
+
+    def on_app_state(self, app: App, old: str, new: str) -> None:
+        if new == "terminated":
+            for key in [k for k in self._tasks if k[0] == app.id]:
+                del self._tasks[key]
+                self.ctx.cancel_timer(key)
+
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        return {t.task_id: t.view() for (a, _), t in self._tasks.items() if a == app.id}
+
+    def dump(self) -> dict[str, Any]:
+        return {"next_id": self._next_id,
+                "tasks": [{"app": t.app, "task_id": t.task_id, "started": t.started,
+                           "deadline": t.deadline, "state": t.state} for t in self._tasks.values()]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._next_id.update(data.get("next_id", {}))
+        for raw in data.get("tasks", []):
+            task = _Task(raw["app"], raw["task_id"], raw["started"], raw["deadline"], raw["state"])
+            self._tasks[(task.app, task.task_id)] = task
+            at = task.deadline if task.state == "running" else task.deadline + self.limits.terminate_grace_s
+            self.ctx.set_timer((task.app, task.task_id), at)

@@ -1,0 +1,193 @@
+"""The contract between the scheduler loop and a platform policy.
+
+A policy is its limits (a :class:`~firmware_sim.limits.Limits` dataclass of sourced constants)
+plus small rule methods. The scheduler owns time, the timer heap, apps, ``seq`` numbers and the
+signals; a policy sees them only through its :class:`Context`. Adding a platform means adding a
+module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Literal, Protocol
+
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.events import Event, EventType
+from firmware_sim.limits import Limits
+from firmware_sim.signals import Signals
+
+AppState = Literal["foreground", "background", "suspended", "terminated"]
+APP_STATES: Final[tuple[str, ...]] = ("foreground", "background", "suspended", "terminated")
+
+
+@dataclass(slots=True)
+class App:
+    """One registered app prototype."""
+
+    id: str
+    platform: str
+    state: AppState = "foreground"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (also the persisted form)."""
+        return {"id": self.id, "platform": self.platform, "state": self.state,
+                "settings": dict(self.settings)}
+
+
+class Context(Protocol):
+    """What a policy may see and do. Implemented by the scheduler."""
+
+    @property
+    def now(self) -> float:
+        """Rig time (s) of the step being processed (a timer's own due time while it fires)."""
+        ...
+
+    @property
+    def signals(self) -> Signals:
+        """The *effective* snapshot (stale signals already replaced conservatively)."""
+        ...
+
+    @property
+    def rng(self) -> random.Random:
+        """This policy's random source, derived from the scenario / rig seed."""
+        ...
+
+    def emit(
+        self,
+        type: EventType,
+        app: App,
+        task_id: str | None,
+        *,
+        reason: str | None = None,
+        deadline: float | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """Send one event to ``app`` now (the scheduler assigns ``seq``)."""
+        ...
+
+    def set_timer(self, key: Hashable, at: float) -> None:
+        """(Re)arm this policy's timer ``key`` for rig time ``at``; replaces an earlier one."""
+        ...
+
+    def cancel_timer(self, key: Hashable) -> None:
+        """Disarm timer ``key`` (no error if it is not armed)."""
+        ...
+
+    def timer_at(self, key: Hashable) -> float | None:
+        """When timer ``key`` fires, or None."""
+        ...
+
+    def app(self, app_id: str) -> App:
+        """A registered app."""
+        ...
+
+
+class Policy:
+    """Base of the six platform policies. Subclasses set the class attributes and verbs.
+
+    Verbs are methods named ``verb_<name>(app, args) -> dict``; the returned dict is the
+    response's ``data``. A refusal raises :class:`RequestError` with the platform's code.
+    """
+
+    platform: ClassVar[str]
+    limits_type: ClassVar[type[Limits]]
+    #: Signals whose change may affect this policy; others never reach :meth:`on_signals`.
+    watched: ClassVar[frozenset[str]] = frozenset()
+    #: Error code for malformed arguments (HarmonyOS uses "401").
+    args_code: ClassVar[str] = "invalid_args"
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        self.ctx = ctx
+        self.limits = limits
+
+    # -- verbs -------------------------------------------------------------------------------
+    @classmethod
+    def verbs(cls) -> tuple[str, ...]:
+        """The platform's own verbs (without the common ones)."""
+        return tuple(sorted(n[len("verb_"):] for n in dir(cls) if n.startswith("verb_")))
+
+    def handle(self, app: App, verb: str, raw_args: Any) -> dict[str, Any]:
+        """Dispatch a platform verb.
+
+        Raises:
+            RequestError: unknown verb, bad arguments or a platform refusal.
+        """
+        method = getattr(self, f"verb_{verb}", None)
+        if method is None:
+            raise RequestError("unknown_verb", f"{self.platform} has no verb {verb!r}")
+        args = Args(raw_args, code=self.args_code)
+        result: dict[str, Any] = method(app, args)
+        return result
+
+    # -- app lifecycle (override as needed) --------------------------------------------------
+    def configure_app(self, app: App, args: Args) -> None:
+        """Read platform-specific ``register`` arguments into ``app.settings``."""
+
+    def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
+        """The app moved between foreground / background / suspended / terminated."""
+
+    def on_crash(self, app: App) -> None:
+        """The app prototype reports that its process crashed (common verb ``crash``)."""
+
+    # -- time and signals --------------------------------------------------------------------
+    def on_timer(self, key: Hashable) -> None:
+        """Timer ``key`` (armed with ``ctx.set_timer``) is due now."""
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        """Effective signals changed; ``changed`` ∩ :attr:`watched` is never empty."""
+
+    # -- views and persistence ---------------------------------------------------------------
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        """Current state of each of the app's tasks, by task id (published retained)."""
+        return {}
+
+    def status(self, app: App) -> dict[str, Any]:
+        """Data of the common ``status`` verb."""
+        return {"tasks": self.tasks(app)}
+
+    def dump(self) -> dict[str, Any]:
+        """State that must survive a restart (JSON-ready)."""
+        return {}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore :meth:`dump` output; re-arm timers through ``ctx``."""
+
+
+class SignalIndex:
+    """Which keys (tasks) depend on which signals, so a change re-evaluates only those."""
+
+    def __init__(self) -> None:
+        self._by_signal: dict[str, set[Hashable]] = {}
+        self._signals_of: dict[Hashable, frozenset[str]] = {}
+
+    def add(self, key: Hashable, signals: Iterable[str]) -> None:
+        """Index ``key`` under each signal it depends on (replacing an earlier entry)."""
+        self.discard(key)
+        names = frozenset(signals)
+        self._signals_of[key] = names
+        for name in names:
+            self._by_signal.setdefault(name, set()).add(key)
+
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key``."""
+        for name in self._signals_of.pop(key, ()):
+            bucket = self._by_signal.get(name)
+            if bucket is not None:
+                bucket.discard(key)
+
+    def affected(self, changed: Iterable[str]) -> set[Hashable]:
+        """Keys depending on any of the ``changed`` signals."""
+        out: set[Hashable] = set()
+        for name in changed:
+            out |= self._by_signal.get(name, set())
+        return out
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._signals_of
+
+    def __len__(self) -> int:
+        return len(self._signals_of)

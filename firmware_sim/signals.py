@@ -1,0 +1,201 @@
+"""The signals snapshot: everything the emulated OS knows about the device (DESIGN.md section 2).
+
+A :class:`Signals` value is immutable. Sources (the board's gauge, GPIO pins, network
+interfaces, MQTT ``signals/set``) produce *updates* as plain mappings of signal name to value;
+:meth:`Signals.updated` validates them and returns a new snapshot. Nothing here reads hardware.
+
+Freshness: a source that fails marks its signals ``stale``. The scheduler never trusts a stale
+value; it reads :meth:`Signals.effective`, which replaces every stale signal with the value that
+is least permissive for background work (unknown charger ⇒ no charger, unknown network ⇒ no
+network, unknown battery ⇒ 0 %, unknown lock ⇒ unlocked, ...). A bench user pulling the gauge's
+I²C wire therefore sees discretionary work stop, never start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, get_args
+
+from firmware_sim.errors import SignalError
+
+Charger = Literal["none", "ac", "usb", "wireless"]
+Network = Literal["none", "wifi", "ethernet", "cellular", "bluetooth"]
+
+CHARGERS: Final[tuple[str, ...]] = get_args(Charger)
+NETWORKS: Final[tuple[str, ...]] = get_args(Network)
+
+_BOOL_SIGNALS: Final = (
+    "charging",
+    "metered",
+    "roaming",
+    "storage_low",
+    "screen_locked",
+    "idle",
+    "on_call",
+    "user_present",
+    "low_power_mode",
+    "battery_saver",
+)
+_OPTIONAL_FLOAT_SIGNALS: Final = ("voltage", "current", "temperature")
+
+#: Value each signal takes while stale: the least permissive reading for background work.
+CONSERVATIVE: Final[Mapping[str, Any]] = {
+    "battery_level": 0.0,
+    "voltage": None,
+    "current": None,
+    "charging": False,
+    "charger": "none",
+    "network": "none",
+    "metered": True,
+    "roaming": True,
+    "temperature": None,
+    "storage_low": True,
+    "screen_locked": False,
+    "idle": False,
+    "on_call": True,
+    "user_present": True,
+    "low_power_mode": True,
+    "battery_saver": True,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """One immutable snapshot of the device's power, network and user signals.
+
+    Units: ``battery_level`` in percent (0-100), ``voltage`` in V, ``current`` in A (negative
+    while discharging), ``temperature`` in °C. ``t`` is the rig clock (s) of the last change.
+    """
+
+    battery_level: float = 100.0
+    voltage: float | None = None
+    current: float | None = None
+    charging: bool = False
+    charger: Charger = "none"
+    network: Network = "wifi"
+    metered: bool = False
+    roaming: bool = False
+    temperature: float | None = 25.0
+    storage_low: bool = False
+    screen_locked: bool = False
+    idle: bool = False
+    on_call: bool = False
+    user_present: bool = True
+    low_power_mode: bool = False
+    battery_saver: bool = False
+    t: float = 0.0
+    stale: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Names of the settable signals (everything but ``t`` and ``stale``)."""
+        return SIGNAL_NAMES
+
+    def updated(
+        self,
+        values: Mapping[str, Any],
+        *,
+        t: float | None = None,
+        stale: Iterable[str] = (),
+        fresh: Iterable[str] = (),
+    ) -> Signals:
+        """Return a new snapshot with ``values`` applied.
+
+        Every name in ``values`` becomes fresh again unless it is also listed in ``stale``;
+        ``stale`` marks signals whose source failed, ``fresh`` clears the mark explicitly.
+
+        Raises:
+            SignalError: an unknown signal name or a value of the wrong type or range.
+        """
+        changes: dict[str, Any] = {}
+        for name, raw in values.items():
+            changes[name] = coerce(name, raw)
+        stale_set = set(self.stale)
+        stale_set -= set(values)
+        stale_set -= set(fresh)
+        for name in stale:
+            _check_name(name)
+            stale_set.add(name)
+        changes["stale"] = frozenset(stale_set)
+        if t is not None:
+            changes["t"] = float(t)
+        return dataclasses.replace(self, **changes)
+
+    def changed(self, other: Signals) -> frozenset[str]:
+        """Names whose *effective* value differs between ``self`` and ``other``."""
+        a, b = self.effective(), other.effective()
+        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
+
+    def effective(self) -> Signals:
+        """The snapshot the scheduler acts on: stale signals replaced by :data:`CONSERVATIVE`."""
+        if not self.stale:
+            return self
+        return dataclasses.replace(self, **{n: CONSERVATIVE[n] for n in self.stale})
+
+    @property
+    def external_power(self) -> bool:
+        """True when any charger is attached (wall, USB or wireless)."""
+        return self.charger != "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping: every signal, ``t`` and the sorted ``stale`` list."""
+        out: dict[str, Any] = {n: getattr(self, n) for n in SIGNAL_NAMES}
+        out["t"] = self.t
+        out["stale"] = sorted(self.stale)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Signals:
+        """Inverse of :meth:`to_dict` (unknown keys are an error)."""
+        values = {k: v for k, v in data.items() if k not in ("t", "stale", "ts")}
+        return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
+
+
+SIGNAL_NAMES: Final[tuple[str, ...]] = tuple(
+    f.name for f in dataclasses.fields(Signals) if f.name not in ("t", "stale")
+)
+
+
+def _check_name(name: str) -> None:
+    if name not in SIGNAL_NAMES:
+        raise SignalError(f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})")
+
+
+def coerce(name: str, raw: Any) -> Any:
+    """Validate one signal value and return it in its canonical type.
+
+    Raises:
+        SignalError: unknown name, wrong type or out-of-range value.
+    """
+    _check_name(name)
+    if name in _BOOL_SIGNALS:
+        if not isinstance(raw, bool):
+            raise SignalError(f"signal {name!r} must be true or false, not {raw!r}")
+        return raw
+    if name == "charger":
+        if raw not in CHARGERS:
+            raise SignalError(f"signal 'charger' must be one of {', '.join(CHARGERS)}, not {raw!r}")
+        return raw
+    if name == "network":
+        if raw not in NETWORKS:
+            raise SignalError(f"signal 'network' must be one of {', '.join(NETWORKS)}, not {raw!r}")
+        return raw
+    if name == "battery_level":
+        value = _number(name, raw)
+        if value is None or not 0.0 <= value <= 100.0:
+            raise SignalError(f"signal 'battery_level' must be a number from 0 to 100, not {raw!r}")
+        return value
+    if name in _OPTIONAL_FLOAT_SIGNALS:
+        return _number(name, raw)
+    raise AssertionError(name)  # pragma: no cover - every name is handled above
+
+
+def _number(name: str, raw: Any) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise SignalError(f"signal {name!r} must be a finite number, not {raw!r}")
+    return float(raw)

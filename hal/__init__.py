@@ -1,0 +1,1 @@
+"""hal package (see DESIGN.md section 1)."""

@@ -1,0 +1,1 @@
+"""mqtt_bridge package (see DESIGN.md section 1)."""
