@@ -7,6 +7,7 @@ Every problem raises :class:`RequestError` with the policy's error code and name
 
 from __future__ import annotations
 
+import builtins
 import math
 import re
 from collections.abc import Mapping
@@ -32,8 +33,8 @@ class Args:
         self,
         raw: Any,
         *,
-        code: str = "invalid_args",
-        context: str = "",
+        code: builtins.str = "invalid_args",
+        context: builtins.str = "",
         ignore: tuple[str, ...] = ("transaction",),
     ) -> None:
         if raw is None:
@@ -54,18 +55,20 @@ class Args:
             self._values[name] = value
         self._used: set[str] = set()
 
-    def _path(self, name: str) -> str:
+    def _path(self, name: builtins.str) -> str:
         return f"'{self._context}.{name}'" if self._context else f"'{name}'"
 
-    def fail(self, name: str, message: str, code: str | None = None) -> RequestError:
+    def fail(
+        self, name: builtins.str, message: builtins.str, code: builtins.str | None = None
+    ) -> RequestError:
         """An error naming the field, with this parser's code unless ``code`` is given."""
         return RequestError(code or self._code, f"{self._path(name)} {message}", {"field": name})
 
-    def has(self, name: str) -> bool:
+    def has(self, name: builtins.str) -> bool:
         """True if the argument was given (and is not null)."""
         return self._values.get(name) is not None
 
-    def _get(self, name: str, default: Any) -> Any:
+    def _get(self, name: builtins.str, default: Any) -> Any:
         self._used.add(name)
         value = self._values.get(name)
         if value is None:
@@ -74,11 +77,13 @@ class Args:
             return default
         return value
 
-    def any(self, name: str, default: Any = _MISSING) -> Any:
+    def any(self, name: builtins.str, default: Any = _MISSING) -> Any:
         """The raw value."""
         return self._get(name, default)
 
-    def str(self, name: str, default: Any = _MISSING, *, pattern: re.Pattern[str] | None = None) -> Any:
+    def str(
+        self, name: builtins.str, default: Any = _MISSING, *, pattern: re.Pattern[builtins.str] | None = None
+    ) -> Any:
         """A string, optionally matching ``pattern``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -89,7 +94,7 @@ class Args:
             raise self.fail(name, f"must match {pattern.pattern}, not {value!r}")
         return value
 
-    def id(self, name: str, default: Any = _MISSING) -> Any:
+    def id(self, name: builtins.str, default: Any = _MISSING) -> Any:
         """An id usable in MQTT topics: ``[a-z0-9_-]{1,64}`` (numbers are turned into text)."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -100,7 +105,7 @@ class Args:
             raise self.fail(name, f"must match [a-z0-9_-]{{1,64}}, not {value!r}")
         return value
 
-    def bool(self, name: str, default: Any = _MISSING) -> Any:
+    def bool(self, name: builtins.str, default: Any = _MISSING) -> Any:
         """A JSON boolean."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -109,7 +114,7 @@ class Args:
             raise self.fail(name, f"must be true or false, not {value!r}")
         return value
 
-    def int(self, name: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+    def int(self, name: builtins.str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
         """A JSON integer (``5.0`` is accepted as 5), at least ``minimum``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -122,7 +127,7 @@ class Args:
             raise self.fail(name, f"must be at least {minimum}, not {value!r}")
         return value
 
-    def number(self, name: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+    def number(self, name: builtins.str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
         """A finite JSON number, at least ``minimum``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -133,7 +138,9 @@ class Args:
             raise self.fail(name, f"must be at least {minimum}, not {value!r}")
         return float(value)
 
-    def choice(self, name: str, choices: Mapping[Any, E] | tuple[E, ...], default: Any = _MISSING) -> Any:
+    def choice(
+        self, name: builtins.str, choices: Mapping[Any, E] | tuple[E, ...], default: Any = _MISSING
+    ) -> Any:
         """One of ``choices``; a mapping also accepts its keys (enum numbers, aliases)."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -148,7 +155,7 @@ class Args:
             raise self.fail(name, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         return value
 
-    def mapping(self, name: str, default: Any = _MISSING) -> Any:
+    def mapping(self, name: builtins.str, default: Any = _MISSING) -> Any:
         """A nested object, returned as a new :class:`Args` for its own fields."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
@@ -91,7 +91,7 @@ class CapacitorPolicy(Policy):
         return {"task_id": task_id, "finished_at": self.ctx.now, "state": task.state}
 
     def on_timer(self, key: Hashable) -> None:
-        app_id, task_id = key  # type: ignore[misc]
+        app_id, task_id = cast(tuple[str, str], key)
         task = self._tasks.get((app_id, task_id))
         if task is None:
             return

@@ -1,0 +1,141 @@
+"""The thin async shell that runs the pure scheduler on a clock.
+
+It serialises every input (requests, signal snapshots, due timers) through one lock, so the
+events of each app leave in ``seq`` order, and hands every batch of events to the registered
+sinks (the MQTT bridge, the state store, a terminal view) before taking the next input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from firmware_sim.clock import Clock
+from firmware_sim.events import Event, Response
+from firmware_sim.persistence import StateStore
+from firmware_sim.scheduler import Scheduler
+from firmware_sim.signals import Signals
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[list[Event]], Awaitable[None] | None]
+ResponseHook = Callable[[Response], Awaitable[None] | None]
+
+
+class SchedulerDriver:
+    """Runs a :class:`Scheduler` on ``clock``; inputs come from the bridge and signal sources.
+
+    Args:
+        scheduler: the pure state machine.
+        clock: real, scaled (``--speed``) or virtual time.
+        store: if given, the scheduler state is saved after every change.
+    """
+
+    def __init__(self, scheduler: Scheduler, *, clock: Clock, store: StateStore | None = None) -> None:
+        self.scheduler = scheduler
+        self.clock = clock
+        self.store = store
+        self._sinks: list[EventSink] = []
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._stopped = False
+
+    def add_sink(self, sink: EventSink) -> None:
+        """Call ``sink(events)`` (sync or async) for every non-empty batch, in order."""
+        self._sinks.append(sink)
+
+    @property
+    def signals(self) -> Signals:
+        """The scheduler's current snapshot."""
+        return self.scheduler.signals
+
+    async def request(
+        self, app: str, verb: str, args: Any = None, *, on_response: ResponseHook | None = None
+    ) -> Response:
+        """Serve one app request now. ``on_response`` runs before the request's events go out."""
+        async with self._lock:
+            response, events = self.scheduler.handle(self._now(), app, verb, args)
+            if on_response is not None:
+                await _maybe_await(on_response(response))
+            await self._deliver(events, changed=response.ok)
+        self._wake.set()
+        return response
+
+    async def update_signals(
+        self,
+        values: Mapping[str, Any],
+        *,
+        stale: frozenset[str] = frozenset(),
+        fresh: frozenset[str] = frozenset(),
+    ) -> list[Event]:
+        """Apply a source's update (validated by :meth:`Signals.updated`) and react at once.
+
+        Raises:
+            SignalError: an unknown signal or bad value (nothing is applied).
+        """
+        async with self._lock:
+            now = self._now()
+            snapshot = self.scheduler.signals.updated(values, t=now, stale=stale, fresh=fresh)
+            events = self.scheduler.set_signals(now, snapshot)
+            await self._deliver(events, changed=bool(events))
+        self._wake.set()
+        return events
+
+    async def run(self) -> None:
+        """Fire timers as they fall due until :meth:`stop`."""
+        while not self._stopped:
+            self._wake.clear()
+            deadline = self.scheduler.next_deadline()
+            waker = asyncio.ensure_future(self._wake.wait())
+            if deadline is None:
+                await waker
+            else:
+                sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
+                await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+                for fut in (waker, sleeper):
+                    fut.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await fut
+            if self._stopped:
+                break
+            async with self._lock:
+                events = self.scheduler.advance(self._now())
+                await self._deliver(events, changed=bool(events))
+
+    def stop(self) -> None:
+        """Make :meth:`run` return."""
+        self._stopped = True
+        self._wake.set()
+
+    def save(self) -> None:
+        """Save the scheduler state now (no-op without a store)."""
+        if self.store is not None:
+            self.store.save(self.scheduler.dump())
+
+    def _now(self) -> float:
+        # A scaled clock read can never be earlier than the scheduler's last step, but a timer
+        # fired at its own due time may sit a hair ahead of a coarse clock read: never go back.
+        return max(self.clock.now(), self.scheduler.now)
+
+    async def _deliver(self, events: list[Event], *, changed: bool) -> None:
+        if changed:
+            try:
+                self.save()
+            except OSError:
+                log.exception("could not save scheduler state")
+        if not events:
+            return
+        for sink in self._sinks:
+            try:
+                await _maybe_await(sink(events))
+            except Exception:
+                log.exception("event sink %r failed", sink)
+
+
+async def _maybe_await(value: Awaitable[None] | None) -> None:
+    if inspect.isawaitable(value):
+        await value
