@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[list[Event]], Awaitable[None] | None]
 ResponseHook = Callable[[Response], Awaitable[None] | None]
+SignalsSink = Callable[[Signals], Awaitable[None] | None]
 
 
 class SchedulerDriver:
@@ -40,6 +41,7 @@ class SchedulerDriver:
         self.clock = clock
         self.store = store
         self._sinks: list[EventSink] = []
+        self._signal_sinks: list[SignalsSink] = []
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopped = False
@@ -47,6 +49,11 @@ class SchedulerDriver:
     def add_sink(self, sink: EventSink) -> None:
         """Call ``sink(events)`` (sync or async) for every non-empty batch, in order."""
         self._sinks.append(sink)
+
+    def add_signals_sink(self, sink: SignalsSink) -> None:
+        """Call ``sink(snapshot)`` whenever the snapshot changes (values or stale marks),
+        after the events that change caused have gone to the event sinks."""
+        self._signal_sinks.append(sink)
 
     @property
     def signals(self) -> Signals:
@@ -79,9 +86,16 @@ class SchedulerDriver:
         """
         async with self._lock:
             now = self._now()
-            snapshot = self.scheduler.signals.updated(values, t=now, stale=stale, fresh=fresh)
+            before = self.scheduler.signals
+            snapshot = before.updated(values, t=now, stale=stale, fresh=fresh)
             events = self.scheduler.set_signals(now, snapshot)
             await self._deliver(events, changed=bool(events))
+            if _differs(before, snapshot):
+                for sink in self._signal_sinks:
+                    try:
+                        await _maybe_await(sink(snapshot))
+                    except Exception:
+                        log.exception("signals sink %r failed", sink)
         self._wake.set()
         return events
 
@@ -139,3 +153,7 @@ class SchedulerDriver:
 async def _maybe_await(value: Awaitable[None] | None) -> None:
     if inspect.isawaitable(value):
         await value
+
+
+def _differs(a: Signals, b: Signals) -> bool:
+    return a.stale != b.stale or any(getattr(a, n) != getattr(b, n) for n in Signals.names())
