@@ -1,16 +1,45 @@
-"""`wakebench budgets` (placeholder until its issue lands)."""
+"""``wakebench budgets [--platform P] [--json]``: every limit with its value, unit and source."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+
+from firmware_sim.limits import LimitInfo
+from firmware_sim.platforms import POLICIES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """Options of ``budgets``."""
+    parser.add_argument("--platform", choices=sorted(POLICIES), help="only this platform")
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def all_limits(platform: str | None = None) -> list[LimitInfo]:
+    """Default limits of every (or one) platform."""
+    names = [platform] if platform else list(POLICIES)
+    return [info for name in names for info in POLICIES[name].limits_type().describe(name)]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not built yet."""
-    print("wakebench budgets: not built yet", file=sys.stderr)
-    return 2
+    """Print the table (or JSON)."""
+    infos = all_limits(args.platform)
+    if args.json:
+        json.dump([i.to_dict() for i in infos], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="wakebench budgets", show_lines=False, expand=False)
+    for col in ("platform", "limit", "value", "unit", "source"):
+        table.add_column(col, overflow="fold")
+    for i in infos:
+        value = (
+            "unlimited" if i.value is None else f"{i.value:g}" if isinstance(i.value, float) else str(i.value)
+        )
+        source = i.source if "UNCONFIRMED" not in i.source else f"[yellow]{i.source}[/yellow]"
+        table.add_row(i.platform, f"{i.name}\n[dim]{i.doc}[/dim]", value, i.unit, source)
+    Console(width=max(120, Console().width)).print(table)
+    return 0
