@@ -1,18 +1,726 @@
-"""Placeholder: the wp8 policy is being written (issue 2)."""
+"""Windows Phone 8 scheduled tasks (``Microsoft.Phone.Scheduler``): PeriodicTask and
+ResourceIntensiveTask run by one ``ScheduledTaskAgent`` per app.
+
+Source: seed 003 (Windows Phone 8 / 7.1 "後台代理" docs, zh-Hant) and
+``reference/platform-budgets.md`` section 5. Every number is a :class:`WP8Limits` field.
+
+Verbs (``ScheduledActionService`` and the agent's own calls):
+
+``add``  ``{"name", "type": "periodic" | "resource_intensive", "expiration_time"?,
+"description"?, "audio"?}``
+    Foreground only. ``expiration_time`` is either a number, the absolute rig time (s) when the
+    action stops being scheduled (``ScheduledTask.ExpirationTime`` is a point in time), or a
+    duration string from now (``"90s"``, ``"30m"``, ``"12h"``, ``"7d"``). Omitted: now + 14 days.
+    Given: it must lie after now and *strictly* less than 14 days ahead (seed: "此值必須被設定
+    為小於兩周的時間", 小於 = less than), else ``argument_out_of_range``. ``add`` of a name the
+    app already has (same type) reschedules it in place (the documented Remove + Add from the
+    foreground: expiration reset, crash count cleared, IsScheduled true again).
+``remove`` ``{"name"}``
+    Drops the action; a running agent instance finishes under its own budget.
+``launch_for_test`` ``{"name", "delay"}``
+    ``LaunchForTest(name, delay)``: runs the agent ``delay`` seconds (number or duration string)
+    from now regardless of its schedule *and* of the resource-intensive conditions; memory and
+    time limits still apply (WP8 enforces them even under the debugger, platform-budgets.md
+    section 5). An unknown name or a passed ExpirationTime is ``invalid_operation``
+    (InvalidOperationException). A test run is never revoked by signal changes and does not take
+    the device's resource-intensive slot.
+``notify_complete`` / ``abort`` ``{"name"?}``
+    Called by the running agent. ``notify_complete`` ends the run cleanly and clears the
+    consecutive-crash count; ``abort`` ends it and unschedules the action (IsScheduled false,
+    ``unscheduled`` reason ``abort``). Without a running agent: ``invalid_operation``.
+``report_memory`` ``{"bytes": int}`` or ``{"mb": number}`` (1 MB = 1,048,576 bytes)
+    The running agent's memory use; above the cap (6 MB, 15 MB with ``audio``) the agent is
+    terminated at once (``terminate`` reason ``memory_limit``) and that counts as a crash.
+
+Behaviour:
+
+* **Periodic** — the interval between consecutive runs is 30 min ± a seeded drift of up to
+  10 min (whole seconds, uniform, drawn per task and run index, so every interval lies in
+  [20 min, 40 min] and the same seed gives the same schedule). The first run comes one such
+  interval after ``add``. A run gets ``wake`` with a 25 s deadline, ``expire`` at 25 s,
+  then ``terminate`` after ``terminate_grace_s`` (0 s: OnCancel is not called for a
+  ScheduledTaskAgent). A run due while ``battery_saver`` is on, or while the app's agent is
+  already running (one agent instance at a time), is skipped; the schedule goes on.
+* **Resource-intensive** — runs only while external power (``charger`` != none), Wi-Fi or
+  Ethernet (PC connection), ``battery_level`` > 90 %, ``screen_locked`` and not ``on_call`` all
+  hold; at most one per device (the others wait, first eligible first). 10 min, then ``expire``.
+  Losing a condition revokes the run at once with ``charger_removed``, ``network_lost``
+  (network none or Bluetooth), ``cellular_network`` (switched to cellular), ``battery_low``,
+  ``screen_unlocked`` or ``call_started``, then ``terminate`` (seed: "將立即終止"). A revoked
+  run did not finish, so the task stays eligible and runs again as soon as all conditions hold;
+  after any other end it becomes eligible again ``resource_intensive_interval_s`` later.
+* **Crashes** — a memory-cap kill or an unhandled exception (the common ``crash`` verb while an
+  agent runs) counts; two in a row unschedule the action (``unscheduled`` reason ``crashes``);
+  a clean ``notify_complete`` resets the count. Timeouts and revokes neither count nor reset.
+* **Caps** — one agent per app: at most one periodic and one resource-intensive action per app;
+  at most 6 periodic actions per device across all wp8 apps (every added action counts until
+  ``remove``d, scheduled or not): the 7th ``add`` fails with ``invalid_operation`` and the text
+  of :data:`MAX_ACTIONS_ERROR`.
+* **Expiration** — at ExpirationTime the action is ``unscheduled`` (reason ``expired``).
+
+Signal changes touch only the device-level resource-intensive state (one running task, a heap of
+waiting ones); periodic tasks read ``battery_saver`` when a run falls due. So a signal change
+costs O(log n) whatever the number of registered tasks.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+import math
+import random
+import re
+from collections.abc import Hashable
+from dataclasses import asdict, dataclass
+from typing import Any, Final, Literal
 
-from firmware_sim.limits import Limits
-from firmware_sim.policy import Policy
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, Context, Policy
+from firmware_sim.signals import Signals
+
+SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
+MIB: Final = 1024 * 1024
+
+TaskType = Literal["periodic", "resource_intensive"]
+PERIODIC: Final = "periodic"
+RESOURCE_INTENSIVE: Final = "resource_intensive"
+_TYPES: Final[dict[str, TaskType]] = {
+    "periodic": "periodic",
+    "periodictask": "periodic",
+    "periodic_task": "periodic",
+    "resource_intensive": "resource_intensive",
+    "resourceintensive": "resource_intensive",
+    "resourceintensivetask": "resource_intensive",
+    "resource_intensive_task": "resource_intensive",
+}
+
+#: InvalidOperationException text of ``ScheduledActionService.Add`` past the per-device cap
+#: (platform-budgets.md section 5, Microsoft's background-agent sample).
+MAX_ACTIONS_ERROR: Final = (
+    "BNS Error: The maximum number of ScheduledActions of this type have already been added."
+)
+#: Networks that count as "Wi-Fi or a connection through a PC" (seed 003, 非蜂窩串連).
+NON_CELLULAR: Final = frozenset({"wifi", "ethernet"})
+
+_DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 @dataclass(frozen=True)
-class _Limits(Limits):
-    pass
+class WP8Limits(Limits):
+    """Windows Phone 8 scheduled-task limits (seed 003)."""
+
+    periodic_interval_s: float = limit(
+        1800.0, "s", f"{SEED}, 調度間隔：30分鐘: 周期性代理一般每30分鐘運行一次",
+        "nominal interval between periodic agent runs")
+    periodic_drift_s: float = limit(
+        600.0, "s", f"{SEED}, 調度間隔：30分鐘: 其執行時間可能會有10分種的波動",
+        "each interval is the nominal one ± a seeded drift up to this (whole seconds)")
+    periodic_run_s: float = limit(
+        25.0, "s", f"{SEED}, 調度持續：25秒: 周其性代理通常運行25秒",
+        "time a periodic agent run may take before it expires")
+    max_periodic_per_device: int = limit(
+        6, "actions", f"{SEED}, 各裝置的周期性代理限制: 這跟據每個裝置的配置而不同，它最低可以到6",
+        "periodic actions per device across all apps (the documented lowest device cap)")
+    resource_intensive_run_s: float = limit(
+        600.0, "s", f"{SEED}, 持續：10分鐘: 資源密集型代理一般只運行10分鐘",
+        "time a resource-intensive agent run may take before it expires")
+    resource_intensive_min_battery_pct: float = limit(
+        90.0, "%", f"{SEED}, 最小電量: 資源密集型代理只有在裝置的電量大於90%時才運行",
+        "a resource-intensive agent runs only while battery_level is strictly above this")
+    resource_intensive_interval_s: float = limit(
+        1800.0, "s",
+        "UNCONFIRMED: seed 003 gives no re-run interval for ResourceIntensiveTask; wakebench "
+        "re-arms it one periodic interval (調度間隔：30分鐘) after a run that was not revoked",
+        "time after a resource-intensive run ends before the task is eligible again")
+    max_expiration_s: float = limit(
+        14 * 86400.0, "s",
+        f"{SEED}, 每兩周需重新調度一次: 當action 是被Add(ScheduledAction)方法所調度時，"
+        "此值必須被設定為小於兩周的時間",
+        "ExpirationTime must be strictly less than this after Add; also the default")
+    memory_limit_bytes: int = limit(
+        6 * MIB, "bytes",
+        f"{SEED}, 記憶體使用量限制: 周期性代理和資源密集型代理不論任何時刻都不能使用超過6 MB記憶體 "
+        "(MB read as 1,048,576 bytes: UNCONFIRMED)",
+        "memory an agent may use; above it the agent is terminated at once")
+    audio_memory_limit_bytes: int = limit(
+        15 * MIB, "bytes", f"{SEED}, 記憶體使用量限制: 音頻代理限制到15 MB",
+        "memory cap of an action added with audio: true")
+    max_consecutive_crashes: int = limit(
+        2, "crashes",
+        f"{SEED}, 連續兩次崩潰後代理停止調度: 因為超出記憶體配額或且它任何未處理的異常連續兩次退出後停止調度",
+        "consecutive crashes (memory cap or unhandled exception) that unschedule an action")
+    terminate_grace_s: float = limit(
+        0.0, "s",
+        f"{SEED}: 資源密集型代理將立即終止; platform-budgets.md section 5: OnCancel "
+        "'is not called for ScheduledTaskAgent', so no grace (wakebench default 0)",
+        "time between expire/revoke and terminate when the agent has not finished")
+
+
+@dataclass(slots=True)
+class _Task:
+    """One added ScheduledAction (a PeriodicTask or ResourceIntensiveTask)."""
+
+    app: str
+    name: str
+    type: TaskType
+    gen: int                      # changes on every add, so a stale run cannot touch a new task
+    order: int                    # tie-break among equally eligible resource-intensive tasks
+    seed: int                     # drift source: run k drifts by Random(f"{seed}:{k}")
+    added: float
+    expires: float
+    audio: bool = False
+    description: str | None = None
+    scheduled: bool = True        # IsScheduled
+    unscheduled_reason: str | None = None
+    next_run: float | None = None  # periodic: next run; resource-intensive: eligible again at
+    slot: int = 0                 # periodic run index (drift key)
+    ready_at: float | None = None  # resource-intensive: eligible and waiting since
+    crashes: int = 0              # consecutive
+    runs: int = 0
+    skipped: int = 0
+    last_skip_reason: str | None = None
+    last_run: float | None = None
+    last_outcome: str | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The app's one running agent instance."""
+
+    app: str
+    name: str
+    type: TaskType
+    gen: int
+    started: float
+    deadline: float
+    test: bool = False
+    state: str = "running"         # running | expired | revoked
+    reason: str | None = None      # revoke reason
+    ends_at: float | None = None   # terminate time after expire / revoke
+    ready_at: float | None = None  # resource-intensive: eligibility kept if revoked
+    memory: int = 0                # last reported bytes
+    peak_memory: int = 0
 
 
 class WP8Policy(Policy):
+    """PeriodicTask / ResourceIntensiveTask scheduling with the seed 003 limits."""
+
     platform = "wp8"
-    limits_type = _Limits
+    limits_type = WP8Limits
+    limits: WP8Limits
+    args_code = "invalid_args"
+    watched = frozenset({"charger", "network", "battery_level", "screen_locked", "on_call"})
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        self._tasks: dict[tuple[str, str], _Task] = {}
+        self._by_app: dict[str, dict[str, _Task]] = {}
+        self._runs: dict[str, _Run] = {}           # app id -> its running agent
+        self._ri_app: str | None = None            # app holding the device's RI slot
+        self._ri_heap: list[tuple[float, int, str, str, int]] = []  # (ready_at, order, app, name, gen)
+        self._tests: dict[tuple[str, str], float] = {}  # pending launch_for_test -> rig time
+        self._test_waiting: dict[str, str] = {}   # app -> task name, waiting for its agent
+        self._periodic_count = 0
+        self._gen = 0
+
+    # -- verbs -------------------------------------------------------------------------------
+    def verb_add(self, app: App, args: Args) -> dict[str, Any]:
+        """``ScheduledActionService.Add``: schedule (or reschedule) a task."""
+        name: str = args.id("name")
+        kind: TaskType = args.choice("type", _TYPES)
+        raw_expiration = args.any("expiration_time", None)
+        description: str | None = args.str("description", None)
+        audio: bool = args.bool("audio", False)
+        args.done()
+        now = self.ctx.now
+        if app.state != "foreground":
+            raise RequestError(
+                "invalid_operation",
+                f"ScheduledActionService.Add must be called from the foreground app; app "
+                f"{app.id!r} is {app.state} (seed 003: 代理必須通過前台進程才能重新調度)",
+                {"state": app.state})
+        expires = self._expiration(raw_expiration, now)
+        existing = self._tasks.get((app.id, name))
+        if existing is not None and existing.type != kind:
+            raise RequestError(
+                "invalid_operation",
+                f"app {app.id!r} already has a {existing.type} action named {name!r}; "
+                f"remove it before adding a {kind} one", {"name": name})
+        for other in self._by_app.get(app.id, {}).values():
+            if other.type == kind and other.name != name:
+                raise RequestError(
+                    "invalid_operation",
+                    f"app {app.id!r} already has a {kind} action {other.name!r}: an app has one "
+                    f"background agent, registered as periodic, resource-intensive or both "
+                    f"(seed 003: 一個應用可能只有一個後台代理); remove {other.name!r} first",
+                    {"name": name, "existing": other.name, "scope": "app"})
+        if kind == PERIODIC and existing is None:
+            cap = self.limits.max_periodic_per_device
+            if self._periodic_count >= cap:
+                raise RequestError("invalid_operation", MAX_ACTIONS_ERROR,
+                                   {"name": name, "scope": "device", "limit": cap})
+        if existing is not None:
+            self._drop_schedule(existing)
+        self._gen += 1
+        task = _Task(app=app.id, name=name, type=kind, gen=self._gen, order=self._gen,
+                     seed=self.ctx.rng.getrandbits(32), added=now, expires=expires, audio=audio,
+                     description=description)
+        self._tasks[(app.id, name)] = task
+        self._by_app.setdefault(app.id, {})[name] = task
+        if existing is None and kind == PERIODIC:
+            self._periodic_count += 1
+        self.ctx.set_timer(("expiry", app.id, name), expires)
+        if kind == PERIODIC:
+            task.next_run = now + self._interval(task)
+            self.ctx.set_timer(("slot", app.id, name), task.next_run)
+        else:
+            self._make_ready(task, now)
+            self._try_start_ri()
+        return {"name": name, "type": kind, "expiration_time": expires, "is_scheduled": True,
+                "replaced": existing is not None, "next_run": task.next_run,
+                "state": self._state_of(task)}
+
+    def verb_remove(self, app: App, args: Args) -> dict[str, Any]:
+        """``ScheduledActionService.Remove``: drop an action (a running agent finishes)."""
+        name: str = args.id("name")
+        args.done()
+        task = self._tasks.pop((app.id, name), None)
+        if task is None:
+            raise RequestError("unknown_task", f"app {app.id!r} has no scheduled action {name!r}",
+                               {"name": name})
+        del self._by_app[app.id][name]
+        if task.type == PERIODIC:
+            self._periodic_count -= 1
+        self._drop_schedule(task)
+        self.ctx.cancel_timer(("test", app.id, name))
+        self._tests.pop((app.id, name), None)
+        if self._test_waiting.get(app.id) == name:
+            del self._test_waiting[app.id]
+        return {"name": name, "removed": True}
+
+    def verb_launch_for_test(self, app: App, args: Args) -> dict[str, Any]:
+        """``ScheduledActionService.LaunchForTest(name, delay)``."""
+        name: str = args.id("name")
+        delay = _duration(args, "delay")
+        args.done()
+        now = self.ctx.now
+        task = self._tasks.get((app.id, name))
+        if task is None:
+            raise RequestError(
+                "invalid_operation",
+                f"LaunchForTest: no ScheduledTask named {name!r} is registered for app "
+                f"{app.id!r} (InvalidOperationException)", {"name": name})
+        if now >= task.expires:
+            raise RequestError(
+                "invalid_operation",
+                f"LaunchForTest: the ExpirationTime of {name!r} ({task.expires:g} s) has passed "
+                f"(InvalidOperationException); add it again from the foreground",
+                {"name": name, "expiration_time": task.expires})
+        at = now + delay
+        self._tests[(app.id, name)] = at
+        self.ctx.set_timer(("test", app.id, name), at)
+        return {"name": name, "launch_at": at}
+
+    def verb_notify_complete(self, app: App, args: Args) -> dict[str, Any]:
+        """``BackgroundAgent.NotifyComplete()``: the agent finished its work."""
+        run = self._current_run(app, args, "NotifyComplete")
+        state = run.state
+        self._end_run(run, "completed")
+        return {"name": run.name, "state": state, "ran_s": self.ctx.now - run.started}
+
+    def verb_abort(self, app: App, args: Args) -> dict[str, Any]:
+        """``BackgroundAgent.Abort()``: the agent cannot do its work; IsScheduled becomes false."""
+        run = self._current_run(app, args, "Abort")
+        self._end_run(run, "abort")
+        return {"name": run.name, "is_scheduled": False}
+
+    def verb_report_memory(self, app: App, args: Args) -> dict[str, Any]:
+        """The running agent's memory use, ``bytes`` or ``mb`` (1 MB = 1,048,576 bytes)."""
+        if args.has("bytes") == args.has("mb"):
+            raise args.fail("bytes", "or 'mb' is required (exactly one of them)")
+        if args.has("bytes"):
+            used: int = args.int("bytes", minimum=0)
+        else:
+            used = round(args.number("mb", minimum=0) * MIB)
+        args.done()
+        run = self._runs.get(app.id)
+        if run is None:
+            raise RequestError("invalid_operation",
+                               f"no background agent of app {app.id!r} is running")
+        task = self._task_of(run)
+        audio = task.audio if task is not None else False
+        cap = self.limits.audio_memory_limit_bytes if audio else self.limits.memory_limit_bytes
+        run.memory = used
+        run.peak_memory = max(run.peak_memory, used)
+        terminated = used > cap
+        if terminated:
+            self.ctx.emit("terminate", self.ctx.app(app.id), run.name, reason="memory_limit",
+                          data={"memory_bytes": used, "limit_bytes": cap})
+            self._end_run(run, "memory_limit")
+        return {"name": run.name, "bytes": used, "limit_bytes": cap, "terminated": terminated}
+
+    # -- lifecycle hooks ---------------------------------------------------------------------
+    def on_crash(self, app: App) -> None:
+        """An unhandled exception: ends the running agent (if any) and counts as a crash."""
+        run = self._runs.get(app.id)
+        if run is not None:
+            self._end_run(run, "crash")
+
+    def on_timer(self, key: Hashable) -> None:
+        if not isinstance(key, tuple) or not key:
+            return
+        kind = key[0]
+        if kind == "run":
+            run = self._runs.get(key[1])
+            if run is not None:
+                self._run_timer(run)
+            return
+        if kind == "kick":
+            self._reevaluate_ri()
+            return
+        _, app_id, name = key
+        task = self._tasks.get((app_id, name))
+        if task is None:
+            return
+        if kind == "expiry":
+            if task.scheduled:
+                self._unschedule(task, "expired")
+        elif kind == "slot":
+            self._slot(task)
+        elif kind == "test":
+            self._tests.pop((app_id, name), None)
+            if app_id in self._runs:
+                self._test_waiting[app_id] = name
+            else:
+                self._start(task, test=True)
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        self._reevaluate_ri()
+
+    # -- views and persistence ---------------------------------------------------------------
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        return {t.name: self._view(t) for t in self._by_app.get(app.id, {}).values()}
+
+    def status(self, app: App) -> dict[str, Any]:
+        run = self._runs.get(app.id)
+        return {
+            "tasks": self.tasks(app),
+            "agent": None if run is None else self._run_view(run),
+            "device": {
+                "periodic_actions": self._periodic_count,
+                "max_periodic_per_device": self.limits.max_periodic_per_device,
+                "resource_intensive_running": (
+                    None if self._ri_app is None else
+                    {"app": self._ri_app, "name": self._runs[self._ri_app].name}),
+                "resource_intensive_unmet": self._unmet(self.ctx.signals),
+            },
+        }
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "gen": self._gen,
+            "tasks": [asdict(t) for t in self._tasks.values()],
+            "runs": [asdict(r) for r in self._runs.values()],
+            "ri_app": self._ri_app,
+            "tests": [{"app": a, "name": n, "at": at} for (a, n), at in self._tests.items()],
+            "test_waiting": dict(self._test_waiting),
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._gen = max(self._gen, int(data.get("gen", 0)))
+        for raw in data.get("tasks", []):
+            task = _Task(**raw)
+            self._tasks[(task.app, task.name)] = task
+            self._by_app.setdefault(task.app, {})[task.name] = task
+            if task.type == PERIODIC:
+                self._periodic_count += 1
+            if task.scheduled:
+                self.ctx.set_timer(("expiry", task.app, task.name), task.expires)
+                if task.ready_at is not None:
+                    heapq.heappush(self._ri_heap, self._heap_entry(task))
+                elif task.next_run is not None:
+                    self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+        for raw in data.get("runs", []):
+            run = _Run(**raw)
+            self._runs[run.app] = run
+            at = run.deadline if run.state == "running" else run.ends_at
+            self.ctx.set_timer(("run", run.app), run.deadline if at is None else at)
+        self._ri_app = data.get("ri_app")
+        for raw in data.get("tests", []):
+            self._tests[(raw["app"], raw["name"])] = raw["at"]
+            self.ctx.set_timer(("test", raw["app"], raw["name"]), raw["at"])
+        self._test_waiting.update(data.get("test_waiting", {}))
+        # Signals may differ after the restart: re-check the resource-intensive slot on the
+        # next step (never emit from load itself).
+        self.ctx.set_timer(("kick",), self.ctx.now)
+
+    # -- internals: scheduling ---------------------------------------------------------------
+    def _expiration(self, raw: Any, now: float) -> float:
+        longest = self.limits.max_expiration_s
+        if raw is None:
+            return now + longest
+        if isinstance(raw, str):
+            at = now + _parse_duration(raw, "expiration_time")
+        elif isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            at = float(raw)
+        else:
+            raise RequestError("invalid_args",
+                               f"'expiration_time' must be rig seconds (a number) or a duration "
+                               f"such as \"7d\", not {raw!r}", {"field": "expiration_time"})
+        if at <= now:
+            raise RequestError("argument_out_of_range",
+                               f"'expiration_time' {at:g} s is not after now ({now:g} s)",
+                               {"field": "expiration_time"})
+        if at - now >= longest:
+            raise RequestError(
+                "argument_out_of_range",
+                f"'expiration_time' must be less than two weeks ({longest:g} s) from now "
+                f"({now:g} s), not {at - now:g} s ahead (seed 003: 此值必須被設定為小於兩周的時間)",
+                {"field": "expiration_time", "max_s": longest})
+        return at
+
+    def _interval(self, task: _Task) -> float:
+        """Time from run ``task.slot`` to the next: nominal ± seeded drift (whole seconds)."""
+        drift = int(self.limits.periodic_drift_s)
+        offset = random.Random(f"{task.seed}:{task.slot}").randint(-drift, drift) if drift else 0
+        return max(1.0, self.limits.periodic_interval_s + offset)
+
+    def _slot(self, task: _Task) -> None:
+        if not task.scheduled:
+            return
+        now = self.ctx.now
+        if task.type == RESOURCE_INTENSIVE:
+            task.next_run = None
+            self._make_ready(task, now)
+            self._try_start_ri()
+            return
+        task.slot += 1
+        task.next_run = now + self._interval(task)
+        self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+        if self.ctx.signals.battery_saver:
+            self._skip(task, "battery_saver")
+        elif task.app in self._runs:
+            self._skip(task, "agent_running")
+        else:
+            self._start(task)
+
+    def _skip(self, task: _Task, reason: str) -> None:
+        task.skipped += 1
+        task.last_skip_reason = reason
+
+    def _make_ready(self, task: _Task, since: float) -> None:
+        task.ready_at = since
+        heapq.heappush(self._ri_heap, self._heap_entry(task))
+
+    @staticmethod
+    def _heap_entry(task: _Task) -> tuple[float, int, str, str, int]:
+        assert task.ready_at is not None
+        return (task.ready_at, task.order, task.app, task.name, task.gen)
+
+    def _unmet(self, s: Signals) -> list[str]:
+        """Reasons the resource-intensive conditions do not hold, in a fixed order."""
+        out: list[str] = []
+        if s.charger == "none":
+            out.append("charger_removed")
+        if s.network not in NON_CELLULAR:
+            out.append("cellular_network" if s.network == "cellular" else "network_lost")
+        if not s.battery_level > self.limits.resource_intensive_min_battery_pct:
+            out.append("battery_low")
+        if not s.screen_locked:
+            out.append("screen_unlocked")
+        if s.on_call:
+            out.append("call_started")
+        return out
+
+    def _reevaluate_ri(self) -> None:
+        unmet = self._unmet(self.ctx.signals)
+        if self._ri_app is not None:
+            run = self._runs[self._ri_app]
+            if unmet and run.state == "running":
+                self._revoke(run, unmet)
+        if not unmet:
+            self._try_start_ri()
+
+    def _try_start_ri(self) -> None:
+        if self._ri_app is not None or not self._ri_heap or self._unmet(self.ctx.signals):
+            return
+        busy: list[tuple[float, int, str, str, int]] = []
+        while self._ri_heap:
+            entry = heapq.heappop(self._ri_heap)
+            ready_at, _, app_id, name, gen = entry
+            task = self._tasks.get((app_id, name))
+            if task is None or task.gen != gen or task.ready_at != ready_at or not task.scheduled:
+                continue  # stale entry
+            if app_id in self._runs:
+                busy.append(entry)  # its agent is running as the other type: wait
+                continue
+            self._start(task)
+            break
+        for entry in busy:
+            heapq.heappush(self._ri_heap, entry)
+
+    def _unschedule(self, task: _Task, reason: str) -> None:
+        self._drop_schedule(task)
+        task.scheduled = False
+        task.unscheduled_reason = reason
+        self.ctx.emit("unscheduled", self.ctx.app(task.app), task.name, reason=reason)
+
+    def _drop_schedule(self, task: _Task) -> None:
+        """Cancel the task's own timers and queue place (its running agent is left alone)."""
+        self.ctx.cancel_timer(("slot", task.app, task.name))
+        self.ctx.cancel_timer(("expiry", task.app, task.name))
+        task.next_run = None
+        task.ready_at = None  # any heap entry is now stale
+
+    # -- internals: runs ---------------------------------------------------------------------
+    def _start(self, task: _Task, *, test: bool = False) -> None:
+        now = self.ctx.now
+        budget = (self.limits.periodic_run_s if task.type == PERIODIC
+                  else self.limits.resource_intensive_run_s)
+        run = _Run(app=task.app, name=task.name, type=task.type, gen=task.gen, started=now,
+                   deadline=now + budget, test=test)
+        self._runs[task.app] = run
+        if task.type == RESOURCE_INTENSIVE and not test:
+            self._ri_app = task.app
+            run.ready_at = task.ready_at
+            task.ready_at = None
+        task.runs += 1
+        task.last_run = now
+        self.ctx.set_timer(("run", task.app), run.deadline)
+        data: dict[str, Any] = {"type": task.type}
+        if test:
+            data["launch_for_test"] = True
+        self.ctx.emit("wake", self.ctx.app(task.app), task.name, deadline=run.deadline, data=data)
+
+    def _run_timer(self, run: _Run) -> None:
+        if run.state == "running":
+            run.state = "expired"
+            self.ctx.emit("expire", self.ctx.app(run.app), run.name, reason="time_limit",
+                          deadline=run.deadline)
+            self._after_notice(run, "expired")
+        else:
+            self._terminate(run, "expired" if run.state == "expired" else "revoked")
+
+    def _revoke(self, run: _Run, unmet: list[str]) -> None:
+        run.state = "revoked"
+        run.reason = unmet[0]
+        self.ctx.emit("revoke", self.ctx.app(run.app), run.name, reason=unmet[0],
+                      deadline=run.deadline, data={"unmet": unmet})
+        self._after_notice(run, "revoked")
+
+    def _after_notice(self, run: _Run, outcome: str) -> None:
+        grace = self.limits.terminate_grace_s
+        if grace <= 0:
+            self._terminate(run, outcome)
+        else:
+            run.ends_at = self.ctx.now + grace
+            self.ctx.set_timer(("run", run.app), run.ends_at)
+
+    def _terminate(self, run: _Run, outcome: str) -> None:
+        self.ctx.emit("terminate", self.ctx.app(run.app), run.name, reason="not_finished")
+        self._end_run(run, outcome)
+
+    def _end_run(self, run: _Run, outcome: str) -> None:
+        """Free the agent (and the device slot), then apply the outcome to its task.
+
+        ``outcome``: completed | expired | revoked | crash | memory_limit | abort.
+        """
+        del self._runs[run.app]
+        self.ctx.cancel_timer(("run", run.app))
+        if self._ri_app == run.app and run.type == RESOURCE_INTENSIVE and not run.test:
+            self._ri_app = None
+        task = self._task_of(run)
+        if task is not None:
+            task.last_outcome = outcome
+            if outcome == "completed":
+                task.crashes = 0
+            elif outcome in ("crash", "memory_limit"):
+                task.crashes += 1
+            if task.scheduled:
+                if outcome == "abort":
+                    self._unschedule(task, "abort")
+                elif task.crashes >= self.limits.max_consecutive_crashes:
+                    self._unschedule(task, "crashes")
+                elif task.type == RESOURCE_INTENSIVE and not run.test:
+                    if outcome == "revoked" and run.ready_at is not None:
+                        self._make_ready(task, run.ready_at)
+                    else:
+                        task.next_run = self.ctx.now + self.limits.resource_intensive_interval_s
+                        self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+        waiting = self._test_waiting.pop(run.app, None)
+        if waiting is not None:
+            queued = self._tasks.get((run.app, waiting))
+            if queued is not None:
+                self._start(queued, test=True)
+        self._try_start_ri()
+
+    def _current_run(self, app: App, args: Args, call: str) -> _Run:
+        name: str | None = args.id("name", None)
+        args.done()
+        run = self._runs.get(app.id)
+        if run is None:
+            raise RequestError("invalid_operation",
+                               f"{call}: no background agent of app {app.id!r} is running")
+        if name is not None and name != run.name:
+            raise RequestError("invalid_operation",
+                               f"{call}: the running agent of app {app.id!r} is for {run.name!r}, "
+                               f"not {name!r}", {"name": name, "running": run.name})
+        return run
+
+    def _task_of(self, run: _Run) -> _Task | None:
+        task = self._tasks.get((run.app, run.name))
+        return task if task is not None and task.gen == run.gen else None
+
+    # -- internals: views --------------------------------------------------------------------
+    def _state_of(self, task: _Task) -> str:
+        run = self._runs.get(task.app)
+        if run is not None and run.name == task.name and run.gen == task.gen:
+            return run.state
+        if not task.scheduled:
+            return "unscheduled"
+        if task.ready_at is not None:
+            return "waiting"
+        return "scheduled"
+
+    def _view(self, task: _Task) -> dict[str, Any]:
+        run = self._runs.get(task.app)
+        mine = run is not None and run.name == task.name and run.gen == task.gen
+        cap = (self.limits.audio_memory_limit_bytes if task.audio
+               else self.limits.memory_limit_bytes)
+        return {
+            "task_id": task.name, "type": task.type, "state": self._state_of(task),
+            "is_scheduled": task.scheduled, "unscheduled_reason": task.unscheduled_reason,
+            "expiration_time": task.expires, "next_run": task.next_run,
+            "eligible_since": task.ready_at, "last_run": task.last_run,
+            "last_outcome": task.last_outcome, "runs": task.runs,
+            "skipped_runs": task.skipped, "last_skip_reason": task.last_skip_reason,
+            "consecutive_crashes": task.crashes, "memory_limit_bytes": cap,
+            "audio": task.audio, "description": task.description,
+            "run": self._run_view(run) if mine and run is not None else None,
+        }
+
+    @staticmethod
+    def _run_view(run: _Run) -> dict[str, Any]:
+        return {"name": run.name, "type": run.type, "state": run.state, "started": run.started,
+                "deadline": run.deadline, "launch_for_test": run.test, "reason": run.reason,
+                "memory_bytes": run.memory, "peak_memory_bytes": run.peak_memory}
+
+
+def _parse_duration(text: str, field: str) -> float:
+    match = _DURATION_RE.match(text)
+    if match is None:
+        raise RequestError("invalid_args",
+                           f"'{field}' must be a duration such as \"90s\", \"30m\", \"12h\" or "
+                           f"\"7d\", not {text!r}", {"field": field})
+    return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def _duration(args: Args, name: str) -> float:
+    """A non-negative duration: seconds as a number, or a string like ``"90s"`` / ``"5m"``."""
+    raw = args.any(name)
+    if isinstance(raw, str):
+        return _parse_duration(raw, name)
+    value: float = args.number(name, minimum=0)
+    return value
