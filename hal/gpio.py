@@ -166,7 +166,7 @@ def lgpio_pin_factory(chip: int | None = None) -> Factory:
         PinError: lgpio is not installed (``pip install wakebench[pi]``) or the chip can't open.
     """
     try:
-        from gpiozero.pins.lgpio import LGPIOFactory  # noqa: PLC0415 (optional extra)
+        from gpiozero.pins.lgpio import LGPIOFactory  # optional extra: only on a Pi
     except ImportError as exc:
         raise PinError(
             f"lgpio is not installed ({exc}); install the Pi extra: pip install 'wakebench[pi]'"
@@ -363,7 +363,11 @@ class Relay:
         self.set(self._spec.safe_state)
 
     def close(self) -> None:
-        """Go to the safe state, then release the pin. Safe to call twice."""
+        """Go to the safe state, then release the pin. Safe to call twice.
+
+        A released pin is no longer driven: wire the relay board so that its undriven input is
+        the safe state too (most relay modules pull their input to "off").
+        """
         if self._closed:
             return
         try:

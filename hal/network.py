@@ -367,7 +367,7 @@ class NetworkWatcher:
             await self._ipr.bind(groups=RTMGRP_LINK)
             async for msg in await self._ipr.link("dump"):
                 self._apply(msg, notify=False)
-        except (OSError, RuntimeError) as exc:
+        except Exception as exc:  # OSError, pyroute2's NetlinkError, thread-check RuntimeError
             self._close_socket()
             raise NetworkError(f"cannot watch links in {self._where()}: {exc}") from exc
         self._signals = derive_signals(self._interfaces.values())

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -213,3 +214,25 @@ def test_sysfs_inside_the_namespace_reads_admin_down_carrier_as_unknown(netns: s
     assert by_name["wwan0"] == ["cellular", "up", True, True]
     assert by_name["peer-wlan0"][0] == "ignore"  # virtual, no device link, no real name
     assert network == "cellular"
+
+
+async def test_in_our_own_namespace_sysfs_facts_refine_netlink_when_the_index_matches(
+    tmp_path: Path,
+) -> None:
+    # netlink has no DEVTYPE; in our own namespace the watcher reads it from sysfs, but only for
+    # the device whose ifindex matches (sysfs may show another namespace's interfaces).
+    names = [name for _, name in socket.if_nameindex() if name != "lo"]
+    if not names:
+        pytest.skip("this namespace has no interface besides lo")
+    name = names[0]
+    kinds = []
+    for tree, ifindex in (("right", socket.if_nametoindex(name)), ("wrong", 10**6)):
+        base = tmp_path / tree / name
+        base.mkdir(parents=True)
+        (base / "ifindex").write_text(f"{ifindex}\n")
+        (base / "uevent").write_text(f"INTERFACE={name}\nDEVTYPE=wwan\n")
+        (base / "device").mkdir()
+        async with NetworkWatcher(on_change=lambda s: None, sysfs_root=tmp_path / tree) as w:
+            kinds.append(w.interfaces[name].kind)
+    assert kinds[0] == "cellular"  # DEVTYPE=wwan from sysfs
+    assert kinds[1] != "cellular" or name.startswith(("ww", "ppp"))  # not trusted: netlink only
