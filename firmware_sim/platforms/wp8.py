@@ -310,8 +310,8 @@ class WP8Policy(Policy):
         if task is None:
             raise RequestError(
                 "invalid_operation",
-                f"LaunchForTest: no ScheduledTask named {name!r} is registered for app "
-                f"{app.id!r} (InvalidOperationException)", {"name": name})
+                f"LaunchForTest: task {name!r} is not registered for app {app.id!r} "
+                f"(InvalidOperationException); add it first", {"name": name})
         if now >= task.expires:
             raise RequestError(
                 "invalid_operation",
