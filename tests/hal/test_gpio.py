@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from gpiozero import DigitalInputDevice
 from gpiozero.pins.mock import MockFactory, MockPin
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hal.errors import HalError, PinError
 from hal.gpio import InputWatcher, PinSpec, Relay, RelaySpec, lgpio_pin_factory
@@ -241,6 +243,38 @@ def test_close_cancels_a_pending_report_and_frees_the_pins(
     loop.advance_to(1.0)
     assert rec.changes == []
     DigitalInputDevice(6, pull_up=None, active_state=True, pin_factory=factory).close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(gaps_ms=st.lists(st.integers(min_value=1, max_value=120), max_size=30))
+def test_debounce_matches_a_reference_model(gaps_ms: list[int]) -> None:
+    # Each gap is the time before the next toggle of GPIO6. A level is reported exactly when it
+    # differs from the last report and stays put for the whole debounce.
+    factory, loop = MockFactory(), VirtualLoop()
+    spec = PinSpec(6, "external_power", active_high=True, debounce=DEBOUNCE)
+    watcher, rec = watch(factory, loop, spec)
+    edges, t, level = [], 0.0, False
+    for gap in gaps_ms:
+        t += gap / 1000
+        level = not level
+        edges.append((t, level))
+    expected, last = [], False
+    for i, (when, value) in enumerate(edges):
+        next_edge = edges[i + 1][0] if i + 1 < len(edges) else float("inf")
+        if value != last and when + DEBOUNCE <= next_edge:
+            expected.append((when + DEBOUNCE, "external_power", value))
+            last = value
+    gpio6 = pin(factory, 6)
+    for when, value in edges:
+        loop.advance_to(when)
+        if value:
+            gpio6.drive_high()
+        else:
+            gpio6.drive_low()
+    loop.advance_to(t + 1.0)
+    assert rec.changes == expected
+    watcher.close()
+    factory.reset()
 
 
 # --- rig inputs ---------------------------------------------------------------------------
