@@ -1,18 +1,720 @@
-"""Placeholder: the ios policy is being written (issue 2)."""
+"""iOS background execution: the 5-second background window, ``beginBackgroundTask`` and
+``BGTaskScheduler`` refresh / processing requests.
+
+Sources: seed 001 (Apple's "App in the Background" / WWDC "Background execution demystified"
+notes) and ``reference/platform-budgets.md`` section 1 (the Apple pages named there).
+
+Behaviour, as a bench user sees it:
+
+* ``state`` → ``background`` runs ``applicationDidEnterBackground``: a pseudo-task
+  ``did_enter_background`` gets ``wake`` with a 5 s deadline. At 5 s the app is suspended
+  (``expire``, reason ``time_limit``, app state → ``suspended``) unless a background task is
+  active; then suspension waits for the last background task to end (``expire`` of the
+  pseudo-task with reason ``background_task_ended``). Back to the foreground cancels it.
+* ``begin_background_task`` (``beginBackgroundTask(withName:expirationHandler:)``) returns an
+  identifier and sends ``wake``. Background time is one budget per app, as
+  ``backgroundTimeRemaining`` is: it starts when the app enters the background (a task begun in
+  the foreground has no deadline until then, since Apple says the value is meaningful only in the
+  background) and every task shares its end. At the end each open task gets ``expire``; one not
+  ended within ``terminate_grace_s`` gets the app a ``terminate``. Without time left (suspended
+  app, budget used up) the call returns the invalid identifier 0, like ``.invalid``.
+* ``submit`` (``BGTaskScheduler.submit``): 1 pending refresh and 10 pending processing requests
+  per app; the same identifier replaces its pending request; ``unavailable`` while Background App
+  Refresh is off (``register`` with ``background_app_refresh: false``). A request starts (``wake``)
+  at its earliest begin, unless held back: battery <= 20 %, Low Power Mode, Background App Refresh
+  off, app swiped away (``state`` → ``terminated`` sent by the user; a kill by the OS is not a
+  swipe), or a task with the same identifier still running. Processing also waits for ``idle``
+  (+ charger / network when required) and is revoked when the user becomes active
+  (``user_active``) or a required condition goes (``charger_removed``, ``network_lost``).
+  Refresh runs for ``refresh_runtime_s``, processing until revoked (``processing_runtime_s`` 0)
+  or for that many seconds. ``set_task_completed`` ends a started task; after ``expire`` /
+  ``revoke`` a task not completed within ``terminate_grace_s`` terminates the app.
+* Earliest begin: ``earliest_begin`` (alias ``earliestBeginDate``) is an absolute rig time in
+  seconds, like the ``Date`` the real API takes; ``earliest_begin_delay`` is seconds from now,
+  like ``Date(timeIntervalSinceNow:)``. A time in the past means no delay. wakebench starts a
+  request as soon as it is allowed; the real system only promises "not sooner".
+* Identifiers must be ids usable in MQTT topics (``com-example-refresh``, not
+  ``com.example.refresh``).
+
+Held-back requests wait in an index keyed by the one condition that blocks them (``hold``,
+``idle``, ``power``, ``network``), and a signal change is acted on only when the condition it
+drives flips, so a battery tick costs O(1) whatever the number of requests.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-from firmware_sim.limits import Limits
-from firmware_sim.policy import Policy
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex
+from firmware_sim.signals import Signals
+
+SEED: Final = "seed 001 (iOS App in the Background)"
+APPLE: Final = "developer.apple.com/documentation"
+
+#: The pseudo-task standing for ``applicationDidEnterBackground``.
+DID_ENTER_BACKGROUND: Final = "did_enter_background"
+_BG_TASK_RE: Final = re.compile(r"^bg-\d+$")
+#: UIBackgroundTaskIdentifier.invalid
+INVALID_BACKGROUND_TASK: Final = 0
+
+_TYPES: Final = {"refresh": "refresh", "app_refresh": "refresh", "processing": "processing"}
+#: BGTaskScheduler.Error.Code (platform-budgets.md §1)
+ERROR_UNAVAILABLE: Final = 1
+ERROR_TOO_MANY_PENDING: Final = 2
+
+#: Condition index name → revoke reason when a running processing task loses it.
+_REVOKE_REASON: Final = {"idle": "user_active", "power": "charger_removed", "network": "network_lost"}
 
 
 @dataclass(frozen=True)
-class _Limits(Limits):
-    pass
+class IOSLimits(Limits):
+    """iOS background-execution limits."""
+
+    did_enter_background_s: float = limit(
+        5.0, "s",
+        f"{SEED}: applicationDidEnterBackground(_:) 'has five seconds to perform any tasks and "
+        "return'", "time before a backgrounded app is suspended without a background task")
+    background_task_s: float = limit(
+        30.0, "s",
+        "empirical, modern iOS: Apple DTS 'your task ran for 30 seconds' "
+        "(forums.developer.apple.com/message/391799, platform-budgets.md §1); legacy iOS 7+ is "
+        "180 s (permittedBackgroundDuration: 180.000000); Apple documents no number",
+        "background time shared by beginBackgroundTask tasks (set 180 for legacy iOS)")
+    terminate_grace_s: float = limit(
+        5.0, "s",
+        "UNCONFIRMED: Apple documents only that an unfinished background task 'will result in "
+        "the termination of the app' (beginBackgroundTask docs); wakebench default",
+        "time between expire/revoke and terminate when the app never ends the task")
+    max_pending_refresh: int = limit(
+        1, "requests",
+        f"{APPLE}/backgroundtasks/bgtaskscheduler/submit(_:): 'a total of 1 refresh task and "
+        "10 processing tasks scheduled at any time'", "pending BGAppRefreshTaskRequests per app")
+    max_pending_processing: int = limit(
+        10, "requests",
+        f"{APPLE}/backgroundtasks/bgtaskscheduler/submit(_:): 'a total of 1 refresh task and "
+        "10 processing tasks scheduled at any time'", "pending BGProcessingTaskRequests per app")
+    critical_battery_pct: float = limit(
+        20.0, "%",
+        f"{SEED}: 'Critically low battery (iPhone battery <= 20%)'; secondary: WWDC20 summary "
+        "(blog.derrickshowers.com), 'below 20%, essential work only'",
+        "at or below this level no discretionary launch (refresh / processing) starts")
+    refresh_runtime_s: float = limit(
+        30.0, "s",
+        "UNCONFIRMED in Apple reference docs: '~30 s' from the Capacitor background-runner README "
+        "('approximately up to 30 seconds') and community write-ups (platform-budgets.md §1)",
+        "run time of a BGAppRefreshTask before its expirationHandler")
+    processing_runtime_s: float = limit(
+        0.0, "s (0 = until revoked)",
+        f"{SEED}: processing tasks get 'several minutes runtime'; {APPLE}/backgroundtasks/"
+        "bgprocessingtask: 'can run for minutes', terminated 'when the user starts using the "
+        "device'. Apple gives no number, so by default it runs until revoked",
+        "run time of a BGProcessingTask (0: no time limit, ends by revoke or completion)")
+
+
+@dataclass(slots=True)
+class _BackgroundTask:
+    """One ``beginBackgroundTask`` assertion."""
+
+    number: int
+    name: str | None
+    started: float
+    state: str = "running"  # running | expired
+
+    @property
+    def task_id(self) -> str:
+        return f"bg-{self.number}"
+
+
+@dataclass(slots=True)
+class _Request:
+    """A submitted, not yet started BGTaskRequest."""
+
+    app: str
+    identifier: str
+    type: str  # refresh | processing
+    earliest_begin: float | None
+    requires_power: bool
+    requires_network: bool
+    submitted: float
+    state: str = "scheduled"  # scheduled (before earliest begin) | waiting (held back)
+    waiting_for: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"identifier": self.identifier, "type": self.type,
+                "earliest_begin": self.earliest_begin,
+                "requires_external_power": self.requires_power,
+                "requires_network_connectivity": self.requires_network,
+                "submitted": self.submitted}
+
+    def view(self) -> dict[str, Any]:
+        return {"task_id": self.identifier, "kind": self.type, "state": self.state,
+                "earliest_begin": self.earliest_begin, "waiting_for": self.waiting_for,
+                "requires_external_power": self.requires_power,
+                "requires_network_connectivity": self.requires_network}
+
+
+@dataclass(slots=True)
+class _Launch:
+    """A BGTask the system started (the app was launched for it)."""
+
+    app: str
+    identifier: str
+    type: str
+    started: float
+    deadline: float | None
+    requires_power: bool
+    requires_network: bool
+    state: str = "running"  # running | expired | revoked
+    reason: str | None = None
+    grace_until: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"identifier": self.identifier, "type": self.type, "started": self.started,
+                "deadline": self.deadline, "requires_external_power": self.requires_power,
+                "requires_network_connectivity": self.requires_network, "state": self.state,
+                "reason": self.reason, "grace_until": self.grace_until}
+
+    def view(self) -> dict[str, Any]:
+        return {"task_id": self.identifier, "kind": self.type, "state": self.state,
+                "started": self.started, "deadline": self.deadline, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class _AppRecord:
+    """Everything the policy tracks for one app."""
+
+    swiped: bool = False
+    #: When the app's background time started (None: foreground / not running).
+    window_start: float | None = None
+    #: did_enter_background pseudo-task: None | running | extended (waits for background tasks)
+    enter_state: str | None = None
+    enter_deadline: float | None = None
+    bg: dict[int, _BackgroundTask] = field(default_factory=dict)
+    next_bg: int = 0
+    bg_grace_until: float | None = None
+    requests: dict[str, _Request] = field(default_factory=dict)
+    launches: dict[str, _Launch] = field(default_factory=dict)
 
 
 class IOSPolicy(Policy):
+    """5 s background window, background tasks and BGTaskScheduler."""
+
     platform = "ios"
-    limits_type = _Limits
+    limits_type = IOSLimits
+    limits: IOSLimits
+    watched = frozenset({"battery_level", "low_power_mode", "idle", "charger", "network"})
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        self._apps: dict[str, _AppRecord] = {}
+        #: held-back requests, under the one condition that blocks them (hold/idle/power/network)
+        self._waiting = SignalIndex()
+        #: running processing tasks, under the conditions whose loss revokes them
+        self._running = SignalIndex()
+
+    def _rec(self, app_id: str) -> _AppRecord:
+        rec = self._apps.get(app_id)
+        if rec is None:
+            rec = self._apps[app_id] = _AppRecord()
+        return rec
+
+    # -- register / lifecycle ----------------------------------------------------------------
+    def configure_app(self, app: App, args: Args) -> None:
+        """``background_app_refresh`` (bool, default true): the app's Background App Refresh switch;
+        a re-``register`` without it keeps the previous value."""
+        value = args.bool("background_app_refresh", None)
+        args.done()
+        if value is not None:
+            app.settings["background_app_refresh"] = value
+        app.settings.setdefault("background_app_refresh", True)
+        # settings are applied after this returns: re-check held requests on the next step
+        self.ctx.set_timer(("settings", app.id), self.ctx.now)
+
+    def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
+        rec = self._rec(app.id)
+        was_swiped = rec.swiped
+        rec.swiped = new == "terminated"
+        if new == "foreground":
+            self._drop_window(app.id, rec)
+            for task in rec.bg.values():  # the clock stops in the foreground
+                task.state = "running"
+        elif new == "background":
+            self._open_window(app, rec)
+        elif new == "suspended":
+            self._drop_window(app.id, rec)
+            rec.bg.clear()
+        else:
+            self._kill(app.id, rec)
+        if was_swiped != rec.swiped:
+            self._reevaluate_app(app, rec)
+
+    def on_crash(self, app: App) -> None:
+        rec = self._rec(app.id)
+        self._kill(app.id, rec)
+        app.state = "terminated"
+        self._reevaluate_app(app, rec)
+
+    def _open_window(self, app: App, rec: _AppRecord) -> None:
+        now = self.ctx.now
+        rec.window_start = now
+        rec.enter_state = "running"
+        rec.enter_deadline = now + self.limits.did_enter_background_s
+        rec.bg_grace_until = None
+        self.ctx.set_timer(("enter", app.id), rec.enter_deadline)
+        for task in rec.bg.values():
+            task.state = "running"
+        if rec.bg:
+            self.ctx.set_timer(("bg", app.id), now + self.limits.background_task_s)
+        self.ctx.emit("wake", app, DID_ENTER_BACKGROUND, deadline=rec.enter_deadline)
+
+    def _drop_window(self, app_id: str, rec: _AppRecord) -> None:
+        rec.window_start = None
+        rec.enter_state = None
+        rec.enter_deadline = None
+        rec.bg_grace_until = None
+        self.ctx.cancel_timer(("enter", app_id))
+        self.ctx.cancel_timer(("bg", app_id))
+
+    def _kill(self, app_id: str, rec: _AppRecord) -> None:
+        """The process is gone: background tasks, the window and started BGTasks end silently."""
+        self._drop_window(app_id, rec)
+        rec.bg.clear()
+        for ident in list(rec.launches):
+            self._end_launch(app_id, rec, ident)
+
+    def _suspend(self, app: App, rec: _AppRecord, reason: str) -> None:
+        deadline = rec.enter_deadline
+        self._drop_window(app.id, rec)
+        app.state = "suspended"
+        self.ctx.emit("expire", app, DID_ENTER_BACKGROUND, reason=reason, deadline=deadline,
+                      data={"app_state": "suspended"})
+
+    def _terminate(self, app: App, rec: _AppRecord, task_id: str, reason: str) -> None:
+        self._kill(app.id, rec)
+        app.state = "terminated"
+        self.ctx.emit("terminate", app, task_id, reason=reason)
+        self._reevaluate_app(app, rec)
+
+    def _bg_deadline(self, rec: _AppRecord) -> float | None:
+        if rec.window_start is None:
+            return None
+        return rec.window_start + self.limits.background_task_s
+
+    def _app_running(self, app: App, rec: _AppRecord) -> bool:
+        if app.state in ("foreground", "background"):
+            return True
+        return any(launch.state == "running" for launch in rec.launches.values())
+
+    # -- beginBackgroundTask / endBackgroundTask ---------------------------------------------
+    def verb_begin_background_task(self, app: App, args: Args) -> dict[str, Any]:
+        """``beginBackgroundTask(withName:expirationHandler:)``: ``name`` (optional).
+
+        Returns ``task_id`` / ``identifier`` and the shared background ``deadline`` (null in the
+        foreground), or ``identifier`` 0 (``.invalid``) when the app has no background time.
+        """
+        name = args.str("name", None)
+        args.done()
+        rec = self._rec(app.id)
+        now = self.ctx.now
+        why = None
+        if not self._app_running(app, rec):
+            why = f"app is {app.state}: a suspended or terminated app cannot run code"
+        elif app.state != "foreground":
+            if rec.window_start is None:
+                rec.window_start = now  # running for a BGTask launch: its own background time
+            deadline = self._bg_deadline(rec)
+            if deadline is not None and deadline <= now:
+                why = "no background time remaining"
+        if why is not None:
+            return {"task_id": None, "identifier": INVALID_BACKGROUND_TASK, "invalid": True,
+                    "why": why}
+        rec.next_bg += 1
+        task = _BackgroundTask(rec.next_bg, name, now)
+        rec.bg[task.number] = task
+        deadline = None if app.state == "foreground" else self._bg_deadline(rec)
+        if deadline is not None:
+            self.ctx.set_timer(("bg", app.id), deadline)
+        self.ctx.emit("wake", app, task.task_id, deadline=deadline)
+        return {"task_id": task.task_id, "identifier": task.number, "deadline": deadline,
+                "background_time_remaining": self._time_remaining(app, rec)}
+
+    def verb_end_background_task(self, app: App, args: Args) -> dict[str, Any]:
+        """``endBackgroundTask(_:)``: ``identifier`` (number) or ``task_id`` (``bg-N``)."""
+        number = args.int("identifier", None, minimum=0)
+        task_id = args.str("task_id", None)
+        args.done()
+        if (number is None) == (task_id is None):
+            raise args.fail("identifier", "or 'task_id' is required (exactly one of them)")
+        if task_id is not None:
+            number = int(task_id[3:]) if _BG_TASK_RE.match(task_id) else -1
+        rec = self._rec(app.id)
+        task = rec.bg.pop(number, None)
+        if task is None:
+            shown = task_id if task_id is not None else number
+            raise RequestError("unknown_task", f"no background task {shown!r} for app {app.id!r}",
+                               {"task_id": task_id, "identifier": number})
+        if not rec.bg:
+            self.ctx.cancel_timer(("bg", app.id))
+            rec.bg_grace_until = None
+            if rec.enter_state == "extended":
+                self._suspend(app, rec, "background_task_ended")
+            elif rec.enter_state is None and app.state != "foreground":
+                rec.window_start = None
+        return {"task_id": task.task_id, "identifier": task.number, "state": task.state,
+                "ended_at": self.ctx.now}
+
+    # -- BGTaskScheduler ---------------------------------------------------------------------
+    def verb_submit(self, app: App, args: Args) -> dict[str, Any]:
+        """``BGTaskScheduler.submit``: ``type`` (refresh / processing), ``identifier``,
+        ``earliest_begin`` (rig s) or ``earliest_begin_delay`` (s from now),
+        ``requires_external_power`` / ``requires_network_connectivity`` (processing only).
+
+        Raises:
+            RequestError: ``unavailable`` (Background App Refresh off),
+                ``too_many_pending_task_requests`` (1 refresh / 10 processing pending).
+        """
+        kind: str = args.choice("type", _TYPES)
+        ident: str = args.id("identifier")
+        if ident == DID_ENTER_BACKGROUND or _BG_TASK_RE.match(ident):
+            raise args.fail("identifier", f"{ident!r} is reserved for wakebench's own task ids")
+        earliest = self._earliest_begin(args)
+        power = args.bool("requires_external_power", False)
+        network = args.bool("requires_network_connectivity", False)
+        if kind == "refresh":
+            for name, value in (("requires_external_power", power),
+                                ("requires_network_connectivity", network)):
+                if value:
+                    raise args.fail(name, "exists only on BGProcessingTaskRequest (type: processing)")
+        args.done()
+        if not app.settings.get("background_app_refresh", True):
+            raise RequestError(
+                "unavailable",
+                f"Background App Refresh is off for app {app.id!r} (register with "
+                "background_app_refresh: true)",
+                {"error_code": ERROR_UNAVAILABLE})
+        rec = self._rec(app.id)
+        cap = self.limits.max_pending_refresh if kind == "refresh" else self.limits.max_pending_processing
+        others = [r.identifier for r in rec.requests.values() if r.type == kind and r.identifier != ident]
+        if len(others) >= cap:
+            raise RequestError(
+                "too_many_pending_task_requests",
+                f"app {app.id!r} already has {len(others)} pending {kind} request(s) ({', '.join(others)}); "
+                f"at most {cap} may be pending (cancel one or reuse its identifier)",
+                {"error_code": ERROR_TOO_MANY_PENDING, "pending": others})
+        replaced = self._drop_request(app.id, rec, ident)
+        req = _Request(app.id, ident, kind, earliest, power, network, self.ctx.now)
+        rec.requests[ident] = req
+        self.ctx.set_timer(("begin", app.id, ident), earliest if earliest is not None else self.ctx.now)
+        return {"identifier": ident, "type": kind, "earliest_begin": earliest,
+                "replaced": replaced}
+
+    def _earliest_begin(self, args: Args) -> float | None:
+        given = [(n, args.number(n, None, minimum=0.0))
+                 for n in ("earliest_begin", "earliest_begin_date", "earliest_begin_delay")]
+        present = [(n, v) for n, v in given if v is not None]
+        if len(present) > 1:
+            raise args.fail(present[1][0], f"cannot be combined with '{present[0][0]}'")
+        if not present:
+            return None
+        name, value = present[0]
+        return float(self.ctx.now + value if name == "earliest_begin_delay" else value)
+
+    def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
+        """``cancel(taskRequestWithIdentifier:)`` with ``identifier``, or ``cancelAllTaskRequests()``
+        with ``all: true``. Started tasks are not affected; an unknown identifier cancels nothing."""
+        ident = args.id("identifier", None)
+        everything = args.bool("all", False)
+        args.done()
+        if (ident is None) == (not everything):
+            raise args.fail("identifier", "or 'all: true' is required (exactly one of them)")
+        rec = self._rec(app.id)
+        idents = list(rec.requests) if everything else [ident]
+        cancelled = [i for i in idents if self._drop_request(app.id, rec, i)]
+        return {"cancelled": cancelled}
+
+    def verb_set_task_completed(self, app: App, args: Args) -> dict[str, Any]:
+        """``BGTask.setTaskCompleted(success:)``: ``identifier``, ``success``."""
+        ident = args.id("identifier")
+        success = args.bool("success")
+        args.done()
+        rec = self._rec(app.id)
+        launch = rec.launches.get(ident)
+        if launch is None:
+            raise RequestError("unknown_task", f"no started task {ident!r} for app {app.id!r}",
+                               {"task_id": ident})
+        self._end_launch(app.id, rec, ident)
+        pending = rec.requests.get(ident)
+        if pending is not None and pending.waiting_for == "identifier_running":
+            self._try_launch(app, rec, pending)
+        return {"identifier": ident, "success": success, "state": launch.state,
+                "completed_at": self.ctx.now}
+
+    def _drop_request(self, app_id: str, rec: _AppRecord, ident: str) -> bool:
+        req = rec.requests.pop(ident, None)
+        if req is None:
+            return False
+        self.ctx.cancel_timer(("begin", app_id, ident))
+        self._waiting.discard((app_id, ident))
+        return True
+
+    def _end_launch(self, app_id: str, rec: _AppRecord, ident: str) -> None:
+        rec.launches.pop(ident, None)
+        self.ctx.cancel_timer(("launch", app_id, ident))
+        self._running.discard((app_id, ident))
+
+    # -- launching ---------------------------------------------------------------------------
+    def _device_hold(self, s: Signals) -> str | None:
+        if s.battery_level <= self.limits.critical_battery_pct:
+            return "battery_low"
+        if s.low_power_mode:
+            return "low_power_mode"
+        return None
+
+    def _blocker(self, app: App, rec: _AppRecord, req: _Request) -> tuple[str, str | None] | None:
+        """The first condition holding ``req`` back, with its index name (None: app-level)."""
+        if rec.swiped:
+            return "app_swiped_away", None
+        if not app.settings.get("background_app_refresh", True):
+            return "background_app_refresh_off", None
+        if req.identifier in rec.launches:
+            return "identifier_running", None
+        s = self.ctx.signals
+        hold = self._device_hold(s)
+        if hold is not None:
+            return hold, "hold"
+        if req.type == "processing":
+            if not s.idle:
+                return "device_in_use", "idle"
+            if req.requires_power and not s.external_power:
+                return "no_external_power", "power"
+            if req.requires_network and s.network == "none":
+                return "no_network", "network"
+        return None
+
+    def _try_launch(self, app: App, rec: _AppRecord, req: _Request) -> None:
+        key = (app.id, req.identifier)
+        blocker = self._blocker(app, rec, req)
+        if blocker is not None:
+            req.state, req.waiting_for = "waiting", blocker[0]
+            if blocker[1] is None:
+                self._waiting.discard(key)
+            else:
+                self._waiting.add(key, (blocker[1],))
+            return
+        self._drop_request(app.id, rec, req.identifier)
+        now = self.ctx.now
+        runtime = (self.limits.refresh_runtime_s if req.type == "refresh"
+                   else self.limits.processing_runtime_s)
+        deadline = now + runtime if req.type == "refresh" or runtime > 0 else None
+        launch = _Launch(app.id, req.identifier, req.type, now, deadline, req.requires_power,
+                         req.requires_network)
+        rec.launches[req.identifier] = launch
+        if deadline is not None:
+            self.ctx.set_timer(("launch", app.id, req.identifier), deadline)
+        if req.type == "processing":
+            self._running.add(key, _needs(launch))
+        self.ctx.emit("wake", app, req.identifier, deadline=deadline, data={"type": req.type})
+
+    def _reevaluate_app(self, app: App, rec: _AppRecord) -> None:
+        for req in list(rec.requests.values()):
+            if req.state == "waiting" and rec.requests.get(req.identifier) is req:
+                self._try_launch(app, rec, req)
+
+    def _revoke(self, app: App, rec: _AppRecord, launch: _Launch, reason: str) -> None:
+        launch.state, launch.reason = "revoked", reason
+        launch.grace_until = self.ctx.now + self.limits.terminate_grace_s
+        self._running.discard((app.id, launch.identifier))
+        self.ctx.set_timer(("launch", app.id, launch.identifier), launch.grace_until)
+        self.ctx.emit("revoke", app, launch.identifier, reason=reason, deadline=launch.deadline)
+
+    # -- time and signals --------------------------------------------------------------------
+    def on_timer(self, key: Hashable) -> None:
+        if not isinstance(key, tuple):
+            return
+        kind, app_id, *rest = key
+        app = self.ctx.app(app_id)
+        rec = self._rec(app_id)
+        if kind == "settings":
+            self._reevaluate_app(app, rec)
+        elif kind == "enter":
+            if rec.enter_state != "running":
+                return
+            if rec.bg:
+                rec.enter_state = "extended"  # suspension waits for the last background task
+            else:
+                self._suspend(app, rec, "time_limit")
+        elif kind == "bg":
+            self._on_bg_timer(app, rec)
+        elif kind == "begin":
+            req = rec.requests.get(rest[0])
+            if req is not None:
+                self._try_launch(app, rec, req)
+        elif kind == "launch":
+            self._on_launch_timer(app, rec, rest[0])
+
+    def _on_bg_timer(self, app: App, rec: _AppRecord) -> None:
+        running = [t for t in rec.bg.values() if t.state == "running"]
+        if running:
+            deadline = self._bg_deadline(rec)
+            for task in running:
+                task.state = "expired"
+                self.ctx.emit("expire", app, task.task_id, reason="time_limit", deadline=deadline)
+            rec.bg_grace_until = self.ctx.now + self.limits.terminate_grace_s
+            self.ctx.set_timer(("bg", app.id), rec.bg_grace_until)
+        elif rec.bg:
+            first = next(iter(rec.bg.values()))
+            self._terminate(app, rec, first.task_id, "not_ended")
+
+    def _on_launch_timer(self, app: App, rec: _AppRecord, ident: str) -> None:
+        launch = rec.launches.get(ident)
+        if launch is None:
+            return
+        if launch.state == "running":
+            launch.state, launch.reason = "expired", "time_limit"
+            launch.grace_until = self.ctx.now + self.limits.terminate_grace_s
+            self._running.discard((app.id, ident))
+            self.ctx.set_timer(("launch", app.id, ident), launch.grace_until)
+            self.ctx.emit("expire", app, ident, reason="time_limit", deadline=launch.deadline)
+        else:
+            self._terminate(app, rec, ident, "not_completed")
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        lost: list[str] = []
+        gained: list[str] = []
+        if self._device_hold(old) is not None and self._device_hold(new) is None:
+            gained.append("hold")
+        for name, before, after in (
+            ("idle", old.idle, new.idle),
+            ("power", old.external_power, new.external_power),
+            ("network", old.network != "none", new.network != "none"),
+        ):
+            if before != after:
+                (gained if after else lost).append(name)
+        for name in lost:
+            for app_id, ident in sorted(_keys(self._running.affected((name,)))):
+                rec = self._rec(app_id)
+                launch = rec.launches.get(ident)
+                if launch is not None and launch.state == "running":
+                    self._revoke(self.ctx.app(app_id), rec, launch, _REVOKE_REASON[name])
+        if gained:
+            for app_id, ident in sorted(_keys(self._waiting.affected(gained))):
+                rec = self._rec(app_id)
+                req = rec.requests.get(ident)
+                if req is not None:
+                    self._try_launch(self.ctx.app(app_id), rec, req)
+
+    # -- views and persistence ---------------------------------------------------------------
+    def _time_remaining(self, app: App, rec: _AppRecord) -> float | None:
+        deadline = self._bg_deadline(rec)
+        if deadline is None or app.state == "foreground":
+            return None
+        return max(0.0, deadline - self.ctx.now)
+
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        rec = self._apps.get(app.id)
+        if rec is None:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        if rec.enter_state is not None:
+            out[DID_ENTER_BACKGROUND] = {
+                "task_id": DID_ENTER_BACKGROUND, "kind": DID_ENTER_BACKGROUND,
+                "state": rec.enter_state, "started": rec.window_start,
+                "deadline": rec.enter_deadline}
+        bg_deadline = None if app.state == "foreground" else self._bg_deadline(rec)
+        for task in rec.bg.values():
+            out[task.task_id] = {"task_id": task.task_id, "kind": "background_task",
+                                 "identifier": task.number, "name": task.name,
+                                 "state": task.state, "started": task.started,
+                                 "deadline": bg_deadline}
+        for ident, launch in rec.launches.items():
+            out[ident] = launch.view()
+        for ident, req in rec.requests.items():
+            if ident in out:
+                out[ident]["next"] = req.view()  # resubmitted while the started one runs
+            else:
+                out[ident] = req.view()
+        return out
+
+    def status(self, app: App) -> dict[str, Any]:
+        rec = self._rec(app.id)
+        pending = {"refresh": 0, "processing": 0}
+        for req in rec.requests.values():
+            pending[req.type] += 1
+        return {"tasks": self.tasks(app),
+                "background_time_remaining": self._time_remaining(app, rec),
+                "background_app_refresh": bool(app.settings.get("background_app_refresh", True)),
+                "pending": pending}
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for app_id, rec in self._apps.items():
+            out[app_id] = {
+                "swiped": rec.swiped, "window_start": rec.window_start,
+                "enter_state": rec.enter_state, "enter_deadline": rec.enter_deadline,
+                "next_bg": rec.next_bg, "bg_grace_until": rec.bg_grace_until,
+                "bg": [{"number": t.number, "name": t.name, "started": t.started, "state": t.state}
+                       for t in rec.bg.values()],
+                "requests": [r.to_dict() for r in rec.requests.values()],
+                "launches": [launch.to_dict() for launch in rec.launches.values()],
+            }
+        return {"apps": out}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore apps; pending requests are re-checked at their earliest begin (no second wake
+        for a task that already started)."""
+        for app_id, raw in data.get("apps", {}).items():
+            rec = self._rec(app_id)
+            rec.swiped = bool(raw.get("swiped", False))
+            rec.window_start = raw.get("window_start")
+            rec.enter_state = raw.get("enter_state")
+            rec.enter_deadline = raw.get("enter_deadline")
+            rec.next_bg = int(raw.get("next_bg", 0))
+            rec.bg_grace_until = raw.get("bg_grace_until")
+            for t in raw.get("bg", []):
+                rec.bg[t["number"]] = _BackgroundTask(t["number"], t["name"], t["started"], t["state"])
+            for r in raw.get("requests", []):
+                req = _Request(app_id, r["identifier"], r["type"], r["earliest_begin"],
+                               r["requires_external_power"], r["requires_network_connectivity"],
+                               r["submitted"])
+                rec.requests[req.identifier] = req
+                at = req.earliest_begin if req.earliest_begin is not None else req.submitted
+                self.ctx.set_timer(("begin", app_id, req.identifier), at)
+            for r in raw.get("launches", []):
+                launch = _Launch(app_id, r["identifier"], r["type"], r["started"], r["deadline"],
+                                 r["requires_external_power"], r["requires_network_connectivity"],
+                                 r["state"], r.get("reason"), r.get("grace_until"))
+                rec.launches[launch.identifier] = launch
+                key = ("launch", app_id, launch.identifier)
+                if launch.state != "running" and launch.grace_until is not None:
+                    self.ctx.set_timer(key, launch.grace_until)
+                elif launch.state == "running":
+                    if launch.deadline is not None:
+                        self.ctx.set_timer(key, launch.deadline)
+                    if launch.type == "processing":
+                        self._running.add((app_id, launch.identifier), _needs(launch))
+            if rec.enter_state == "running" and rec.enter_deadline is not None:
+                self.ctx.set_timer(("enter", app_id), rec.enter_deadline)
+            if rec.bg:
+                if rec.bg_grace_until is not None:
+                    self.ctx.set_timer(("bg", app_id), rec.bg_grace_until)
+                else:
+                    deadline = self._bg_deadline(rec)
+                    if deadline is not None:
+                        self.ctx.set_timer(("bg", app_id), deadline)
+
+
+def _needs(launch: _Launch) -> tuple[str, ...]:
+    """Conditions whose loss revokes a running processing task."""
+    return ("idle",
+            *(("power",) if launch.requires_power else ()),
+            *(("network",) if launch.requires_network else ()))
+
+
+def _keys(keys: Iterable[Hashable]) -> list[tuple[str, str]]:
+    return [k for k in keys if isinstance(k, tuple)]
