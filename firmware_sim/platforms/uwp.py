@@ -1,18 +1,371 @@
-"""Placeholder: the uwp policy is being written (issue 2)."""
+"""Windows 10 UWP ``ExtendedExecutionSession``: ``request_extension`` and ``dispose``.
+
+Sources: seed 002 ("Postpone app suspension with extended execution", windows-dev-docs
+run-minimized-with-extended-execution.md) and ``reference/platform-budgets.md`` section 4.
+
+Behaviour, as a bench user sees it:
+
+* One session per app: a request while the app's session is active is the error ``0x8007139F``
+  (thrown by the real constructor). A revoked session that was not disposed yet is disposed by a
+  new request, as Microsoft's sample helper does before requesting.
+* ``request_extension`` answers ``{"result": "allowed" | "denied", "session_id", ...}``; an
+  allowed session gets ``wake`` (deadline when it has one). Denied (not an error) when the app's
+  ``background_access`` (``register``; BackgroundAccessStatus names or numbers, or ``allowed`` /
+  ``denied``) is Denied / DeniedBySystemPolicy / DeniedByUser, when a reason other than
+  ``saving_data`` is requested outside the foreground ("SavingData is the only type ... that can
+  be requested in the Suspending state"), for ``location_tracking`` held by another app (one per
+  device), for ``unspecified`` during Connected Standby, or when the app is terminated.
+* ``unspecified``: unlimited on wall power; on battery "up to ten minutes in the background".
+  The 10-minute clock runs only while the device is on battery *and* the app is not in the
+  foreground; it starts afresh each time both become true (an unplug starts a new 10 minutes,
+  plugging in before they end makes the session unlimited again; a session started on battery
+  and then plugged in loses its deadline). Any charger (ac, usb, wireless) counts as wall power.
+  With ``background_access: always_allowed`` (the user's "Allow the app to run background
+  tasks") it is unlimited on battery too (seed 002). It stops (``revoke`` ``connected_standby``)
+  when the device enters Connected Standby.
+* Connected Standby from signals, by ``device_family`` (a limit, so a rig config sets it):
+  ``mobile`` — the screen is off (``screen_locked``) and the device enters it at once;
+  ``desktop`` — the lock screen alone does not stop sessions; ``screen_locked`` and ``idle``
+  together stand for "the screen has been off for the period Windows waits".
+* ``location_tracking``: foreground request only, unlimited, one app per device.
+* ``saving_data``: may be requested in any running state (foreground, background = suspending,
+  suspended), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
+  ``dispose``, else ``terminate`` (unless it is back in the foreground by then).
+* Revoke reasons: ``resumed`` — the app returned to the foreground and the session was requested
+  outside it; ``system_policy`` — a time limit ran out; ``connected_standby``. Each revoke carries
+  the real ``ExtendedExecutionRevokedReason`` in ``data``. A session that ends (revoke, dispose)
+  while the app is in the background lets Windows suspend it: app state → ``suspended``.
+* ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
+* Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
+  session counter is kept so ids are not reused.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any, Final
 
-from firmware_sim.limits import Limits
-from firmware_sim.policy import Policy
+from firmware_sim.args import Args
+from firmware_sim.errors import ConfigError, RequestError
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex
+from firmware_sim.signals import Signals
+
+SEED: Final = "seed 002 (UWP extended execution)"
+
+#: The HRESULT the ExtendedExecutionSession constructor throws for a second session (seed 002).
+ERROR_SESSION_ACTIVE: Final = "0x8007139F"
+
+#: ExtendedExecutionReason, by lowercase name, snake_case name or number.
+REASONS: Final[dict[Any, str]] = {
+    "unspecified": "unspecified", 0: "unspecified",
+    "location_tracking": "location_tracking", "locationtracking": "location_tracking",
+    1: "location_tracking",
+    "saving_data": "saving_data", "savingdata": "saving_data", 2: "saving_data",
+}
+
+#: BackgroundAccessStatus (winrt-api backgroundaccessstatus.md), snake_case name → number.
+ACCESS_STATUS: Final[dict[str, int]] = {
+    "unspecified": 0,
+    "allowed_with_always_on_real_time_connectivity": 1,
+    "allowed_may_use_active_real_time_connectivity": 2,
+    "denied": 3,
+    "always_allowed": 4,
+    "allowed_subject_to_system_policy": 5,
+    "denied_by_system_policy": 6,
+    "denied_by_user": 7,
+}
+_ACCESS_CHOICES: Final[dict[Any, str]] = {
+    **{name: name for name in ACCESS_STATUS},
+    **{name.replace("_", ""): name for name in ACCESS_STATUS},
+    **{number: name for name, number in ACCESS_STATUS.items()},
+    "allowed": "allowed_subject_to_system_policy",  # Windows' default, "Managed by Windows"
+}
+_DENIED: Final = frozenset({"denied", "denied_by_system_policy", "denied_by_user"})
+
+#: ExtendedExecutionRevokedReason: Resumed 0, SystemPolicy 1 (platform-budgets.md §4).
+_REVOKED_REASON: Final = {"resumed": ("Resumed", 0)}
+_SYSTEM_POLICY: Final = ("SystemPolicy", 1)
+
+DEVICE_FAMILIES: Final = ("desktop", "mobile")
 
 
 @dataclass(frozen=True)
-class _Limits(Limits):
-    pass
+class UWPLimits(Limits):
+    """ExtendedExecutionSession limits."""
+
+    unspecified_battery_s: float = limit(
+        600.0, "s",
+        f"{SEED}: 'If the device is on battery power, the extended execution time period can run "
+        "up to ten minutes in the background'; on wall power 'there is no limit'",
+        "background time of an Unspecified session on battery")
+    saving_data_s: float = limit(
+        600.0, "s",
+        "platform-budgets.md §4 (learn.microsoft.com .../extendedexecutionreason): "
+        "'SavingData 2 (≤10 min)'", "longest SavingData session")
+    saving_data_revoke_grace_s: float = limit(
+        1.0, "s",
+        f"{SEED}: 'When the Revoked event is fired for an ExtendedExecutionReason.SavingData "
+        "extended execution session, the app has one second to complete the operation'",
+        "time after a SavingData revoke before the app is terminated unless it disposed")
+    device_family: str = limit(
+        "desktop", "desktop | mobile",
+        f"{SEED}: mobile 'When the screen turns off, the device immediately attempts to enter the "
+        "low-power Connected-Standby mode'; desktop 'the session will continue running if the "
+        "lock screen appears ... does not enter Connected Standby for a period of time after the "
+        "screen turns off'",
+        "how Connected Standby follows the signals (mobile: screen_locked; desktop: "
+        "screen_locked and idle)")
+
+
+@dataclass(slots=True)
+class _Session:
+    app: str
+    session_id: str
+    reason: str
+    requested_in: str
+    started: float
+    description: str | None
+    state: str = "active"  # active | revoked
+    deadline: float | None = None
+    #: start of the current battery-limited stretch (unspecified sessions)
+    limited_since: float | None = None
+    revoke_reason: str | None = None
+    grace_until: float | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {"task_id": self.session_id, "kind": "extended_execution", "reason": self.reason,
+                "state": self.state, "started": self.started, "deadline": self.deadline,
+                "requested_in": self.requested_in, "description": self.description,
+                "revoke_reason": self.revoke_reason, "grace_until": self.grace_until}
 
 
 class UWPPolicy(Policy):
+    """``ExtendedExecutionSession``: one session per app, battery-aware, revocable."""
+
     platform = "uwp"
-    limits_type = _Limits
+    limits_type = UWPLimits
+    limits: UWPLimits
+    watched = frozenset({"charger", "screen_locked", "idle"})
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        if self.limits.device_family not in DEVICE_FAMILIES:
+            raise ConfigError(
+                f"uwp limit 'device_family' must be one of {', '.join(DEVICE_FAMILIES)}, "
+                f"not {self.limits.device_family!r}")
+        self._sessions: dict[str, _Session] = {}
+        self._next_id: dict[str, int] = {}
+        self._location_holder: str | None = None
+        #: app id under "standby" (active unspecified) and "power" (battery clock may run)
+        self._index = SignalIndex()
+
+    # -- register / lifecycle ----------------------------------------------------------------
+    def configure_app(self, app: App, args: Args) -> None:
+        """``background_access``: a BackgroundAccessStatus (name or number) or ``allowed`` /
+        ``denied``; default ``allowed_subject_to_system_policy``. A re-``register`` without it
+        keeps the previous value."""
+        value = args.choice("background_access", _ACCESS_CHOICES, None)
+        args.done()
+        if value is not None:
+            app.settings["background_access"] = value
+        app.settings.setdefault("background_access", "allowed_subject_to_system_policy")
+        self.ctx.set_timer(("settings", app.id), self.ctx.now)  # settings apply after return
+
+    def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
+        session = self._sessions.get(app.id)
+        if session is None:
+            return
+        if new == "terminated":
+            self._drop(session)
+        elif new == "foreground" and session.state == "active" and session.requested_in != "foreground":
+            self._revoke(app, session, "resumed")
+        else:
+            self._schedule(app, session)
+
+    def on_crash(self, app: App) -> None:
+        session = self._sessions.get(app.id)
+        if session is not None:
+            self._drop(session)
+        app.state = "terminated"
+
+    # -- verbs -------------------------------------------------------------------------------
+    def verb_request_extension(self, app: App, args: Args) -> dict[str, Any]:
+        """``new ExtendedExecutionSession { Reason, Description }.RequestExtensionAsync()``.
+
+        Raises:
+            RequestError: ``0x8007139F`` while the app's session is active.
+        """
+        reason: str = args.choice("reason", REASONS, "unspecified")
+        description = args.str("description", None)
+        args.done()
+        current = self._sessions.get(app.id)
+        if current is not None and current.state == "active":
+            raise RequestError(
+                ERROR_SESSION_ACTIVE,
+                f"app {app.id!r} already has an active {current.reason} session "
+                f"{current.session_id!r}; dispose it first ({ERROR_SESSION_ACTIVE}: the group or "
+                "resource is not in the correct state to perform the requested operation)",
+                {"session_id": current.session_id})
+        why = self._denial(app, reason)
+        if why is not None:
+            return {"result": "denied", "session_id": None, "reason": reason, "denied_because": why}
+        if current is not None:
+            self._drop(current)
+        n = self._next_id.get(app.id, 0) + 1
+        self._next_id[app.id] = n
+        session = _Session(app.id, f"session-{n}", reason, app.state, self.ctx.now, description)
+        self._sessions[app.id] = session
+        if reason == "location_tracking":
+            self._location_holder = app.id
+        elif reason == "saving_data":
+            session.deadline = session.started + self.limits.saving_data_s
+        self._schedule(app, session)
+        self.ctx.emit("wake", app, session.session_id, deadline=session.deadline,
+                      data={"reason": reason})
+        return {"result": "allowed", "session_id": session.session_id, "reason": reason,
+                "deadline": session.deadline}
+
+    def verb_dispose(self, app: App, args: Args) -> dict[str, Any]:
+        """``ExtendedExecutionSession.Dispose()``: ``session_id`` (optional: the app's session)."""
+        session_id = args.id("session_id", None)
+        args.done()
+        session = self._sessions.get(app.id)
+        if session is None or (session_id is not None and session_id != session.session_id):
+            have = f"its session is {session.session_id!r}" if session else "it has no session"
+            raise RequestError("unknown_task",
+                               f"app {app.id!r} has no session {session_id or ''!r}: {have}",
+                               {"session_id": session_id})
+        state = session.state
+        self._drop(session)
+        self._maybe_suspend(app)
+        return {"session_id": session.session_id, "state": state, "disposed_at": self.ctx.now}
+
+    def _denial(self, app: App, reason: str) -> str | None:
+        access = str(app.settings.get("background_access", "allowed_subject_to_system_policy"))
+        if access in _DENIED:
+            return f"background_access_{access}"
+        if app.state == "terminated":
+            return "app_not_running"
+        if reason != "saving_data" and app.state != "foreground":
+            return "not_in_foreground"
+        if reason == "unspecified" and self._standby(self.ctx.signals):
+            return "connected_standby"
+        if reason == "location_tracking" and self._location_holder not in (None, app.id):
+            return f"location_tracking_held_by_{self._location_holder}"
+        return None
+
+    # -- session clock -----------------------------------------------------------------------
+    def _standby(self, s: Signals) -> bool:
+        if self.limits.device_family == "mobile":
+            return s.screen_locked
+        return s.screen_locked and s.idle
+
+    def _schedule(self, app: App, session: _Session) -> None:
+        """(Re)compute an active session's deadline, timer and index entries."""
+        if session.state != "active":
+            return
+        key = ("session", session.app, session.session_id)
+        if session.reason == "unspecified":
+            always = app.settings.get("background_access") == "always_allowed"
+            background = app.state != "foreground"
+            limited = background and not always and not self.ctx.signals.external_power
+            if limited:
+                if session.limited_since is None:
+                    session.limited_since = self.ctx.now
+                session.deadline = session.limited_since + self.limits.unspecified_battery_s
+            else:
+                session.limited_since = None
+                session.deadline = None
+            self._index.add(app.id, ("standby", "power") if background and not always else ("standby",))
+        if session.deadline is None:
+            self.ctx.cancel_timer(key)
+        else:
+            self.ctx.set_timer(key, session.deadline)
+
+    def _revoke(self, app: App, session: _Session, reason: str) -> None:
+        session.state, session.revoke_reason = "revoked", reason
+        self._release(session)
+        name, number = _REVOKED_REASON.get(reason, _SYSTEM_POLICY)
+        self.ctx.emit("revoke", app, session.session_id, reason=reason, deadline=session.deadline,
+                      data={"revoked_reason": name, "revoked_reason_value": number})
+        if session.reason == "saving_data" and reason != "resumed":
+            session.grace_until = self.ctx.now + self.limits.saving_data_revoke_grace_s
+            self.ctx.set_timer(("session", session.app, session.session_id), session.grace_until)
+        else:
+            self._maybe_suspend(app)
+
+    def _release(self, session: _Session) -> None:
+        """Stop the session's timer and index entries; free the device's location slot."""
+        self.ctx.cancel_timer(("session", session.app, session.session_id))
+        self._index.discard(session.app)
+        if self._location_holder == session.app:
+            self._location_holder = None
+
+    def _drop(self, session: _Session) -> None:
+        self._release(session)
+        if self._sessions.get(session.app) is session:
+            del self._sessions[session.app]
+
+    def _maybe_suspend(self, app: App) -> None:
+        """'When the extension is disposed, the application becomes eligible for suspension.'"""
+        if app.state == "background":
+            app.state = "suspended"
+
+    # -- time and signals --------------------------------------------------------------------
+    def on_timer(self, key: Hashable) -> None:
+        if not isinstance(key, tuple):
+            return
+        if key[0] == "settings":
+            session = self._sessions.get(key[1])
+            if session is not None:
+                self._schedule(self.ctx.app(key[1]), session)
+            return
+        _, app_id, session_id = key
+        session = self._sessions.get(app_id)
+        if session is None or session.session_id != session_id:
+            return
+        app = self.ctx.app(app_id)
+        if session.state == "active":
+            self._revoke(app, session, "system_policy")
+        elif session.grace_until is not None:
+            self._drop(session)
+            if app.state != "foreground":
+                app.state = "terminated"
+                self.ctx.emit("terminate", app, session_id, reason="not_disposed")
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        if not self._standby(old) and self._standby(new):
+            for app_id in sorted(_ids(self._index.affected(("standby",)))):
+                session = self._sessions.get(app_id)
+                if session is not None and session.state == "active" and session.reason == "unspecified":
+                    self._revoke(self.ctx.app(app_id), session, "connected_standby")
+        if old.external_power != new.external_power:
+            for app_id in sorted(_ids(self._index.affected(("power",)))):
+                session = self._sessions.get(app_id)
+                if session is not None:
+                    self._schedule(self.ctx.app(app_id), session)
+
+    # -- views and persistence ---------------------------------------------------------------
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        session = self._sessions.get(app.id)
+        return {} if session is None else {session.session_id: session.view()}
+
+    def status(self, app: App) -> dict[str, Any]:
+        return {"tasks": self.tasks(app),
+                "background_access": app.settings.get("background_access"),
+                "device_family": self.limits.device_family,
+                "connected_standby": self._standby(self.ctx.signals),
+                "location_tracking_holder": self._location_holder}
+
+    def dump(self) -> dict[str, Any]:
+        """Only the session counters: sessions, like the app process, end with a restart."""
+        return {"next_id": dict(self._next_id)}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._next_id.update({k: int(v) for k, v in data.get("next_id", {}).items()})
+
+
+def _ids(keys: set[Hashable]) -> list[str]:
+    return [k for k in keys if isinstance(k, str)]

@@ -1,0 +1,314 @@
+"""UWP ExtendedExecutionSession: one per app, battery-aware, revocable (seed 002, reference §4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware_sim import ConfigError, Scheduler, Signals
+from firmware_sim.platforms.uwp import UWPLimits
+
+# seed 002: "If the device is on battery power, the extended execution time period can run up to
+# ten minutes in the background." / "If the device is connected to wall power, there is no limit"
+BATTERY_S = 600.0
+# platform-budgets.md §4: "SavingData 2 (≤10 min)"
+SAVING_S = 600.0
+# seed 002: "the app has one second to complete the operation it was performing"
+SAVING_GRACE_S = 1.0
+DAY = 86400.0
+
+ON_BATTERY = Signals(charger="none", battery_level=70)
+ON_WALL = Signals(charger="ac", battery_level=70)
+
+
+def uwp(harness, signals: Signals = ON_BATTERY, apps=("app",), **kwargs):
+    register = kwargs.pop("register", {})
+    h = harness(signals=signals, **kwargs)
+    for app in apps:
+        h.ok(0, app, "register", {"platform": "uwp", **register})
+    return h
+
+
+def request(h, t, reason="unspecified", app="app"):
+    return h.ok(t, app, "request_extension", {"reason": reason})
+
+
+def test_limits_are_sourced() -> None:
+    limits = UWPLimits()
+    assert limits.unspecified_battery_s == BATTERY_S
+    assert "up to ten minutes" in UWPLimits.source_of("unspecified_battery_s")
+    assert limits.saving_data_s == SAVING_S
+    assert limits.saving_data_revoke_grace_s == SAVING_GRACE_S
+    assert "one second" in UWPLimits.source_of("saving_data_revoke_grace_s")
+    assert limits.device_family == "desktop"
+
+
+def test_unknown_device_family_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="device_family"):
+        Scheduler(limits={"uwp": {"device_family": "hololens"}})
+
+
+# -- one session per app -------------------------------------------------------------------------
+def test_second_session_while_active_is_error_0x8007139f(harness) -> None:
+    """seed 002: "attempting to create another session while an approved session request is
+    currently active will cause exception 0x8007139F"."""
+    h = uwp(harness)
+    first = request(h, 0)
+    assert first == {"result": "allowed", "session_id": "session-1", "reason": "unspecified",
+                     "deadline": None}
+    err = h.error(1, "app", "request_extension", {"reason": "saving_data"})
+    assert err.code == "0x8007139F"
+    assert "session-1" in err.error
+    h.ok(2, "app", "dispose", {"session_id": "session-1"})
+    assert request(h, 3)["session_id"] == "session-2"
+    assert h.timeline() == [(0, "wake", "session-1", None), (3, "wake", "session-2", None)]
+
+
+def test_revoked_session_not_yet_disposed_is_replaced_by_a_new_request(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(1 + BATTERY_S)
+    h.ok(1000, "app", "state", {"state": "foreground"})
+    assert request(h, 1001)["result"] == "allowed"
+    assert list(h.sched.tasks("app")) == ["session-2"]
+
+
+@pytest.mark.parametrize("access", ["denied", "DeniedByUser", 6, "denied_by_system_policy"])
+def test_denied_background_access_gives_result_denied(harness, access) -> None:
+    """reference §4: BackgroundAccessStatus Denied 3, DeniedBySystemPolicy 6, DeniedByUser 7."""
+    h = uwp(harness, register={"background_access": access})
+    data = request(h, 0)
+    assert data["result"] == "denied" and data["session_id"] is None
+    assert data["denied_because"].startswith("background_access_denied")
+    assert h.events == []
+
+
+def test_unknown_background_access_is_an_argument_error(harness) -> None:
+    h = harness()
+    err = h.error(0, "app", "register", {"platform": "uwp", "background_access": "sometimes"})
+    assert err.code == "invalid_args" and "background_access" in err.error
+
+
+def test_bad_reason_is_an_argument_error(harness) -> None:
+    h = uwp(harness)
+    assert h.error(0, "app", "request_extension", {"reason": "gaming"}).code == "invalid_args"
+    assert h.ok(0, "app", "request_extension", {"reason": "SavingData"})["reason"] == "saving_data"
+
+
+# -- unspecified: battery-aware ------------------------------------------------------------------
+def test_unspecified_on_wall_power_is_unlimited(harness) -> None:
+    """seed 002: "If the device is connected to wall power, there is no limit"."""
+    h = uwp(harness, ON_WALL)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+    assert h.sched.tasks("app")["session-1"]["deadline"] is None
+
+
+def test_unspecified_on_battery_gets_ten_minutes_in_the_background(harness) -> None:
+    """seed 002: "the extended execution time period can run up to ten minutes in the background"."""
+    h = uwp(harness)
+    request(h, 0)
+    h.advance(3600)  # foreground time does not count
+    h.ok(3600, "app", "state", {"state": "background"})
+    assert h.sched.tasks("app")["session-1"]["deadline"] == 3600 + BATTERY_S
+    assert h.advance(3600 + BATTERY_S - 0.001) == []
+    h.advance(3600 + BATTERY_S)
+    assert h.timeline()[-1] == (4200, "revoke", "session-1", "system_policy")
+    assert h.events[-1].data == {"revoked_reason": "SystemPolicy", "revoked_reason_value": 1}
+    assert h.sched.apps["app"].state == "suspended"  # no session: eligible for suspension
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "revoke"]  # no terminate for unspecified
+
+
+def test_unplug_mid_session_starts_the_ten_minutes_then(harness) -> None:
+    h = uwp(harness, ON_WALL)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.set(3600, charger="none")
+    assert h.sched.tasks("app")["session-1"]["deadline"] == 3600 + BATTERY_S
+    assert h.advance(3600 + BATTERY_S - 0.001) == []
+    h.advance(3600 + BATTERY_S)
+    assert h.timeline()[-1] == (4200, "revoke", "session-1", "system_policy")
+
+
+def test_replug_before_the_end_makes_it_unlimited_and_next_unplug_starts_afresh(harness) -> None:
+    h = uwp(harness, ON_WALL)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.set(100, charger="none")
+    h.set(100 + BATTERY_S - 1, charger="usb")  # any charger counts as wall power
+    assert h.sched.tasks("app")["session-1"]["deadline"] is None
+    h.advance(5000)
+    assert [e.type for e in h.events] == ["wake"]
+    h.set(5000, charger="none")
+    assert h.advance(5000 + BATTERY_S - 0.001) == []
+    h.advance(5000 + BATTERY_S)
+    assert h.timeline()[-1] == (5600, "revoke", "session-1", "system_policy")
+
+
+def test_session_started_on_battery_then_plugged_in_loses_its_deadline(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    h.ok(0, "app", "state", {"state": "background"})
+    assert h.sched.tasks("app")["session-1"]["deadline"] == BATTERY_S
+    h.set(BATTERY_S - 0.001, charger="ac")
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+
+
+def test_always_allowed_app_is_unlimited_on_battery(harness) -> None:
+    """seed 002: with "Allow the app to run background tasks" a laptop user "can get the same long
+    running behavior"."""
+    h = uwp(harness, register={"background_access": "AlwaysAllowed"})
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+
+
+def test_unspecified_requested_in_background_is_denied(harness) -> None:
+    """seed 002: "SavingData is the only type of ExtendedExecutionSession that can be requested in
+    the Suspending state"."""
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "background"})
+    data = request(h, 1)
+    assert data["result"] == "denied" and data["denied_because"] == "not_in_foreground"
+
+
+# -- connected standby ---------------------------------------------------------------------------
+def test_desktop_lock_screen_alone_keeps_the_session(harness) -> None:
+    """seed 002: "On desktop devices, the session will continue running if the lock screen
+    appears"; Connected Standby comes later (screen_locked + idle)."""
+    h = uwp(harness, ON_WALL)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    assert h.set(10, screen_locked=True) == []
+    h.set(20, idle=True)
+    assert h.timeline()[-1] == (20, "revoke", "session-1", "connected_standby")
+    assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+
+
+def test_mobile_enters_connected_standby_when_the_screen_turns_off(harness) -> None:
+    """seed 002: "When the screen turns off, the device immediately attempts to enter the
+    low-power Connected-Standby mode"."""
+    h = uwp(harness, ON_WALL, limits={"uwp": {"device_family": "mobile"}})
+    request(h, 0)
+    h.set(10, screen_locked=True)
+    assert h.timeline()[-1] == (10, "revoke", "session-1", "connected_standby")
+    h.ok(11, "app", "dispose")
+    assert request(h, 12)["denied_because"] == "connected_standby"
+
+
+def test_connected_standby_spares_other_reasons(harness) -> None:
+    """seed 002: "this kind of extended execution session [Unspecified] stops when the device
+    enters Connected Standby"."""
+    h = uwp(harness, ON_WALL, apps=("loc", "save"))
+    request(h, 0, "location_tracking", app="loc")
+    request(h, 0, "saving_data", app="save")
+    assert h.set(10, screen_locked=True, idle=True) == []
+
+
+# -- location_tracking ---------------------------------------------------------------------------
+def test_location_tracking_foreground_only_unlimited_one_per_device(harness) -> None:
+    """reference §4: "LocationTracking 1 (unlimited, one app per device)"."""
+    h = uwp(harness, apps=("maps", "run"))
+    h.ok(0, "run", "state", {"state": "background"})
+    assert request(h, 0, "location_tracking", app="run")["denied_because"] == "not_in_foreground"
+    assert request(h, 1, "LocationTracking", app="maps")["result"] == "allowed"
+    h.ok(2, "maps", "state", {"state": "background"})
+    h.ok(3, "run", "state", {"state": "foreground"})
+    assert request(h, 4, 1, app="run")["denied_because"] == "location_tracking_held_by_maps"
+    h.advance(DAY)
+    assert h.timeline() == [(1, "wake", "session-1", None)]  # on battery, still unlimited
+    h.ok(DAY, "maps", "dispose")
+    assert request(h, DAY + 1, "location_tracking", app="run")["result"] == "allowed"
+
+
+# -- saving_data ---------------------------------------------------------------------------------
+def test_saving_data_while_suspending_revoked_at_ten_minutes_then_terminated(harness) -> None:
+    """reference §4: SavingData ≤10 min; seed 002: after its revoke "the app has one second"."""
+    h = uwp(harness, ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    data = request(h, 5, "saving_data")
+    assert data["result"] == "allowed" and data["deadline"] == 5 + SAVING_S
+    assert h.advance(5 + SAVING_S - 0.001) == []
+    h.advance(5 + SAVING_S)
+    assert h.timeline()[-1] == (605, "revoke", "session-1", "system_policy")
+    assert h.advance(605 + SAVING_GRACE_S - 0.001) == []
+    h.advance(605 + SAVING_GRACE_S)
+    assert h.timeline()[-1] == (606, "terminate", "session-1", "not_disposed")
+    assert h.sched.apps["app"].state == "terminated"
+
+
+def test_saving_data_disposed_within_one_second_is_not_terminated(harness) -> None:
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "suspended"})
+    request(h, 0, "saving_data")
+    h.advance(SAVING_S)
+    data = h.ok(SAVING_S + SAVING_GRACE_S - 0.001, "app", "dispose")
+    assert data["state"] == "revoked"
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "revoke"]
+
+
+def test_saving_data_requested_in_background_is_revoked_resumed_on_foreground(harness) -> None:
+    """reference §4: ExtendedExecutionRevokedReason Resumed 0 ("returning to foreground")."""
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "background"})
+    request(h, 1, "saving_data")
+    h.ok(30, "app", "state", {"state": "foreground"})
+    assert h.timeline()[-1] == (30, "revoke", "session-1", "resumed")
+    assert h.events[-1].data == {"revoked_reason": "Resumed", "revoked_reason_value": 0}
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "revoke"]  # no terminate in the foreground
+    assert h.sched.apps["app"].state == "foreground"
+
+
+def test_session_requested_in_foreground_is_not_revoked_on_return(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.ok(2, "app", "state", {"state": "foreground"})
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+
+
+# -- dispose / lifecycle / persistence -----------------------------------------------------------
+def test_dispose_unknown_session_is_an_error(harness) -> None:
+    h = uwp(harness)
+    assert h.error(0, "app", "dispose").code == "unknown_task"
+    request(h, 1)
+    err = h.error(2, "app", "dispose", {"session_id": "session-9"})
+    assert err.code == "unknown_task" and "session-1" in err.error
+
+
+def test_dispose_in_background_lets_the_app_suspend(harness) -> None:
+    """seed 002: "When the extension is disposed, the application becomes eligible for
+    suspension again"."""
+    h = uwp(harness)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.ok(2, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"
+    h.advance(DAY)
+    assert h.sched.next_deadline() is None
+
+
+def test_terminated_app_loses_its_session_silently(harness) -> None:
+    h = uwp(harness, apps=("a", "b"))
+    request(h, 0, "location_tracking", app="a")
+    h.ok(1, "a", "state", {"state": "terminated"})
+    assert h.sched.tasks("a") == {}
+    assert request(h, 2, "location_tracking", app="b")["result"] == "allowed"
+
+
+def test_sessions_do_not_survive_a_restart_but_ids_are_not_reused(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    saved = h.sched.dump()
+    h2 = harness(signals=ON_BATTERY, now=10)
+    h2.sched.load(saved)
+    assert h2.sched.tasks("app") == {}
+    assert h2.ok(11, "app", "request_extension")["session_id"] == "session-2"
