@@ -397,6 +397,8 @@ _NO_PEC = frozenset({"write_quick", "read_i2c_block_data", "write_i2c_block_data
 # Bytes of garbage an injected fault puts over one register of an auto-incrementing chip
 # (every chip family here has 16-bit registers).
 _GARBAGE_WIDTH = 2
+# Chips that require PEC (LC709203F) answer every command with one 16-bit word + PEC byte.
+_PEC_CHIP_WORD = 2
 
 
 class EmulatedBus:
@@ -613,32 +615,34 @@ class EmulatedBus:
         return chip
 
     def _read(self, operation: str, address: int, register: int | None, length: int) -> bytes:
-        chip = self._chips.get(address)
         command = register if register is not None else self._pointer.get(address, 0)
-        touched = self._touched(chip, command, length)
-        chip = self._target(operation, address, register, touched)
+        chip = self._target(operation, address, register,
+                            self._touched(self._chips.get(address), command, length))
         pointer_only = register is None
         if not pointer_only:
             self._pointer[address] = command
-        data = bytearray(chip.read(command, length))
-        if len(data) != length:
-            raise bus_error(errno.EIO, self.name, operation, address, register,
-                            f"chip returned {len(data)} bytes, {length} requested")
-        self._apply_read_faults(address, chip.auto_increment, command, data)
+        read_addr = (address << 1) | 1
+        prefix = [read_addr] if pointer_only else [address << 1, command, read_addr]
+        with_pec = self._pec and operation not in _NO_PEC
 
-        pec_in_frame = self._pec and operation not in _NO_PEC
-        if chip.pec_required or pec_in_frame:
-            read_addr = (address << 1) | 1
-            prefix = [read_addr] if pointer_only else [address << 1, command, read_addr]
+        if chip.pec_required:
+            # The chip sends its 16-bit word, then its PEC byte, whatever the master expects.
+            payload = bytearray(chip.read(command, _PEC_CHIP_WORD))
+            self._apply_read_faults(address, chip.auto_increment, command, payload)
+            pec = smbus_pec([*prefix, *payload])
+            stream = bytes(payload) + bytes([pec ^ 0xFF if address in self._bad_pec else pec])
+        else:
+            raw = bytearray(chip.read(command, length + with_pec))
+            self._apply_read_faults(address, chip.auto_increment, command, raw)
+            stream = bytes(raw)
+        stream = stream.ljust(length + with_pec, b"\xff")  # SDA idles high after the last byte
+        data = stream[:length]
+        if with_pec:
             expected = smbus_pec([*prefix, *data])
-            if chip.pec_required:
-                pec = expected ^ 0xFF if address in self._bad_pec else expected
-            else:  # a chip without PEC just clocks out the next byte of its register file
-                pec = chip.read(command, length + 1)[-1]
-            if pec_in_frame and pec != expected:
+            if stream[length] != expected:
                 raise bus_error(errno.EBADMSG, self.name, operation, address, register,
-                                f"received PEC 0x{pec:02X}, expected 0x{expected:02X}")
-        return bytes(data)
+                                f"received PEC 0x{stream[length]:02X}, expected 0x{expected:02X}")
+        return data
 
     @staticmethod
     def _touched(chip: EmulatedChip | None, command: int, length: int) -> list[int]:

@@ -9,9 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from hal.chips.base import ByteRegisterFile, ChipEmulator, GaugeDriver, I2CDriver, WordRegisterFile
+from hal.chips.bq27441 import BQ27441, BQ27441Emulator
+from hal.chips.cw2015 import CW2015, CW2015Emulator
+from hal.chips.ina219 import (
+    INA219,
+    WAVESHARE_32V_2A,
+    WAVESHARE_UPS_HAT_B,
+    WAVESHARE_UPS_HAT_C,
+    INA219Calibration,
+    INA219Emulator,
+    LinearSocCurve,
+)
+from hal.chips.lc709203f import LC709203F, LC709203FEmulator
 from hal.chips.max1704x import (
     MAX17043,
     MAX17044,
@@ -26,16 +37,29 @@ from hal.errors import BusError
 from hal.i2c import I2CBus, is_nack
 
 __all__ = [
+    "BQ27441",
     "CHIPS",
+    "CW2015",
+    "INA219",
+    "LC709203F",
     "MAX17043",
     "MAX17044",
     "MAX17048",
     "MAX17049",
+    "WAVESHARE_32V_2A",
+    "WAVESHARE_UPS_HAT_B",
+    "WAVESHARE_UPS_HAT_C",
+    "BQ27441Emulator",
     "ByteRegisterFile",
+    "CW2015Emulator",
     "ChipEmulator",
     "ChipSpec",
     "GaugeDriver",
     "I2CDriver",
+    "INA219Calibration",
+    "INA219Emulator",
+    "LC709203FEmulator",
+    "LinearSocCurve",
     "MAX17043Emulator",
     "MAX17044Emulator",
     "MAX17048Emulator",
@@ -62,7 +86,7 @@ class ChipSpec:
 
     name: str
     driver: type[I2CDriver]
-    emulator: type[Any]
+    emulator: type[ChipEmulator]
     addresses: tuple[int, ...]
     identity: str
     identifiable: bool = True
@@ -81,6 +105,13 @@ _SPECS = (
     ChipSpec("max17043", MAX17043, MAX17043Emulator, (0x36,), "VERSION 0x08 == 0x0003"),
     ChipSpec("max17044", MAX17044, MAX17044Emulator, (0x36,),
              "VERSION 0x08 == 0x0003 (same as MAX17043)", identifiable=False),
+    ChipSpec("bq27441", BQ27441, BQ27441Emulator, (0x55,),
+             "Control(DEVICE_TYPE 0x0001) == 0x0421"),
+    ChipSpec("lc709203f", LC709203F, LC709203FEmulator, (0x0B,),
+             "IC Version 0x11 read with a valid CRC-8 (SMBus PEC)"),
+    ChipSpec("cw2015", CW2015, CW2015Emulator, (0x62,), "VERSION 0x00 == 0x6F (UNCONFIRMED)"),
+    ChipSpec("ina219", INA219, INA219Emulator, tuple(range(0x40, 0x50)),
+             "CONFIG 0x00 == 0x399F (POR), or CALIBRATION 0x05 write/read-back round-trip"),
 )
 
 CHIPS: Mapping[str, ChipSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})

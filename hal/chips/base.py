@@ -19,6 +19,9 @@ from hal.readings import BatteryState, GaugeReading
 from hal.registers import Register
 
 __all__ = [
+    "CELL_VOLTAGE_PLAUSIBLE_MAX_V",
+    "SOC_PLAUSIBLE_MAX_PCT",
+    "TEMPERATURE_PLAUSIBLE_C",
     "ByteRegisterFile",
     "ChipEmulator",
     "GaugeDriver",
@@ -27,6 +30,15 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# -- plausibility bounds: wakebench design choices, not datasheet limits -------------------
+# A reading outside them is treated as garbage (ChipError), e.g. an all-ones 0xFFFF word.
+# One Li-ion/LiPo cell never charges above ~4.45 V (HV LiPo); 4.6 V leaves margin.
+CELL_VOLTAGE_PLAUSIBLE_MAX_V = 4.6
+# Gauges may read a little above 100 % at end of charge; 0xFF.. (≈256 %) is garbage.
+SOC_PLAUSIBLE_MAX_PCT = 105.0
+# Wider than any Li-ion operating range (and the industrial −40..85 °C IC range).
+TEMPERATURE_PLAUSIBLE_C = (-55.0, 125.0)
 
 
 class GaugeDriver(Protocol):

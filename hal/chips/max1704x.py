@@ -11,7 +11,12 @@ from typing import Any, ClassVar
 
 from construct import BitsInteger, BitStruct, Flag, Int8ub, Int16sb, Int16ub, Padding, Struct
 
-from hal.chips.base import ByteRegisterFile, I2CDriver
+from hal.chips.base import (
+    CELL_VOLTAGE_PLAUSIBLE_MAX_V,
+    SOC_PLAUSIBLE_MAX_PCT,
+    ByteRegisterFile,
+    I2CDriver,
+)
 from hal.errors import BusError
 from hal.i2c import EmulatedNack, is_nack
 from hal.readings import BatteryState, GaugeReading
@@ -50,13 +55,6 @@ VERSION_17043 = 0x0003            # "getVersion() returns 0x3" (SparkFun MAX1704
 # -- commands -------------------------------------------------------------------------------
 POR_COMMAND = 0x5400              # CMD 0xFE: power-on reset [SF-max, AF-max]
 POR_COMMAND_SWAPPED = 0x0054      # kernel sends 0x0054 to 17040/41/43/44 [K-max]; accepted too
-
-# -- plausibility (wakebench design choices, not datasheet limits) ---------------------------
-# A single Li-ion/LiPo cell never charges above ~4.45 V; 4.6 V leaves margin, so a VCELL
-# above it (e.g. all-ones 0xFFFF = 5.12 V) is treated as garbage. Doubled for 2-cell parts.
-CELL_VOLTAGE_PLAUSIBLE_MAX_V = 4.6
-# SOC may read a little above 100 % at end of charge; 0xFF.. (≈256 %) is garbage.
-SOC_PLAUSIBLE_MAX_PCT = 105.0
 
 # -- register map (datasheet bit order, MSB first) --------------------------------------------
 _VCELL_SCALE = Scaled(Int16ub, VCELL_LSB_V)

@@ -1,0 +1,267 @@
+"""TI INA219 current/power monitor (0x40-0x4F, 16-bit big-endian registers), as used on the
+Waveshare UPS HATs, with a voltage-based state-of-charge curve.
+
+Sources (``/work/shared/reference/pi-hardware.md`` §1, §2): [K-ina] kernel
+``drivers/hwmon/ina2xx.c``; Waveshare ``INA219.py`` (``set_calibration_32V_2A``). Each
+register is one pointer value; reads do not auto-increment, so one register per transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from construct import BitsInteger, BitStruct, Flag, Int16sb, Int16ub, Padding
+
+from hal.chips.base import I2CDriver, WordRegisterFile
+from hal.i2c import I2CBus
+from hal.readings import BatteryState, GaugeReading
+from hal.registers import Register, Scaled
+
+__all__ = [
+    "INA219",
+    "WAVESHARE_32V_2A",
+    "WAVESHARE_UPS_HAT_B",
+    "WAVESHARE_UPS_HAT_C",
+    "INA219Calibration",
+    "INA219Emulator",
+    "LinearSocCurve",
+]
+
+DEFAULT_ADDRESS = 0x40            # A0 = A1 = GND; straps give 0x40-0x4F [K-ina]
+ADDRESSES = tuple(range(0x40, 0x50))
+
+# -- scale factors --------------------------------------------------------------------------
+SHUNT_LSB_V = 10e-6               # Shunt voltage 0x01: signed, 10 µV/LSB [K-ina]
+BUS_LSB_V = 4e-3                  # Bus voltage 0x02: (raw >> 3) × 4 mV [K-ina]
+CALIBRATION_NUMERATOR = 0.04096   # cal = trunc(0.04096 / (I_lsb × R_shunt)) [K-ina]
+POWER_LSB_PER_CURRENT_LSB = 20    # Power LSB = 20 × current LSB [K-ina]
+# Datasheet equations (INA219 datasheet §8.5.1 eq. 4/5; UNCONFIRMED here, not in the
+# reference file): CURRENT = SHUNT × CAL / 4096, POWER = CURRENT × BUS / 5000 (raw counts).
+CURRENT_DIVISOR = 4096
+POWER_DIVISOR = 5000
+
+# -- limits ----------------------------------------------------------------------------------
+CONFIG_POR = 0x399F               # CONFIG after power-on reset [K-ina]
+BUS_VOLTAGE_MAX_V = 26.0          # INA219 senses bus voltages 0-26 V (datasheet front page)
+SHUNT_FULL_SCALE_V = 0.32         # ±320 mV at PGA /8, the widest range (0x3EEF uses it)
+
+# -- register map ------------------------------------------------------------------------------
+_SHUNT_SCALE = Scaled(Int16sb, SHUNT_LSB_V)
+_BUS_SCALE = Scaled(BitsInteger(13), BUS_LSB_V)
+
+CONFIG: Register[Any] = Register(0x00, BitStruct(
+    "rst" / Flag, Padding(1), "brng" / BitsInteger(1), "pg" / BitsInteger(2),
+    "badc" / BitsInteger(4), "sadc" / BitsInteger(4), "mode" / BitsInteger(3)), "CONFIG")
+CONFIG_RAW: Register[int] = Register(0x00, Int16ub, "CONFIG")
+SHUNT_VOLTAGE: Register[float] = Register(0x01, _SHUNT_SCALE, "SHUNT")
+BUS_VOLTAGE: Register[Any] = Register(0x02, BitStruct(
+    "voltage" / _BUS_SCALE, Padding(1), "cnvr" / Flag, "ovf" / Flag), "BUS")
+POWER: Register[int] = Register(0x03, Int16ub, "POWER")
+CURRENT: Register[int] = Register(0x04, Int16sb, "CURRENT")
+# Bit 0 of CALIBRATION is not implemented and reads 0 (INA219 datasheet Calibration Register;
+# UNCONFIRMED here, not in the reference file).
+CALIBRATION: Register[int] = Register(0x05, Int16ub, "CALIBRATION")
+CALIBRATION_UNUSED_BITS = 0x0001
+# XOR-ed into the configured calibration by the identity round-trip, so the value written
+# always differs from what the chip held (bit 0 clear, as the chip keeps it).
+_PROBE_PATTERN = 0x5554
+
+REGISTERS: tuple[Register[Any], ...] = (CONFIG, CONFIG_RAW, SHUNT_VOLTAGE, BUS_VOLTAGE, POWER,
+                                        CURRENT, CALIBRATION)
+
+
+@dataclass(frozen=True, slots=True)
+class INA219Calibration:
+    """CONFIG and CALIBRATION values for a shunt, and the LSBs they imply.
+
+    Attributes:
+        current_lsb: A per CURRENT count.
+        shunt_ohms: the shunt resistor, Ω.
+        config: the CONFIG word to write.
+        fixed_calibration: a vendor's hard-coded CALIBRATION, when it differs from the formula.
+    """
+
+    current_lsb: float
+    shunt_ohms: float
+    config: int
+    fixed_calibration: int | None = None
+
+    @property
+    def calibration(self) -> int:
+        """``trunc(0.04096 / (current_lsb × shunt_ohms))`` [K-ina] unless fixed."""
+        if self.fixed_calibration is not None:
+            return self.fixed_calibration
+        # round() first: 0.04096 / 1e-5 evaluates to 4095.99999... in binary floating point.
+        return math.trunc(round(CALIBRATION_NUMERATOR / (self.current_lsb * self.shunt_ohms), 6))
+
+    @property
+    def power_lsb(self) -> float:
+        """W per POWER count: 20 × current LSB [K-ina]."""
+        return POWER_LSB_PER_CURRENT_LSB * self.current_lsb
+
+
+# Waveshare set_calibration_32V_2A: 0.1 mA/LSB, 0.1 Ω (cal 4096), 2 mW/LSB, CONFIG 0x3EEF
+# = 32 V range, PGA /8 (±320 mV), 12-bit ×32 averaging, continuous shunt+bus [Waveshare INA219.py].
+WAVESHARE_32V_2A = INA219Calibration(current_lsb=0.1e-3, shunt_ohms=0.1, config=0x3EEF)
+
+
+@dataclass(frozen=True, slots=True)
+class LinearSocCurve:
+    """Voltage → SOC: ``(V − empty) / (full − empty) × 100``, clamped to 0..100 %."""
+
+    empty_v: float
+    full_v: float
+    source: str = ""
+
+    def __call__(self, voltage: float) -> float:
+        """SOC in % for ``voltage`` in V."""
+        soc = (voltage - self.empty_v) / (self.full_v - self.empty_v) * 100.0
+        return min(max(soc, 0.0), 100.0)
+
+
+WAVESHARE_UPS_HAT_B = LinearSocCurve(6.0, 8.4, "Waveshare UPS HAT (B), 2S: (V−6)/2.4×100")
+WAVESHARE_UPS_HAT_C = LinearSocCurve(3.0, 4.2, "Waveshare UPS HAT (C), 1S: (V−3)/1.2×100")
+
+
+class INA219(I2CDriver):
+    """INA219 on a UPS board: pack voltage, current and a voltage-curve SOC.
+
+    :meth:`read` takes **2 transactions**: BUS 0x02 and SHUNT 0x01. Current is the shunt
+    voltage (10 µV/LSB) over ``calibration.shunt_ohms``, so a chip reset (CALIBRATION back
+    to 0, CURRENT reading 0) cannot silently zero it; :meth:`configure` still programs
+    CONFIG and CALIBRATION so the chip's own CURRENT/POWER agree (Waveshare 32V_2A values).
+    Returns voltage (V), current (A, + = charging as on Waveshare boards, flip with
+    ``invert_current``), charging (current > 0) and soc (%) from ``soc_curve`` when given.
+
+    Args:
+        bus: the I²C bus.
+        address: 7-bit address, 0x40-0x4F (Waveshare HAT (B) 0x42, (C) 0x43).
+        calibration: CONFIG/CALIBRATION and shunt values.
+        soc_curve: voltage → % function, e.g. :data:`WAVESHARE_UPS_HAT_B`; None: no SOC.
+        invert_current: the shunt is wired so that charging reads negative.
+    """
+
+    chip: ClassVar[str] = "ina219"
+    default_address: ClassVar[int] = DEFAULT_ADDRESS
+
+    def __init__(self, *, bus: I2CBus, address: int | None = None,
+                 calibration: INA219Calibration = WAVESHARE_32V_2A,
+                 soc_curve: Callable[[float], float] | None = None,
+                 invert_current: bool = False) -> None:
+        super().__init__(bus=bus, address=address)
+        self.calibration = calibration
+        self.soc_curve = soc_curve
+        self.invert_current = invert_current
+
+    def configure(self) -> None:
+        """Write CONFIG then CALIBRATION; 2 transactions."""
+        self._write_register(CONFIG_RAW, self.calibration.config)
+        self._write_register(CALIBRATION, self.calibration.calibration)
+
+    def check_identity(self) -> None:
+        """CONFIG reads its POR value 0x399F, or CALIBRATION round-trips (written, read back,
+        restored); 1 or 5 transactions.
+
+        Raises:
+            ChipError: neither holds.
+            BusError: a transaction failed.
+        """
+        if self._read_register(CONFIG_RAW) == CONFIG_POR:
+            return
+        original = self._read_register(CALIBRATION)
+        probe_value = (original ^ _PROBE_PATTERN) & ~CALIBRATION_UNUSED_BITS & 0xFFFF
+        self._write_register(CALIBRATION, probe_value)
+        echoed = self._read_register(CALIBRATION)
+        self._write_register(CALIBRATION, original)
+        if echoed != probe_value:
+            raise self._identity_error(CALIBRATION, f"0x{echoed:04X} after writing "
+                                       f"0x{probe_value:04X}", "the written value")
+
+    def read(self) -> GaugeReading:
+        """BUS + SHUNT: 2 transactions.
+
+        Raises:
+            BusError: a transaction failed.
+            ChipError: bus voltage above 26 V or shunt voltage beyond ±320 mV (garbage).
+        """
+        self._begin()
+        bus = self._read_register(BUS_VOLTAGE)
+        shunt = self._read_register(SHUNT_VOLTAGE)
+        voltage = self._check_range(BUS_VOLTAGE, "bus voltage", bus.voltage, 0.0,
+                                    BUS_VOLTAGE_MAX_V, "V")
+        self._check_range(SHUNT_VOLTAGE, "shunt voltage", shunt, -SHUNT_FULL_SCALE_V,
+                          SHUNT_FULL_SCALE_V, "V")
+        current = shunt / self.calibration.shunt_ohms * (-1.0 if self.invert_current else 1.0)
+        soc = self.soc_curve(voltage) if self.soc_curve is not None else None
+        return self._reading(voltage=voltage, current=current, soc=soc, charging=current > 0)
+
+    def read_current_register(self) -> float:
+        """The chip's own CURRENT 0x04 in A (0 while CALIBRATION is 0); 1 transaction."""
+        return self._read_register(CURRENT) * self.calibration.current_lsb
+
+    def read_power_register(self) -> float:
+        """The chip's own POWER 0x03 in W (0 while CALIBRATION is 0); 1 transaction."""
+        return self._read_register(POWER) * self.calibration.power_lsb
+
+
+class INA219Emulator(WordRegisterFile):
+    """An INA219 measuring a battery pack through a shunt.
+
+    Behaviour: POR CONFIG 0x399F and CALIBRATION 0; CURRENT and POWER read 0 while
+    CALIBRATION is 0 and otherwise follow the datasheet equations; CONFIG bit 15 (RST)
+    resets every register; CALIBRATION bit 0 reads 0; the shunt saturates at ±320 mV.
+
+    Args:
+        state: initial battery state.
+        shunt_ohms: the board's shunt (Waveshare UPS HAT (B)/(C): 0.1 Ω).
+    """
+
+    writable: ClassVar[frozenset[int]] = frozenset({CONFIG.address, CALIBRATION.address})
+
+    def __init__(self, state: BatteryState | None = None, *, shunt_ohms: float = 0.1) -> None:
+        super().__init__()
+        self.shunt_ohms = shunt_ohms
+        self.resets = 0
+        self.power_on_reset()
+        if state is not None:
+            self.update(state)
+
+    def power_on_reset(self) -> None:
+        """Every register at its power-on value."""
+        self.store(CONFIG_RAW, CONFIG_POR)
+        self.store(SHUNT_VOLTAGE, 0.0)
+        for register in (POWER, CURRENT, CALIBRATION):
+            self.store(register, 0)
+        self.store(BUS_VOLTAGE, {"voltage": 0.0, "cnvr": False, "ovf": False})
+
+    def update(self, state: BatteryState) -> None:
+        """Encode pack voltage and shunt voltage (current × shunt), then CURRENT and POWER."""
+        self.store(BUS_VOLTAGE, {"voltage": _BUS_SCALE.saturate(state.voltage),
+                                 "cnvr": True, "ovf": False})
+        shunt = min(max(state.current * self.shunt_ohms, -SHUNT_FULL_SCALE_V),
+                    SHUNT_FULL_SCALE_V)
+        self.store(SHUNT_VOLTAGE, shunt)
+        self._recompute()
+
+    def _recompute(self) -> None:
+        calibration = self.load(CALIBRATION)
+        shunt_raw = int.from_bytes(self.words[SHUNT_VOLTAGE.address], "big", signed=True)
+        bus_raw = round(self.load(BUS_VOLTAGE).voltage / BUS_LSB_V)
+        current_raw = math.trunc(shunt_raw * calibration / CURRENT_DIVISOR)
+        current_raw = min(max(current_raw, -0x8000), 0x7FFF)
+        power_raw = min(math.trunc(abs(current_raw) * bus_raw / POWER_DIVISOR), 0xFFFF)
+        self.store(CURRENT, current_raw)
+        self.store(POWER, power_raw)
+
+    def on_write(self, command: int, data: bytes) -> None:
+        """RST resets everything; a CALIBRATION write drops bit 0 and recomputes."""
+        if command == CONFIG.address and self.load(CONFIG).rst:
+            self.resets += 1
+            self.power_on_reset()
+        elif command == CALIBRATION.address:
+            self.store(CALIBRATION, int.from_bytes(data, "big") & ~CALIBRATION_UNUSED_BITS)
+            self._recompute()
+
