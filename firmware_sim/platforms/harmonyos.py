@@ -1,18 +1,772 @@
-"""Placeholder: the harmonyos policy is being written (issue 2)."""
+"""HarmonyOS / OpenHarmony deferred tasks: ``@ohos.resourceschedule.workScheduler``.
+
+Sources: seed 004 (OpenHarmony "Deferred Task" guide: constraints, Table 1 activity groups,
+Table 3 WorkInfo), ``reference/platform-budgets.md`` section 3 (enums, error codes), and the
+OpenHarmony sources named next to each constant (``openharmony/resourceschedule_work_scheduler``,
+``openharmony/powermgr_battery_manager``).
+
+Verbs (WorkInfo fields in snake_case, camelCase accepted, enums by lowercase name or number):
+``start_work`` (a WorkInfo), ``stop_work`` (``work_id`` or ``work: {WorkInfo}``, ``need_cancel``),
+``get_work_status`` (``work_id``), ``obtain_all_works``, ``stop_and_clear_works``,
+``is_last_work_time_out`` (``work_id``). ``register`` takes ``group`` (activity group, below),
+``privileged`` (the app holds the WORK_SCHEDULER efficiency resource) and ``bundle_name``
+(the app's bundle; if absent, the first accepted ``start_work`` binds it).
+
+Error codes, as the OpenHarmony sources map them (``utils/native/include/work_sched_errors.h``
+and ``interfaces/kits/js/napi/src/common.cpp``; the errorcode-workScheduler doc lists the same
+causes):
+
+* ``401`` parameter error: a wrong type, a missing ``work_id`` / ``bundle_name`` /
+  ``ability_name``, a negative ``work_id``, an enum or ``battery_level`` out of range, **no
+  condition at all** (``E_CONDITION_EMPTY`` is a parameter error), a non-scalar
+  ``parameters`` value. wakebench adds, also as ``401``: repeat fields that the real NAPI layer
+  would silently ignore (``is_repeat`` / ``repeat_count`` without ``repeat_cycle_time``,
+  ``repeat_cycle_time`` without ``is_repeat`` or ``repeat_count``), ``charger_type`` without
+  ``is_charging: true`` and ``idle_wait_time`` without ``is_deep_idle: true``.
+* ``9700004`` "Check on workInfo failed": ``bundle_name`` is not the app's bundle, or the work
+  to stop / query does not exist (``E_CHECK_WORKINFO_FAILED``, ``E_WORK_NOT_EXIST_FAILED``).
+* ``9700005`` "Calling startWork failed": the work id already exists, the app already holds 10
+  works, or ``repeat_cycle_time`` < 20 min (``E_ADD_REPEAT_WORK_ERR``,
+  ``E_WORK_EXCEED_UPPER_LIMIT``, ``E_REPEAT_CYCLE_TIME_ERR`` — "StartWork failed. The
+  repeatTime must be greater than or equal to 20 minutes.").
+
+Conditions (``WorkStatus::IsReadyInner``), on the effective signals:
+
+* ``network_type``: ``any`` = any network; ``mobile`` = ``cellular``; ``wifi``; ``bluetooth``;
+  ``ethernet``. ``wifi_p2p`` is OpenHarmony's Wi-Fi Aware bearer (``network_listener.cpp``:
+  ``BEARER_WIFI_AWARE`` → ``NETWORK_TYPE_WIFI_P2P``); the bench's ``network`` signal has no
+  such bearer, so a ``wifi_p2p`` work waits (``waiting_for: network``) until you change it.
+* ``is_charging: true`` + ``charger_type`` (``plugged_any`` / ``ac`` / ``usb`` / ``wireless``)
+  against the ``charger`` signal; ``is_charging: false`` requires *no* charger
+  (``CHARGING_UNPLUGGED``, as in the sources).
+* ``battery_level``: the battery is at least that level.
+* ``battery_status``: ``low`` ⇔ ``battery_level`` <= :attr:`HarmonyOSLimits.battery_low_level`,
+  ``okay`` ⇔ above it, ``low_or_okay`` always.
+* ``storage_request``: ``low`` ⇔ ``storage_low``, ``okay`` ⇔ not, ``low_or_okay`` always.
+* ``is_deep_idle: true``: the ``idle`` signal, held for ``idle_wait_time`` ms;
+  ``is_deep_idle: false`` requires the device not idle.
+* repeat: a repeating work first runs ``repeat_cycle_time`` after ``start_work`` and then that
+  long after each start (``baseTime_`` is refreshed when a run starts); ``repeat_count`` N runs
+  it N times (0 behaves as 1); ``is_repeat: true`` without a count repeats forever.
+
+Policy gates: activity group minimum interval between two starts of *any* of the app's works
+(seed 004 Table 1; per uid in ``WorkStatus::IsReady``), forbidden for ``restricted`` /
+``never_used``; ``exempt`` and ``privileged`` apps are not restricted. A work whose gates all
+pass starts at once: ``wake`` (onWorkStart) with the callback deadline.
+
+A run ends with ``stop_work`` from the app (no event), ``expire`` (reason ``timeout``,
+onWorkStop at the callback limit; ``is_last_work_time_out`` then answers true), or ``revoke``
+when a condition is lost while running (onWorkStop; reasons ``network_lost``,
+``charger_removed``, ``charger_connected``, ``battery_low``, ``battery_okay``, ``storage_low``,
+``storage_okay``, ``user_active`` (deep idle lost), ``idle_entered``). A non-repeating work
+runs at most once: it is removed when its run ends, however it ends
+(``WorkPolicyManager::StopWork``); a repeating one waits for its next cycle.
+
+Persistence: works with ``is_persisted`` are in :meth:`HarmonyOSPolicy.dump` (with their run
+state and the app's last start) and come back on :meth:`~HarmonyOSPolicy.load` without a second
+``wake``; other works are lost with the scheduler state, as on the device.
+
+Not modelled: the 3-works-running system cap (``MAX_RUNNING_COUNT``), memory / thermal / CPU
+policy filters, the 5 s condition-check delay after ``startWork``, the newer charging and
+e-mail interval tables of the OpenHarmony spec.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-from firmware_sim.limits import Limits
-from firmware_sim.policy import Policy
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, Context, Policy, SignalIndex
+from firmware_sim.signals import Signals
+
+SEED = "seed 004 (OpenHarmony Deferred Task guide)"
+OH_SRC = "openharmony/resourceschedule_work_scheduler"
+
+CODE_PARAM: Final = "401"
+CODE_CHECK_WORKINFO: Final = "9700004"
+CODE_START_WORK: Final = "9700005"
+
+#: ``NetworkType`` (reference §3): lowercase name or number → canonical name.
+NETWORK_TYPES: Final[dict[Any, str]] = {
+    "any": "any", "mobile": "mobile", "wifi": "wifi", "bluetooth": "bluetooth",
+    "wifi_p2p": "wifi_p2p", "ethernet": "ethernet",
+    0: "any", 1: "mobile", 2: "wifi", 3: "bluetooth", 4: "wifi_p2p", 5: "ethernet",
+}
+#: ``ChargingType`` (reference §3).
+CHARGER_TYPES: Final[dict[Any, str]] = {
+    "plugged_any": "plugged_any", "ac": "ac", "usb": "usb", "wireless": "wireless",
+    0: "plugged_any", 1: "ac", 2: "usb", 3: "wireless",
+}
+#: ``BatteryStatus`` (reference §3).
+BATTERY_STATUSES: Final[dict[Any, str]] = {
+    "low": "low", "okay": "okay", "low_or_okay": "low_or_okay",
+    0: "low", 1: "okay", 2: "low_or_okay",
+}
+#: ``StorageRequest`` (reference §3).
+STORAGE_REQUESTS: Final[dict[Any, str]] = {
+    "low": "low", "okay": "okay", "low_or_okay": "low_or_okay",
+    "level_low": "low", "level_okay": "okay", "level_low_or_okay": "low_or_okay",
+    0: "low", 1: "okay", 2: "low_or_okay",
+}
+#: Activity groups (seed 004 Table 1). Aliases: usage-statistics ``GroupType`` names and
+#: numbers (ALIVE 10, DAILY 20, FIXED 30, RARE 40, LIMITED 50, NEVER 60).
+GROUPS: Final[dict[Any, str]] = {
+    "active": "active", "alive": "active", 10: "active",
+    "frequently_used": "frequently_used", "daily": "frequently_used", 20: "frequently_used",
+    "neither": "neither", "fixed": "neither", 30: "neither",
+    "rarely_used": "rarely_used", "rare": "rarely_used", 40: "rarely_used",
+    "restricted": "restricted", "limited": "restricted", 50: "restricted",
+    "never_used": "never_used", "never": "never_used", 60: "never_used",
+    "exempt": "exempt",
+}
+FORBIDDEN_GROUPS: Final = frozenset({"restricted", "never_used"})
+DEFAULT_GROUP: Final = "active"  # a prototype on the bench is being used: wakebench default
+
+#: ``network`` signal value each NetworkType needs (``any``: any but ``none``).
+_NETWORK_SIGNAL: Final = {"mobile": "cellular", "wifi": "wifi", "bluetooth": "bluetooth",
+                          "ethernet": "ethernet", "wifi_p2p": None}
+_WORK_INFO_FIELDS: Final = (
+    "work_id", "bundle_name", "ability_name", "network_type", "is_charging", "charger_type",
+    "battery_level", "battery_status", "storage_request", "is_repeat", "repeat_cycle_time",
+    "repeat_count", "is_persisted", "is_deep_idle", "idle_wait_time", "parameters",
+)
+#: Order in which a lost condition names the revoke reason when several go at once.
+_REVOKE_ORDER: Final = ("charger", "network", "battery_level", "battery_status", "storage", "idle")
 
 
 @dataclass(frozen=True)
-class _Limits(Limits):
-    pass
+class HarmonyOSLimits(Limits):
+    """workScheduler limits."""
+
+    max_works_per_app: int = limit(
+        10, "works",
+        f"{SEED}, Constraints: 'An application can request a maximum of 10 deferred tasks'; "
+        f"{OH_SRC} MAX_WORK_COUNT_PER_UID = 10",
+        "works one app may hold (the 11th startWork fails with 9700005)")
+    min_repeat_cycle_ms: int = limit(
+        1_200_000, "ms",
+        f"{SEED}, WorkInfo rules: 'repeatCycleTime must be at least 20 minutes'; "
+        f"{OH_SRC} minTimeCycle_ = 20 * 60 * 1000",
+        "shortest repeat_cycle_time startWork accepts")
+    callback_s: float = limit(
+        120.0, "s",
+        f"{SEED}, Timeout: 'can run for a maximum of 2 minutes for a single callback'",
+        "time onWorkStart may run before onWorkStop (timeout)")
+    privileged_charging_s: float = limit(
+        1200.0, "s",
+        f"{SEED}, Timeout: WORK_SCHEDULER resource '20 minutes in the charging state'",
+        "callback limit of a privileged app while a charger is attached")
+    privileged_battery_s: float = limit(
+        600.0, "s",
+        f"{SEED}, Timeout: WORK_SCHEDULER resource '10 minutes in the non-charging state'",
+        "callback limit of a privileged app on battery")
+    deep_idle_charging_s: float = limit(
+        1200.0, "s",
+        f"{OH_SRC} work_policy_manager.cpp UpdateWatchdogTime: deep idle + charger condition "
+        "→ LONG_WATCHDOG_TIME (20 * 60 * 1000)",
+        "callback limit of a work that requires deep idle and a charger")
+    interval_active_s: float = limit(
+        7200.0, "s", f"{SEED}, Table 1: active applications, minimum interval of 2 hours",
+        "minimum time between starts for an app in the active group")
+    interval_frequently_used_s: float = limit(
+        14400.0, "s", f"{SEED}, Table 1: frequently used applications, 4 hours",
+        "minimum time between starts for the frequently-used group")
+    interval_neither_s: float = limit(
+        86400.0, "s", f"{SEED}, Table 1: used neither frequently nor rarely, 24 hours",
+        "minimum time between starts for the neither-frequent-nor-rare group")
+    interval_rarely_used_s: float = limit(
+        172800.0, "s", f"{SEED}, Table 1: rarely used applications, 48 hours",
+        "minimum time between starts for the rarely-used group")
+    battery_low_level: float = limit(
+        20.0, "%",
+        "openharmony/powermgr_battery_manager services/native/src/battery_notify.cpp: "
+        "COMMON_EVENT_BATTERY_LOW when capacity <= soc.low, DEFAULT_LOW_CAPACITY = 20 "
+        "(a product's battery_config.json may override it)",
+        "battery_status LOW at or below this level, OKAY above it")
+    revoke_on_condition_loss: bool = limit(
+        True, "",
+        "UNCONFIRMED: DESIGN.md section 3 (onWorkStop = revoke); the OpenHarmony sources stop "
+        "running works only when the screen unlocks (screen_listener.cpp, deep idle lost)",
+        "revoke a running work when any of its conditions is lost (false: only deep idle)")
+
+    def interval_s(self, group: str) -> float | None:
+        """Minimum interval of ``group`` in seconds; 0 when exempt, None when forbidden."""
+        if group in FORBIDDEN_GROUPS:
+            return None
+        return {
+            "active": self.interval_active_s,
+            "frequently_used": self.interval_frequently_used_s,
+            "neither": self.interval_neither_s,
+            "rarely_used": self.interval_rarely_used_s,
+        }.get(group, 0.0)
+
+
+@dataclass(slots=True)
+class _Work:
+    """One deferred task: its normalized WorkInfo and its run state."""
+
+    app: str
+    info: dict[str, Any]
+    base_time: float
+    state: str = "waiting"  # waiting | running
+    cycles_left: int | None = None
+    runs: int = 0
+    started: float | None = None
+    deadline: float | None = None
+    last_timeout: bool = False
+    watched: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def work_id(self) -> int:
+        return int(self.info["work_id"])
+
+    @property
+    def task_id(self) -> str:
+        return str(self.info["work_id"])
+
+    @property
+    def cycle_s(self) -> float | None:
+        ms = self.info.get("repeat_cycle_time")
+        return None if ms is None else ms / 1000.0
+
+    @property
+    def repeating(self) -> bool:
+        """True while another run is still to come after the current one."""
+        if self.cycle_s is None:
+            return False
+        return self.cycles_left is None or self.cycles_left > 0
+
+    def to_dump(self) -> dict[str, Any]:
+        return {"app": self.app, "info": self.info, "base_time": self.base_time,
+                "state": self.state, "cycles_left": self.cycles_left, "runs": self.runs,
+                "started": self.started, "deadline": self.deadline,
+                "last_timeout": self.last_timeout}
+
+
+class _LevelIndex:
+    """Works by battery-level threshold: a level change finds only the thresholds it crossed."""
+
+    def __init__(self) -> None:
+        self._keys: dict[int, set[tuple[str, int]]] = {}
+        self._sorted: list[int] = []
+
+    def add(self, level: int, key: tuple[str, int]) -> None:
+        bucket = self._keys.get(level)
+        if bucket is None:
+            bucket = self._keys[level] = set()
+            bisect.insort(self._sorted, level)
+        bucket.add(key)
+
+    def discard(self, level: int, key: tuple[str, int]) -> None:
+        bucket = self._keys.get(level)
+        if bucket is None:
+            return
+        bucket.discard(key)
+        if not bucket:
+            del self._keys[level]
+            self._sorted.pop(bisect.bisect_left(self._sorted, level))
+
+    def crossed(self, old: float, new: float) -> set[tuple[str, int]]:
+        """Keys whose ``level >= threshold`` answer differs between ``old`` and ``new``."""
+        lo, hi = min(old, new), max(old, new)
+        out: set[tuple[str, int]] = set()
+        for level in self._sorted[bisect.bisect_right(self._sorted, lo):
+                                  bisect.bisect_right(self._sorted, hi)]:
+            out |= self._keys[level]
+        return out
 
 
 class HarmonyOSPolicy(Policy):
+    """workScheduler: WorkInfo validation, conditions, activity groups, callback timeouts."""
+
     platform = "harmonyos"
-    limits_type = _Limits
+    limits_type = HarmonyOSLimits
+    limits: HarmonyOSLimits
+    args_code = CODE_PARAM
+    watched = frozenset({"network", "charger", "battery_level", "storage_low", "idle"})
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        self._works: dict[tuple[str, int], _Work] = {}
+        self._by_app: dict[str, dict[int, _Work]] = {}
+        self._index = SignalIndex()
+        self._levels = _LevelIndex()
+        self._last_start: dict[str, float] = {}
+        self._idle_since: float | None = ctx.now if ctx.signals.idle else None
+
+    # -- register ----------------------------------------------------------------------------
+    def configure_app(self, app: App, args: Args) -> None:
+        """``group`` (activity group), ``privileged`` (WORK_SCHEDULER), ``bundle_name``."""
+        group = args.choice("group", GROUPS, app.settings.get("group", DEFAULT_GROUP))
+        privileged = args.bool("privileged", app.settings.get("privileged", False))
+        bundle = args.str("bundle_name", app.settings.get("bundle_name"))
+        args.done()
+        if bundle is not None and not bundle:
+            raise args.fail("bundle_name", "must not be empty")
+        app.settings.update({"group": group, "privileged": privileged, "bundle_name": bundle})
+        if self._by_app.get(app.id):
+            # the group may have changed: look at the app's waiting works on the next step
+            self.ctx.set_timer(("app", app.id), self.ctx.now)
+
+    # -- verbs -------------------------------------------------------------------------------
+    def verb_start_work(self, app: App, args: Args) -> dict[str, Any]:
+        """``startWork(work: WorkInfo)``: validate, add, and start at once if everything holds."""
+        info = self._parse_work_info(args)
+        args.done()
+        self._check_bundle(app, info)
+        cycle = info.get("repeat_cycle_time")
+        if cycle is not None and cycle < self.limits.min_repeat_cycle_ms:
+            raise RequestError(
+                CODE_START_WORK,
+                f"Calling startWork failed: repeat_cycle_time {cycle} ms is shorter than "
+                f"{self.limits.min_repeat_cycle_ms} ms (20 minutes)",
+                {"field": "repeat_cycle_time"})
+        works = self._by_app.setdefault(app.id, {})
+        wid = info["work_id"]
+        if wid in works:
+            raise RequestError(
+                CODE_START_WORK,
+                f"Calling startWork failed: work {wid} already exists; stop_work it with "
+                "need_cancel: true first", {"work_id": wid})
+        if len(works) >= self.limits.max_works_per_app:
+            raise RequestError(
+                CODE_START_WORK,
+                f"Calling startWork failed: app {app.id!r} already holds "
+                f"{self.limits.max_works_per_app} works", {"work_id": wid})
+        if app.settings.get("bundle_name") is None:
+            app.settings["bundle_name"] = info["bundle_name"]
+        count = info.get("repeat_count")
+        work = _Work(app=app.id, info=info, base_time=self.ctx.now,
+                     cycles_left=None if count is None else max(count, 1))
+        self._add(work)
+        self._try_start(work)
+        return self._view(work)
+
+    def verb_stop_work(self, app: App, args: Args) -> dict[str, Any]:
+        """``stopWork(work, needCancel?)``: end a running callback; ``need_cancel`` removes it."""
+        need_cancel = args.bool("need_cancel", False)
+        if args.has("work"):
+            inner = args.mapping("work")
+            wid, bundle = self._work_ref(inner)
+            for name in _WORK_INFO_FIELDS:  # the rest of the WorkInfo is not needed to stop
+                inner.any(name, None)
+            inner.done()
+        else:
+            wid, bundle = self._work_ref(args)
+        args.done()
+        if bundle is not None:
+            self._check_bundle(app, {"bundle_name": bundle})
+        work = self._find(app, wid)
+        was_running = work.state == "running"
+        if was_running:
+            self._end(work, timeout=False)
+        removed = (app.id, wid) not in self._works
+        if need_cancel and not removed:
+            self._remove(work)
+            removed = True
+        return {"work_id": wid, "stopped": was_running, "removed": removed}
+
+    def verb_get_work_status(self, app: App, args: Args) -> dict[str, Any]:
+        """``getWorkStatus(workId)``: the WorkInfo and its run state."""
+        wid = args.int("work_id", minimum=0)
+        args.done()
+        return self._view(self._find(app, wid))
+
+    def verb_obtain_all_works(self, app: App, args: Args) -> dict[str, Any]:
+        """``obtainAllWorks()``: every work of the app."""
+        args.done()
+        works = self._by_app.get(app.id, {})
+        return {"works": [self._view(works[w]) for w in sorted(works)]}
+
+    def verb_stop_and_clear_works(self, app: App, args: Args) -> dict[str, Any]:
+        """``stopAndClearWorks()``: stop running callbacks and remove every work of the app."""
+        args.done()
+        works = self._by_app.get(app.id, {})
+        cleared = sorted(works)
+        for wid in cleared:
+            self._remove(works[wid])
+        return {"cleared": cleared}
+
+    def verb_is_last_work_time_out(self, app: App, args: Args) -> dict[str, Any]:
+        """``isLastWorkTimeOut(workId)``: whether the last run ended by the callback timeout."""
+        wid = args.int("work_id", minimum=0)
+        args.done()
+        return {"work_id": wid, "timed_out": self._find(app, wid).last_timeout}
+
+    # -- WorkInfo ----------------------------------------------------------------------------
+    def _work_ref(self, args: Args) -> tuple[int, str | None]:
+        wid: int = args.int("work_id", minimum=0)
+        bundle: str | None = args.str("bundle_name", None)
+        return wid, bundle
+
+    def _parse_work_info(self, args: Args) -> dict[str, Any]:
+        """WorkInfo → normalized dict (enum names, ms integers). Raises 401 errors."""
+        info: dict[str, Any] = {"work_id": args.int("work_id", minimum=0)}
+        for name in ("bundle_name", "ability_name"):
+            value = args.str(name)
+            if not value:
+                raise args.fail(name, "must not be empty")
+            info[name] = value
+        net = args.choice("network_type", NETWORK_TYPES, None)
+        charging = args.bool("is_charging", None)
+        charger = args.choice("charger_type", CHARGER_TYPES, None)
+        level = args.int("battery_level", None, minimum=0)
+        status = args.choice("battery_status", BATTERY_STATUSES, None)
+        storage = args.choice("storage_request", STORAGE_REQUESTS, None)
+        is_repeat = args.bool("is_repeat", None)
+        cycle = args.int("repeat_cycle_time", None, minimum=0)
+        count = args.int("repeat_count", None, minimum=0)
+        persisted = args.bool("is_persisted", False)
+        deep_idle = args.bool("is_deep_idle", None)
+        idle_wait = args.int("idle_wait_time", None, minimum=0)
+        params = args.any("parameters", None)
+        if level is not None and level > 100:
+            raise args.fail("battery_level", f"must be from 0 to 100, not {level}")
+        if charger is not None and charging is not True:
+            raise args.fail("charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
+        if cycle is None and (is_repeat or count is not None):
+            raise args.fail("repeat_cycle_time",
+                            "is required with is_repeat / repeat_count (seed 004: 'When isRepeat is "
+                            "set, you must set repeatCycleTime or repeatCount')")
+        if cycle is not None and not is_repeat and count is None:
+            raise args.fail("repeat_cycle_time",
+                            "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
+        if idle_wait is not None and deep_idle is not True:
+            raise args.fail("idle_wait_time", "needs is_deep_idle: true")
+        if params is not None:
+            info["parameters"] = self._parameters(args, params)
+        if net is not None:
+            info["network_type"] = net
+        if charging is not None:
+            info["is_charging"] = charging
+            if charging:
+                info["charger_type"] = charger or "plugged_any"
+        if level is not None:
+            info["battery_level"] = level
+        if status is not None:
+            info["battery_status"] = status
+        if storage is not None:
+            info["storage_request"] = storage
+        if cycle is not None:
+            info["repeat_cycle_time"] = cycle
+            # common.cpp GetRepeatInfo: with isRepeat, a repeatCount > 0 wins, else it repeats forever
+            info["is_repeat"] = bool(is_repeat) and not count
+            if not info["is_repeat"]:
+                info["repeat_count"] = count or 0
+        if deep_idle is not None:
+            info["is_deep_idle"] = deep_idle
+            if deep_idle:
+                info["idle_wait_time"] = idle_wait or 0
+        info["is_persisted"] = persisted
+        if not any(k in info for k in ("network_type", "is_charging", "battery_level",
+                                       "battery_status", "storage_request", "repeat_cycle_time",
+                                       "is_deep_idle")):
+            raise RequestError(
+                CODE_PARAM,
+                "The workinfo condition cannot be empty: set at least one of network_type, "
+                "is_charging, battery_level, battery_status, storage_request, repeat_cycle_time "
+                "(with is_repeat or repeat_count), is_deep_idle", {"field": "work_info"})
+        return info
+
+    @staticmethod
+    def _parameters(args: Args, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise args.fail("parameters", "must be an object of string, number or boolean values")
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            ok = isinstance(value, str | bool) or (
+                isinstance(value, int | float) and math.isfinite(value))
+            if not isinstance(key, str) or not ok:
+                raise args.fail("parameters",
+                                f"value of {key!r} must be a string, number or boolean, not {value!r}")
+            out[key] = value
+        return out
+
+    def _check_bundle(self, app: App, info: dict[str, Any]) -> None:
+        bundle = app.settings.get("bundle_name")
+        if bundle is not None and info["bundle_name"] != bundle:
+            raise RequestError(
+                CODE_CHECK_WORKINFO,
+                f"Check on workInfo failed: bundle_name {info['bundle_name']!r} is not the bundle "
+                f"of app {app.id!r} ({bundle!r})", {"field": "bundle_name"})
+
+    def _find(self, app: App, wid: int) -> _Work:
+        work = self._works.get((app.id, wid))
+        if work is None:
+            raise RequestError(CODE_CHECK_WORKINFO,
+                               f"Check on workInfo failed: app {app.id!r} has no work {wid}",
+                               {"work_id": wid})
+        return work
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def _add(self, work: _Work) -> None:
+        key = (work.app, work.work_id)
+        self._works[key] = work
+        self._by_app.setdefault(work.app, {})[work.work_id] = work
+        info = work.info
+        names = set()
+        if "network_type" in info:
+            names.add("network")
+        if "is_charging" in info:
+            names.add("charger")
+        if info.get("battery_status") in ("low", "okay"):
+            names.add("battery_status")
+        if info.get("storage_request") in ("low", "okay"):
+            names.add("storage")
+        if "is_deep_idle" in info:
+            names.add("idle")
+        work.watched = frozenset(names)
+        if names:
+            self._index.add(key, names)
+        if "battery_level" in info:
+            self._levels.add(info["battery_level"], key)
+
+    def _remove(self, work: _Work) -> None:
+        key = (work.app, work.work_id)
+        self._works.pop(key, None)
+        app_works = self._by_app.get(work.app)
+        if app_works is not None:
+            app_works.pop(work.work_id, None)
+        self._index.discard(key)
+        if "battery_level" in work.info:
+            self._levels.discard(work.info["battery_level"], key)
+        self.ctx.cancel_timer(("eval", *key))
+        self.ctx.cancel_timer(("expire", *key))
+
+    # -- conditions --------------------------------------------------------------------------
+    def _unmet(self, work: _Work, s: Signals) -> list[str]:
+        """Conditions of ``work`` that the signals do not satisfy now (in _REVOKE_ORDER)."""
+        info = work.info
+        out: list[str] = []
+        if "is_charging" in info:
+            if info["is_charging"]:
+                want = info["charger_type"]
+                if s.charger == "none" or want not in ("plugged_any", s.charger):
+                    out.append("charger")
+            elif s.charger != "none":
+                out.append("charger")
+        net = info.get("network_type")
+        if net is not None:
+            if net == "any":
+                if s.network == "none":
+                    out.append("network")
+            elif s.network != _NETWORK_SIGNAL[net]:
+                out.append("network")
+        level = info.get("battery_level")
+        if level is not None and s.battery_level < level:
+            out.append("battery_level")
+        status = info.get("battery_status")
+        low = s.battery_level <= self.limits.battery_low_level
+        if (status == "low" and not low) or (status == "okay" and low):
+            out.append("battery_status")
+        storage = info.get("storage_request")
+        if (storage == "low" and not s.storage_low) or (storage == "okay" and s.storage_low):
+            out.append("storage")
+        deep = info.get("is_deep_idle")
+        if deep is not None and deep != s.idle:
+            out.append("idle")
+        return out
+
+    def _revoke_reason(self, work: _Work, lost: str) -> str:
+        info = work.info
+        if lost == "charger":
+            return "charger_removed" if info["is_charging"] else "charger_connected"
+        if lost == "network":
+            return "network_lost"
+        if lost == "battery_level":
+            return "battery_low"
+        if lost == "battery_status":
+            return "battery_low" if info["battery_status"] == "okay" else "battery_okay"
+        if lost == "storage":
+            return "storage_low" if info["storage_request"] == "okay" else "storage_okay"
+        return "user_active" if info["is_deep_idle"] else "idle_entered"
+
+    def _group(self, app_id: str) -> str:
+        settings = self.ctx.app(app_id).settings
+        if settings.get("privileged"):
+            return "exempt"
+        return str(settings.get("group", DEFAULT_GROUP))
+
+    def _budget_s(self, work: _Work) -> float:
+        app = self.ctx.app(work.app)
+        charging = self.ctx.signals.charger != "none"
+        if work.info.get("is_deep_idle") and work.info.get("is_charging"):
+            return self.limits.deep_idle_charging_s
+        if app.settings.get("privileged"):
+            return self.limits.privileged_charging_s if charging else self.limits.privileged_battery_s
+        return self.limits.callback_s
+
+    # -- scheduling --------------------------------------------------------------------------
+    def _not_before(self, work: _Work) -> float:
+        """Earliest time the work's time conditions (repeat cycle, idle wait) allow a start."""
+        at = self.ctx.now
+        cycle = work.cycle_s
+        if cycle is not None:
+            at = max(at, work.base_time + cycle)
+        wait_ms = work.info.get("idle_wait_time") or 0
+        if work.info.get("is_deep_idle") and wait_ms and self._idle_since is not None:
+            at = max(at, self._idle_since + wait_ms / 1000.0)
+        return at
+
+    def _blockers(self, work: _Work) -> list[str]:
+        """Why a waiting work does not run now (for ``status``)."""
+        out = self._unmet(work, self.ctx.signals)
+        if self._not_before(work) > self.ctx.now:
+            out.append("time")
+        interval = self.limits.interval_s(self._group(work.app))
+        if interval is None:
+            out.append("group_forbidden")
+        elif work.app in self._last_start and self._last_start[work.app] + interval > self.ctx.now:
+            out.append("min_interval")
+        return out
+
+    def _try_start(self, work: _Work) -> None:
+        if work.state != "waiting":
+            return
+        now = self.ctx.now
+        key = (work.app, work.work_id)
+        if self._unmet(work, self.ctx.signals):
+            return  # a signal change (index) brings it back
+        not_before = self._not_before(work)
+        if not_before > now:
+            self.ctx.set_timer(("eval", *key), not_before)
+            return
+        interval = self.limits.interval_s(self._group(work.app))
+        if interval is None:
+            return  # forbidden group: waits until the app is re-registered in another group
+        last = self._last_start.get(work.app)
+        if last is not None and last + interval > now:
+            self.ctx.set_timer(("app", work.app), last + interval)
+            return
+        self._start(work)
+
+    def _start(self, work: _Work) -> None:
+        now = self.ctx.now
+        key = (work.app, work.work_id)
+        work.state = "running"
+        work.started = now
+        work.base_time = now
+        work.runs += 1
+        if work.cycles_left is not None:
+            work.cycles_left -= 1
+        work.deadline = now + self._budget_s(work)
+        self._last_start[work.app] = now
+        self.ctx.cancel_timer(("eval", *key))
+        self.ctx.set_timer(("expire", *key), work.deadline)
+        self.ctx.emit("wake", self.ctx.app(work.app), work.task_id, deadline=work.deadline,
+                      data={"work_info": dict(work.info), "run": work.runs})
+
+    def _end(self, work: _Work, *, timeout: bool) -> None:
+        """A run ended: remove a work with no run to come, or wait for the next cycle."""
+        key = (work.app, work.work_id)
+        self.ctx.cancel_timer(("expire", *key))
+        work.state = "waiting"
+        work.started = work.deadline = None
+        work.last_timeout = timeout
+        if not work.repeating:
+            self._remove(work)
+        else:
+            self._try_start(work)
+
+    def _evaluate(self, keys: Iterable[Any]) -> None:
+        signals = self.ctx.signals
+        for key in sorted(keys):
+            work = self._works.get(key)
+            if work is None:
+                continue
+            if work.state == "waiting":
+                self._try_start(work)
+                continue
+            lost = self._unmet(work, signals)
+            if not self.limits.revoke_on_condition_loss:
+                lost = [c for c in lost if c == "idle"]
+            if lost:
+                self.ctx.emit("revoke", self.ctx.app(work.app), work.task_id,
+                              reason=self._revoke_reason(work, lost[0]))
+                self._end(work, timeout=False)
+
+    # -- time and signals --------------------------------------------------------------------
+    def on_timer(self, key: Hashable) -> None:
+        parts: tuple[Any, ...] = key if isinstance(key, tuple) else (key,)
+        kind, rest = parts[0], parts[1:]
+        if kind == "app":
+            app_id = rest[0]
+            self._evaluate((app_id, w) for w in list(self._by_app.get(app_id, {})))
+            return
+        work = self._works.get((rest[0], rest[1]))
+        if work is None:
+            return
+        if kind == "expire" and work.state == "running":
+            self.ctx.emit("expire", self.ctx.app(work.app), work.task_id, reason="timeout",
+                          deadline=work.deadline)
+            self._end(work, timeout=True)
+        elif kind == "eval":
+            self._try_start(work)
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        derived: set[str] = set()
+        affected: set[Hashable] = set()
+        if "network" in changed:
+            derived.add("network")
+        if "charger" in changed:
+            derived.add("charger")
+        if "storage_low" in changed:
+            derived.add("storage")
+        if "idle" in changed:
+            derived.add("idle")
+            self._idle_since = self.ctx.now if new.idle else None
+        if "battery_level" in changed:
+            low = self.limits.battery_low_level
+            if (old.battery_level <= low) != (new.battery_level <= low):
+                derived.add("battery_status")
+            affected |= self._levels.crossed(old.battery_level, new.battery_level)
+        affected |= self._index.affected(derived)
+        self._evaluate(affected)
+
+    # -- views and persistence ---------------------------------------------------------------
+    def _view(self, work: _Work) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "task_id": work.task_id, "work_id": work.work_id, "state": work.state,
+            "runs": work.runs, "started": work.started, "deadline": work.deadline,
+            "last_timeout": work.last_timeout, "work_info": dict(work.info)}
+        if work.cycles_left is not None:
+            out["cycles_left"] = work.cycles_left
+        if work.state == "waiting":
+            out["waiting_for"] = self._blockers(work)
+            if work.cycle_s is not None:
+                out["next_cycle"] = work.base_time + work.cycle_s
+        return out
+
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        works = self._by_app.get(app.id, {})
+        return {works[w].task_id: self._view(works[w]) for w in sorted(works)}
+
+    def status(self, app: App) -> dict[str, Any]:
+        return {"group": self._group(app.id), "last_start": self._last_start.get(app.id),
+                "tasks": self.tasks(app)}
+
+    def dump(self) -> dict[str, Any]:
+        works = [w.to_dump() for w in self._works.values() if w.info.get("is_persisted")]
+        return {"last_start": dict(self._last_start), "works": works}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._last_start.update({k: float(v) for k, v in data.get("last_start", {}).items()})
+        for raw in data.get("works", []):
+            work = _Work(app=raw["app"], info=dict(raw["info"]), base_time=float(raw["base_time"]),
+                         state=raw.get("state", "waiting"), cycles_left=raw.get("cycles_left"),
+                         runs=int(raw.get("runs", 0)), started=raw.get("started"),
+                         deadline=raw.get("deadline"),
+                         last_timeout=bool(raw.get("last_timeout", False)))
+            self._add(work)
+            key = (work.app, work.work_id)
+            if work.state == "running" and work.deadline is not None:
+                self.ctx.set_timer(("expire", *key), work.deadline)
+            else:
+                work.state = "waiting"
+                self.ctx.set_timer(("eval", *key), self.ctx.now)
