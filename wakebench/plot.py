@@ -172,15 +172,18 @@ def plot_timeline(result: SimulationResult, path: str) -> None:
         ax_tasks.broken_barh(
             [(start / scale, width)], (y_of[row] - 0.3, 0.6), color=colors.get(how, "tab:green"), alpha=0.55
         )
+    # terminate (small, behind) often falls at the same instant as expire/revoke (big, in front)
     for e in result.events:
         marker, color = _MARKERS[e.type]
+        small = e.type == "terminate"
         ax_tasks.plot(
             e.t / scale,
             y_of[f"{e.app}/{e.task_id}"],
             marker=marker,
             color=color,
-            markersize=8,
+            markersize=5 if small else 9,
             linestyle="none",
+            zorder=4 if small else 3,
         )
     ax_tasks.set_yticks(range(len(rows)), rows, fontsize=8)
     ax_tasks.set_ylim(-0.7, max(len(rows), 1) - 0.3)

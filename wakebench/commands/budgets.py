@@ -36,10 +36,17 @@ def run(args: argparse.Namespace) -> int:
     for col in ("platform", "limit", "value", "unit", "source"):
         table.add_column(col, overflow="fold")
     for i in infos:
-        value = (
-            "unlimited" if i.value is None else f"{i.value:g}" if isinstance(i.value, float) else str(i.value)
-        )
+        value = _value(i.value)
         source = i.source if "UNCONFIRMED" not in i.source else f"[yellow]{i.source}[/yellow]"
         table.add_row(i.platform, f"{i.name}\n[dim]{i.doc}[/dim]", value, i.unit, source)
     Console(width=max(120, Console().width)).print(table)
     return 0
+
+
+def _value(value: object) -> str:
+    """``1209600.0`` → ``1209600``, ``0.5`` → ``0.5``, None → ``unlimited``."""
+    if value is None:
+        return "unlimited"
+    if isinstance(value, float):
+        return f"{value:f}".rstrip("0").rstrip(".")
+    return str(value)
