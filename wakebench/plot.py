@@ -183,7 +183,7 @@ def plot_timeline(result: SimulationResult, path: str) -> None:
             color=color,
             markersize=5 if small else 9,
             linestyle="none",
-            zorder=4 if small else 3,
+            zorder=2 if small else 3,
         )
     ax_tasks.set_yticks(range(len(rows)), rows, fontsize=8)
     ax_tasks.set_ylim(-0.7, max(len(rows), 1) - 0.3)
