@@ -1,18 +1,736 @@
-"""Placeholder: the android policy is being written (issue 2)."""
+"""Android WorkManager on JobScheduler: ``enqueue`` / ``cancel`` / ``finish``, constraints, buckets.
+
+Sources: ``reference/platform-budgets.md`` section 2 (developer.android.com pages for
+``androidx.work.NetworkType``, ``Constraints``, ``PeriodicWorkRequest``, ``Worker``,
+``WorkRequest``; topic/performance/appstandby and power-details), and the AOSP / androidx code
+named next to each constant.
+
+Verbs:
+
+* ``enqueue``: ``type`` (``one_time`` default | ``periodic``), ``id`` (``[a-z0-9_-]``; else
+  ``work-N``), ``repeat_interval`` (periodic, **seconds**; or ``repeat_interval_ms``),
+  ``flex_interval`` / ``flex_interval_ms``, ``initial_delay`` / ``initial_delay_ms``,
+  ``backoff_policy`` (``exponential`` default | ``linear``), ``backoff_delay`` /
+  ``backoff_delay_ms`` and ``constraints``: ``required_network_type`` (``not_required``,
+  ``connected``, ``unmetered``, ``not_roaming``, ``metered``, ``temporarily_unmetered``),
+  ``requires_charging``, ``requires_battery_not_low``, ``requires_storage_not_low``,
+  ``requires_device_idle``. Seconds are wakebench's choice of unit (WorkManager takes a
+  ``TimeUnit``); every ``*_ms`` twin takes milliseconds.
+* ``cancel`` (``id``): ``cancelWorkById``; a running worker is stopped (no event, the app asked).
+* ``finish`` (``id``, ``result``: ``success`` | ``retry`` | ``failure``): the worker returns its
+  ``Result``.
+* ``register`` takes ``bucket``: ``exempted`` / ``active`` (default) / ``working_set`` /
+  ``frequent`` / ``rare`` / ``restricted`` (or the numbers 5 / 10 / 20 / 30 / 40 / 45).
+
+Timing (wakebench's reading of androidx ``WorkSpec.calculateNextRunTime``): a one-time work is
+eligible ``initial_delay`` after ``enqueue``; a periodic work first ``initial_delay`` (plus
+``interval - flex`` when a flex is set) after ``enqueue``, then ``repeat_interval`` after each
+run ends with ``success`` or ``failure``. ``retry`` and an interrupted run (``expire`` /
+``revoke``) re-enqueue with backoff: ``backoff_delay × 2^(attempt-1)`` (exponential) or
+``× attempt`` (linear), capped at 5 h. Intervals below 15 min are clamped to 15 min and flex to
+[5 min, interval], with WorkManager's own warning text in the response's ``warnings``.
+
+Constraints gate every run ("won't run until met even when the period has elapsed") on the
+effective signals: network ``connected`` = any network, ``unmetered`` = not ``metered``,
+``not_roaming`` = not ``roaming``, ``metered`` = ``metered``, ``temporarily_unmetered`` =
+``cellular`` that is currently not ``metered`` (the bench's only "generally metered, currently
+unmetered" network); charging = a charger attached (``charger`` signal); battery not low =
+AOSP ``BatteryService`` hysteresis (low at <= 15 % on battery, not low again at >= 20 % or on a
+charger); storage not low = not ``storage_low``; device idle = ``idle``. A running worker is
+stopped with ``revoke`` when one is lost: ``network_lost``, ``charger_removed``,
+``battery_low``, ``storage_low``, ``user_active`` (idle lost). At 10 minutes it gets ``expire``
+with reason ``timeout``.
+
+Standby-bucket job quotas (official pre-Android-13 table, developer.android.com/topic/
+performance/power/power-details, reference section 2):
+
+=============  ============================
+bucket         jobs
+=============  ============================
+exempted       no restriction
+active         no restriction
+working_set    10 min every 2 h
+frequent       10 min every 8 h
+rare           10 min every 24 h
+restricted     once per day
+=============  ============================
+
+Restrictions apply only on battery (developer.android.com/topic/performance/appstandby): on a
+charger there are "no execution limits except for restricted standby bucket". wakebench models
+a window per interval: the first run counted on battery opens it; execution time (while at
+least one of the app's workers runs on battery) is summed in it; when the 10 minutes are used
+up, running workers get ``revoke`` with reason ``quota`` and waiting work runs when the window
+closes and a new one opens. ``restricted`` allows one run per 24 h window, charging or not.
+
+Not modelled: Doze maintenance windows, expedited work, content-URI triggers, unique-work
+policies, the newer (Android 13+) quota values (UNCONFIRMED in the reference).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-from firmware_sim.limits import Limits
-from firmware_sim.policy import Policy
+from firmware_sim.args import Args
+from firmware_sim.errors import RequestError
+from firmware_sim.events import EventType
+from firmware_sim.limits import Limits, limit
+from firmware_sim.policy import App, Context, Policy, SignalIndex
+from firmware_sim.signals import Signals
+
+DOCS = "developer.android.com/reference/androidx/work"
+POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (reference §2)"
+
+NETWORK_TYPES: Final = ("not_required", "connected", "unmetered", "not_roaming", "metered",
+                        "temporarily_unmetered")
+WORK_TYPES: Final = ("one_time", "periodic")
+RESULTS: Final = ("success", "retry", "failure")
+BACKOFF_POLICIES: Final = ("exponential", "linear")
+#: Standby buckets by name or by their ``UsageStatsManager`` number (reference §2; 45 for
+#: RESTRICTED is UNCONFIRMED there).
+BUCKETS: Final[dict[Any, str]] = {
+    "exempted": "exempted", "active": "active", "working_set": "working_set",
+    "frequent": "frequent", "rare": "rare", "restricted": "restricted",
+    5: "exempted", 10: "active", 20: "working_set", 30: "frequent", 40: "rare", 45: "restricted",
+}
+UNLIMITED_BUCKETS: Final = frozenset({"exempted", "active"})
+TIME_QUOTA_BUCKETS: Final = frozenset({"working_set", "frequent", "rare"})
+DEFAULT_BUCKET: Final = "active"
+
+_INTERVAL_WARNING: Final = "Interval duration lesser than minimum allowed value; Changed to {}"
+_FLEX_MIN_WARNING: Final = "Flex duration lesser than minimum allowed value; Changed to {}"
+_FLEX_MAX_WARNING: Final = "Flex duration greater than interval duration; Changed to {}"
+_BACKOFF_MIN_WARNING: Final = "Backoff delay duration less than minimum value"
+_BACKOFF_MAX_WARNING: Final = "Backoff delay duration exceeds maximum value"
+
+#: Constraint → derived signal it is indexed under → revoke reason when lost (in this order).
+_CONSTRAINTS: Final = (
+    ("requires_charging", "charging", "charger_removed"),
+    ("required_network_type", "network", "network_lost"),
+    ("requires_battery_not_low", "battery_not_low", "battery_low"),
+    ("requires_storage_not_low", "storage", "storage_low"),
+    ("requires_device_idle", "idle", "user_active"),
+)
 
 
 @dataclass(frozen=True)
-class _Limits(Limits):
-    pass
+class AndroidLimits(Limits):
+    """WorkManager / JobScheduler limits."""
+
+    execution_s: float = limit(
+        600.0, "s",
+        f"{DOCS}/Worker: 'A Worker is given a maximum of ten minutes to finish its execution'",
+        "time a running worker gets before it is stopped (expire, reason timeout)")
+    min_periodic_interval_s: float = limit(
+        900.0, "s",
+        f"{DOCS}/PeriodicWorkRequest: 'Periodic work has a minimum interval of 15 minutes'",
+        "shorter repeat intervals are clamped to this (with WorkManager's warning)")
+    min_periodic_flex_s: float = limit(
+        300.0, "s",
+        "secondary (reference §2, gist akueisara): MIN_PERIODIC_FLEX_MILLIS = 5 min; androidx "
+        "WorkSpec.setPeriodic 'Flex duration lesser than minimum allowed value; Changed to 300000'",
+        "shorter flex intervals are clamped to this")
+    backoff_delay_s: float = limit(
+        30.0, "s", f"{DOCS}/WorkRequest: DEFAULT_BACKOFF_DELAY_MILLIS = 30000",
+        "default initial backoff of a retried worker (BackoffPolicy.EXPONENTIAL by default)")
+    min_backoff_s: float = limit(
+        10.0, "s",
+        "androidx WorkSpec.setBackoffDelayDuration clamps to MIN_BACKOFF_MILLIS = 10000",
+        "shortest backoff delay")
+    max_backoff_s: float = limit(
+        18000.0, "s",
+        f"{DOCS}/WorkRequest MAX_BACKOFF_MILLIS (5 hours; android.app.job.JobInfo "
+        "MAX_BACKOFF_DELAY_MILLIS = 18000000)",
+        "longest backoff delay")
+    battery_low_level: float = limit(
+        15.0, "%",
+        "UNCONFIRMED: AOSP frameworks/base core/res/res/values/config.xml "
+        "config_lowBatteryWarningLevel = 15 (20 in some newer releases); BatteryService sets "
+        "BATTERY_LOW at level <= this, unplugged",
+        "battery-not-low fails at or below this level while on battery")
+    battery_okay_bump: float = limit(
+        5.0, "%",
+        "UNCONFIRMED: AOSP config_lowBatteryCloseWarningBump = 5; BatteryService clears "
+        "BATTERY_LOW at level >= warning + bump, or when plugged in",
+        "battery-not-low holds again at battery_low_level + this (hysteresis)")
+    bucket_execution_s: float = limit(
+        600.0, "s", f"{POWER_DETAILS}: working set / frequent / rare 'Jobs: 10 min every ...'",
+        "execution time per quota window for working_set, frequent and rare apps on battery")
+    working_set_window_s: float = limit(
+        7200.0, "s", f"{POWER_DETAILS}: Working set, Jobs '10 min every 2 h'",
+        "quota window of the working_set bucket")
+    frequent_window_s: float = limit(
+        28800.0, "s", f"{POWER_DETAILS}: Frequent, Jobs '10 min every 8 h'",
+        "quota window of the frequent bucket")
+    rare_window_s: float = limit(
+        86400.0, "s", f"{POWER_DETAILS}: Rare, Jobs '10 min every 24 h'",
+        "quota window of the rare bucket")
+    restricted_window_s: float = limit(
+        86400.0, "s", f"{POWER_DETAILS}: Restricted, Jobs 'once per day'",
+        "window in which a restricted app may run one job (charging or not)")
+
+    def window_s(self, bucket: str) -> float:
+        """Quota window of a limited bucket."""
+        return {
+            "working_set": self.working_set_window_s,
+            "frequent": self.frequent_window_s,
+            "rare": self.rare_window_s,
+        }.get(bucket, self.restricted_window_s)
+
+
+@dataclass(slots=True)
+class _Work:
+    """One WorkRequest and its state: ``enqueued`` or ``running`` (finished work is dropped)."""
+
+    app: str
+    id: str
+    periodic: bool
+    interval_s: float | None
+    flex_s: float | None
+    initial_delay_s: float
+    backoff_policy: str
+    backoff_s: float
+    constraints: dict[str, Any]
+    enqueued_at: float
+    eligible_at: float
+    state: str = "enqueued"
+    run_attempt_count: int = 0
+    period_count: int = 0
+    started: float | None = None
+    deadline: float | None = None
+    watched: frozenset[str] = field(default_factory=frozenset)
+
+    def to_dump(self) -> dict[str, Any]:
+        return {"app": self.app, "id": self.id, "periodic": self.periodic,
+                "interval_s": self.interval_s, "flex_s": self.flex_s,
+                "initial_delay_s": self.initial_delay_s, "backoff_policy": self.backoff_policy,
+                "backoff_s": self.backoff_s, "constraints": self.constraints,
+                "enqueued_at": self.enqueued_at, "eligible_at": self.eligible_at,
+                "state": self.state, "run_attempt_count": self.run_attempt_count,
+                "period_count": self.period_count, "started": self.started,
+                "deadline": self.deadline}
+
+    @classmethod
+    def from_dump(cls, raw: dict[str, Any]) -> _Work:
+        keys = ("app", "id", "periodic", "interval_s", "flex_s", "initial_delay_s",
+                "backoff_policy", "backoff_s", "constraints", "enqueued_at", "eligible_at",
+                "state", "run_attempt_count", "period_count", "started", "deadline")
+        return cls(**{k: raw[k] for k in keys if k in raw})
+
+
+@dataclass(slots=True)
+class _Quota:
+    """An app's standby-bucket quota window."""
+
+    window_start: float | None = None
+    used_s: float = 0.0
+    runs: int = 0
+    accrue_since: float | None = None  # a worker of the app runs on battery since then
+
+    def to_dump(self) -> dict[str, Any]:
+        return {"window_start": self.window_start, "used_s": self.used_s, "runs": self.runs,
+                "accrue_since": self.accrue_since}
 
 
 class AndroidPolicy(Policy):
+    """WorkManager: constraints, periodic minimum, 10-minute workers, standby-bucket quotas."""
+
     platform = "android"
-    limits_type = _Limits
+    limits_type = AndroidLimits
+    limits: AndroidLimits
+    watched = frozenset({"network", "metered", "roaming", "charger", "battery_level",
+                         "storage_low", "idle"})
+
+    def __init__(self, ctx: Context, limits: Limits) -> None:
+        super().__init__(ctx, limits)
+        self._works: dict[tuple[str, str], _Work] = {}
+        self._by_app: dict[str, dict[str, _Work]] = {}
+        self._running: dict[str, set[str]] = {}
+        self._quota: dict[str, _Quota] = {}
+        self._index = SignalIndex()
+        self._next_id: dict[str, int] = {}
+        s = ctx.signals
+        self._battery_low = s.charger == "none" and s.battery_level <= self.limits.battery_low_level
+
+    # -- register ----------------------------------------------------------------------------
+    def configure_app(self, app: App, args: Args) -> None:
+        """``bucket``: the app's standby bucket."""
+        bucket = args.choice("bucket", BUCKETS, app.settings.get("bucket", DEFAULT_BUCKET))
+        args.done()
+        app.settings["bucket"] = bucket
+        if self._by_app.get(app.id):
+            self.ctx.set_timer(("app", app.id), self.ctx.now)  # new bucket: look again next step
+
+    # -- verbs -------------------------------------------------------------------------------
+    def verb_enqueue(self, app: App, args: Args) -> dict[str, Any]:
+        """Enqueue a one-time or periodic WorkRequest."""
+        kind = args.choice("type", WORK_TYPES, "one_time")
+        work_id = args.id("id", None)
+        interval = self._duration(args, "repeat_interval")
+        flex = self._duration(args, "flex_interval")
+        delay = self._duration(args, "initial_delay") or 0.0
+        policy = args.choice("backoff_policy", BACKOFF_POLICIES, "exponential")
+        backoff = self._duration(args, "backoff_delay")
+        constraints = self._constraints(args.mapping("constraints", None))
+        args.done()
+        periodic = kind == "periodic"
+        if periodic and interval is None:
+            raise args.fail("repeat_interval", "is required for periodic work (seconds)")
+        if not periodic:
+            for name, value in (("repeat_interval", interval), ("flex_interval", flex)):
+                if value is not None:
+                    raise args.fail(name, "applies to periodic work only (type: periodic)")
+        warnings: list[str] = []
+        lim = self.limits
+        if interval is not None and interval < lim.min_periodic_interval_s:
+            interval = lim.min_periodic_interval_s
+            warnings.append(_INTERVAL_WARNING.format(_ms(interval)))
+        if periodic and flex is not None and interval is not None:
+            if flex < lim.min_periodic_flex_s:
+                flex = lim.min_periodic_flex_s
+                warnings.append(_FLEX_MIN_WARNING.format(_ms(flex)))
+            if flex > interval:
+                flex = interval
+                warnings.append(_FLEX_MAX_WARNING.format(_ms(flex)))
+        if backoff is None:
+            backoff = lim.backoff_delay_s
+        elif backoff < lim.min_backoff_s:
+            backoff = lim.min_backoff_s
+            warnings.append(_BACKOFF_MIN_WARNING)
+        elif backoff > lim.max_backoff_s:
+            backoff = lim.max_backoff_s
+            warnings.append(_BACKOFF_MAX_WARNING)
+        if work_id is None:
+            n = self._next_id.get(app.id, 0) + 1
+            self._next_id[app.id] = n
+            work_id = f"work-{n}"
+        if (app.id, work_id) in self._works:
+            raise RequestError("work_exists",
+                               f"work {work_id!r} of app {app.id!r} is still enqueued or running; "
+                               "cancel it first or use another id", {"id": work_id})
+        now = self.ctx.now
+        eligible = now + delay
+        if periodic and flex is not None and interval is not None and flex < interval:
+            eligible += interval - flex
+        work = _Work(app=app.id, id=work_id, periodic=periodic, interval_s=interval, flex_s=flex,
+                     initial_delay_s=delay, backoff_policy=policy, backoff_s=backoff,
+                     constraints=constraints, enqueued_at=now, eligible_at=eligible)
+        self._add(work)
+        self._try_start(work)
+        out = self._view(work)
+        out["warnings"] = warnings
+        return out
+
+    def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
+        """``cancelWorkById``: drop the work; a running worker is stopped without an event."""
+        work = self._find(app, args.id("id"))
+        args.done()
+        was_running = work.state == "running"
+        if was_running:
+            self._stop_running(work)
+        self._remove(work)
+        return {"id": work.id, "state": "cancelled", "stopped": was_running}
+
+    def verb_finish(self, app: App, args: Args) -> dict[str, Any]:
+        """The running worker returns ``Result.success()`` / ``retry()`` / ``failure()``."""
+        work = self._find(app, args.id("id"))
+        result = args.choice("result", RESULTS)
+        args.done()
+        if work.state != "running":
+            raise RequestError("work_not_running",
+                               f"work {work.id!r} is not running (state {work.state}); finish "
+                               "answers a wake, and a stopped worker's result is ignored",
+                               {"id": work.id})
+        self._stop_running(work)
+        now = self.ctx.now
+        if result == "retry":
+            work.eligible_at = now + self._backoff(work)
+            state = "enqueued"
+        elif work.periodic:
+            work.period_count += 1
+            work.run_attempt_count = 0
+            work.eligible_at = now + (work.interval_s or 0.0)
+            state = "enqueued"
+        else:
+            self._remove(work)
+            return {"id": work.id, "state": "succeeded" if result == "success" else "failed"}
+        self._try_start(work)
+        return {"id": work.id, "state": state, "next_run": work.eligible_at}
+
+    # -- argument helpers --------------------------------------------------------------------
+    @staticmethod
+    def _duration(args: Args, name: str) -> float | None:
+        """``name`` in seconds or ``name_ms`` in milliseconds (not both)."""
+        seconds = args.number(name, None, minimum=0)
+        millis = args.number(f"{name}_ms", None, minimum=0)
+        if seconds is not None and millis is not None:
+            raise args.fail(name, f"give either {name} (s) or {name}_ms, not both")
+        if millis is not None:
+            return float(millis) / 1000.0
+        return None if seconds is None else float(seconds)
+
+    @staticmethod
+    def _constraints(args: Args | None) -> dict[str, Any]:
+        if args is None:
+            return {"required_network_type": "not_required", "requires_charging": False,
+                    "requires_battery_not_low": False, "requires_storage_not_low": False,
+                    "requires_device_idle": False}
+        out = {
+            "required_network_type": args.choice("required_network_type", NETWORK_TYPES,
+                                                 "not_required"),
+            "requires_charging": args.bool("requires_charging", False),
+            "requires_battery_not_low": args.bool("requires_battery_not_low", False),
+            "requires_storage_not_low": args.bool("requires_storage_not_low", False),
+            "requires_device_idle": args.bool("requires_device_idle", False),
+        }
+        args.done()
+        return out
+
+    def _find(self, app: App, work_id: str) -> _Work:
+        work = self._works.get((app.id, work_id))
+        if work is None:
+            raise RequestError("unknown_task",
+                               f"app {app.id!r} has no enqueued or running work {work_id!r}",
+                               {"id": work_id})
+        return work
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def _add(self, work: _Work) -> None:
+        self._works[(work.app, work.id)] = work
+        self._by_app.setdefault(work.app, {})[work.id] = work
+        c = work.constraints
+        names = {derived for name, derived, _ in _CONSTRAINTS
+                 if c[name] not in (False, "not_required")}
+        work.watched = frozenset(names)
+        self._reindex(work, quota_blocked=False)
+
+    def _reindex(self, work: _Work, *, quota_blocked: bool) -> None:
+        key = (work.app, work.id)
+        names = set(work.watched)
+        if quota_blocked:
+            names.add("power")  # a charger lifts time quotas
+        if names:
+            self._index.add(key, names)
+        else:
+            self._index.discard(key)
+
+    def _remove(self, work: _Work) -> None:
+        key = (work.app, work.id)
+        self._works.pop(key, None)
+        app_works = self._by_app.get(work.app)
+        if app_works is not None:
+            app_works.pop(work.id, None)
+        self._index.discard(key)
+        self.ctx.cancel_timer(("eval", *key))
+        self.ctx.cancel_timer(("expire", *key))
+
+    # -- constraints -------------------------------------------------------------------------
+    def _unmet(self, work: _Work, s: Signals) -> list[str]:
+        """Revoke reasons of the constraints the signals do not satisfy now."""
+        c = work.constraints
+        out: list[str] = []
+        if c["requires_charging"] and s.charger == "none":
+            out.append("charger_removed")
+        if not _network_ok(c["required_network_type"], s):
+            out.append("network_lost")
+        if c["requires_battery_not_low"] and self._battery_low:
+            out.append("battery_low")
+        if c["requires_storage_not_low"] and s.storage_low:
+            out.append("storage_low")
+        if c["requires_device_idle"] and not s.idle:
+            out.append("user_active")
+        return out
+
+    def _backoff(self, work: _Work) -> float:
+        attempts = max(work.run_attempt_count, 1)
+        if work.backoff_policy == "linear":
+            delay = work.backoff_s * attempts
+        else:
+            delay = work.backoff_s * 2.0 ** (attempts - 1)
+        return min(delay, self.limits.max_backoff_s)
+
+    # -- quotas ------------------------------------------------------------------------------
+    def _bucket(self, app_id: str) -> str:
+        return str(self.ctx.app(app_id).settings.get("bucket", DEFAULT_BUCKET))
+
+    def _on_battery(self) -> bool:
+        return self.ctx.signals.charger == "none"
+
+    def _fold(self, q: _Quota) -> None:
+        """Add the running accrual to ``used_s`` (accrual continues from now)."""
+        if q.accrue_since is not None:
+            q.used_s += self.ctx.now - q.accrue_since
+            q.accrue_since = self.ctx.now
+
+    def _quota_state(self, app_id: str) -> _Quota:
+        """The app's quota, with an expired window closed (and a new one opened if running)."""
+        q = self._quota.setdefault(app_id, _Quota())
+        now = self.ctx.now
+        if q.window_start is not None and now >= q.window_start + self.limits.window_s(
+                self._bucket(app_id)):
+            running = q.accrue_since is not None
+            q.window_start = now if running else None
+            q.used_s, q.runs = 0.0, 0
+            q.accrue_since = now if running else None
+        return q
+
+    def _quota_wait(self, app_id: str) -> float | None:
+        """None if the app may start a worker now, else when its quota window ends."""
+        bucket = self._bucket(app_id)
+        if bucket in UNLIMITED_BUCKETS:
+            return None
+        q = self._quota_state(app_id)
+        end = None if q.window_start is None else q.window_start + self.limits.window_s(bucket)
+        if bucket == "restricted":
+            return end if q.runs >= 1 else None
+        if bucket not in TIME_QUOTA_BUCKETS or not self._on_battery():
+            return None
+        self._fold(q)
+        return end if q.used_s >= self.limits.bucket_execution_s else None
+
+    def _accrue(self, app_id: str) -> None:
+        """Start counting battery execution time for the app, if its bucket counts it."""
+        if self._bucket(app_id) not in TIME_QUOTA_BUCKETS or not self._on_battery():
+            return
+        q = self._quota_state(app_id)
+        if q.accrue_since is None:
+            q.accrue_since = self.ctx.now
+            if q.window_start is None:
+                q.window_start = self.ctx.now
+        left = self.limits.bucket_execution_s - q.used_s - (self.ctx.now - q.accrue_since)
+        self.ctx.set_timer(("quota", app_id), self.ctx.now + max(left, 0.0))
+
+    def _stop_accrual(self, app_id: str) -> None:
+        q = self._quota.get(app_id)
+        if q is not None and q.accrue_since is not None:
+            self._fold(q)
+            q.accrue_since = None
+        self.ctx.cancel_timer(("quota", app_id))
+
+    def _quota_end(self, app_id: str) -> float | None:
+        """When the app's running workers run out of quota, if it is being counted."""
+        return self.ctx.timer_at(("quota", app_id))
+
+    # -- scheduling --------------------------------------------------------------------------
+    def _try_start(self, work: _Work) -> None:
+        if work.state != "enqueued":
+            return
+        key = (work.app, work.id)
+        now = self.ctx.now
+        if work.eligible_at > now:
+            self.ctx.set_timer(("eval", *key), work.eligible_at)
+            return
+        if self._unmet(work, self.ctx.signals):
+            return  # the index brings it back when a constraint changes
+        wait = self._quota_wait(work.app)
+        if wait is not None:
+            self._reindex(work, quota_blocked=True)
+            self.ctx.set_timer(("app", work.app), wait)
+            return
+        self._reindex(work, quota_blocked=False)
+        self._start(work)
+
+    def _start(self, work: _Work) -> None:
+        now = self.ctx.now
+        key = (work.app, work.id)
+        work.state = "running"
+        work.started = now
+        work.run_attempt_count += 1
+        work.deadline = now + self.limits.execution_s
+        self.ctx.cancel_timer(("eval", *key))
+        self.ctx.set_timer(("expire", *key), work.deadline)
+        running = self._running.setdefault(work.app, set())
+        running.add(work.id)
+        bucket = self._bucket(work.app)
+        if bucket == "restricted":
+            q = self._quota_state(work.app)
+            q.window_start = now if q.window_start is None else q.window_start
+            q.runs += 1
+        self._accrue(work.app)
+        stop_at = work.deadline
+        quota_end = self._quota_end(work.app)
+        if quota_end is not None:
+            stop_at = min(stop_at, quota_end)
+        self.ctx.emit("wake", self.ctx.app(work.app), work.id, deadline=stop_at,
+                      data={"run_attempt_count": work.run_attempt_count,
+                            "period_count": work.period_count, "periodic": work.periodic})
+
+    def _stop_running(self, work: _Work) -> None:
+        """Bookkeeping when a running worker stops, whatever the cause."""
+        self.ctx.cancel_timer(("expire", work.app, work.id))
+        work.state = "enqueued"
+        work.started = work.deadline = None
+        running = self._running.get(work.app)
+        if running is not None:
+            running.discard(work.id)
+            if not running:
+                del self._running[work.app]
+                self._stop_accrual(work.app)
+
+    def _interrupt(self, work: _Work, type_: EventType, reason: str) -> None:
+        """Stop a running worker (expire / revoke) and re-enqueue it with backoff."""
+        self.ctx.emit(type_, self.ctx.app(work.app), work.id, reason=reason, deadline=work.deadline if type_ == "expire" else None)
+        self._stop_running(work)
+        work.eligible_at = self.ctx.now + self._backoff(work)
+        self._try_start(work)
+
+    def _evaluate(self, keys: Iterable[Any]) -> None:
+        signals = self.ctx.signals
+        for key in sorted(keys):
+            work = self._works.get(key)
+            if work is None:
+                continue
+            if work.state == "enqueued":
+                self._try_start(work)
+                continue
+            lost = self._unmet(work, signals)
+            if lost:
+                self._interrupt(work, "revoke", lost[0])
+
+    # -- time and signals --------------------------------------------------------------------
+    def on_timer(self, key: Hashable) -> None:
+        parts: tuple[Any, ...] = key if isinstance(key, tuple) else (key,)
+        kind = parts[0]
+        if kind == "app":
+            self._evaluate((parts[1], w) for w in list(self._by_app.get(parts[1], {})))
+        elif kind == "quota":
+            self._on_quota_used(parts[1])
+        else:
+            work = self._works.get((parts[1], parts[2]))
+            if work is None:
+                return
+            if kind == "expire" and work.state == "running":
+                self._interrupt(work, "expire", "timeout")
+            elif kind == "eval":
+                self._try_start(work)
+
+    def _on_quota_used(self, app_id: str) -> None:
+        q = self._quota_state(app_id)
+        if q.accrue_since is None:
+            return
+        self._fold(q)
+        if q.used_s < self.limits.bucket_execution_s or self._bucket(
+                app_id) not in TIME_QUOTA_BUCKETS:
+            self._accrue(app_id)  # a new window opened (or the bucket changed): keep counting
+            return
+        now = self.ctx.now
+        for work_id in sorted(self._running.get(app_id, ())):
+            work = self._works[(app_id, work_id)]
+            if work.deadline is not None and work.deadline <= now:
+                continue  # its own 10-minute timer fires at this instant: timeout, not quota
+            self._interrupt(work, "revoke", "quota")
+
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        derived: set[str] = set()
+        if changed & {"network", "metered", "roaming"}:
+            derived.add("network")
+        power_changed = "charger" in changed and (old.charger == "none") != (new.charger == "none")
+        if power_changed:
+            derived |= {"charging", "power"}
+            for app_id in sorted(self._running):
+                if new.charger == "none":
+                    self._accrue(app_id)
+                else:
+                    self._stop_accrual(app_id)
+        if "battery_level" in changed or "charger" in changed:
+            low = self._battery_low_now(new)
+            if low != self._battery_low:
+                self._battery_low = low
+                derived.add("battery_not_low")
+        if "storage_low" in changed:
+            derived.add("storage")
+        if "idle" in changed:
+            derived.add("idle")
+        if derived:
+            self._evaluate(self._index.affected(derived))
+
+    def _battery_low_now(self, s: Signals) -> bool:
+        """AOSP BatteryService.processValuesLocked hysteresis on ``mBatteryLevelLow``."""
+        lim = self.limits
+        if s.charger != "none":
+            return False
+        if not self._battery_low:
+            return s.battery_level <= lim.battery_low_level
+        return s.battery_level < lim.battery_low_level + lim.battery_okay_bump
+
+    # -- views and persistence ---------------------------------------------------------------
+    def _view(self, work: _Work) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "task_id": work.id, "id": work.id,
+            "type": "periodic" if work.periodic else "one_time", "state": work.state,
+            "run_attempt_count": work.run_attempt_count, "period_count": work.period_count,
+            "constraints": dict(work.constraints), "started": work.started,
+            "deadline": work.deadline}
+        if work.periodic:
+            out["repeat_interval"] = work.interval_s
+            out["flex_interval"] = work.flex_s if work.flex_s is not None else work.interval_s
+        if work.state == "enqueued":
+            out["next_run"] = work.eligible_at
+            waiting = self._unmet(work, self.ctx.signals)
+            if work.eligible_at > self.ctx.now:
+                waiting.append("time")
+            q = self._quota.get(work.app)
+            bucket = self._bucket(work.app)
+            if bucket not in UNLIMITED_BUCKETS and q is not None and q.window_start is not None:
+                over = (q.runs >= 1 if bucket == "restricted"
+                        else self._on_battery() and q.used_s >= self.limits.bucket_execution_s)
+                if over:
+                    waiting.append("quota")
+            out["waiting_for"] = waiting
+        return out
+
+    def tasks(self, app: App) -> dict[str, dict[str, Any]]:
+        works = self._by_app.get(app.id, {})
+        return {w: self._view(works[w]) for w in sorted(works)}
+
+    def status(self, app: App) -> dict[str, Any]:
+        q = self._quota.get(app.id)
+        return {"bucket": self._bucket(app.id), "battery_low": self._battery_low,
+                "quota": q.to_dump() if q else None, "tasks": self.tasks(app)}
+
+    def dump(self) -> dict[str, Any]:
+        return {"next_id": dict(self._next_id), "battery_low": self._battery_low,
+                "quota": {a: q.to_dump() for a, q in self._quota.items()},
+                "works": [w.to_dump() for w in self._works.values()]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._next_id.update({k: int(v) for k, v in data.get("next_id", {}).items()})
+        self._battery_low = bool(data.get("battery_low", self._battery_low))
+        for app_id, raw in data.get("quota", {}).items():
+            self._quota[app_id] = _Quota(**raw)
+        for raw in data.get("works", []):
+            work = _Work.from_dump(raw)
+            self._add(work)
+            key = (work.app, work.id)
+            if work.state == "running" and work.deadline is not None:
+                self._running.setdefault(work.app, set()).add(work.id)
+                self.ctx.set_timer(("expire", *key), work.deadline)
+            else:
+                work.state = "enqueued"
+                self.ctx.set_timer(("eval", *key), self.ctx.now)
+        for app_id, q in self._quota.items():
+            if q.accrue_since is not None and app_id in self._running:
+                left = self.limits.bucket_execution_s - q.used_s - (self.ctx.now - q.accrue_since)
+                self.ctx.set_timer(("quota", app_id), self.ctx.now + max(left, 0.0))
+
+
+def _network_ok(required: str, s: Signals) -> bool:
+    """Whether ``required_network_type`` holds on the signals."""
+    if required == "not_required":
+        return True
+    if s.network == "none":
+        return False
+    if required == "unmetered":
+        return not s.metered
+    if required == "not_roaming":
+        return not s.roaming
+    if required == "metered":
+        return s.metered
+    if required == "temporarily_unmetered":
+        return s.network == "cellular" and not s.metered
+    return True  # connected
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
