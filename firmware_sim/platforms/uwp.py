@@ -128,15 +128,16 @@ class _Session:
     started: float
     description: str | None
     state: str = "active"  # active | revoked
+    #: since when the app has been out of the foreground (None: in the foreground)
+    background_since: float | None = None
+    #: the deadline in force when the session was revoked
     deadline: float | None = None
-    #: start of the current battery-limited stretch (unspecified sessions)
-    limited_since: float | None = None
     revoke_reason: str | None = None
     grace_until: float | None = None
 
-    def view(self) -> dict[str, Any]:
+    def view(self, deadline: float | None) -> dict[str, Any]:
         return {"task_id": self.session_id, "kind": "extended_execution", "reason": self.reason,
-                "state": self.state, "started": self.started, "deadline": self.deadline,
+                "state": self.state, "started": self.started, "deadline": deadline,
                 "requested_in": self.requested_in, "description": self.description,
                 "revoke_reason": self.revoke_reason, "grace_until": self.grace_until}
 
@@ -160,6 +161,9 @@ class UWPPolicy(Policy):
         self._location_holder: str | None = None
         #: app id under "standby" (active unspecified) and "power" (battery clock may run)
         self._index = SignalIndex()
+        #: when the device last went on battery (None: on wall power)
+        #: (no ``battery`` timer needed now: sessions made later have their own timers)
+        self._battery_since: float | None = None if ctx.signals.external_power else ctx.now
 
     # -- register / lifecycle ----------------------------------------------------------------
     def configure_app(self, app: App, args: Args) -> None:
@@ -219,13 +223,11 @@ class UWPPolicy(Policy):
         self._sessions[app.id] = session
         if reason == "location_tracking":
             self._location_holder = app.id
-        elif reason == "saving_data":
-            session.deadline = session.started + self.limits.saving_data_s
         self._schedule(app, session)
-        self.ctx.emit("wake", app, session.session_id, deadline=session.deadline,
-                      data={"reason": reason})
+        deadline = self._deadline(app, session)
+        self.ctx.emit("wake", app, session.session_id, deadline=deadline, data={"reason": reason})
         return {"result": "allowed", "session_id": session.session_id, "reason": reason,
-                "deadline": session.deadline}
+                "deadline": deadline}
 
     def verb_dispose(self, app: App, args: Args) -> dict[str, Any]:
         """``ExtendedExecutionSession.Dispose()``: ``session_id`` (optional: the app's session)."""
@@ -262,29 +264,44 @@ class UWPPolicy(Policy):
             return s.screen_locked
         return s.screen_locked and s.idle
 
+    def _deadline(self, app: App, session: _Session) -> float | None:
+        """When the session runs out, from the current state (None: unlimited).
+
+        Unspecified: 10 minutes from the later of "the device went on battery" and "the app left
+        the foreground" (a fresh 10 minutes at every unplug); none on wall power, in the
+        foreground or with ``always_allowed``.
+        """
+        if session.state != "active":
+            return session.deadline
+        if session.reason == "saving_data":
+            return session.started + self.limits.saving_data_s
+        if session.reason == "location_tracking":
+            return None
+        if (session.background_since is None or self._battery_since is None
+                or app.settings.get("background_access") == "always_allowed"):
+            return None
+        return max(self._battery_since, session.background_since) + self.limits.unspecified_battery_s
+
     def _schedule(self, app: App, session: _Session) -> None:
-        """(Re)compute an active session's deadline, timer and index entries."""
+        """After a request, app-state or settings change: index entries and the session's own
+        timer. A charger change needs none of this: its one ``battery`` timer covers every
+        session that was already in the background, and stale session timers re-check."""
         if session.state != "active":
             return
-        key = ("session", session.app, session.session_id)
+        if app.state == "foreground":
+            session.background_since = None
+        elif session.background_since is None:
+            session.background_since = self.ctx.now
         if session.reason == "unspecified":
-            always = app.settings.get("background_access") == "always_allowed"
-            background = app.state != "foreground"
-            limited = background and not always and not self.ctx.signals.external_power
-            if limited:
-                if session.limited_since is None:
-                    session.limited_since = self.ctx.now
-                session.deadline = session.limited_since + self.limits.unspecified_battery_s
-            else:
-                session.limited_since = None
-                session.deadline = None
-            self._index.add(app.id, ("standby", "power") if background and not always else ("standby",))
-        if session.deadline is None:
-            self.ctx.cancel_timer(key)
-        else:
-            self.ctx.set_timer(key, session.deadline)
+            clocked = (session.background_since is not None
+                       and app.settings.get("background_access") != "always_allowed")
+            self._index.add(app.id, ("standby", "power") if clocked else ("standby",))
+        deadline = self._deadline(app, session)
+        if deadline is not None:
+            self.ctx.set_timer(("session", session.app, session.session_id), deadline)
 
     def _revoke(self, app: App, session: _Session, reason: str) -> None:
+        session.deadline = self._deadline(app, session)
         session.state, session.revoke_reason = "revoked", reason
         self._release(session)
         name, number = _REVOKED_REASON.get(reason, _SYSTEM_POLICY)
@@ -322,18 +339,35 @@ class UWPPolicy(Policy):
             if session is not None:
                 self._schedule(self.ctx.app(key[1]), session)
             return
+        if key[0] == "battery":  # 10 minutes since the unplug: every session clocked since then
+            for app_id in sorted(_ids(self._index.affected(("power",)))):
+                self._expire_if_due(app_id)
+            return
         _, app_id, session_id = key
         session = self._sessions.get(app_id)
         if session is None or session.session_id != session_id:
             return
         app = self.ctx.app(app_id)
         if session.state == "active":
-            self._revoke(app, session, "system_policy")
+            self._expire_if_due(app_id)
         elif session.grace_until is not None:
             self._drop(session)
             if app.state != "foreground":
                 app.state = "terminated"
                 self.ctx.emit("terminate", app, session_id, reason="not_disposed")
+
+    def _expire_if_due(self, app_id: str) -> None:
+        session = self._sessions.get(app_id)
+        if session is None or session.state != "active":
+            return
+        app = self.ctx.app(app_id)
+        deadline = self._deadline(app, session)
+        if deadline is None:
+            return  # plugged in (or back in the foreground) since the timer was set
+        if deadline <= self.ctx.now:
+            self._revoke(app, session, "system_policy")
+        else:
+            self.ctx.set_timer(("session", app_id, session.session_id), deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         if not self._standby(old) and self._standby(new):
@@ -341,16 +375,19 @@ class UWPPolicy(Policy):
                 session = self._sessions.get(app_id)
                 if session is not None and session.state == "active" and session.reason == "unspecified":
                     self._revoke(self.ctx.app(app_id), session, "connected_standby")
-        if old.external_power != new.external_power:
-            for app_id in sorted(_ids(self._index.affected(("power",)))):
-                session = self._sessions.get(app_id)
-                if session is not None:
-                    self._schedule(self.ctx.app(app_id), session)
+        if old.external_power and not new.external_power:
+            self._battery_since = self.ctx.now
+            self.ctx.set_timer(("battery",), self.ctx.now + self.limits.unspecified_battery_s)
+        elif new.external_power and not old.external_power:
+            self._battery_since = None
+            self.ctx.cancel_timer(("battery",))
 
     # -- views and persistence ---------------------------------------------------------------
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
         session = self._sessions.get(app.id)
-        return {} if session is None else {session.session_id: session.view()}
+        if session is None:
+            return {}
+        return {session.session_id: session.view(self._deadline(app, session))}
 
     def status(self, app: App) -> dict[str, Any]:
         return {"tasks": self.tasks(app),

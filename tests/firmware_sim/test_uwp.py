@@ -148,6 +148,35 @@ def test_replug_before_the_end_makes_it_unlimited_and_next_unplug_starts_afresh(
     assert h.timeline()[-1] == (5600, "revoke", "session-1", "system_policy")
 
 
+def test_plug_cycle_moves_an_earlier_deadline_to_ten_minutes_after_the_last_unplug(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    h.ok(100, "app", "state", {"state": "background"})  # on battery: due at 700
+    h.set(200, charger="ac")
+    h.set(300, charger="none")
+    assert h.sched.tasks("app")["session-1"]["deadline"] == 300 + BATTERY_S
+    assert h.advance(300 + BATTERY_S - 0.001) == []
+    h.advance(300 + BATTERY_S)
+    assert h.timeline()[-1] == (900, "revoke", "session-1", "system_policy")
+
+
+def test_each_app_counts_from_the_later_of_unplug_and_leaving_the_foreground(harness) -> None:
+    h = uwp(harness, ON_WALL, apps=("early", "late"))
+    request(h, 0, app="early")
+    request(h, 0, app="late")
+    h.ok(10, "early", "state", {"state": "background"})
+    h.set(100, charger="none")
+    h.ok(400, "late", "state", {"state": "background"})
+    h.ok(450, "late", "state", {"state": "foreground"})
+    h.ok(500, "late", "state", {"state": "background"})  # a fresh 10 minutes
+    h.advance(100 + BATTERY_S)
+    assert [t for t in h.timeline() if t[1] == "revoke"] == [(700, "revoke", "session-1", "system_policy")]
+    assert h.events[-1].app == "early"
+    assert h.advance(500 + BATTERY_S - 0.001) == []
+    h.advance(500 + BATTERY_S)
+    assert h.events[-1].app == "late" and h.events[-1].t == 1100
+
+
 def test_session_started_on_battery_then_plugged_in_loses_its_deadline(harness) -> None:
     h = uwp(harness)
     request(h, 0)
