@@ -8,23 +8,49 @@ updates. It never imports ``firmware_sim``; updates are plain :class:`SourceUpda
 from boards.battery import BatteryModel, OcvCurve
 from boards.catalogue import BOARDS, get_board
 from boards.config import board_from_mapping, load_board_file
-from boards.errors import BoardConfigError, BoardError, NotSettableError, UnknownBoardError
+from boards.errors import (
+    BoardConfigError,
+    BoardError,
+    NotSettableError,
+    SignalValueError,
+    UnknownBoardError,
+    UnknownSignalError,
+)
+from boards.sim import SIM_SETTABLE, SimBoard
+from boards.source import (
+    DEFAULT_POLL_INTERVAL_S,
+    BoardSource,
+    SignalSource,
+    SourceSnapshot,
+    SourceUpdate,
+    build_source,
+)
 from boards.spec import SIGNAL_NAMES, BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
 
 __all__ = [
     "BOARDS",
+    "DEFAULT_POLL_INTERVAL_S",
     "SIGNAL_NAMES",
+    "SIM_SETTABLE",
     "BatteryModel",
     "BoardConfigError",
     "BoardError",
+    "BoardSource",
     "BoardSpec",
     "ChipSpec",
     "NotSettableError",
     "OcvCurve",
     "PinSpec",
     "RelaySpec",
+    "SignalSource",
+    "SignalValueError",
+    "SimBoard",
+    "SourceSnapshot",
+    "SourceUpdate",
     "UnknownBoardError",
+    "UnknownSignalError",
     "board_from_mapping",
+    "build_source",
     "get_board",
     "load_board_file",
     "problems",

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, Protocol
 
+from boards.spec import TEMP_MAX_C, TEMP_MIN_C
 from hal.readings import BatteryState
 
 __all__ = [
@@ -57,11 +58,6 @@ DEFAULT_CHARGE_CURRENT_A: Final = 1.0
 DEFAULT_INTERNAL_RESISTANCE_OHM: Final = 0.08
 #: Cell temperature (°C) (wakebench default: room temperature).
 DEFAULT_TEMPERATURE_C: Final = 25.0
-
-#: Temperatures the model accepts (°C): a wakebench sanity bound against typos, not a chip
-#: or cell limit (a bench that is really this hot or cold has other problems).
-TEMP_MIN_C: Final = -40.0
-TEMP_MAX_C: Final = 125.0
 
 _MAH_PER_AH: Final = 1000.0
 _S_PER_H: Final = 3600.0

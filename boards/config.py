@@ -265,7 +265,9 @@ class _Parser:
         for name, raw in table.items():
             if name in _GAUGE_KEYS:
                 continue
-            params[name] = self.number(raw, f"{key}.{name}", f"parameter {name!r}")
+            params[name] = raw if isinstance(raw, bool) else self.number(
+                raw, f"{key}.{name}", f"parameter {name!r}"
+            )
         return ChipSpec(
             chip=chip,
             address=address,

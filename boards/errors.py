@@ -32,3 +32,11 @@ class BoardConfigError(BoardError, ValueError):
 
 class NotSettableError(BoardError, ValueError):
     """A signal cannot be set on this board (it is measured, and no relay switches it)."""
+
+
+class UnknownSignalError(NotSettableError):
+    """A signal name that DESIGN.md section 2 does not define."""
+
+
+class SignalValueError(BoardError, ValueError):
+    """A signal value of the wrong type or range; the message names signal and value."""

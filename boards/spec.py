@@ -8,11 +8,14 @@ concerns, and :meth:`BoardSpec.unconfirmed_notes` gathers them for ``wakebench b
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
+
+from boards.errors import SignalValueError, UnknownSignalError
 
 Polarity = Literal["active_high", "active_low"]
 Pull = Literal["up", "down", "floating"]
@@ -23,6 +26,8 @@ POLARITIES: Final[tuple[str, ...]] = get_args(Polarity)
 PULLS: Final[tuple[str, ...]] = get_args(Pull)
 DIRECTIONS: Final[tuple[str, ...]] = get_args(Direction)
 CHARGERS: Final[tuple[str, ...]] = get_args(Charger)
+#: Network kinds of DESIGN.md section 2.
+NETWORKS: Final[tuple[str, ...]] = ("none", "wifi", "ethernet", "cellular", "bluetooth")
 
 #: The signals of DESIGN.md section 2, in its order. ``boards`` may not import ``firmware_sim``
 #: (dependency rule), so the names are repeated here; tests/boards check both lists agree.
@@ -102,24 +107,37 @@ CHIP_ADDRESSES: Final[Mapping[str, tuple[int, ...]]] = MappingProxyType(
     }
 )
 
-_COMMON_PARAMS: Final = frozenset({"capacity_mah"})
-#: Extra parameters each chip accepts in a board description (all numbers, SI units).
-#: ``capacity_mah``: the cell's capacity, used to turn a MAX17048 CRATE (%/h) into amperes.
-#: INA219: ``shunt_ohm`` (shunt resistor), ``current_lsb_a`` (calibration current LSB),
-#: ``soc_empty_v`` / ``soc_full_v`` (linear voltage-to-SoC curve, the Waveshare method).
-CHIP_PARAMS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+_COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}
+#: Extra parameters each chip accepts in a board description, with their kind (numbers are
+#: positive, SI units). ``capacity_mah``: the cell's capacity, used to turn a MAX17048 CRATE
+#: (%/h) into amperes. INA219 (hal.chips.INA219): ``shunt_ohm`` (shunt resistor),
+#: ``current_lsb_a`` (calibration current LSB), ``soc_empty_v`` / ``soc_full_v`` (linear
+#: voltage-to-SoC curve, the Waveshare method), ``invert_current`` (shunt wired so charging
+#: reads negative). LC709203F: ``thermistor`` (a thermistor is fitted, temperature is valid).
+CHIP_PARAMS: Final[Mapping[str, Mapping[str, type]]] = MappingProxyType(
     {
         "max17043": _COMMON_PARAMS,
         "max17044": _COMMON_PARAMS,
         "max17048": _COMMON_PARAMS,
         "max17049": _COMMON_PARAMS,
         "bq27441": _COMMON_PARAMS,
-        "lc709203f": _COMMON_PARAMS,
+        "lc709203f": {**_COMMON_PARAMS, "thermistor": bool},
         "cw2015": _COMMON_PARAMS,
-        "ina219": _COMMON_PARAMS
-        | {"shunt_ohm", "current_lsb_a", "soc_empty_v", "soc_full_v"},
+        "ina219": {
+            **_COMMON_PARAMS,
+            "shunt_ohm": float,
+            "current_lsb_a": float,
+            "soc_empty_v": float,
+            "soc_full_v": float,
+            "invert_current": bool,
+        },
     }
 )
+
+#: Temperatures the model accepts (°C): a wakebench sanity bound against typos, not a chip
+#: or cell limit (a bench that is really this hot or cold has other problems).
+TEMP_MIN_C: Final = -40.0
+TEMP_MAX_C: Final = 125.0
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9_-]+$")
 UNCONFIRMED: Final = "UNCONFIRMED"
@@ -359,15 +377,28 @@ def _chip_problems(chip: ChipSpec, key: str, *, check_params: bool = True) -> It
     if chip.bus < 0:
         yield f"{key}.bus", f"bus {chip.bus} is not a /dev/i2c-N number"
     if check_params and known is not None:
-        allowed_params = CHIP_PARAMS.get(chip.chip, frozenset())
+        allowed_params = CHIP_PARAMS.get(chip.chip, {})
         for name, value in chip.params.items():
-            if name not in allowed_params:
+            kind = allowed_params.get(name)
+            if kind is None:
                 yield f"{key}.{name}", (
                     f"{chip.chip} takes no parameter {name!r} "
                     f"(known: {', '.join(sorted(allowed_params))})"
                 )
-            elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            elif kind is bool and not isinstance(value, bool):
+                yield f"{key}.{name}", f"{value!r} must be true or false"
+            elif kind is float and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or not value > 0
+            ):
                 yield f"{key}.{name}", f"{value!r} must be a positive number"
+        empty, full = chip.params.get("soc_empty_v"), chip.params.get("soc_full_v")
+        if (empty is None) != (full is None):
+            yield f"{key}.{'soc_full_v' if full is None else 'soc_empty_v'}", (
+                "soc_empty_v and soc_full_v go together (the linear voltage-to-SoC curve)"
+            )
+        elif isinstance(empty, int | float) and isinstance(full, int | float) and not empty < full:
+            yield f"{key}.soc_full_v", f"{full!r} V must be above soc_empty_v ({empty!r} V)"
 
 
 def _gpio_problems(
@@ -388,3 +419,35 @@ def _signal_message(signal: str, allowed: frozenset[str], what: str) -> str:
     if signal in SIGNAL_NAMES:
         return f"signal {signal!r} cannot be driven by {what} (allowed: {', '.join(sorted(allowed))})"
     return f"unknown signal {signal!r} (allowed: {', '.join(sorted(allowed))})"
+
+
+def check_value(name: str, value: Any) -> Any:
+    """Validate one signal value (DESIGN.md section 2 types) and return it canonically.
+
+    Raises:
+        UnknownSignalError: unknown signal name.
+        SignalValueError: wrong type or range; the message names the signal and the value.
+    """
+    if name not in SIGNAL_NAMES:
+        raise UnknownSignalError(f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})")
+    if name in BOOL_SIGNALS:
+        if not isinstance(value, bool):
+            raise SignalValueError(f"signal {name!r} must be true or false, not {value!r}")
+        return value
+    if name == "charger":
+        if value not in CHARGERS:
+            raise SignalValueError(f"signal 'charger' must be one of {', '.join(CHARGERS)}, not {value!r}")
+        return value
+    if name == "network":
+        if value not in NETWORKS:
+            raise SignalValueError(f"signal 'network' must be one of {', '.join(NETWORKS)}, not {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SignalValueError(f"signal {name!r} must be a finite number, not {value!r}")
+    if name == "battery_level" and not 0 <= value <= 100:
+        raise SignalValueError(f"signal 'battery_level' must be from 0 to 100 %, not {value!r}")
+    if name == "temperature" and not TEMP_MIN_C <= value <= TEMP_MAX_C:
+        raise SignalValueError(
+            f"signal 'temperature' must be from {TEMP_MIN_C:g} to {TEMP_MAX_C:g} °C, not {value!r}"
+        )
+    return float(value)
