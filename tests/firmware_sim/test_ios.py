@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_sim import Signals
 from firmware_sim.platforms.ios import IOSLimits
@@ -495,3 +497,46 @@ def test_background_window_survives_restart(harness) -> None:
     assert h2.timeline() == [(BG_TASK_S, "expire", "bg-1", "time_limit")]
     assert h2.ok(BG_TASK_S + 1, "app", "end_background_task", {"identifier": 1})["state"] == "expired"
     assert h2.timeline()[-1][2:] == ("did_enter_background", "background_task_ended")
+
+
+# -- robustness ----------------------------------------------------------------------------------
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 2000), st.floats(allow_nan=True),
+                    st.sampled_from(["feed", "bg-1", "refresh", "processing", "x.y", "", "all"]),
+                    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+_ARGS = st.one_of(st.none(), st.integers(), st.dictionaries(
+    st.sampled_from(["type", "identifier", "earliest_begin", "earliest_begin_delay", "earliestBeginDate",
+                     "requires_external_power", "requires_network_connectivity", "success", "all",
+                     "name", "task_id", "state", "background_app_refresh", "platform", "bogus"]),
+    _VALUES, max_size=5))
+_STEP = st.one_of(
+    st.tuples(st.sampled_from(["submit", "begin_background_task", "end_background_task", "cancel",
+                               "set_task_completed", "status", "crash", "register", "nope"]), _ARGS),
+    st.tuples(st.just("state"), st.fixed_dictionaries({"state": st.sampled_from(
+        ["foreground", "background", "suspended", "terminated"])})),
+    st.tuples(st.just("begin_background_task"), st.just({})),
+    st.tuples(st.just("end_background_task"), st.fixed_dictionaries({"identifier": st.integers(0, 3)})),
+    st.tuples(st.just("submit"), st.fixed_dictionaries({
+        "type": st.sampled_from(["refresh", "processing"]), "identifier": st.sampled_from(["a", "b"]),
+        "earliest_begin_delay": st.floats(0, 100)})),
+    st.tuples(st.just("set_task_completed"), st.fixed_dictionaries({
+        "identifier": st.sampled_from(["a", "b"]), "success": st.booleans()})),
+    st.tuples(st.just("signals"), st.fixed_dictionaries({}, optional={
+        "battery_level": st.floats(0, 100), "idle": st.booleans(), "low_power_mode": st.booleans(),
+        "charger": st.sampled_from(["none", "ac"]), "network": st.sampled_from(["none", "wifi"])})),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.floats(0, 120), _STEP), max_size=30))
+def test_random_requests_never_crash_and_seq_has_no_gaps(harness, steps) -> None:
+    h = ios(harness)
+    t = 0.0
+    for dt, (verb, args) in steps:
+        t += dt
+        if verb == "signals":
+            h.set(t, **args)
+        else:
+            h.request(t, "app", verb, args)
+    h.advance(t + 3600)
+    assert [e.seq for e in h.events] == list(range(1, len(h.events) + 1))
+    assert sorted(e.t for e in h.events) == [e.t for e in h.events]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_sim import ConfigError, Scheduler, Signals
 from firmware_sim.platforms.uwp import UWPLimits
@@ -341,3 +343,46 @@ def test_sessions_do_not_survive_a_restart_but_ids_are_not_reused(harness) -> No
     h2.sched.load(saved)
     assert h2.sched.tasks("app") == {}
     assert h2.ok(11, "app", "request_extension")["session_id"] == "session-2"
+
+
+# -- robustness ----------------------------------------------------------------------------------
+_STEP = st.one_of(
+    st.tuples(st.just("request_extension"), st.one_of(
+        st.fixed_dictionaries({"reason": st.sampled_from(["unspecified", "location_tracking",
+                                                          "saving_data", 0, 2, "LocationTracking"])}),
+        st.dictionaries(st.sampled_from(["reason", "description", "bogus"]),
+                        st.one_of(st.none(), st.integers(-1, 4), st.text(max_size=4), st.booleans()),
+                        max_size=2),
+        st.integers())),
+    st.tuples(st.just("dispose"), st.one_of(st.just({}), st.fixed_dictionaries(
+        {"session_id": st.sampled_from(["session-1", "session-2", "x y", 3])}))),
+    st.tuples(st.just("state"), st.fixed_dictionaries({"state": st.sampled_from(
+        ["foreground", "background", "suspended", "terminated"])})),
+    st.tuples(st.just("register"), st.fixed_dictionaries({"platform": st.just("uwp")}, optional={
+        "background_access": st.sampled_from(["always_allowed", "denied", 5, "nope", None])})),
+    st.tuples(st.sampled_from(["crash", "status", "nope"]), st.just({})),
+    st.tuples(st.just("signals"), st.fixed_dictionaries({}, optional={
+        "charger": st.sampled_from(["none", "ac", "usb"]), "screen_locked": st.booleans(),
+        "idle": st.booleans()})),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(family=st.sampled_from(["desktop", "mobile"]),
+       steps=st.lists(st.tuples(st.floats(0, 400), st.sampled_from(["a", "b"]), _STEP), max_size=30))
+def test_random_requests_never_crash_and_seq_has_no_gaps(harness, family, steps) -> None:
+    h = uwp(harness, apps=("a", "b"), limits={"uwp": {"device_family": family}})
+    t = 0.0
+    for dt, app, (verb, args) in steps:
+        t += dt
+        if verb == "signals":
+            h.set(t, **args)
+        else:
+            h.request(t, app, verb, args)
+        holders = [a for a in ("a", "b") if any(
+            v["reason"] == "location_tracking" and v["state"] == "active" for v in h.sched.tasks(a).values())]
+        assert len(holders) <= 1  # one location_tracking session per device
+    h.advance(t + 3600)
+    for app in ("a", "b"):
+        seqs = [e.seq for e in h.events if e.app == app]
+        assert seqs == list(range(1, len(seqs) + 1))
