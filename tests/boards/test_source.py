@@ -1,0 +1,341 @@
+"""Signal sources: the sim board through the real driver path, real boards on emulated parts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from boards import (
+    NotSettableError,
+    SignalValueError,
+    SimBoard,
+    SourceUpdate,
+    UnknownSignalError,
+    build_source,
+    get_board,
+)
+from boards.battery import soc_rate
+from hal.chips import INA219Emulator, MAX17043Emulator
+from hal.chips.max1704x import CRATE_LSB_PCT_PER_H, SOC_LSB_PCT
+from hal.i2c import EmulatedBus
+from hal.readings import BatteryState
+
+SIM = get_board("sim")
+
+
+async def until(predicate: Callable[[], bool], turns: int = 100) -> None:
+    """Let the event loop run until ``predicate()`` holds (fails after ``turns`` turns)."""
+    for _ in range(turns):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.updates: list[SourceUpdate] = []
+        self.queue: asyncio.Queue[SourceUpdate] = asyncio.Queue()
+
+    def __call__(self, update: SourceUpdate) -> None:
+        self.updates.append(update)
+        self.queue.put_nowait(update)
+
+    async def next(self) -> SourceUpdate:
+        return await asyncio.wait_for(self.queue.get(), timeout=2.0)
+
+
+@pytest.fixture
+async def sim_source(clock):
+    sim = SimBoard(clock=clock, charger="ac", soc=50.0, capacity_mah=2000.0,
+                   load_current=0.5, charge_current=1.0)
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=10.0)
+    collector = Collector()
+    await source.start(collector)
+    first = await collector.next()        # start() delivers every signal once
+    assert set(first.values) == set(source.snapshot().values)
+    yield sim, source, collector
+    await source.stop()
+
+
+# -- the acceptance criterion ---------------------------------------------------------------------
+
+async def test_pulling_the_charger_changes_the_snapshot_within_one_loop_turn(sim_source) -> None:
+    sim, source, collector = sim_source
+    assert source.snapshot().values["charger"] == "ac"
+    assert source.snapshot().values["charging"] is True
+    sim.unplug()                      # drives the mock power pin low
+    await asyncio.sleep(0)            # one event-loop turn
+    snap = source.snapshot()
+    assert snap.values["charger"] == "none"
+    assert snap.values["charging"] is False
+    assert collector.updates[-1].values["charger"] == "none"
+
+
+async def test_the_mock_pin_alone_is_what_the_source_watches(sim_source) -> None:
+    sim, source, _ = sim_source
+    sim.power_pin.drive_low()         # the wire, not the model
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "none"
+    sim.power_pin.drive_high()
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "ac"
+
+
+async def test_plugging_in_reports_the_kind_and_the_gauge_follows(sim_source) -> None:
+    sim, source, _collector = sim_source
+    sim.unplug()
+    await asyncio.sleep(0)
+    sim.plug("wireless")
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "wireless"
+    # the plug edge also wakes the poller: the gauge's CRATE turns positive
+    await until(lambda: (source.snapshot().values["current"] or 0) > 0)
+    assert source.snapshot().values["charging"] is True
+
+
+# -- the battery model through the emulated gauge ---------------------------------------------------
+
+async def test_soc_falls_under_load_at_the_predicted_rate(clock, sim_source) -> None:
+    _sim, source, _ = sim_source
+    await source.set({"charger": "none"})
+    start = source.snapshot().values["battery_level"]
+    assert start == pytest.approx(50.0, abs=SOC_LSB_PCT)
+    dt = 900.0
+    clock.advance(dt)
+    await source.refresh()
+    # ΔSOC = I·Δt/capacity: 0.5 A for 900 s out of 2000 mAh = 6.25 %
+    expected = 50.0 + soc_rate(-0.5, 2000.0) * dt
+    assert expected == pytest.approx(50.0 - 6.25)
+    assert source.snapshot().values["battery_level"] == pytest.approx(expected, abs=SOC_LSB_PCT)
+    # current from CRATE (0.208 %/h per LSB) and the capacity
+    crate_lsb_a = CRATE_LSB_PCT_PER_H / 100 * 2000.0 / 1000
+    assert source.snapshot().values["current"] == pytest.approx(-0.5, abs=crate_lsb_a)
+    assert source.snapshot().values["charging"] is False
+
+
+async def test_soc_rises_on_charge_at_the_predicted_rate(clock, sim_source) -> None:
+    _sim, source, _ = sim_source
+    dt = 360.0
+    clock.advance(dt)
+    await source.refresh()
+    expected = 50.0 + soc_rate(1.0, 2000.0) * dt    # 1 A, 0.1 h, 2000 mAh → +5 %
+    assert expected == pytest.approx(55.0)
+    assert source.snapshot().values["battery_level"] == pytest.approx(expected, abs=SOC_LSB_PCT)
+    assert source.snapshot().values["charging"] is True
+
+
+async def test_charging_stops_at_full(clock, sim_source) -> None:
+    _sim, source, _ = sim_source
+    clock.advance(4 * 3600)           # far more than the 1 h needed for 50 % → 100 %
+    await source.refresh()
+    values = source.snapshot().values
+    assert values["battery_level"] == pytest.approx(100.0, abs=SOC_LSB_PCT)
+    assert values["charging"] is False and values["current"] == 0.0
+    assert values["charger"] == "ac"
+
+
+async def test_the_poller_reads_the_gauge_on_the_clock(clock, sim_source) -> None:
+    _sim, source, collector = sim_source
+    polls = source.polls
+    clock.advance(10.0)               # one poll interval
+    update = await collector.next()
+    assert source.polls == polls + 1
+    assert update.values["battery_level"] > 50.0
+    assert update.t == 10.0
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+async def test_a_gauge_fault_marks_battery_signals_stale_and_clearing_it_recovers(clock, sim_source) -> None:
+    sim, source, collector = sim_source
+    sim.bus.inject_eio(0x36, 0x02)    # VCELL
+    clock.advance(10.0)
+    update = await collector.next()
+    battery = {"battery_level", "voltage", "current", "charging"}
+    assert update.stale == battery
+    assert len(update.faults) == 1
+    assert update.faults[0].startswith("gauge max17048@0x36 on bus 1: EIO:")
+    assert "register 0x02" in update.faults[0]
+    assert source.snapshot().stale == battery
+    # the source keeps running: edges still arrive, polls still happen
+    sim.unplug()
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "none"
+    assert "charging" not in source.snapshot().stale    # no power ⇒ not charging, known anyway
+    sim.bus.clear_faults()
+    clock.advance(10.0)
+    await until(lambda: not source.snapshot().stale)
+    recovered = collector.updates[-1]
+    assert {"battery_level", "voltage", "current"} <= recovered.fresh
+    assert source.snapshot().faults == ()
+
+
+async def test_a_vanished_gauge_is_a_fault_not_a_crash(clock, sim_source) -> None:
+    sim, source, _ = sim_source
+    sim.bus.inject_nack(0x36)
+    update = await source.refresh()
+    assert "battery_level" in update.stale
+    assert "EREMOTEIO" in update.faults[0]
+
+
+async def test_garbage_from_the_gauge_is_reported(clock, sim_source) -> None:
+    sim, source, _ = sim_source
+    sim.bus.inject_stuck(0x36, 0x04, b"\xff\xff")   # SOC 255.99 %
+    update = await source.refresh()
+    assert "battery_level" in update.stale
+    assert "state of charge" in update.faults[0]
+
+
+async def test_a_failing_callback_does_not_stop_the_source(clock) -> None:
+    sim = SimBoard(clock=clock, charger="ac")
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+
+    def broken(update: SourceUpdate) -> None:
+        raise RuntimeError("dashboard fell over")
+
+    await source.start(broken)
+    sim.unplug()
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "none"
+    await source.stop()
+
+
+# -- setting signals --------------------------------------------------------------------------------
+
+async def test_settable_signals_on_sim(sim_source) -> None:
+    _sim, source, collector = sim_source
+    await source.set({"network": "cellular", "screen_locked": True, "temperature": 31.5})
+    values = source.snapshot().values
+    assert values["network"] == "cellular" and values["metered"] is True   # cellular ⇒ metered
+    assert values["screen_locked"] is True and values["temperature"] == 31.5
+    assert collector.updates[-1].values["network"] == "cellular"
+    await source.set({"battery_level": 20})
+    assert source.snapshot().values["battery_level"] == pytest.approx(20, abs=SOC_LSB_PCT)
+    await source.set({"charger": "usb"})
+    assert source.snapshot().values["charger"] == "usb"
+
+
+async def test_sim_handles_reach_the_source(sim_source) -> None:
+    sim, source, _ = sim_source
+    sim.set_network("ethernet", roaming=True)
+    assert source.snapshot().values["network"] == "ethernet"
+    assert source.snapshot().values["roaming"] is True
+    sim.set({"on_call": True})
+    assert source.snapshot().values["on_call"] is True
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "words"),
+    [
+        ({"voltage": 3.7}, NotSettableError, "battery model derives it"),
+        ({"charging": True}, NotSettableError, "battery model derives it"),
+        ({"volume": 3}, UnknownSignalError, "unknown signal 'volume'"),
+        ({"charger": "solar"}, SignalValueError, "charger"),
+        ({"battery_level": 101}, SignalValueError, "0 to 100"),
+        ({"screen_locked": "yes"}, SignalValueError, "true or false"),
+    ],
+)
+async def test_bad_sets_raise_clear_errors_and_change_nothing(sim_source, values, error, words) -> None:
+    _sim, source, _ = sim_source
+    before = dict(source.snapshot().values)
+    with pytest.raises(error, match=words):
+        await source.set({"network": "none", **values})
+    assert dict(source.snapshot().values) == before
+
+
+# -- real boards on emulated parts ---------------------------------------------------------------------
+
+async def test_x728_power_pin_is_active_low(clock) -> None:
+    # "GPIO6 PLD input: 1 = AC lost, 0 = AC OK"
+    factory, bus = MockFactory(), EmulatedBus()
+    bus.attach(0x36, MAX17043Emulator(BatteryState(voltage=3.9, soc=77.0, current=-0.3)))
+    source = build_source(get_board("x728"), clock=clock, pin_factory=factory, bus=bus,
+                          poll_interval=None, watch_network=False)
+    await source.start()
+    pin = factory.pin(6)
+    assert source.snapshot().values["charger"] == "ac"      # pin low at start: AC OK
+    pin.drive_high()
+    await asyncio.sleep(0)
+    values = source.snapshot().values
+    assert values["charger"] == "none" and values["charging"] is False
+    assert values["battery_level"] == pytest.approx(77.0, abs=SOC_LSB_PCT)
+    # MAX17043 measures no current: charging comes from the pin
+    assert source.origins["charging"] == "GPIO6 (plugged ⇒ charging)"
+    with pytest.raises(NotSettableError, match=r"measured by gauge max17043@0x36 on bus 1"):
+        await source.set({"battery_level": 10})
+    with pytest.raises(NotSettableError, match=r"\[\[board.relays\]\] signal = 'charger'"):
+        await source.set({"charger": "none"})
+    await source.set({"screen_locked": True})               # no sensor: a manual signal
+    assert source.snapshot().values["screen_locked"] is True
+    await source.stop()
+
+
+async def test_x120x_charge_relay_switches_gpio16(clock) -> None:
+    # "GPIO16: High = charging disabled, Low = enabled"
+    factory, bus = MockFactory(), EmulatedBus()
+    bus.attach(0x36, MAX17043Emulator(BatteryState(voltage=3.9, soc=60.0, current=0.5)))
+    factory.pin(6).drive_high()                               # "High = supply OK"
+    source = build_source(get_board("x120x"), clock=clock, pin_factory=factory, bus=bus,
+                          poll_interval=None, watch_network=False)
+    await source.start()
+    assert "charging" in source.settable
+    assert factory.pin(16).state is False                     # safe state: charging enabled
+    assert source.snapshot().values["charging"] is True
+    await source.set({"charging": False})
+    assert factory.pin(16).state is True
+    assert source.snapshot().values["charging"] is False
+    await source.stop()
+    assert factory.pin(16).state is False                     # back to the safe state
+
+
+async def test_waveshare_charger_follows_the_current_sign(clock) -> None:
+    bus = EmulatedBus()
+    chip = INA219Emulator(BatteryState(voltage=7.8, soc=75.0, current=0.8), shunt_ohms=0.1)
+    bus.attach(0x42, chip)
+    source = build_source(get_board("waveshare-ups-hat-b"), clock=clock, bus=bus,
+                          poll_interval=None, watch_network=False)
+    await source.start()
+    values = source.snapshot().values
+    # "SoC (V−6)/2.4×100": 7.8 V → 75 %
+    assert values["battery_level"] == pytest.approx(75.0, abs=0.5)
+    assert values["charging"] is True and values["charger"] == "ac"
+    chip.update(BatteryState(voltage=7.6, soc=66.0, current=-1.2))
+    await source.refresh()
+    values = source.snapshot().values
+    assert values["charger"] == "none" and values["current"] == pytest.approx(-1.2, abs=1e-3)
+    await source.stop()
+
+
+@pytest.mark.skipif(os.path.exists("/dev/i2c-1"), reason="this machine has an I²C bus")
+async def test_a_missing_bus_and_pin_library_are_faults(clock) -> None:
+    source = build_source(get_board("x728"), clock=clock, poll_interval=None, watch_network=False)
+    await source.start()
+    snap = source.snapshot()
+    assert {"battery_level", "voltage", "charger"} <= snap.stale
+    assert any("no I²C bus /dev/i2c-1" in f for f in snap.faults)
+    await source.stop()
+
+
+async def test_async_callbacks_get_updates_in_order(clock) -> None:
+    sim = SimBoard(clock=clock, charger="ac")
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    seen: list[str] = []
+
+    async def slow(update: SourceUpdate) -> None:
+        await asyncio.sleep(0)
+        if "charger" in update.values:
+            seen.append(update.values["charger"])
+
+    await source.start(slow)
+    for _ in range(3):
+        sim.unplug()
+        await asyncio.sleep(0)
+        sim.plug("usb")
+        await asyncio.sleep(0)
+    await source.stop()
+    assert seen == ["ac"] + ["none", "usb"] * 3
