@@ -351,7 +351,7 @@ _STEP = st.one_of(
         st.fixed_dictionaries({"reason": st.sampled_from(["unspecified", "location_tracking",
                                                           "saving_data", 0, 2, "LocationTracking"])}),
         st.dictionaries(st.sampled_from(["reason", "description", "bogus"]),
-                        st.one_of(st.none(), st.integers(-1, 4), st.text(max_size=4), st.booleans()),
+                        st.one_of(st.none(), st.integers(-1, 4), st.text(max_size=4), st.booleans(), st.just([1])),
                         max_size=2),
         st.integers())),
     st.tuples(st.just("dispose"), st.one_of(st.just({}), st.fixed_dictionaries(
@@ -359,7 +359,7 @@ _STEP = st.one_of(
     st.tuples(st.just("state"), st.fixed_dictionaries({"state": st.sampled_from(
         ["foreground", "background", "suspended", "terminated"])})),
     st.tuples(st.just("register"), st.fixed_dictionaries({"platform": st.just("uwp")}, optional={
-        "background_access": st.sampled_from(["always_allowed", "denied", 5, "nope", None])})),
+        "background_access": st.sampled_from(["always_allowed", "denied", 5, "nope", None, [], {}])})),
     st.tuples(st.sampled_from(["crash", "status", "nope"]), st.just({})),
     st.tuples(st.just("signals"), st.fixed_dictionaries({}, optional={
         "charger": st.sampled_from(["none", "ac", "usb"]), "screen_locked": st.booleans(),
