@@ -236,8 +236,8 @@ class UWPPolicy(Policy):
         session = self._sessions.get(app.id)
         if session is None or (session_id is not None and session_id != session.session_id):
             have = f"its session is {session.session_id!r}" if session else "it has no session"
-            raise RequestError("unknown_task",
-                               f"app {app.id!r} has no session {session_id or ''!r}: {have}",
+            asked = f" {session_id!r}" if session_id is not None else ""
+            raise RequestError("unknown_task", f"app {app.id!r} cannot dispose session{asked}: {have}",
                                {"session_id": session_id})
         state = session.state
         self._drop(session)
