@@ -199,7 +199,10 @@ class _Work:
     period_count: int = 0
     started: float | None = None
     deadline: float | None = None
+    #: derived signal keys its constraints depend on (``charging``, ``network:unmetered``, ...)
     watched: frozenset[str] = field(default_factory=frozenset)
+    #: keys it is indexed under now: none while a timer gates it (delay, backoff, quota window)
+    indexed: frozenset[str] = field(default_factory=frozenset)
 
     def to_dump(self) -> dict[str, Any]:
         return {"app": self.app, "id": self.id, "periodic": self.periodic,
@@ -260,7 +263,7 @@ class AndroidPolicy(Policy):
         args.done()
         app.settings["bucket"] = bucket
         if self._by_app.get(app.id):
-            self.ctx.set_timer(("app", app.id), self.ctx.now)  # new bucket: look again next step
+            self._arm(("app", app.id), self.ctx.now)  # new bucket: look again next step
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_enqueue(self, app: App, args: Args) -> dict[str, Any]:
@@ -400,20 +403,37 @@ class AndroidPolicy(Policy):
         self._works[(work.app, work.id)] = work
         self._by_app.setdefault(work.app, {})[work.id] = work
         c = work.constraints
-        names = {derived for name, derived, _ in _CONSTRAINTS
-                 if c[name] not in (False, "not_required")}
+        names = {derived for name, derived, _ in _CONSTRAINTS if c[name] not in (False, "not_required")}
+        if "network" in names:
+            names.remove("network")
+            names.add(f"network:{c['required_network_type']}")
         work.watched = frozenset(names)
-        self._reindex(work, quota_blocked=False)
 
-    def _reindex(self, work: _Work, *, quota_blocked: bool) -> None:
+    @staticmethod
+    def _key(work: _Work, reason: str) -> str:
+        """Index key of the constraint whose loss is named ``reason``."""
+        for _, derived, lost in _CONSTRAINTS:
+            if lost == reason:
+                if derived == "network":
+                    return f"network:{work.constraints['required_network_type']}"
+                return derived
+        raise KeyError(reason)  # pragma: no cover - _unmet only returns _CONSTRAINTS reasons
+
+    def _watch(self, work: _Work, names: frozenset[str]) -> None:
+        """Index the work under exactly ``names`` (empty: out of the index)."""
+        if work.indexed == names:
+            return
         key = (work.app, work.id)
-        names = set(work.watched)
-        if quota_blocked:
-            names.add("power")  # a charger lifts time quotas
         if names:
             self._index.add(key, names)
         else:
             self._index.discard(key)
+        work.indexed = names
+
+    def _arm(self, key: tuple[Any, ...], at: float) -> None:
+        """``set_timer`` unless the same timer is already armed for that time."""
+        if self.ctx.timer_at(key) != at:
+            self.ctx.set_timer(key, at)
 
     def _remove(self, work: _Work) -> None:
         key = (work.app, work.id)
@@ -421,7 +441,7 @@ class AndroidPolicy(Policy):
         app_works = self._by_app.get(work.app)
         if app_works is not None:
             app_works.pop(work.id, None)
-        self._index.discard(key)
+        self._watch(work, frozenset())
         self.ctx.cancel_timer(("eval", *key))
         self.ctx.cancel_timer(("expire", *key))
 
@@ -518,17 +538,21 @@ class AndroidPolicy(Policy):
             return
         key = (work.app, work.id)
         now = self.ctx.now
-        if work.eligible_at > now:
-            self.ctx.set_timer(("eval", *key), work.eligible_at)
+        if work.eligible_at > now:  # delay / backoff / next period: its timer looks again
+            self._watch(work, frozenset())
+            self._arm(("eval", *key), work.eligible_at)
             return
-        if self._unmet(work, self.ctx.signals):
-            return  # the index brings it back when a constraint changes
+        unmet = self._unmet(work, self.ctx.signals)
+        if unmet:  # only a change of what blocks it can start it
+            self._watch(work, frozenset(self._key(work, reason) for reason in unmet))
+            return
         wait = self._quota_wait(work.app)
         if wait is not None:
-            self._reindex(work, quota_blocked=True)
-            self.ctx.set_timer(("app", work.app), wait)
+            # a charger lifts time quotas (not restricted's once a day); else the window's end
+            lifts = self._bucket(work.app) in TIME_QUOTA_BUCKETS
+            self._watch(work, frozenset({"power"}) if lifts else frozenset())
+            self._arm(("app", work.app), wait)
             return
-        self._reindex(work, quota_blocked=False)
         self._start(work)
 
     def _start(self, work: _Work) -> None:
@@ -538,6 +562,7 @@ class AndroidPolicy(Policy):
         work.started = now
         work.run_attempt_count += 1
         work.deadline = now + self.limits.execution_s
+        self._watch(work, work.watched)  # running: a lost constraint revokes it
         self.ctx.cancel_timer(("eval", *key))
         self.ctx.set_timer(("expire", *key), work.deadline)
         running = self._running.setdefault(work.app, set())
@@ -624,7 +649,8 @@ class AndroidPolicy(Policy):
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         derived: set[str] = set()
         if changed & {"network", "metered", "roaming"}:
-            derived.add("network")
+            derived |= {f"network:{t}" for t in NETWORK_TYPES
+                        if _network_ok(t, old) != _network_ok(t, new)}
         power_changed = "charger" in changed and (old.charger == "none") != (new.charger == "none")
         if power_changed:
             derived |= {"charging", "power"}
@@ -667,7 +693,8 @@ class AndroidPolicy(Policy):
             out["flex_interval"] = work.flex_s if work.flex_s is not None else work.interval_s
         if work.state == "enqueued":
             out["next_run"] = work.eligible_at
-            waiting = self._unmet(work, self.ctx.signals)
+            by_reason = {reason: name for name, _, reason in _CONSTRAINTS}
+            waiting = [by_reason[r] for r in self._unmet(work, self.ctx.signals)]
             if work.eligible_at > self.ctx.now:
                 waiting.append("time")
             q = self._quota.get(work.app)
@@ -704,6 +731,7 @@ class AndroidPolicy(Policy):
             self._add(work)
             key = (work.app, work.id)
             if work.state == "running" and work.deadline is not None:
+                self._watch(work, work.watched)
                 self._running.setdefault(work.app, set()).add(work.id)
                 self.ctx.set_timer(("expire", *key), work.deadline)
             else:

@@ -131,13 +131,15 @@ DEFAULT_GROUP: Final = "active"  # a prototype on the bench is being used: wakeb
 #: ``network`` signal value each NetworkType needs (``any``: any but ``none``).
 _NETWORK_SIGNAL: Final = {"mobile": "cellular", "wifi": "wifi", "bluetooth": "bluetooth",
                           "ethernet": "ethernet", "wifi_p2p": None}
+_NETWORK_KEYS: Final = ("any", "mobile", "wifi", "bluetooth", "ethernet", "wifi_p2p")
+_CHARGER_KEYS: Final = ("plugged_any", "ac", "usb", "wireless", "unplugged")
+#: Conditions in the order a lost one names the revoke reason when several go at once.
+_CONDITIONS: Final = ("charger", "network", "battery_level", "battery_status", "storage", "idle")
 _WORK_INFO_FIELDS: Final = (
     "work_id", "bundle_name", "ability_name", "network_type", "is_charging", "charger_type",
     "battery_level", "battery_status", "storage_request", "is_repeat", "repeat_cycle_time",
     "repeat_count", "is_persisted", "is_deep_idle", "idle_wait_time", "parameters",
 )
-#: Order in which a lost condition names the revoke reason when several go at once.
-_REVOKE_ORDER: Final = ("charger", "network", "battery_level", "battery_status", "storage", "idle")
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,11 @@ class _Work:
     started: float | None = None
     deadline: float | None = None
     last_timeout: bool = False
+    #: derived signal keys its conditions depend on (``network:wifi``, ``charger:ac``, ...)
     watched: frozenset[str] = field(default_factory=frozenset)
+    #: index keys it is under now: while running all of ``watched``; while waiting only the
+    #: keys of the conditions that block it (nothing while a timer gates it)
+    indexed: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def work_id(self) -> int:
@@ -312,7 +318,7 @@ class HarmonyOSPolicy(Policy):
         app.settings.update({"group": group, "privileged": privileged, "bundle_name": bundle})
         if self._by_app.get(app.id):
             # the group may have changed: look at the app's waiting works on the next step
-            self.ctx.set_timer(("app", app.id), self.ctx.now)
+            self._arm(("app", app.id), self.ctx.now)
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_start_work(self, app: App, args: Args) -> dict[str, Any]:
@@ -509,23 +515,55 @@ class HarmonyOSPolicy(Policy):
         key = (work.app, work.work_id)
         self._works[key] = work
         self._by_app.setdefault(work.app, {})[work.work_id] = work
+        work.watched = frozenset(self._key(work, c) for c in _CONDITIONS if self._has(work, c))
+
+    @staticmethod
+    def _has(work: _Work, condition: str) -> bool:
         info = work.info
-        names = set()
-        if "network_type" in info:
-            names.add("network")
-        if "is_charging" in info:
-            names.add("charger")
-        if info.get("battery_status") in ("low", "okay"):
-            names.add("battery_status")
-        if info.get("storage_request") in ("low", "okay"):
-            names.add("storage")
-        if "is_deep_idle" in info:
-            names.add("idle")
-        work.watched = frozenset(names)
-        if names:
-            self._index.add(key, names)
-        if "battery_level" in info:
-            self._levels.add(info["battery_level"], key)
+        if condition == "network":
+            return "network_type" in info
+        if condition == "charger":
+            return "is_charging" in info
+        if condition == "battery_level":
+            return "battery_level" in info
+        if condition == "battery_status":
+            return info.get("battery_status") in ("low", "okay")
+        if condition == "storage":
+            return info.get("storage_request") in ("low", "okay")
+        return "is_deep_idle" in info
+
+    @staticmethod
+    def _key(work: _Work, condition: str) -> str:
+        """Index key of one condition (``battery_level`` lives in the level index)."""
+        info = work.info
+        if condition == "network":
+            return f"network:{info['network_type']}"
+        if condition == "charger":
+            return f"charger:{info['charger_type']}" if info["is_charging"] else "charger:unplugged"
+        return condition
+
+    def _watch(self, work: _Work, names: frozenset[str]) -> None:
+        """Index the work under exactly ``names`` (``battery_level``: the level index)."""
+        if work.indexed == names:
+            return
+        key = (work.app, work.work_id)
+        level = work.info.get("battery_level")
+        if level is not None and ("battery_level" in names) != ("battery_level" in work.indexed):
+            if "battery_level" in names:
+                self._levels.add(level, key)
+            else:
+                self._levels.discard(level, key)
+        plain = names - {"battery_level"}
+        if plain:
+            self._index.add(key, plain)
+        else:
+            self._index.discard(key)
+        work.indexed = names
+
+    def _arm(self, key: tuple[Any, ...], at: float) -> None:
+        """``set_timer`` unless the same timer is already armed for that time."""
+        if self.ctx.timer_at(key) != at:
+            self.ctx.set_timer(key, at)
 
     def _remove(self, work: _Work) -> None:
         key = (work.app, work.work_id)
@@ -533,31 +571,22 @@ class HarmonyOSPolicy(Policy):
         app_works = self._by_app.get(work.app)
         if app_works is not None:
             app_works.pop(work.work_id, None)
-        self._index.discard(key)
-        if "battery_level" in work.info:
-            self._levels.discard(work.info["battery_level"], key)
+        self._watch(work, frozenset())
         self.ctx.cancel_timer(("eval", *key))
         self.ctx.cancel_timer(("expire", *key))
 
     # -- conditions --------------------------------------------------------------------------
     def _unmet(self, work: _Work, s: Signals) -> list[str]:
-        """Conditions of ``work`` that the signals do not satisfy now (in _REVOKE_ORDER)."""
+        """Conditions of ``work`` the signals do not satisfy now; the first names a revoke."""
         info = work.info
         out: list[str] = []
         if "is_charging" in info:
-            if info["is_charging"]:
-                want = info["charger_type"]
-                if s.charger == "none" or want not in ("plugged_any", s.charger):
-                    out.append("charger")
-            elif s.charger != "none":
+            want = info["charger_type"] if info["is_charging"] else "unplugged"
+            if not _charger_ok(want, s.charger):
                 out.append("charger")
         net = info.get("network_type")
-        if net is not None:
-            if net == "any":
-                if s.network == "none":
-                    out.append("network")
-            elif s.network != _NETWORK_SIGNAL[net]:
-                out.append("network")
+        if net is not None and not _network_ok(net, s.network):
+            out.append("network")
         level = info.get("battery_level")
         if level is not None and s.battery_level < level:
             out.append("battery_level")
@@ -631,19 +660,22 @@ class HarmonyOSPolicy(Policy):
             return
         now = self.ctx.now
         key = (work.app, work.work_id)
-        if self._unmet(work, self.ctx.signals):
-            return  # a signal change (index) brings it back
         not_before = self._not_before(work)
-        if not_before > now:
-            self.ctx.set_timer(("eval", *key), not_before)
+        if not_before > now:  # repeat cycle / idle wait: its timer looks again, signals need not
+            self._watch(work, frozenset())
+            self._arm(("eval", *key), not_before)
+            return
+        unmet = self._unmet(work, self.ctx.signals)
+        if unmet:  # only a change of what blocks it can start it
+            self._watch(work, frozenset(self._key(work, c) for c in unmet))
             return
         interval = self.limits.interval_s(self._group(work.app))
-        if interval is None:
-            return  # forbidden group: waits until the app is re-registered in another group
         last = self._last_start.get(work.app)
-        if last is not None and last + interval > now:
-            self.ctx.set_timer(("app", work.app), last + interval)
-            return
+        if interval is None or (last is not None and last + interval > now):
+            self._watch(work, frozenset())
+            if interval is not None and last is not None:
+                self._arm(("app", work.app), last + interval)
+            return  # a forbidden group waits until the app is re-registered in another group
         self._start(work)
 
     def _start(self, work: _Work) -> None:
@@ -657,6 +689,7 @@ class HarmonyOSPolicy(Policy):
             work.cycles_left -= 1
         work.deadline = now + self._budget_s(work)
         self._last_start[work.app] = now
+        self._watch(work, work.watched)  # running: a lost condition revokes it
         self.ctx.cancel_timer(("eval", *key))
         self.ctx.set_timer(("expire", *key), work.deadline)
         self.ctx.emit("wake", self.ctx.app(work.app), work.task_id, deadline=work.deadline,
@@ -713,9 +746,11 @@ class HarmonyOSPolicy(Policy):
         derived: set[str] = set()
         affected: set[Hashable] = set()
         if "network" in changed:
-            derived.add("network")
+            derived |= {f"network:{t}" for t in _NETWORK_KEYS
+                        if _network_ok(t, old.network) != _network_ok(t, new.network)}
         if "charger" in changed:
-            derived.add("charger")
+            derived |= {f"charger:{t}" for t in _CHARGER_KEYS
+                        if _charger_ok(t, old.charger) != _charger_ok(t, new.charger)}
         if "storage_low" in changed:
             derived.add("storage")
         if "idle" in changed:
@@ -766,7 +801,24 @@ class HarmonyOSPolicy(Policy):
             self._add(work)
             key = (work.app, work.work_id)
             if work.state == "running" and work.deadline is not None:
+                self._watch(work, work.watched)
                 self.ctx.set_timer(("expire", *key), work.deadline)
             else:
                 work.state = "waiting"
                 self.ctx.set_timer(("eval", *key), self.ctx.now)
+
+
+def _network_ok(network_type: str, network: str) -> bool:
+    """Whether the ``network`` signal satisfies a NetworkType."""
+    if network_type == "any":
+        return network != "none"
+    return network == _NETWORK_SIGNAL[network_type]
+
+
+def _charger_ok(want: str, charger: str) -> bool:
+    """Whether the ``charger`` signal satisfies a ChargingType (``unplugged``: is_charging false)."""
+    if want == "unplugged":
+        return charger == "none"
+    if want == "plugged_any":
+        return charger != "none"
+    return charger == want

@@ -385,3 +385,28 @@ def test_state_survives_a_restart_without_duplicate_wake(harness) -> None:
     h2.advance(EXEC)
     assert h2.timeline() == [(EXEC, "expire", "run", "timeout"), (EXEC, "wake", "p", None)]
     assert [e.seq for e in h2.events] == [2, 3]
+
+
+@pytest.mark.parametrize("order", [("charger", "network"), ("network", "charger")])
+def test_work_blocked_by_two_constraints_starts_when_the_last_arrives(harness,
+                                                                      order: tuple[str, str]) -> None:
+    h = setup(harness, signals={"charger": "none", "network": "none"})
+    h.ok(0, "app", "enqueue", {"id": "w", "constraints": {"requires_charging": True,
+                                                          "required_network_type": "connected"}})
+    changes = {"charger": {"charger": "ac"}, "network": {"network": "ethernet"}}
+    h.set(10, **changes[order[0]])
+    assert wakes(h) == []
+    h.set(20, **changes[order[1]])
+    assert wakes(h) == [20]
+
+
+def test_constraints_are_checked_again_when_the_delay_ends(harness) -> None:
+    h = setup(harness)
+    h.ok(0, "app", "enqueue", {"id": "w", "initial_delay": 300,
+                               "constraints": {"required_network_type": "unmetered"}})
+    h.set(60, network="cellular", metered=True)
+    h.advance(300)
+    assert wakes(h) == []
+    assert h.ok(300, "app", "status")["tasks"]["w"]["waiting_for"] == ["required_network_type"]
+    h.set(330, network="wifi", metered=False)
+    assert wakes(h) == [330]

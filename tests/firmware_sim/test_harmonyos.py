@@ -508,3 +508,26 @@ def test_min_interval_survives_a_restart(harness) -> None:
     assert h2.events == []
     h2.advance(2 * HOUR)
     assert h2.timeline() == [(2 * HOUR, "wake", "2", None)]
+
+
+@pytest.mark.parametrize("order", [("charger", "network"), ("network", "charger")])
+def test_work_blocked_by_two_conditions_starts_when_the_last_arrives(harness,
+                                                                     order: tuple[str, str]) -> None:
+    h = setup(harness, signals={"charger": "none", "network": "none"})
+    h.ok(0, "mail", "start_work", work(network_type="wifi", is_charging=True))
+    changes = {"charger": {"charger": "usb"}, "network": {"network": "wifi"}}
+    h.set(10, **changes[order[0]])
+    assert wakes(h) == []
+    h.set(20, **changes[order[1]])
+    assert wakes(h) == [20]
+
+
+def test_conditions_are_checked_again_when_the_cycle_comes_due(harness) -> None:
+    h = setup(harness, group="exempt")
+    h.ok(0, "mail", "start_work", repeating(network_type="wifi"))
+    h.set(60, network="none")  # lost while the cycle is not due: nothing to do yet
+    h.advance(CYCLE)
+    assert wakes(h) == []
+    assert h.ok(CYCLE, "mail", "get_work_status", {"work_id": 1})["waiting_for"] == ["network"]
+    h.set(CYCLE + 30, network="wifi")
+    assert wakes(h) == [CYCLE + 30]
