@@ -39,6 +39,7 @@ CELL_VOLTAGE_PLAUSIBLE_MAX_V = 4.6
 SOC_PLAUSIBLE_MAX_PCT = 105.0
 # Wider than any Li-ion operating range (and the industrial −40..85 °C IC range).
 TEMPERATURE_PLAUSIBLE_C = (-55.0, 125.0)
+_BOUND_SLACK = 1e-9
 
 
 class GaugeDriver(Protocol):
@@ -140,8 +141,13 @@ class I2CDriver:
 
     def _check_range(self, register: Register[Any], what: str, value: float,
                      low: float, high: float, unit: str) -> float:
-        """Return ``value`` or raise :class:`ChipError` naming address and register."""
-        if not low <= value <= high:
+        """Return ``value`` or raise :class:`ChipError` naming address and register.
+
+        The bounds get a 1e-9 relative slack: raw × LSB is inexact in binary floating point
+        (58880 × 78.125 µV evaluates to 4.6000000000000005).
+        """
+        slack = _BOUND_SLACK * max(abs(low), abs(high), 1.0)
+        if not low - slack <= value <= high + slack:
             raise ChipError(
                 f"{self.chip} at 0x{self.address:02X} register {register}: {what} "
                 f"{value:.6g} {unit} is outside the plausible {low:g}..{high:g} {unit} "
