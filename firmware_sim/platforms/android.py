@@ -62,6 +62,10 @@ least one of the app's workers runs on battery) is summed in it; when the 10 min
 up, running workers get ``revoke`` with reason ``quota`` and waiting work runs when the window
 closes and a new one opens. ``restricted`` allows one run per 24 h window, charging or not.
 
+Cost: a signal change re-evaluates only the works it can start or stop (a waiting work is
+indexed under the constraints that block it, a running one under all of its constraints, a work
+waiting for a delay, backoff or quota window under none).
+
 Not modelled: Doze maintenance windows, expedited work, content-URI triggers, unique-work
 policies, the newer (Android 13+) quota values (UNCONFIRMED in the reference).
 """
@@ -305,9 +309,7 @@ class AndroidPolicy(Policy):
             backoff = lim.max_backoff_s
             warnings.append(_BACKOFF_MAX_WARNING)
         if work_id is None:
-            n = self._next_id.get(app.id, 0) + 1
-            self._next_id[app.id] = n
-            work_id = f"work-{n}"
+            work_id = self._new_id(app.id)
         if (app.id, work_id) in self._works:
             raise RequestError("work_exists",
                                f"work {work_id!r} of app {app.id!r} is still enqueued or running; "
@@ -362,6 +364,14 @@ class AndroidPolicy(Policy):
         return {"id": work.id, "state": state, "next_run": work.eligible_at}
 
     # -- argument helpers --------------------------------------------------------------------
+    def _new_id(self, app_id: str) -> str:
+        """``work-N``, skipping ids the app chose itself."""
+        while True:
+            n = self._next_id.get(app_id, 0) + 1
+            self._next_id[app_id] = n
+            if (app_id, f"work-{n}") not in self._works:
+                return f"work-{n}"
+
     @staticmethod
     def _duration(args: Args, name: str) -> float | None:
         """``name`` in seconds or ``name_ms`` in milliseconds (not both)."""

@@ -66,6 +66,10 @@ Persistence: works with ``is_persisted`` are in :meth:`HarmonyOSPolicy.dump` (wi
 state and the app's last start) and come back on :meth:`~HarmonyOSPolicy.load` without a second
 ``wake``; other works are lost with the scheduler state, as on the device.
 
+Cost: a signal change re-evaluates only the works it can start or stop (a waiting work is
+indexed under the conditions that block it, battery levels by threshold, a running one under all
+of its conditions, a work waiting for its cycle or the group interval under none).
+
 Not modelled: the 3-works-running system cap (``MAX_RUNNING_COUNT``), memory / thermal / CPU
 policy filters, the 5 s condition-check delay after ``startWork``, the newer charging and
 e-mail interval tables of the OpenHarmony spec.

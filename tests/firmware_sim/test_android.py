@@ -410,3 +410,9 @@ def test_constraints_are_checked_again_when_the_delay_ends(harness) -> None:
     assert h.ok(300, "app", "status")["tasks"]["w"]["waiting_for"] == ["required_network_type"]
     h.set(330, network="wifi", metered=False)
     assert wakes(h) == [330]
+
+
+def test_generated_ids_skip_ids_the_app_chose(harness) -> None:
+    h = setup(harness)
+    h.ok(0, "app", "enqueue", {"id": "work-1", "initial_delay": 60})
+    assert h.ok(0, "app", "enqueue", {"initial_delay": 60})["id"] == "work-2"
