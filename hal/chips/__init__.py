@@ -6,7 +6,7 @@ default addresses include ``address`` to identify themselves (used by ``wakebenc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -77,7 +77,7 @@ class ChipSpec:
     Attributes:
         name: registry key, lowercase part number (``"max17048"``).
         driver: driver class, constructed as ``driver(bus=..., address=...)``.
-        emulator: emulator class, constructed with no arguments (or ``state=``).
+        emulator: emulator class, constructed with no arguments or a ``BatteryState``.
         addresses: 7-bit addresses the chip can have; the first is its default.
         identity: how :func:`identify` recognises it (for ``wakebench probe`` output).
         identifiable: False when the chip cannot be told apart from a sibling on the bus
@@ -86,7 +86,7 @@ class ChipSpec:
 
     name: str
     driver: type[I2CDriver]
-    emulator: type[ChipEmulator]
+    emulator: Callable[..., ChipEmulator]
     addresses: tuple[int, ...]
     identity: str
     identifiable: bool = True
