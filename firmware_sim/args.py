@@ -147,11 +147,11 @@ class Args:
             return value
         if isinstance(choices, Mapping):
             key = value.lower() if isinstance(value, str) else value
-            if isinstance(key, bool) or key not in choices:
+            if isinstance(key, bool) or not isinstance(key, builtins.str | builtins.int) or key not in choices:
                 names = ", ".join(str(k) for k in choices)
                 raise self.fail(name, f"must be one of {names}, not {value!r}")
             return choices[key]
-        if value not in choices:
+        if not isinstance(value, builtins.str | builtins.int | builtins.float) or value not in choices:
             raise self.fail(name, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         return value
 

@@ -127,6 +127,9 @@ class Policy:
     def configure_app(self, app: App, args: Args) -> None:
         """Read platform-specific ``register`` arguments into ``app.settings``."""
 
+    def on_app_configured(self, app: App) -> None:
+        """``register`` succeeded and ``app.settings`` now holds the new settings."""
+
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
         """The app moved between foreground / background / suspended / terminated."""
 

@@ -289,10 +289,13 @@ class Scheduler:
         policy = self.policies[platform]
         app = existing or App(id=app_id, platform=platform)
         candidate = App(id=app.id, platform=platform, state=app.state, settings=dict(app.settings))
-        policy.configure_app(candidate, Args(raw, code=policy.args_code, ignore=("transaction", "platform")))
+        reg_args = Args(raw, code=policy.args_code, ignore=("transaction", "platform"))
+        policy.configure_app(candidate, reg_args)
+        reg_args.done()  # a misspelled register key is an error, never silently ignored
         app.settings = candidate.settings
         self._apps[app_id] = app
         self._seq.setdefault(app_id, 0)
+        policy.on_app_configured(app)
         return {"app": app.to_dict(), "verbs": [*COMMON_VERBS, *policy.verbs()],
                 "limits": {li.name: li.value for li in policy.limits.describe(platform)}}
 
