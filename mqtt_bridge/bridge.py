@@ -1,0 +1,400 @@
+"""The MQTT bridge: connects a :class:`~firmware_sim.driver.SchedulerDriver` to a broker.
+
+Lifecycle of one connection (aiomqtt does not reconnect by itself, so this loop does):
+connect with the last will ``{"state":"offline"}`` (retained, QoS 1) → subscribe → publish
+``{"state":"online"}`` → report outbox drops → drain the outbox → republish every retained
+topic the bridge owns (info, signals, task states, discovery) → serve requests until the
+connection breaks → back off (doubling, jittered) and start again. A clean :meth:`Bridge.stop`
+publishes ``offline`` itself and disconnects.
+
+Usage::
+
+    bridge = Bridge(driver, broker=BrokerConfig.from_url("mqtt://localhost"),
+                    config=BridgeConfig(rig="bench1"), set_signals=board.set_signals,
+                    settable=board.settable)
+    async with bridge:          # start(); stop() on exit
+        await driver.run()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any, Final
+
+import aiomqtt
+
+from firmware_sim import Event, Signals
+from firmware_sim.driver import SchedulerDriver
+from firmware_sim.platforms import POLICIES
+from mqtt_bridge import discovery
+from mqtt_bridge.config import BridgeConfig, BrokerConfig
+from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
+from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
+from mqtt_bridge.payloads import dumps, wall_iso
+from mqtt_bridge.publisher import DEFAULT_WINDOW, Link, Outgoing, Publisher
+from mqtt_bridge.requests import RequestMeta, RequestRouter, SetSignals
+from mqtt_bridge.topics import Topics
+
+log = logging.getLogger(__name__)
+
+#: Version of the MQTT API described by ``asyncapi.yaml`` (``info.version``).
+API_VERSION: Final = 1
+ONLINE: Final = b'{"state":"online"}'
+OFFLINE: Final = b'{"state":"offline"}'
+#: Incoming messages buffered while a request is being served; beyond it paho's callback drops
+#: them with a warning (bounded memory under a flood). wakebench default.
+MAX_QUEUED_INCOMING: Final = 1000
+#: Backoff jitter: each wait is multiplied by a factor in [1 - J, 1 + J].
+_JITTER: Final = 0.2
+
+
+class Bridge:
+    """Publishes a rig's events, signals and task states; answers its requests.
+
+    Args:
+        driver: the scheduler driver (its sinks are registered by :meth:`start`).
+        broker: where the broker is and how to log in.
+        config: rig id and bridge behaviour.
+        set_signals: async callable setting signals on the board (sim or relays).
+        settable: names ``set_signals`` can set (others are refused with ``not_settable``).
+
+    Stop the driver before the bridge: events produced after :meth:`stop` are not published.
+    """
+
+    def __init__(
+        self,
+        driver: SchedulerDriver,
+        *,
+        broker: BrokerConfig,
+        config: BridgeConfig,
+        set_signals: SetSignals | None = None,
+        settable: frozenset[str] = frozenset(),
+    ) -> None:
+        self.driver = driver
+        self.broker = broker
+        self.config = config
+        self.topics = Topics(config.rig, broker.prefix, config.ha_prefix)
+        self.client_id = broker.client_id or f"wakebench-{config.rig}"
+        self.connections = 0
+        self.last_error: str | None = None
+        self._set_signals = set_signals
+        self._settable = settable if set_signals is not None else frozenset()
+        self._outbox: Outbox | None = None
+        self._publisher: Publisher | None = None
+        self._router: RequestRouter | None = None
+        self._retained: dict[str, tuple[bytes, int]] = {}
+        self._task_topics: dict[str, dict[str, bytes]] = {}
+        self._ha_apps: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = asyncio.Event()
+        self._stop_requested = asyncio.Event()
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the outbox, wire the driver's sinks and start connecting (returns at once).
+
+        Raises:
+            BridgeConfigError: TLS files cannot be loaded.
+            OutboxError: the outbox file cannot be opened.
+        """
+        if self._started:
+            raise BridgeError("the bridge is already started")
+        self.broker.ssl_context()  # fail now, not in the reconnect loop
+        path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
+        self._outbox = Outbox(path, max_events=self.config.outbox_max_events,
+                              max_bytes=self.config.outbox_max_bytes)
+        self._publisher = Publisher(self._outbox, timeout=self.config.publish_timeout_s,
+                                    event_expiry=self.config.event_expiry_s)
+        self._router = RequestRouter(
+            self.driver, self.topics, self.config, self._publisher.put,
+            set_signals=self._set_signals, settable=self._settable, info=self.info,
+            health=self.health, on_app_request=self._app_touched, on_ha_online=self._ha_online)
+        self._started = True
+        self.driver.add_sink(self._on_events)
+        self.driver.add_signals_sink(self._on_signals)
+        self._set_retained(self.topics.bridge_info(), dumps(self.info()), qos=1)
+        self._on_signals(self.driver.signals)
+        for app in self.driver.scheduler.apps:
+            self._app_touched(app)
+        self._publish_discovery()
+        self._tasks = [asyncio.create_task(self._publisher.run(), name="wakebench-publisher"),
+                       asyncio.create_task(self._connection_loop(), name="wakebench-mqtt")]
+
+    async def stop(self) -> None:
+        """Flush what is queued (up to the publish timeout), publish ``offline``, disconnect.
+
+        Events still unconfirmed stay in the outbox for the next start.
+        """
+        if not self._started:
+            return
+        self._started = False
+        publisher = self._require_publisher()
+        if publisher.attached:
+            await publisher.wait_idle(self.config.publish_timeout_s)
+        self._stop_requested.set()
+        connection = self._tasks[1]
+        try:
+            await asyncio.wait_for(asyncio.shield(connection), self.config.publish_timeout_s * 2)
+        except TimeoutError:
+            log.warning("MQTT connection did not close in time; dropping it")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        publisher.detach()
+        publisher.spill()
+        self._require_outbox().close()
+
+    async def __aenter__(self) -> Bridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_connected(self, timeout: float) -> None:  # noqa: ASYNC109 - a plain wait
+        """Return once connected and subscribed.
+
+        Raises:
+            TimeoutError: not connected within ``timeout`` seconds (:attr:`last_error` says why).
+        """
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    @property
+    def connected(self) -> bool:
+        """True while connected, subscribed and publishing."""
+        return self._connected.is_set()
+
+    # -- views ---------------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """The ``bridge/info`` payload."""
+        return {"version": self.config.version, "api_version": API_VERSION, "rig": self.config.rig,
+                "board": self.config.board, "platforms": list(POLICIES), "speed": self.config.speed,
+                "mqtt5": self.broker.mqtt5, "max_request_bytes": self.config.max_request_bytes,
+                "settable": sorted(self._settable)}
+
+    def health(self) -> dict[str, Any]:
+        """``health_check`` data: connection, outbox and app counts."""
+        outbox = self._outbox
+        return {"healthy": True, "connected": self.connected,
+                "outbox": 0 if outbox is None else len(outbox),
+                "dropped": 0 if outbox is None else outbox.dropped_total,
+                "apps": len(self.driver.scheduler.apps), "reconnects": max(0, self.connections - 1)}
+
+    @property
+    def outbox_size(self) -> int:
+        """Events waiting in the outbox."""
+        return 0 if self._outbox is None else len(self._outbox)
+
+    @property
+    def router(self) -> RequestRouter:
+        """The request router (after :meth:`start`)."""
+        if self._router is None:
+            raise BridgeError("the bridge is not started")
+        return self._router
+
+    def rig_event(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
+        """Publish a rig event (sensor fault, source lost, scenario step...) on ``bridge/event``."""
+        self.router.rig_event(kind, dict(data or {}))
+
+    # -- driver sinks --------------------------------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        publisher = self._require_publisher()
+        epoch = self.driver.scheduler.epoch
+        apps: dict[str, None] = {}
+        for event in events:
+            body = event.to_dict(epoch)
+            if body["ts"] is None:
+                body["ts"] = wall_iso(self.driver, event.t)
+            try:
+                topic = self.topics.app_events(event.app)
+            except TopicError:
+                log.exception("event for an app id that cannot be a topic: %r", event.app)
+                continue
+            publisher.put(Outgoing(topic, dumps(body), qos=1, durable=True, app=event.app,
+                                   seq=event.seq, expiry=self.config.event_expiry_s))
+            apps[event.app] = None
+        for app in apps:
+            self._refresh_tasks(app)
+
+    def _on_signals(self, snapshot: Signals) -> None:
+        body = snapshot.to_dict()
+        body["ts"] = wall_iso(self.driver, snapshot.t)
+        self._set_retained(self.topics.signals(), dumps(body), qos=0)
+        for app in list(self._task_topics):
+            self._refresh_tasks(app)
+
+    def _app_touched(self, app: str) -> None:
+        self._refresh_tasks(app)
+        if self.config.ha_discovery and app in self.driver.scheduler.apps and app not in self._ha_apps:
+            self._publish_discovery()
+
+    # -- retained state ------------------------------------------------------------------------
+    def _refresh_tasks(self, app: str) -> None:
+        """Publish changed task states of ``app``; clear vanished ones with an empty payload."""
+        old = self._task_topics.get(app, {})
+        new: dict[str, bytes] = {}
+        for task_id, state in self.driver.scheduler.tasks(app).items():
+            new[self.topics.app_task(app, task_id)] = dumps({**state, "task_id": task_id, "app": app})
+        for topic, payload in new.items():
+            if old.get(topic) != payload:
+                self._set_retained(topic, payload, qos=1)
+        for topic in old.keys() - new.keys():
+            self._set_retained(topic, b"", qos=1)
+        if new:
+            self._task_topics[app] = new
+        else:
+            self._task_topics.pop(app, None)
+
+    def _set_retained(self, topic: str, payload: bytes, *, qos: int) -> None:
+        self._retained[topic] = (payload, qos)
+        self._require_publisher().put(self._retained_message(topic, payload, qos))
+
+    def _retained_message(self, topic: str, payload: bytes, qos: int) -> Outgoing:
+        def forget() -> None:  # a cleared topic needs publishing once, then nothing
+            if self._retained.get(topic, (None, 0))[0] == b"":
+                del self._retained[topic]
+
+        return Outgoing(topic, payload, qos=qos, retain=True, on_published=forget if not payload else None)
+
+    def _republish_retained(self) -> None:
+        publisher = self._require_publisher()
+        for topic, (payload, qos) in list(self._retained.items()):
+            publisher.put(self._retained_message(topic, payload, qos))
+
+    def _publish_discovery(self) -> None:
+        if not self.config.ha_discovery:
+            return
+        self._ha_apps = set(self.driver.scheduler.apps)
+        payload = discovery.device_config(self.topics, board=self.config.board, version=self.config.version,
+                                          apps=self._ha_apps)
+        self._set_retained(self.topics.ha_device_config(), dumps(payload), qos=1)
+
+    def _ha_online(self) -> None:
+        if self.config.ha_discovery:
+            self._publish_discovery()
+
+    # -- connection ----------------------------------------------------------------------------
+    def _client(self) -> aiomqtt.Client:
+        client = aiomqtt.Client(
+            self.broker.host, self.broker.port,
+            username=self.broker.username, password=self.broker.password,
+            identifier=self.client_id,
+            protocol=aiomqtt.ProtocolVersion.V5 if self.broker.mqtt5 else aiomqtt.ProtocolVersion.V311,
+            will=aiomqtt.Will(self.topics.bridge_state(), OFFLINE, qos=1, retain=True),
+            clean_session=None if self.broker.mqtt5 else True,
+            keepalive=self.broker.keepalive,
+            timeout=self.config.publish_timeout_s,
+            tls_context=self.broker.ssl_context(),
+            max_queued_incoming_messages=MAX_QUEUED_INCOMING,
+            max_inflight_messages=DEFAULT_WINDOW,
+        )
+        client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
+        return client
+
+    async def _connection_loop(self) -> None:
+        publisher = self._require_publisher()
+        delay = self.config.reconnect_min_s
+        while not self._stop_requested.is_set():
+            try:
+                client = self._client()
+                async with client:
+                    self.connections += 1
+                    delay = self.config.reconnect_min_s
+                    link = Link(client, mqtt5=self.broker.mqtt5)
+                    try:
+                        await self._on_connected(client, link)
+                        await self._serve(client, link)
+                    finally:
+                        self._connected.clear()
+                        publisher.detach()
+            except aiomqtt.MqttError as exc:
+                self._note_error(exc)
+            except (BridgeConfigError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # keep reconnecting whatever paho or a callback throws
+                log.exception("MQTT connection failed unexpectedly")
+                self._note_error(exc)
+            if self._stop_requested.is_set():
+                break
+            wait = delay * random.uniform(1 - _JITTER, 1 + _JITTER)
+            delay = min(delay * 2, self.config.reconnect_max_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), wait)
+
+    def _note_error(self, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        if message != self.last_error:
+            log.warning("MQTT broker %s: %s; reconnecting", self.broker.url(), message)
+        self.last_error = message
+
+    async def _on_connected(self, client: aiomqtt.Client, link: Link) -> None:
+        publisher = self._require_publisher()
+        outbox = self._require_outbox()
+        timeout = self.config.publish_timeout_s
+        for topic_filter in self.topics.subscriptions(ha=self.config.ha_discovery):
+            await client.subscribe(topic_filter, qos=1, timeout=timeout)
+        await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), ONLINE, qos=1, retain=True))
+        report = outbox.drops()
+        if report is not None:
+            now = self.driver.clock.now()
+            body = {"type": "outbox_overflow", "data": report.to_dict(), "t": round(now, 6),
+                    "ts": wall_iso(self.driver, now)}
+            await publisher.publish_now(link, Outgoing(self.topics.bridge_event(), dumps(body), qos=1))
+            outbox.clear_drops(report)
+        publisher.attach(link)
+        self._republish_retained()
+        self.last_error = None
+        self._connected.set()
+        log.info("connected to %s as %s", self.broker.url(), self.client_id)
+
+    async def _serve(self, client: aiomqtt.Client, link: Link) -> None:
+        reader = asyncio.ensure_future(self._read(client))
+        broken = asyncio.ensure_future(link.broken.wait())
+        stop = asyncio.ensure_future(self._stop_requested.wait())
+        try:
+            await asyncio.wait({reader, broken, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in (reader, broken, stop):
+                fut.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if reader.done() and not reader.cancelled() and reader.exception() is not None:
+            raise reader.exception()  # type: ignore[misc]
+        if stop.done() and not stop.cancelled() and not link.broken.is_set():
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._require_publisher().publish_now(
+                    link, Outgoing(self.topics.bridge_state(), OFFLINE, qos=1, retain=True))
+        elif link.broken.is_set():
+            raise aiomqtt.MqttError("a publish failed or timed out; reconnecting")
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        router = self.router
+        async for message in client.messages:
+            payload = message.payload
+            if isinstance(payload, str):
+                payload = payload.encode()
+            elif not isinstance(payload, bytes | bytearray):
+                payload = b"" if payload is None else str(payload).encode()
+            props = message.properties
+            response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
+            correlation = getattr(props, "CorrelationData", None) if props is not None else None
+            await router.handle(message.topic.value, bytes(payload),
+                                RequestMeta(response_topic=response_topic, correlation=correlation))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _require_publisher(self) -> Publisher:
+        if self._publisher is None:
+            raise BridgeError("the bridge is not started")
+        return self._publisher
+
+    def _require_outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise BridgeError("the bridge is not started")
+        return self._outbox

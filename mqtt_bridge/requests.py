@@ -1,0 +1,319 @@
+"""Request handling: every message on a request topic gets exactly one answer, whatever it holds.
+
+:meth:`RequestRouter.handle` takes the raw topic and payload (and the MQTT 5 Response Topic /
+Correlation Data), checks them in a fixed order — topic, rate limit, size, JSON, envelope
+schema, common-verb schema — and hands good requests to the scheduler driver. Answers go to
+the ``emit`` callable as :class:`~mqtt_bridge.publisher.Outgoing` messages; nothing here talks
+to the network, so the whole path can be fuzzed in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from firmware_sim import SIGNAL_NAMES, Response, SignalError
+from firmware_sim.driver import SchedulerDriver
+from firmware_sim.signals import coerce
+from mqtt_bridge import schemas
+from mqtt_bridge.config import BridgeConfig
+from mqtt_bridge.payloads import dumps, wall_iso
+from mqtt_bridge.publisher import Outgoing
+from mqtt_bridge.ratelimit import RateLimiter
+from mqtt_bridge.topics import (
+    AppRequestTopic,
+    BridgeRequestTopic,
+    HAStatusTopic,
+    InvalidTopic,
+    SignalsSetTopic,
+    Topics,
+)
+
+log = logging.getLogger(__name__)
+
+SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
+Emit = Callable[[Outgoing], None]
+
+BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info")
+#: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.
+_VERB_SCHEMAS: Final[dict[str, str]] = {"register": "RegisterRequest", "state": "StateRequest"}
+#: Rate-limiter keys that are not app ids (ids cannot contain ``:``).
+_BRIDGE_KEY: Final = ":bridge"
+_SIGNALS_KEY: Final = ":signals"
+_INVALID_KEY: Final = ":invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What MQTT 5 adds to a request: where else to answer, and what to echo."""
+
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+
+class RefusedError(Exception):
+    """Internal: the request is answered with an error before reaching the scheduler."""
+
+    def __init__(self, code: str, error: str) -> None:
+        super().__init__(error)
+        self.code = code
+        self.error = error
+
+
+class RequestRouter:
+    """Answers requests and dashboard commands for one rig.
+
+    Args:
+        driver: the scheduler driver that serves app verbs.
+        topics: the rig's topic builders.
+        config: limits (request size, rate, apps) and expiry.
+        emit: where outgoing messages go (the publish pipeline).
+        set_signals: sets signals on the board (relay / sim); None when nothing is settable.
+        settable: names ``set_signals`` may set.
+        info: builds the ``bridge/info`` payload.
+        health: builds ``health_check`` data.
+        on_app_request: called with the app id after each request the scheduler served.
+        on_ha_online: called when Home Assistant announces ``online``.
+        limiter: per-app token buckets (default from ``config``).
+    """
+
+    def __init__(
+        self,
+        driver: SchedulerDriver,
+        topics: Topics,
+        config: BridgeConfig,
+        emit: Emit,
+        *,
+        set_signals: SetSignals | None = None,
+        settable: frozenset[str] = frozenset(),
+        info: Callable[[], dict[str, Any]],
+        health: Callable[[], dict[str, Any]],
+        on_app_request: Callable[[str], None] | None = None,
+        on_ha_online: Callable[[], None] | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.driver = driver
+        self.topics = topics
+        self.config = config
+        self.emit = emit
+        self.set_signals = set_signals
+        self.settable = settable if set_signals is not None else frozenset()
+        self.info = info
+        self.health = health
+        self.on_app_request = on_app_request
+        self.on_ha_online = on_ha_online
+        self.limiter = limiter or RateLimiter(config.rate_per_s, config.rate_burst,
+                                              max_keys=config.max_apps + 3)
+        self.handled = 0
+
+    async def handle(self, topic: str, payload: bytes, meta: RequestMeta | None = None) -> None:
+        """Answer one incoming message. Never raises (a bug becomes ``internal_error``)."""
+        self.handled += 1
+        meta = meta or RequestMeta()
+        target = self.topics.parse(topic)
+        try:
+            if isinstance(target, AppRequestTopic):
+                await self._app_request(target, payload, meta)
+            elif isinstance(target, BridgeRequestTopic):
+                await self._bridge_request(target, payload, meta)
+            elif isinstance(target, SignalsSetTopic):
+                await self._signals_set(payload)
+            elif isinstance(target, HAStatusTopic):
+                if payload.strip() == b"online" and self.on_ha_online is not None:
+                    self.on_ha_online()
+            else:
+                self._invalid_topic(topic, target, payload, meta)
+        except Exception:  # the bridge must keep serving whatever a request does
+            log.exception("request on %r failed", topic[:200])
+            if isinstance(target, AppRequestTopic | BridgeRequestTopic):
+                self._respond(target, None, meta, Response("error", {}, "internal_error",
+                                                           "internal error in the bridge (logged)"))
+
+    # -- app requests --------------------------------------------------------------------------
+    async def _app_request(self, target: AppRequestTopic, payload: bytes, meta: RequestMeta) -> None:
+        transaction = None
+        try:
+            self._rate(target.app)
+            body = self._decode(payload)
+            transaction = _transaction(body)
+            self._check_schema(body)
+            args = {k: v for k, v in body.items() if k != "transaction"}
+            schema = _VERB_SCHEMAS.get(target.verb)
+            if schema is not None:
+                error = schemas.first_error(schema, body)
+                if error is not None:
+                    raise RefusedError("invalid_args", f"{target.verb}: {error}")
+            if (target.verb == "register" and target.app not in self.driver.scheduler.apps
+                    and len(self.driver.scheduler.apps) >= self.config.max_apps):
+                raise RefusedError("too_many_apps", f"this rig serves at most {self.config.max_apps} apps; "
+                              f"{target.app!r} cannot register")
+        except RefusedError as exc:
+            self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
+            return
+
+        def answer(response: Response) -> None:
+            # runs inside the driver's lock, before the request's events: must never raise
+            try:
+                self._respond(target, transaction, meta, response)
+            except Exception:
+                log.exception("cannot encode the response to %s/%s", target.app, target.verb)
+                self._respond(target, transaction, meta, Response(
+                    "error", {}, "internal_error", "the response could not be encoded (logged)"))
+
+        await self.driver.request(target.app, target.verb, args, on_response=answer)
+        if self.on_app_request is not None:
+            self.on_app_request(target.app)
+
+    # -- rig verbs -------------------------------------------------------------------------------
+    async def _bridge_request(self, target: BridgeRequestTopic, payload: bytes, meta: RequestMeta) -> None:
+        transaction = None
+        try:
+            self._rate(_BRIDGE_KEY)
+            body = self._decode(payload)
+            transaction = _transaction(body)
+            self._check_schema(body)
+            if target.verb == "set_signals":
+                data = await self._apply_signals(body)
+            elif target.verb == "health_check":
+                data = self.health()
+            elif target.verb == "info":
+                data = self.info()
+            else:
+                raise RefusedError("unknown_verb", f"unknown rig verb {target.verb!r} (known: {', '.join(BRIDGE_VERBS)})")
+        except RefusedError as exc:
+            self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
+            return
+        self._respond(target, transaction, meta, Response("ok", data))
+
+    async def _signals_set(self, payload: bytes) -> None:
+        transaction = None
+        try:
+            self._rate(_SIGNALS_KEY)
+            body = self._decode(payload)
+            transaction = _transaction(body)
+            self._check_schema(body)
+            await self._apply_signals(body)
+        except RefusedError as exc:
+            self.rig_event("signals_set_error", {"code": exc.code, "error": exc.error,
+                                                 "transaction": transaction})
+
+    async def _apply_signals(self, body: dict[str, Any]) -> dict[str, Any]:
+        values = {k: v for k, v in body.items() if k != "transaction"}
+        unknown = sorted(set(values) - set(SIGNAL_NAMES))
+        if unknown:
+            raise RefusedError("invalid_signal", f"unknown signal(s) {', '.join(map(repr, unknown))} "
+                          f"(known: {', '.join(SIGNAL_NAMES)})")
+        blocked = sorted(set(values) - self.settable)
+        if blocked:
+            settable = ", ".join(sorted(self.settable)) or "none"
+            raise RefusedError("not_settable", f"signal(s) {', '.join(blocked)} cannot be set on this rig "
+                          f"(no relay or simulation behind them; settable: {settable})")
+        error = schemas.first_error("SignalValues", body)
+        if error is not None:
+            raise RefusedError("invalid_signal", error)
+        try:
+            for name, value in values.items():
+                coerce(name, value)
+        except SignalError as exc:
+            raise RefusedError("invalid_signal", str(exc)) from None
+        if not values:
+            return {"applied": {}, "signals": self.driver.signals.to_dict()}
+        assert self.set_signals is not None  # settable is empty without it
+        try:
+            await self.set_signals(values)
+        except SignalError as exc:
+            raise RefusedError("invalid_signal", str(exc)) from None
+        except Exception as exc:
+            log.exception("set_signals(%r) failed", values)
+            raise RefusedError("set_failed", f"the board could not set {', '.join(sorted(values))}: {exc}") from None
+        return {"applied": values, "signals": self.driver.signals.to_dict()}
+
+    # -- checks ------------------------------------------------------------------------------
+    def _rate(self, key: str) -> None:
+        if not self.limiter.allow(key):
+            raise RefusedError("rate_limited", f"more than {self.config.rate_burst} requests in a burst or "
+                          f"{self.config.rate_per_s:g}/s sustained; slow down")
+
+    def _decode(self, payload: bytes) -> dict[str, Any]:
+        if len(payload) > self.config.max_request_bytes:
+            raise RefusedError("payload_too_large", f"request is {len(payload)} bytes; the limit is "
+                          f"{self.config.max_request_bytes}")
+        if not payload.strip():
+            return {}
+        try:
+            body = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise RefusedError("invalid_json", f"request is not valid UTF-8 JSON: {_short(str(exc))}") from None
+        if not isinstance(body, dict):
+            raise RefusedError("invalid_payload", f"request must be a JSON object, not {type(body).__name__}")
+        return body
+
+    def _check_schema(self, body: dict[str, Any]) -> None:
+        error = schemas.first_error("RequestEnvelope", body)
+        if error is not None:
+            raise RefusedError("invalid_payload", error)
+
+    # -- answers -----------------------------------------------------------------------------
+    def _respond(self, target: AppRequestTopic | BridgeRequestTopic, transaction: Any,
+                 meta: RequestMeta, response: Response) -> None:
+        body = response.to_dict()
+        body["transaction"] = transaction
+        payload = dumps(body)
+        expiry = self.config.response_expiry_s
+        if isinstance(target, AppRequestTopic):
+            topic = self.topics.app_response(target.app, target.verb)
+            app: str | None = target.app
+        else:
+            topic = self.topics.bridge_response(target.verb)
+            app = None
+        self.emit(Outgoing(topic, payload, qos=1, correlation=meta.correlation, expiry=expiry))
+        self._reply_to(meta, app, payload)
+
+    def _reply_to(self, meta: RequestMeta, app: str | None, payload: bytes) -> None:
+        if meta.response_topic is None:
+            return
+        if not self.topics.may_reply_to(meta.response_topic, app):
+            log.info("ignoring Response Topic %r (outside what the bridge may publish to)",
+                     meta.response_topic[:200])
+            return
+        self.emit(Outgoing(meta.response_topic, payload, qos=1, correlation=meta.correlation,
+                           expiry=self.config.response_expiry_s))
+
+    def _invalid_topic(self, topic: str, target: InvalidTopic, payload: bytes, meta: RequestMeta) -> None:
+        code, error = target.code, target.error
+        transaction = None
+        if not self.limiter.allow(_INVALID_KEY):
+            code, error = "rate_limited", "too many requests on invalid topics; slow down"
+        else:
+            with contextlib.suppress(RefusedError):  # the topic is what is wrong, not the payload
+                transaction = _transaction(self._decode(payload))
+        body: dict[str, Any] = {"status": "error", "code": code, "error": error, "data": {}, "transaction": transaction}
+        self._reply_to(meta, target.app, dumps(body))
+        self.rig_event("request_error", {"topic": _short(topic, 200), "code": code, "error": error,
+                                         "transaction": transaction})
+
+    def rig_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Publish a rig event on ``bridge/event`` (QoS 0, not retained)."""
+        now = self.driver.clock.now()
+        self.emit(Outgoing(self.topics.bridge_event(), dumps({
+            "type": kind, "data": data, "t": round(now, 6), "ts": wall_iso(self.driver, now)}), qos=0))
+
+
+def _transaction(body: dict[str, Any]) -> Any:
+    """The request's ``transaction`` if it is valid (else None; the envelope check reports it)."""
+    value = body.get("transaction")
+    if value is None or schemas.first_error("Transaction", value) is not None:
+        return None
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,182 @@
+"""Test helpers for the bridge: a rig on a real broker, and an independent MQTT watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiomqtt
+
+from firmware_sim import SIGNAL_NAMES, ScaledClock, Scheduler, Signals
+from firmware_sim.clock import wall_now
+from firmware_sim.driver import SchedulerDriver
+from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig, schemas
+
+_ids = itertools.count(1)
+
+
+def unique_id(hint: str) -> str:
+    """A fresh id (``[a-z0-9_-]``) so tests sharing the session broker never see each other."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", hint.lower()).strip("-")[:40]
+    return f"{slug}-{next(_ids)}"
+
+
+def assert_schema(name: str, payload: Any) -> None:
+    """Fail with the schema error if ``payload`` does not match ``components.schemas.<name>``."""
+    error = schemas.first_error(name, payload)
+    assert error is None, f"{name}: {error}\n{payload!r}"
+
+
+@dataclass
+class Msg:
+    """One received message."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+    correlation: bytes | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.payload)
+
+
+class Watcher:
+    """A separate MQTT client that records every message on its filters, in arrival order.
+
+    ``await watcher.wait(pred)`` returns the first recorded message (from ``start``) matching
+    ``pred``, waiting for it with a timeout instead of sleeping.
+    """
+
+    def __init__(self, url: str, *filters: str, qos: int = 1, client_id: str | None = None) -> None:
+        self.config = BrokerConfig.from_url(url)
+        self.filters = filters
+        self.qos = qos
+        self.client_id = client_id
+        self.messages: list[Msg] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._client: aiomqtt.Client | None = None
+
+    async def __aenter__(self) -> Watcher:
+        c = self.config
+        self._client = aiomqtt.Client(
+            c.host, c.port, username=c.username, password=c.password, identifier=self.client_id,
+            protocol=aiomqtt.ProtocolVersion.V5, tls_context=c.ssl_context())
+        await self._client.__aenter__()
+        for topic_filter in self.filters:
+            await self._client.subscribe(topic_filter, qos=self.qos)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await self._task
+        if self._client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._client.__aexit__(None, None, None)
+
+    @property
+    def client(self) -> aiomqtt.Client:
+        assert self._client is not None
+        return self._client
+
+    async def _read(self) -> None:
+        async for m in self.client.messages:
+            props = m.properties
+            corr = getattr(props, "CorrelationData", None) if props is not None else None
+            payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+            async with self._changed:
+                self.messages.append(Msg(m.topic.value, payload, bool(m.retain), corr))
+                self._changed.notify_all()
+
+    async def wait(self, pred: Callable[[Msg], bool], *, within: float = 10.0, start: int = 0) -> Msg:
+        """The first message from index ``start`` on that matches ``pred``."""
+        async def scan() -> Msg:
+            async with self._changed:
+                while True:
+                    for m in self.messages[start:]:
+                        if pred(m):
+                            return m
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(scan(), within)
+        except TimeoutError:
+            seen = "\n".join(f"  {m.topic} {m.payload[:120]!r}" for m in self.messages[-15:])
+            raise AssertionError(f"no matching message within {within} s; last seen:\n{seen}") from None
+
+    async def topic(self, topic: str, *, within: float = 10.0, start: int = 0,
+                    where: Callable[[Any], bool] | None = None) -> Msg:
+        """The first message on ``topic`` (whose JSON matches ``where``)."""
+        def pred(m: Msg) -> bool:
+            if m.topic != topic:
+                return False
+            if where is None:
+                return True
+            try:
+                return bool(where(m.json()))
+            except ValueError:
+                return False
+
+        return await self.wait(pred, within=within, start=start)
+
+    def on(self, topic: str) -> list[Msg]:
+        """Messages recorded so far on ``topic``."""
+        return [m for m in self.messages if m.topic == topic]
+
+
+@dataclass
+class RigHarness:
+    """A scheduler, its driver and a bridge on a real broker, with the driver's timers running."""
+
+    url: str
+    rig: str
+    speed: float = 1.0
+    settable: frozenset[str] = frozenset(SIGNAL_NAMES)
+    signals: Signals = field(default_factory=Signals)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    broker_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scheduler = Scheduler(signals=self.signals, epoch=wall_now())
+        self.clock = ScaledClock(self.speed)
+        self.driver = SchedulerDriver(self.scheduler, clock=self.clock)
+        opts = {"reconnect_max_s": 0.5, "speed": self.speed, **self.options}
+        self.bridge = Bridge(self.driver, broker=BrokerConfig.from_url(self.url, **self.broker_options),
+                             config=BridgeConfig(rig=self.rig, **opts),
+                             set_signals=self._set_signals, settable=self.settable)
+        self.topics = self.bridge.topics
+        self._run: asyncio.Task[None] | None = None
+
+    async def _set_signals(self, values: Mapping[str, Any]) -> None:
+        await self.driver.update_signals(values)
+
+    async def __aenter__(self) -> RigHarness:
+        await self.bridge.start()
+        self._run = asyncio.create_task(self.driver.run())
+        await self.bridge.wait_connected(10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.driver.stop()
+        if self._run is not None:
+            await asyncio.wait_for(self._run, 5)
+        await self.bridge.stop()
+
+
+async def wait_until(pred: Callable[[], bool], *, within: float = 10.0, what: str = "condition") -> None:
+    """Await ``pred()`` becoming true (checked every 10 ms) or fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.01)
