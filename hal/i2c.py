@@ -604,6 +604,9 @@ class EmulatedBus:
     ) -> EmulatedChip:
         """Count the transaction and return the chip, or raise the fault/NACK it meets."""
         _check_address(self.name, address)
+        if register is not None and not (isinstance(register, int) and 0 <= register <= 0xFF):
+            raise bus_error(errno.EINVAL, self.name, operation, address, None,
+                            f"register {register!r} is not a command byte (0x00-0xFF)")
         self._counts[address] += 1
         chip = self._chips.get(address)
         if chip is None or address in self._nack:
@@ -625,16 +628,20 @@ class EmulatedBus:
         prefix = [read_addr] if pointer_only else [address << 1, command, read_addr]
         with_pec = self._pec and operation not in _NO_PEC
 
-        if chip.pec_required:
-            # The chip sends its 16-bit word, then its PEC byte, whatever the master expects.
-            payload = bytearray(chip.read(command, _PEC_CHIP_WORD))
-            self._apply_read_faults(address, chip.auto_increment, command, payload)
-            pec = smbus_pec([*prefix, *payload])
-            stream = bytes(payload) + bytes([pec ^ 0xFF if address in self._bad_pec else pec])
-        else:
-            raw = bytearray(chip.read(command, length + with_pec))
-            self._apply_read_faults(address, chip.auto_increment, command, raw)
-            stream = bytes(raw)
+        try:
+            if chip.pec_required:
+                # The chip sends its 16-bit word, then its PEC byte, whatever the master expects.
+                payload = bytearray(chip.read(command, _PEC_CHIP_WORD))
+                self._apply_read_faults(address, chip.auto_increment, command, payload)
+                pec = smbus_pec([*prefix, *payload])
+                stream = bytes(payload) + bytes([pec ^ 0xFF if address in self._bad_pec else pec])
+            else:
+                raw = bytearray(chip.read(command, length + with_pec))
+                self._apply_read_faults(address, chip.auto_increment, command, raw)
+                stream = bytes(raw)
+        except EmulatedNack as exc:
+            raise bus_error(errno.EREMOTEIO, self.name, operation, address, register,
+                            str(exc)) from None
         stream = stream.ljust(length + with_pec, b"\xff")  # SDA idles high after the last byte
         data = stream[:length]
         if with_pec:

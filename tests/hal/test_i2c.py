@@ -131,8 +131,20 @@ def test_bad_arguments_are_bus_errors_not_crashes() -> None:
         bus.write_word_data(0x36, 0, 0x10000)
     with pytest.raises(BusError, match=r"has a value outside 0\.\.0xFF"):
         bus.write_byte_data(0x36, 0, 256)
+    with pytest.raises(BusError, match="not a command byte"):
+        bus.read_i2c_block_data(0x36, 0x100, 2)
     with pytest.raises(BusError, match="already has"):
         bus.attach(0x36, Echo())
+
+
+def test_a_chip_that_nacks_a_read_command_gives_a_bus_error() -> None:
+    from hal.chips import LC709203FEmulator
+
+    bus = EmulatedBus()
+    bus.attach(0x0B, LC709203FEmulator())
+    with pytest.raises(BusError, match=r"register 0x30 failed: command 0x30 does not exist") as c:
+        bus.read_word_data(0x0B, 0x30)
+    assert is_nack(c.value)
 
 
 # -- PEC ------------------------------------------------------------------------------------------
