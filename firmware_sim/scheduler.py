@@ -20,7 +20,7 @@ from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from firmware_sim.args import ID_RE, Args
+from firmware_sim.args import ID_RE, Args, snake
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.events import Event, EventType, Response
 from firmware_sim.limits import Limits
@@ -241,6 +241,9 @@ class Scheduler:
         return event
 
     def _dispatch(self, app_id: str, verb: str, raw: Any) -> dict[str, Any]:
+        if not isinstance(verb, str):
+            raise RequestError("unknown_verb", f"verb must be a string, not {verb!r}")
+        verb = snake(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
         if not isinstance(app_id, str) or not ID_RE.match(app_id):
             raise RequestError("invalid_app_id", f"app id must match [a-z0-9_-]{{1,64}}, not {app_id!r}")
         if verb == "register":

@@ -57,3 +57,10 @@ def test_enum_choice_refuses_unhashable_values() -> None:
         args.choice("network_type", {"wifi": 2, 2: 2})
     with pytest.raises(RequestError):
         args.choice("kind", ("a", "b"))
+
+
+def test_camel_case_verbs_are_accepted() -> None:
+    s = Scheduler()
+    s.handle(0, "a", "register", {"platform": "capacitor"})
+    r, events = s.handle(0, "a", "beforeExit", {})
+    assert r.ok and events[0].type == "wake"
