@@ -7,7 +7,7 @@ updates. It never imports ``firmware_sim``; updates are plain :class:`SourceUpda
 
 from boards.battery import BatteryModel, OcvCurve
 from boards.catalogue import BOARDS, get_board
-from boards.config import board_from_mapping, load_board_file
+from boards.config import board_from_mapping, load_board_file, resolve_board
 from boards.errors import (
     BoardConfigError,
     BoardError,
@@ -54,4 +54,5 @@ __all__ = [
     "get_board",
     "load_board_file",
     "problems",
+    "resolve_board",
 ]

@@ -76,7 +76,7 @@ X120X: Final = BoardSpec(
                   note="GPIO16: high = charging disabled, low = enabled"),
     ),
     notes=(
-        "pogo-pin contact to the Pi 5 test pads",
+        "pogo-pin contact",
         "LED levels: 3.87-4.2 V 100 %, 3.7 V 75 %, 3.55 V 50 %, 3.4 V 25 %",
     ),
 )

@@ -45,7 +45,7 @@ from boards.catalogue import get_board
 from boards.errors import BoardConfigError, UnknownBoardError
 from boards.spec import BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
 
-__all__ = ["board_from_mapping", "load_board_file"]
+__all__ = ["board_from_mapping", "load_board_file", "resolve_board"]
 
 _BOARD_KEYS: Final = frozenset(
     {"name", "title", "source", "extends", "charger", "power_supply", "gauge", "pins", "relays",
@@ -93,6 +93,19 @@ def load_board_file(path: str | Path) -> BoardSpec:
     else:
         table, prefix = data, ""
     return board_from_mapping(table, source=str(path), prefix=prefix, text=text)
+
+
+def resolve_board(name_or_path: str) -> BoardSpec:
+    """A catalogue board by name, or a user board from a ``.toml`` file (``--board`` values).
+
+    Raises:
+        UnknownBoardError: not a catalogue name (and not a TOML file).
+        BoardConfigError: the file is not a valid board description.
+    """
+    path = Path(name_or_path)
+    if name_or_path.endswith(".toml") or (path.suffix == "" and path.is_file()):
+        return load_board_file(path)
+    return get_board(name_or_path)
 
 
 def board_from_mapping(

@@ -66,6 +66,7 @@ __all__ = [
     "SourceUpdate",
     "UpdateCallback",
     "build_source",
+    "current_from_charge_rate",
     "gauge_driver",
     "gauge_signals",
 ]
@@ -121,8 +122,18 @@ MANUAL_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
     }
 )
 
+#: Signals that are only ever measured: without a sensor they stay unknown (None) and are
+#: not settable by hand on a real board (a hand-set voltage would look like a measurement).
+MEASUREMENTS: Final = frozenset({"voltage", "current"})
+
 Kind = Literal["gauge", "psy", "pin", "net", "env"]
 _Names = set[str]  # BoardSource has a method called ``set``, which shadows the builtin there
+
+
+def current_from_charge_rate(rate_pct_per_h: float, capacity_mah: float) -> float:
+    """Battery current (A, + charging) from a MAX17048 CRATE (%/h) and the cell capacity (mAh):
+    %/h ÷ 100 × mAh = mA, ÷ 1000 = A."""
+    return rate_pct_per_h / _PERCENT * capacity_mah / _MAH_PER_AH
 
 
 def gauge_signals(chip: ChipSpec) -> frozenset[str]:
@@ -379,8 +390,10 @@ class BoardSource:
                 labels[name] = f"GPIO{power.gpio if power else '?'} (plugged ⇒ charging)"
             elif kind == "net":
                 labels[name] = "netlink" + (" (cellular ⇒ metered)" if name == "metered" else "")
+            elif self.sim is not None:
+                labels[name] = "sim"
             else:
-                labels[name] = "sim" if self.sim is not None else "manual"
+                labels[name] = "not measured" if name in MEASUREMENTS else "manual"
         for relay in self.spec.relays:
             labels[relay.signal] += f", relay GPIO{relay.gpio}"
         return labels
@@ -393,7 +406,7 @@ class BoardSource:
         """Signals :meth:`set` accepts: all of the sim's, or manual plus relay-switched ones."""
         if self.sim is not None:
             return SIM_SETTABLE
-        return self._names("env") | {r.signal for r in self.spec.relays}
+        return (self._names("env") - MEASUREMENTS) | {r.signal for r in self.spec.relays}
 
     def snapshot(self) -> SourceSnapshot:
         """Every signal's current value, the stale set and active faults (no I/O)."""
@@ -699,8 +712,7 @@ class BoardSource:
     def _gauge_values(self, reading: GaugeReading, owned: frozenset[str]) -> dict[str, Any]:
         current = reading.current
         if current is None and reading.charge_rate is not None and self._capacity_mah:
-            # CRATE (%/h) / 100 × capacity (mAh) = mA; / 1000 = A
-            current = reading.charge_rate / _PERCENT * self._capacity_mah / _MAH_PER_AH
+            current = current_from_charge_rate(reading.charge_rate, self._capacity_mah)
         charging = reading.charging
         if charging is None and current is not None:
             charging = current > 0
