@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 
 from boards.errors import SignalValueError, UnknownSignalError
+from hal.chips import CHIPS
 
 Polarity = Literal["active_high", "active_low"]
 Pull = Literal["up", "down", "floating"]
@@ -92,19 +93,11 @@ I2C_ADDR_MAX: Final = 0x77
 #: fact: beyond a second a "debounced" switch would hide real user actions.
 DEBOUNCE_MAX_S: Final = 1.0
 
-#: Where each supported chip can answer (reference/pi-hardware.md section 1: MAX1704x 0x36,
-#: BQ27441 0x55, LC709203F 0x0B, INA219 0x40-0x4F via A0/A1, CW2015 0x62).
+#: Where each supported chip can answer, from the :mod:`hal.chips` registry (reference/
+#: pi-hardware.md section 1: MAX1704x 0x36, BQ27441 0x55, LC709203F 0x0B, INA219 0x40-0x4F via
+#: A0/A1, CW2015 0x62).
 CHIP_ADDRESSES: Final[Mapping[str, tuple[int, ...]]] = MappingProxyType(
-    {
-        "max17043": (0x36,),
-        "max17044": (0x36,),
-        "max17048": (0x36,),
-        "max17049": (0x36,),
-        "bq27441": (0x55,),
-        "lc709203f": (0x0B,),
-        "ina219": tuple(range(0x40, 0x50)),
-        "cw2015": (0x62,),
-    }
+    {name: chip.addresses for name, chip in CHIPS.items()}
 )
 
 _COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}

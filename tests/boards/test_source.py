@@ -19,7 +19,7 @@ from boards import (
     get_board,
 )
 from boards.battery import soc_rate
-from hal.chips import INA219Emulator, MAX17043Emulator
+from hal.chips import CW2015Emulator, INA219Emulator, MAX17043Emulator
 from hal.chips.max1704x import CRATE_LSB_PCT_PER_H, SOC_LSB_PCT
 from hal.i2c import EmulatedBus
 from hal.readings import BatteryState
@@ -339,3 +339,81 @@ async def test_async_callbacks_get_updates_in_order(clock) -> None:
         await asyncio.sleep(0)
     await source.stop()
     assert seen == ["ac"] + ["none", "usb"] * 3
+
+
+# -- what each gauge measures, and the other board kinds ---------------------------------------------
+
+def test_gauge_measures_matches_what_each_driver_returns() -> None:
+    from boards.source import GAUGE_MEASURES, gauge_driver, gauge_signals
+    from boards.spec import CHIP_PARAMS, ChipSpec
+    from hal.chips import CHIPS
+
+    assert set(GAUGE_MEASURES) == set(CHIPS) == set(CHIP_PARAMS)
+    reading_field = {"battery_level": "soc", "voltage": "voltage", "current": "current",
+                     "temperature": "temperature", "charging": "charging"}
+    state = BatteryState(voltage=3.8, soc=55.0, current=-0.2, temperature=30.0,
+                         full_capacity=2000.0, remaining_capacity=1100.0)
+    for name, chip in CHIPS.items():
+        bus = EmulatedBus()
+        bus.attach(chip.default_address, chip.emulator(state))
+        spec = ChipSpec(name, chip.default_address)
+        reading = gauge_driver(spec, bus=bus).read()
+        measured = {signal for signal, attr in reading_field.items() if getattr(reading, attr) is not None}
+        assert gauge_signals(spec) == measured, name
+
+
+async def test_power_supply_board_reads_sysfs(clock, tmp_path) -> None:
+    from hal.power_supply import PowerSupplySource
+
+    def entry(name: str, **attrs: str) -> None:
+        (tmp_path / name).mkdir()
+        for attr, value in attrs.items():
+            (tmp_path / name / attr).write_text(value + "\n")
+
+    # ABI units: voltage_now µV, current_now µA, temp 0.1 °C
+    entry("battery", type="Battery", status="Charging", capacity="81", voltage_now="4012000",
+          current_now="350000", temp="287")
+    entry("ac", type="Mains", online="1")
+    source = build_source(get_board("power-supply"), clock=clock, watch_network=False,
+                          power_supply=PowerSupplySource(root=tmp_path), poll_interval=None)
+    await source.start()
+    values = source.snapshot().values
+    assert values["battery_level"] == 81 and values["voltage"] == pytest.approx(4.012)
+    assert values["current"] == pytest.approx(0.35) and values["temperature"] == pytest.approx(28.7)
+    assert values["charging"] is True and values["charger"] == "ac"
+    (tmp_path / "ac" / "online").write_text("0\n")
+    (tmp_path / "battery" / "status").write_text("Discharging\n")
+    await source.refresh()
+    assert source.snapshot().values["charger"] == "none"
+    assert source.snapshot().values["charging"] is False
+    (tmp_path / "battery" / "capacity").write_text("banana\n")
+    update = await source.refresh()
+    assert "battery_level" in update.stale
+    assert "capacity" in update.faults[0]
+    await source.stop()
+
+
+async def test_a_user_board_with_a_mains_relay(clock) -> None:
+    from boards import board_from_mapping
+
+    spec = board_from_mapping({
+        "name": "bench", "extends": "ups-lite-v1-3",
+        "relays": [{"gpio": 17, "signal": "charger", "polarity": "active_low", "safe": "on"}],
+    })
+    factory, bus = MockFactory(), EmulatedBus()
+    bus.attach(0x62, CW2015Emulator(BatteryState(voltage=3.9, soc=70.0, current=0.3)))
+    factory.pin(4).drive_high()                   # "GPIO4 high = external power plugged in"
+    source = build_source(spec, clock=clock, pin_factory=factory, bus=bus, poll_interval=None,
+                          watch_network=False)
+    await source.start()
+    assert factory.pin(17).state is False         # active_low relay held ON (power connected)
+    with pytest.raises(NotSettableError, match="only connect or cut the board's 'ac' charger"):
+        await source.set({"charger": "usb"})
+    await source.set({"charger": "none"})
+    assert factory.pin(17).state is True          # relay released: power cut
+    factory.pin(4).drive_low()                    # ... and the board's power pin sees it
+    await asyncio.sleep(0)
+    assert source.snapshot().values["charger"] == "none"
+    await source.stop()
+    assert factory.pin(17).state is False         # safe state: power back on
+
