@@ -114,7 +114,7 @@ def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, int, int]:
             at, _, app, verb, args = heapq.heappop(later)
             n_events += len(sched.handle(at, app, verb, args())[1])
         hour = (t % DAY) / 3600
-        charging = hour < 7 or 22 <= hour
+        charging = hour < 7 or hour >= 22
         level = min(100.0, level + 0.25) if charging else max(5.0, level - 0.08)
         values: dict[str, Any] = {
             "battery_level": round(level, 1),
