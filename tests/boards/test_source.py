@@ -417,3 +417,34 @@ async def test_a_user_board_with_a_mains_relay(clock) -> None:
     await source.stop()
     assert factory.pin(17).state is False         # safe state: power back on
 
+
+
+async def test_every_update_applies_to_the_schedulers_signals(clock) -> None:
+    """The rig applies updates with ``Signals.updated(values, t=, stale=, fresh=)``; nothing a
+    source emits may be refused there (names and value types of DESIGN.md section 2)."""
+    from firmware_sim import Signals
+
+    sim = SimBoard(clock=clock, charger="usb", soc=30.0)
+    signals = Signals()
+
+    def apply(update: SourceUpdate) -> None:
+        nonlocal signals
+        signals = signals.updated(update.values, t=update.t, stale=update.stale, fresh=update.fresh)
+
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    await source.start(apply)
+    assert signals.charger == "usb" and signals.charging is True
+    assert signals.battery_level == pytest.approx(30.0, abs=SOC_LSB_PCT)
+    sim.bus.inject_eio(0x36, 0x04)
+    await source.refresh()
+    assert "battery_level" in signals.stale
+    assert signals.effective().battery_level == 0.0        # the conservative reading
+    sim.bus.clear_faults()
+    sim.unplug()
+    await asyncio.sleep(0)
+    await source.set({"network": "cellular", "roaming": True, "temperature": -5})
+    await source.refresh()
+    assert not signals.stale
+    assert (signals.charger, signals.network, signals.metered, signals.roaming) == ("none", "cellular", True, True)
+    assert signals.temperature == -5.0
+    await source.stop()
