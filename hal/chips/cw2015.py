@@ -150,8 +150,9 @@ class CW2015Emulator(ByteRegisterFile):
         self.store(SOC, min(max(state.soc, 0.0), SOC_MAX_PCT))
         minutes = RRT_MAX_MINUTES
         if state.current < 0:
-            minutes = min(round(state.remaining_capacity / (-state.current * 1000.0) * 60),
-                          RRT_MAX_MINUTES)  # mAh / mA = h
+            # mAh / mA = h; clamp before rounding: a vanishing current means "never empty"
+            hours = state.remaining_capacity / (-state.current * 1000.0)
+            minutes = round(min(hours * 60.0, float(RRT_MAX_MINUTES)))
         alert = self.load(RRT_ALERT).alrt
         self.store(RRT_ALERT, {"alrt": alert, "rrt": minutes})
 
