@@ -1,16 +1,152 @@
-"""`wakebench run` (placeholder until its issue lands)."""
+"""``wakebench run``: the rig daemon (DESIGN.md sections 5, 7, 10).
+
+::
+
+    wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
+                  [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
+
+Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
+broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
+their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
+
+With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
+checked at ``until``; the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
+2 invalid file or configuration.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import signal
 import sys
+from typing import TextIO
+
+from boards import BoardError
+from firmware_sim.errors import ScenarioError, SignalError
+from firmware_sim.scenario import Scenario, load_scenario
+from wakebench.config import RigConfig, RigConfigError, RigError, default_config, load_config
+from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
+from wakebench.timefmt import clock
+
+EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """Options of ``run``."""
+    parser.add_argument("--config", metavar="RIG.toml", help="rig configuration (see deploy/rig.toml)")
+    parser.add_argument("--board", metavar="NAME", help="board from `wakebench boards` (default: sim)")
+    parser.add_argument("--broker", metavar="URL",
+                        help="mqtt[s]://[user[:password]@]host[:port][?ca=..&protocol=3.1.1]; "
+                             "default: start an embedded broker")
+    parser.add_argument("--rig", metavar="ID", help="rig id, [a-z0-9_-]{1,64} (default: bench)")
+    parser.add_argument("--speed", type=float, metavar="X",
+                        help="rig clock speed, sim board only (600: a 10-minute budget lasts 1 s)")
+    parser.add_argument("--scenario", metavar="FILE", help="play a scenario live and check its expectations")
+    parser.add_argument("--state-dir", metavar="DIR",
+                        help="scheduler state and outbox (default: ~/.local/state/wakebench/<rig>)")
+    parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
+                        help="which embedded broker to start without --broker (default: mosquitto when "
+                             "installed, else the in-process one)")
+    parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not built yet."""
-    print("wakebench run: not built yet", file=sys.stderr)
-    return 2
+    """Configure, start, serve until SIGINT/SIGTERM (or the scenario's end), stop cleanly."""
+    try:
+        config = load_config(args.config) if args.config else default_config()
+        config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
+                                       speed=args.speed, state_dir=args.state_dir)
+    except RigConfigError as exc:
+        print(f"wakebench run: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    scenario = None
+    if args.scenario:
+        try:
+            scenario = load_scenario(args.scenario)
+        except ScenarioError as exc:
+            print(f"wakebench run: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+    if args.check:
+        broker = config.broker_url and config.broker_config().url()
+        print(f"{config.source}: OK · rig {config.rig_id} · board {config.board.name} · "
+              f"broker {broker or 'embedded'} · state {config.resolved_state_dir}")
+        return EXIT_OK
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
+                             out=None if args.quiet else sys.stdout))
+
+
+async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
+                out: TextIO | None = sys.stdout) -> int:
+    """Run the rig until a signal (or the scenario's end); returns the exit code."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    printer = Printer(out)
+    rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
+              printer=printer, persist=scenario is None,
+              seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None)
+    try:
+        try:
+            await rig.start()
+        except (RigError, BoardError, SignalError) as exc:
+            print(f"wakebench run: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        print_banner(rig, sys.stdout)
+        rig.announce()
+        if scenario is None:
+            await stop.wait()
+            return EXIT_OK
+        return await _scenario(rig, scenario, stop, printer)
+    finally:
+        await rig.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        if rig.driver is not None:
+            where = f"; state saved in {rig.state_dir}" if rig.state_dir is not None else ""
+            print(f"wakebench run: stopped at rig time {clock(rig.driver.scheduler.now)}{where}", flush=True)
+
+
+async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer) -> int:
+    if scenario.board != rig.config.board.name:
+        printer.note(f"note: {scenario.path} was written for board {scenario.board!r}; this rig is "
+                     f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
+    printer.note(f"scenario {scenario.name!r}: {len(scenario.steps)} step(s) until {clock(scenario.until)} "
+                 f"rig time ({scenario.until / rig.config.speed:.1f} s wall)")
+    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario)))
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({play, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not play.done():
+        play.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await play
+        print("wakebench run: scenario interrupted before its end; expectations not checked", file=sys.stderr)
+        return EXIT_NOT_MET
+    try:
+        result = play.result()
+    except RigError as exc:
+        print(f"wakebench run: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    _report(result, sys.stdout)
+    return EXIT_OK if result.passed else EXIT_NOT_MET
+
+
+def _report(result: LiveResult, out: TextIO) -> None:
+    met = sum(r.met for r in result.expectations)
+    out.write(f"\nexpectations: {met}/{len(result.expectations)} met "
+              f"(live timing tolerance +{result.tolerance:g} s rig time at the end of each window)\n")
+    for r in result.expectations:
+        mark = "✔" if r.met else "✘"
+        what = ", ".join(f"{k}={v}" for k, v in r.expect.raw.items())
+        out.write(f"  {mark} line {r.expect.line}: {what} — {r.detail}\n")
+    if result.manual:
+        out.write(f"  ({len(result.manual)} manual step(s) needed a hand on the bench)\n")
+    out.flush()
