@@ -35,7 +35,7 @@ from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.events import Event
 from firmware_sim.persistence import StateStore
-from firmware_sim.scenario import Expectation, Scenario
+from firmware_sim.scenario import AppSpec, Expectation, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 from firmware_sim.simulation import ExpectationResult, ResponseRecord, check
@@ -438,7 +438,8 @@ class Rig:
 #: hundred microseconds of wall time later; at ``--speed 600`` that is a fraction of a rig second.
 #: Expectation windows are therefore extended at their END by this much wall time (scaled by the
 #: speed), never less than LIVE_TOLERANCE_MIN_S rig seconds. Events never come early, so the
-#: start of a window is kept. wakebench choice.
+#: start of a window is kept, and windows that demand absence (``count: 0``) are not widened.
+#: wakebench choice.
 LIVE_TOLERANCE_WALL_S: Final = 0.25
 LIVE_TOLERANCE_MIN_S: Final = 1.0
 
@@ -506,24 +507,35 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         responses.append(ResponseRecord(t, app, verb, status, code if isinstance(code, str) else None,
                                         response.get("error"), data or {}, line, args))
 
+    async def connect(spec: AppSpec) -> None:
+        assert rig.broker is not None
+        client = AppClient(rig.broker, app_id=spec.id, rig=rig.config.rig_id)
+        try:
+            await client.__aenter__()
+        except BridgeError as exc:
+            raise RigError(f"scenario app {spec.id!r} cannot reach {rig.broker.url()}: {exc}") from exc
+        clients[spec.id] = client
+        await request(spec.id, "register", dict(spec.register_args), spec.line)
+
+    async def chain(steps: list[Step]) -> None:
+        for step in steps:
+            assert step.app is not None and step.request is not None
+            await request(step.app, step.request, dict(step.args), step.line)
+
     try:
-        for spec in scenario.apps:
-            client = AppClient(rig.broker, app_id=spec.id, rig=rig.config.rig_id)
-            try:
-                await client.__aenter__()
-            except BridgeError as exc:
-                raise RigError(f"scenario app {spec.id!r} cannot reach {rig.broker.url()}: {exc}") from exc
-            clients[spec.id] = client
-            await request(spec.id, "register", dict(spec.register_args), spec.line)
-        for step in scenario.steps:
-            await clock.sleep_until(step.at)
-            if step.set:
-                left = await rig.set_signals(step.set, origin=f"line {step.line}")
+        # apps connect and register side by side: each round trip costs rig time at high speed
+        await asyncio.gather(*(connect(spec) for spec in scenario.apps))
+        for batch in _batches(scenario.steps):
+            await clock.sleep_until(batch[0].at)
+            if batch[0].set:
+                left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
                 if left:
                     manual.append((clock.now(), left))
-            else:
-                assert step.app is not None and step.request is not None
-                await request(step.app, step.request, dict(step.args), step.line)
+                continue
+            per_app: dict[str, list[Step]] = {}
+            for step in batch:
+                per_app.setdefault(step.app or "", []).append(step)
+            await asyncio.gather(*(chain(steps) for steps in per_app.values()))
         await clock.sleep_until(scenario.until)
         await driver.update_signals({})  # fire everything due up to `until` before checking
     finally:
@@ -536,8 +548,22 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual))
 
 
+def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:
+    """Steps grouped for playing: each signal step alone; consecutive app steps of the same time
+    together (run per app in file order, different apps side by side)."""
+    out: list[list[Step]] = []
+    for step in steps:
+        last = out[-1] if out else None
+        if step.set or last is None or last[0].set or last[0].at != step.at:
+            out.append([step])
+        else:
+            last.append(step)
+    return out
+
+
 def _widen(exp: Expectation, tol: float) -> Expectation:
-    if exp.end is None:
+    """Extend a window's end by ``tol``; absence windows (``count: 0``) stay as written."""
+    if exp.end is None or exp.count == 0:
         return exp
     return dataclasses.replace(exp, end=exp.end + tol)
 
