@@ -715,11 +715,19 @@ class MosquittoBroker:
     async def _terminate(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 5.0)
-            except TimeoutError:
-                proc.kill()
+            # mosquitto 2.0.11 can miss a SIGTERM that arrives right after it logged "running"
+            # (observed: it then sits until killed); repeat it, then SIGKILL after 5 s.
+            for _ in range(25):
+                with contextlib.suppress(ProcessLookupError):
+                    proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 0.2)
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
                 await proc.wait()
         if self._drain is not None:
             with contextlib.suppress(Exception):
