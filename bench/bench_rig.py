@@ -1,0 +1,348 @@
+"""Rig benchmarks (issue 5). Prints one table.
+
+1. Edge-to-event latency: the sim board's charger pin (a gpiozero ``MockPin``) is driven low; the
+   scheduler revokes the running WP8 resource-intensive agent (seed 003: revoked "immediately"
+   when external power is lost) and a SEPARATE subscriber process (``mosquitto_sub``, which
+   stamps each message with ``%U``, the Unix time in ns) receives the ``revoke`` through a
+   private Mosquitto on loopback. Edge time is ``time.time_ns()`` taken just before the pin is
+   driven, so both stamps come from the same system clock. Target: p99 < 5 ms.
+   The rig runs as the daemon does: scheduler state saved (fsync) on every change.
+2. The polling alternative in the same run: the same scheduler and bridge, but the pin is read
+   by a 1 s poll loop (as common Pi UPS daemons do) instead of its edge callback.
+3. Daemon footprint: ``wakebench run --board sim`` as its own process with 100 registered apps
+   (each with a task): RSS (target < 80 MB) and idle CPU over a quiet window (target < 1 %).
+
+Diagnostic row: paho (under aiomqtt) does not set TCP_NODELAY, so a small publish that follows
+another one still unacknowledged waits for the broker's delayed ACK (Nagle's algorithm, ~40 ms
+on Linux). The row "with TCP_NODELAY" repeats measurement 1 with the option set on every paho
+socket of this process, to show what that one-line fix in ``mqtt_bridge`` is worth.
+
+Run: ``.venv/bin/python bench/bench_rig.py [--edges 1000] [--poll-edges 20] [--idle-s 10]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from firmware_sim import ScaledClock, Scheduler, Signals
+from firmware_sim.driver import SchedulerDriver
+from firmware_sim.persistence import StateStore
+from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig
+from wakebench.broker import MosquittoBroker
+from wakebench.config import default_config
+from wakebench.rig import Rig
+
+ROOT = Path(__file__).resolve().parents[1]
+RIG = "bench"
+EVENTS = f"wakebench/{RIG}/apps/mail/events"
+PROBE = f"wakebench/{RIG}/probe"
+TIMEOUT = 10.0
+#: 1 s poll period of the polling alternative ("as common Pi UPS daemons do").
+POLL_PERIOD_S = 1.0
+#: targets from issue 5
+TARGET_P99_MS = 5.0
+TARGET_RSS_MB = 80.0
+TARGET_IDLE_CPU_PCT = 1.0
+
+
+class Subscriber:
+    """``mosquitto_sub`` in its own process, printing ``<unix ns time> <payload>`` per message."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port), "-q", "1", "-V", "mqttv311",
+            "-t", EVENTS, "-t", PROBE, "-F", "%U %p", stdout=asyncio.subprocess.PIPE)
+        async with aiomqtt.Client("127.0.0.1", self.port) as c:
+            await c.publish(PROBE, b"ready", qos=1, retain=True)
+        while True:  # connected and subscribed once it prints the retained probe
+            _, payload = await self.next()
+            if payload == "ready":
+                return
+
+    async def next(self) -> tuple[int, str]:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), TIMEOUT)
+        stamp, _, payload = line.decode().rstrip("\n").partition(" ")
+        sec, _, frac = stamp.partition(".")
+        return int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9]), payload
+
+    async def next_revoke(self) -> int:
+        while True:
+            t_ns, payload = await self.next()
+            if payload.startswith("{") and json.loads(payload).get("type") == "revoke":
+                return t_ns
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+
+
+def percentiles(values_ms: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values_ms)
+    p = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    return statistics.median(ordered), p[98], ordered[-1]
+
+
+# -- 1. the rig: edge → scheduler → bridge → mosquitto → subscriber ---------------------------------
+async def edge_latency(broker: MosquittoBroker, edges: int, state: Path) -> list[float]:
+    cfg = replace(default_config().with_overrides(rig=RIG, broker=broker.url, state_dir=state),
+                  poll_interval=3600.0)  # the gauge poll must not be what brings the change
+    rig = Rig(cfg)
+    await rig.start()
+    sub = Subscriber(broker.port)
+    await sub.start()
+    try:
+        assert rig.driver is not None and rig.source is not None and rig.source.sim is not None
+        sim, driver = rig.source.sim, rig.driver
+        woke = asyncio.Event()
+        driver.add_sink(lambda events: woke.set() if any(e.type == "wake" for e in events) else None)
+        await rig.set_signals({"charger": "ac", "battery_level": 95, "screen_locked": True, "network": "wifi"})
+        await driver.request("mail", "register", {"platform": "wp8"})
+        await driver.request("mail", "add", {"name": "sync", "type": "resource_intensive"})
+        samples: list[float] = []
+        for _ in range(edges):
+            await asyncio.wait_for(woke.wait(), TIMEOUT)  # the agent runs (on the charger again)
+            woke.clear()
+            t_edge = time.time_ns()
+            sim.unplug()  # drives the MockPin low: "external power lost"
+            t_recv = await sub.next_revoke()
+            samples.append((t_recv - t_edge) / 1e6)
+            sim.plug("ac")
+        return samples
+    finally:
+        await sub.stop()
+        await rig.stop()
+
+
+@contextlib.contextmanager
+def paho_nodelay() -> Any:
+    """Set TCP_NODELAY on every socket paho opens inside the block (diagnostic only)."""
+    import socket
+
+    import paho.mqtt.client as paho
+
+    original = paho.Client._create_socket
+
+    def create(self: Any) -> Any:
+        sock: Any = original(self)
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    paho.Client._create_socket = create  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        paho.Client._create_socket = original  # type: ignore[method-assign]
+
+
+# -- 2. the polling alternative ----------------------------------------------------------------------
+async def poll_latency(broker: MosquittoBroker, edges: int, state: Path) -> list[float]:
+    """Same scheduler and bridge; the charger pin is *read* every second instead of watched."""
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    pin = factory.pin(6)  # GPIO6: the X120x / sim power-loss pin, high = power present
+    pin.drive_high()
+    clock = ScaledClock()
+    driver = SchedulerDriver(Scheduler(signals=Signals(battery_level=95.0, charger="ac", screen_locked=True)),
+                             clock=clock, store=StateStore(state))
+    woke = asyncio.Event()
+    driver.add_sink(lambda events: woke.set() if any(e.type == "wake" for e in events) else None)
+    bridge = Bridge(driver, broker=BrokerConfig.from_url(broker.url, client_id="wakebench-poll"),
+                    config=BridgeConfig(rig=RIG, state_dir=state))
+    await bridge.start()
+    await bridge.wait_connected(TIMEOUT)
+    runner = asyncio.create_task(driver.run())
+
+    async def poll_loop() -> None:
+        last = pin.state
+        while True:
+            await asyncio.sleep(POLL_PERIOD_S)
+            level = pin.state
+            if level != last:
+                last = level
+                await driver.update_signals({"charger": "ac" if level else "none"})
+
+    poller = asyncio.create_task(poll_loop())
+    sub = Subscriber(broker.port)
+    await sub.start()
+    try:
+        await driver.request("mail", "register", {"platform": "wp8"})
+        await driver.request("mail", "add", {"name": "sync", "type": "resource_intensive"})
+        samples: list[float] = []
+        for i in range(edges):
+            await asyncio.wait_for(woke.wait(), TIMEOUT)
+            woke.clear()
+            await asyncio.sleep(POLL_PERIOD_S * ((i * 0.618) % 1.0))  # edges at spread-out poll phases
+            t_edge = time.time_ns()
+            pin.drive_low()
+            t_recv = await sub.next_revoke()
+            samples.append((t_recv - t_edge) / 1e6)
+            pin.drive_high()
+        return samples
+    finally:
+        await sub.stop()
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        driver.stop()
+        await runner
+        await bridge.stop()
+
+
+# -- 3. the daemon's footprint -----------------------------------------------------------------------
+def _rss_mb(pid: int) -> tuple[float, float]:
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _cpu_s(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    after = stat[stat.rindex(")") + 2 :].split()
+    return (int(after[11]) + int(after[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+APP_SETUP: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
+    ("capacitor", {}, [("state", {"state": "background"}), ("before_exit", {})]),
+    ("wp8", {}, [("add", {"name": "sync", "type": "resource_intensive"})]),
+    ("uwp", {}, [("request_extension", {"reason": "unspecified"})]),
+    ("ios", {"background_app_refresh": True}, [("submit", {"type": "refresh", "identifier": "feed"})]),
+    ("android", {"bucket": "active"}, [("enqueue", {"type": "periodic", "id": "sync", "repeat_interval": 900})]),
+    ("harmonyos", {"group": "active"}, [("start_work", {"work_id": 1, "bundle_name": "b", "ability_name": "A",
+                                                        "network_type": "wifi"})]),
+]
+
+
+async def footprint(broker: MosquittoBroker, n_apps: int, idle_s: float, state: Path) -> dict[str, float]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wakebench.cli", "run", "--board", "sim", "--broker", broker.url, "--rig", "mem",
+        "--state-dir", str(state), "-q", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with aiomqtt.Client("127.0.0.1", broker.port, protocol=aiomqtt.ProtocolVersion.V311) as c:
+            await c.subscribe("wakebench/mem/bridge/state", qos=1)
+            await c.subscribe("wakebench/mem/apps/+/response/+", qos=1)
+            async with asyncio.timeout(30):
+                async for m in c.messages:
+                    if m.topic.value.endswith("bridge/state") and b"online" in bytes(m.payload):
+                        break
+            expected = 0
+            for i in range(n_apps):
+                platform, extra, setup = APP_SETUP[i % len(APP_SETUP)]
+                app = f"app{i:03d}"
+                for verb, args in [("register", {"platform": platform, **extra}), *setup]:
+                    await c.publish(f"wakebench/mem/apps/{app}/request/{verb}", json.dumps(args).encode(), qos=1)
+                    expected += 1
+            ok = 0
+            async with asyncio.timeout(60):
+                async for m in c.messages:
+                    if "/response/" in m.topic.value:
+                        expected -= 1
+                        ok += json.loads(bytes(m.payload)).get("status") == "ok"
+                        if expected == 0:
+                            break
+        rss, _ = _rss_mb(proc.pid)
+        cpu0, t0 = _cpu_s(proc.pid), time.monotonic()
+        await asyncio.sleep(idle_s)
+        cpu1, t1 = _cpu_s(proc.pid), time.monotonic()
+        rss_after, hwm = _rss_mb(proc.pid)
+        return {"rss_mb": max(rss, rss_after), "hwm_mb": hwm, "cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
+                "ok_responses": ok}
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+# -- main -------------------------------------------------------------------------------------------
+def row(name: str, value: str, target: str, ok: bool | None) -> str:
+    mark = "" if ok is None else ("yes" if ok else "NO")
+    return f"| {name:<58} | {value:>10} | {target:>9} | {mark:>4} |"
+
+
+async def main(args: argparse.Namespace) -> int:
+    if shutil.which("mosquitto_sub") is None or not MosquittoBroker.available():
+        print("bench_rig: needs mosquitto and mosquitto_sub", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="bench-rig-"))
+    try:
+        async with MosquittoBroker() as broker:
+            edge = await edge_latency(broker, args.edges, tmp / "edge")
+            with paho_nodelay():
+                fixed = await edge_latency(broker, args.edges, tmp / "edge-nodelay")
+            poll = await poll_latency(broker, args.poll_edges, tmp / "poll") if args.poll_edges else []
+            foot = await footprint(broker, args.apps, args.idle_s, tmp / "mem")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    e50, e99, emax = percentiles(edge)
+    lines = [
+        f"wakebench rig benchmark · Python {sys.version.split()[0]} · {os.cpu_count()} CPU(s) · mosquitto on loopback",
+        "",
+        row("measure", "value", "target", None).replace("|    |", "| ok |"),
+        "|" + "-" * 60 + "|" + "-" * 12 + "|" + "-" * 11 + "|" + "-" * 6 + "|",
+        row(f"edge → revoke at separate subscriber, p50 ({len(edge)} edges)", f"{e50:.2f} ms", "", None),
+        row("edge → revoke at separate subscriber, p99", f"{e99:.2f} ms", f"< {TARGET_P99_MS:g} ms", e99 < TARGET_P99_MS),
+        row("edge → revoke at separate subscriber, max", f"{emax:.2f} ms", "", None),
+    ]
+    f50, f99, fmax = percentiles(fixed)
+    lines += [
+        row("  same, TCP_NODELAY on paho's sockets: p50", f"{f50:.2f} ms", "", None),
+        row("  same, TCP_NODELAY on paho's sockets: p99", f"{f99:.2f} ms", f"< {TARGET_P99_MS:g} ms",
+            f99 < TARGET_P99_MS),
+        row("  same, TCP_NODELAY on paho's sockets: max", f"{fmax:.2f} ms", "", None),
+    ]
+    if poll:
+        p50, p99, pmax = percentiles(poll)
+        lines += [
+            row(f"1 s poll loop → revoke, p50 ({len(poll)} edges)", f"{p50:.1f} ms", "", None),
+            row("1 s poll loop → revoke, p99", f"{p99:.1f} ms", "", None),
+            row("1 s poll loop → revoke, max", f"{pmax:.1f} ms", "", None),
+            row("1 s polling / edge-driven, p50 (as shipped / TCP_NODELAY)", f"{p50 / e50:.0f}× / {p50 / f50:.0f}×",
+                "", None),
+            row("1 s polling / edge-driven, p99 (as shipped / TCP_NODELAY)", f"{p99 / e99:.0f}× / {p99 / f99:.0f}×",
+                "", None),
+        ]
+    lines += [
+        row(f"daemon RSS, sim board, {args.apps} apps with a task each", f"{foot['rss_mb']:.1f} MB",
+            f"< {TARGET_RSS_MB:g} MB", foot["rss_mb"] < TARGET_RSS_MB),
+        row("daemon peak RSS (VmHWM)", f"{foot['hwm_mb']:.1f} MB", "", None),
+        row(f"daemon idle CPU over {args.idle_s:g} s (1 s gauge poll)", f"{foot['cpu_pct']:.2f} %",
+            f"< {TARGET_IDLE_CPU_PCT:g} %", foot["cpu_pct"] < TARGET_IDLE_CPU_PCT),
+        row("requests answered ok while setting up the apps", f"{foot['ok_responses']:.0f}", "", None),
+        "",
+        "Edge-driven: MockPin edge → source callback → driver.update_signals (state fsync'd) → bridge",
+        "publish (QoS 1) → mosquitto → mosquitto_sub in its own process. Polling: the same scheduler and",
+        "bridge, the pin read every 1 s; edges at spread-out phases of the poll period.",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--edges", type=int, default=1000, help="charger edges for the edge-driven rig")
+    parser.add_argument("--poll-edges", type=int, default=20, help="edges for the 1 s polling alternative")
+    parser.add_argument("--apps", type=int, default=100, help="apps registered on the daemon")
+    parser.add_argument("--idle-s", type=float, default=10.0, help="quiet window for the CPU measurement")
+    sys.exit(asyncio.run(main(parser.parse_args())))
