@@ -27,6 +27,12 @@ from rich.text import Text
 
 from wakebench.timefmt import clock
 
+
+def _stamp(t: float) -> str:
+    """Rig time with milliseconds (``0:03:40.330``)."""
+    whole = int(t)
+    return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
+
 #: Events kept per rig (and in the fleet view) for the "last events" table.
 MAX_EVENTS: Final = 15
 #: Redraws per second of the live view (the countdown of task budgets).
@@ -322,7 +328,7 @@ def _apps_table(view: RigView) -> RenderableType:
         table.add_column(col)
     for app_id in sorted(view.apps):
         app = view.apps[app_id]
-        table.add_row(app_id, app.platform or "?", app.state or "?", str(app.events),
+        table.add_row(app_id, app.platform or "–", app.state or "–", str(app.events),
                       _event_summary(app.last_event) if app.last_event else "",
                       Text(app.last_error or "", style="red"))
     return table
@@ -351,7 +357,7 @@ def _tasks_table(view: RigView, t_now: float | None) -> RenderableType:
 
 def _event_summary(event: Mapping[str, Any]) -> str:
     t = event.get("t")
-    when = clock(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else "?"
+    when = _stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else "?"
     if event.get("kind") == "bridge":
         return f"{event.get('type')} @{when}"
     reason = f" ({event['reason']})" if event.get("reason") else ""
@@ -367,7 +373,7 @@ def _events_table(events: deque[dict[str, Any]], *, rig_column: bool) -> Rendera
         table.add_column(col)
     for e in events:
         t = e.get("t")
-        when = clock(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else ""
+        when = _stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else ""
         row: list[str | Text]
         if e.get("kind") == "bridge":
             data = e.get("data") if isinstance(e.get("data"), dict) else {}
@@ -482,16 +488,21 @@ async def follow(
 async def _until(client: Any, stopper: asyncio.Future[Any]) -> Any:
     """Messages of ``client`` until ``stopper`` completes."""
     iterator = client.messages.__aiter__()
-    while True:
-        getter = asyncio.ensure_future(iterator.__anext__())
-        done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if getter not in done:
+    getter: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            getter = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                return
+            try:
+                message = getter.result()
+            except StopAsyncIteration:
+                return
+            getter = None
+            yield message
+    finally:
+        if getter is not None:  # stopped, cancelled or Ctrl-C: never leave it unretrieved
             getter.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            with contextlib.suppress(BaseException):
                 await getter
-            return
-        try:
-            message = getter.result()
-        except StopAsyncIteration:
-            return
-        yield message
