@@ -256,3 +256,31 @@ until: 1s
     assert "MANUAL" in proc.output and "set charger=none by hand" in proc.output
     # this machine has no I2C bus nor GPIO chip: the faults are reported, the rig keeps running
     assert "FAULT" in proc.output
+
+
+@pytest.mark.parametrize("listener", ["password", "tls"])
+async def test_rig_reaches_a_broker_with_credentials_or_tls(mosquitto: Any, tmp_path: Path, listener: str) -> None:
+    """Credentials from ``broker.password_file`` in the rig TOML; TLS from the URL's ``ca``."""
+    rig = unique_rig(f"secure-{listener}")
+    config = tmp_path / "rig.toml"
+    if listener == "password":
+        (tmp_path / "pw").write_text("test-password\n", encoding="utf-8")
+        config.write_text(f'[broker]\nurl = "mqtt://wakebench-test@127.0.0.1:{mosquitto.auth_port}"\n'
+                          f'password_file = "{tmp_path / "pw"}"\n', encoding="utf-8")
+    else:
+        config.write_text(f'[broker]\nurl = "{mosquitto.url(tls=True)}"\n', encoding="utf-8")
+    async with Observer("127.0.0.1", mosquitto.port, f"wakebench/{rig}/#") as obs:
+        proc = await RigProcess("--config", str(config), "--board", "sim", "--rig", rig,
+                                "--state-dir", str(tmp_path / "state")).start()
+        try:
+            await obs.wait(is_json(f"wakebench/{rig}/bridge/state", state="online"))
+        finally:
+            assert await proc.terminate() == 0, proc.output
+        await obs.wait(is_json(f"wakebench/{rig}/bridge/state", state="offline"))
+    assert "test-password" not in proc.output
+
+
+async def test_check_validates_the_shipped_sample_without_starting() -> None:
+    proc = await RigProcess("--config", "deploy/rig.toml", "--check").start()
+    assert await proc.wait() == 0, proc.output
+    assert "deploy/rig.toml: OK · rig x1200-bench · board x120x" in proc.output
