@@ -188,6 +188,11 @@ class Bridge:
                 "apps": len(self.driver.scheduler.apps), "reconnects": max(0, self.connections - 1)}
 
     @property
+    def pending(self) -> int:
+        """Messages queued or in flight, not yet confirmed by the broker (outbox included)."""
+        return 0 if self._publisher is None else self._publisher.pending
+
+    @property
     def outbox_size(self) -> int:
         """Events waiting in the outbox."""
         return 0 if self._outbox is None else len(self._outbox)
@@ -205,6 +210,8 @@ class Bridge:
 
     # -- driver sinks --------------------------------------------------------------------------
     def _on_events(self, events: list[Event]) -> None:
+        if not self._started:
+            return
         publisher = self._require_publisher()
         epoch = self.driver.scheduler.epoch
         apps: dict[str, None] = {}
@@ -224,6 +231,8 @@ class Bridge:
             self._refresh_tasks(app)
 
     def _on_signals(self, snapshot: Signals) -> None:
+        if not self._started:
+            return
         body = snapshot.to_dict()
         body["ts"] = wall_iso(self.driver, snapshot.t)
         self._set_retained(self.topics.signals(), dumps(body), qos=0)
@@ -313,6 +322,7 @@ class Bridge:
                         await self._serve(client, link)
                     finally:
                         self._connected.clear()
+                        link.broken.set()  # wakes publishes still waiting for their PUBACK
                         publisher.detach()
             except aiomqtt.MqttError as exc:
                 self._note_error(exc)

@@ -9,10 +9,13 @@
             if event["type"] == "expire":
                 await app.request("finish", task_id=event["task_id"])
 
-The client id is the app id (so per-app ACLs apply). It keeps a persistent session (MQTT 5
-Session Expiry, or ``clean_session=False`` on 3.1.1) and reconnects with backoff, so events sent
-while it was away arrive after reconnect; repeated events (QoS 1) are dropped by ``seq`` and
-missing ``seq`` numbers are recorded in :attr:`AppClient.gaps`.
+The client id is the app id (so per-app ACLs apply). By default it resumes a persistent session
+(clean start off, MQTT 5 Session Expiry, or ``clean_session=False`` on 3.1.1) and reconnects
+with backoff, so events sent while it was away arrive after reconnect; repeated events (QoS 1)
+are dropped by ``seq`` and missing ``seq`` numbers are recorded in :attr:`AppClient.gaps`.
+(Observed on Mosquitto 2.0.11: only sessions that connected with clean start *off* are written
+to the broker's persistence file, so ``resume_session=False`` loses the session when the broker
+restarts.)
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class AppClient:
         rig: the rig id.
         timeout: default seconds to wait for a connection or a response.
         session_expiry_s: how long the broker keeps this app's session while it is away.
+        resume_session: resume the broker's session of this app id (events sent while the
+            app was away, even before this process started); False starts clean once.
 
     Raises:
         TopicError: a bad app or rig id.
@@ -62,13 +67,14 @@ class AppClient:
     """
 
     def __init__(self, broker: BrokerConfig | str, *, app_id: str, rig: str, timeout: float = 10.0,
-                 session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S) -> None:
+                 session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S, resume_session: bool = True) -> None:
         config = BrokerConfig.from_url(broker) if isinstance(broker, str) else broker
         self.app_id = check_id("app", app_id)
         self.broker = config.with_client_id(self.app_id)
         self.topics = Topics(rig, config.prefix)
         self.timeout = timeout
         self.session_expiry_s = session_expiry_s
+        self.resume_session = resume_session
         self.last_seq = 0
         self.gaps: list[tuple[int, int]] = []
         self.last_error: str | None = None
@@ -194,7 +200,7 @@ class AppClient:
             identifier=self.app_id,
             protocol=aiomqtt.ProtocolVersion.V5 if mqtt5 else aiomqtt.ProtocolVersion.V311,
             clean_session=None if mqtt5 else False,
-            clean_start=first if mqtt5 else paho.MQTT_CLEAN_START_FIRST_ONLY,  # v5 only
+            clean_start=(first and not self.resume_session) if mqtt5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
             properties=properties, keepalive=self.broker.keepalive, timeout=self.timeout,
             tls_context=self.broker.ssl_context(), max_queued_incoming_messages=MAX_BUFFERED_EVENTS)
 

@@ -101,6 +101,7 @@ class Publisher:
         self.event_expiry = event_expiry
         self.published = 0
         self.dropped_volatile = 0
+        self._inflight = 0
         self._memory: deque[Outgoing] = deque()
         self._link: Link | None = None
         self._wake = asyncio.Event()
@@ -119,8 +120,8 @@ class Publisher:
 
     @property
     def pending(self) -> int:
-        """Messages not yet confirmed (memory + outbox)."""
-        return len(self._memory) + len(self.outbox)
+        """Messages not yet confirmed (memory, in flight from memory, outbox)."""
+        return len(self._memory) + self._inflight + len(self.outbox)
 
     # -- connection --------------------------------------------------------------------------
     def attach(self, link: Link) -> None:
@@ -191,7 +192,11 @@ class Publisher:
             if not self._memory:
                 return
             batch = [self._memory.popleft() for _ in range(min(self.window, len(self._memory)))]
-            done = await self._send(link, batch)
+            self._inflight = len(batch)
+            try:
+                done = await self._send(link, batch)
+            finally:
+                self._inflight = 0
             for msg in batch[:done]:
                 if msg.on_published is not None:
                     try:

@@ -180,3 +180,66 @@ async def wait_until(pred: Callable[[], bool], *, within: float = 10.0, what: st
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+class TcpProxy:
+    """A TCP relay in front of the broker that a test can cut (as a dead broker host would look)
+    and restore.
+
+    Cutting aborts every relayed connection, so the broker sees the bridge vanish and publishes
+    its last will, and stops listening, so reconnect attempts are refused until :meth:`restore`.
+    """
+
+    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
+        self.target = (host, target_port)
+        self.port = 0
+        self.connections = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> TcpProxy:
+        await self.restore()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.cut()
+
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    async def cut(self) -> None:
+        """Stop listening and abort every relayed connection."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def restore(self) -> None:
+        """Listen (on the same port as before) and relay again."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.connections += 1
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}

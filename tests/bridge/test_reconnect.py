@@ -1,0 +1,138 @@
+"""Losing the broker mid-run: the last will, the on-disk outbox, in-order delivery after reconnect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mqtt_bridge import AppClient
+from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
+from tests.bridge.helpers import RigHarness, TcpProxy, Watcher, unique_id, wait_until
+from tests.mosquitto import Mosquitto
+
+pytestmark = pytest.mark.broker
+
+#: 360x: the Capacitor 180 s budget (seed 000) lasts 0.5 wall seconds, the 5 s grace 14 ms.
+SPEED = 360.0
+TASKS = 3
+
+
+def by_seq(events: list[dict[str, Any]]) -> list[int]:
+    """``seq`` numbers in arrival order with QoS 1 repeats removed (first arrival kept)."""
+    seen: list[int] = []
+    for e in events:
+        if e["seq"] not in seen:
+            seen.append(e["seq"])
+    return seen
+
+
+async def start_tasks(h: RigHarness, app: AppClient, n: int) -> None:
+    """Register ``app``, start ``n`` tasks, and wait until the broker confirmed every wake."""
+    await app.register("capacitor")
+    for _ in range(n):
+        await app.request("before_exit")
+    wakes = [await app.next_event(5) for _ in range(n)]
+    assert [(e["type"], e["seq"]) for e in wakes] == [("wake", i) for i in range(1, n + 1)]
+    await wait_until(lambda: h.bridge.pending == 0, what="every publish confirmed")
+
+
+async def test_lost_connection_publishes_the_will_and_delivers_the_outbox_in_order(
+        mosquitto: Mosquitto) -> None:
+    rig = unique_id("cut")
+    async with TcpProxy(mosquitto.port) as proxy, \
+            RigHarness(proxy.url(), rig, speed=SPEED) as h, \
+            Watcher(mosquitto.url(), h.topics.bridge_state(), h.topics.app_events("cut")) as watch, \
+            AppClient(mosquitto.url(), app_id="cut", rig=rig) as app:
+        online = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "online")
+        await start_tasks(h, app, TASKS)
+
+        await proxy.cut()
+        # the broker saw the bridge vanish: its last will, retained
+        offline = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "offline",
+                                    start=watch.messages.index(online))
+        assert offline.json() == {"state": "offline"}
+        # every task expires and terminates while the broker is unreachable
+        await wait_until(lambda: h.bridge.outbox_size >= 2 * TASKS, what="6 events in the outbox")
+        assert not h.bridge.connected
+
+        await proxy.restore()
+        back = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "online",
+                                 start=watch.messages.index(offline))
+        assert back.retain is False or back.json() == {"state": "online"}
+        events = [await app.next_event(5) for _ in range(2 * TASKS)]
+        assert [e["seq"] for e in events] == list(range(TASKS + 1, 3 * TASKS + 1))
+        assert {e["type"] for e in events} == {"expire", "terminate"}
+        assert app.gaps == []
+        await wait_until(lambda: h.bridge.outbox_size == 0, what="outbox drained")
+        raw = [m.json() for m in watch.on(h.topics.app_events("cut"))]
+        assert by_seq(raw) == list(range(1, 3 * TASKS + 1))
+        assert h.bridge.health()["reconnects"] >= 1
+
+
+async def test_broker_killed_and_restarted_loses_and_reorders_nothing(
+        mosquitto_factory: Callable[..., Mosquitto]) -> None:
+    broker = mosquitto_factory(persistence=True, tls=False)
+    rig = unique_id("kill")
+    async with RigHarness(broker.url(), rig, speed=SPEED) as h, \
+            AppClient(broker.url(), app_id="victim", rig=rig) as app:
+        await start_tasks(h, app, TASKS)
+        broker.save()  # the app's persistent session (and its subscription) survives the restart
+        broker.kill()  # SIGKILL: no clean shutdown, no will, nothing saved
+        await wait_until(lambda: h.bridge.outbox_size >= 2 * TASKS, what="6 events in the outbox")
+        broker.start()
+        await h.bridge.wait_connected(10)
+        events = [await app.next_event(10) for _ in range(2 * TASKS)]
+        assert [e["seq"] for e in events] == list(range(TASKS + 1, 3 * TASKS + 1))
+        assert app.gaps == []
+        async with Watcher(broker.url(), h.topics.bridge_state()) as fresh:
+            state = await fresh.topic(h.topics.bridge_state())
+            assert state.retain and state.json() == {"state": "online"}
+        # after the restart the bridge goes on as before
+        await app.request("before_exit")
+        assert (await app.next_event(5))["seq"] == 3 * TASKS + 1
+
+
+async def test_full_outbox_drops_the_oldest_and_reports_it_after_reconnect(mosquitto: Mosquitto) -> None:
+    rig = unique_id("overflow")
+    async with TcpProxy(mosquitto.port) as proxy, \
+            RigHarness(proxy.url(), rig, speed=SPEED, options={"outbox_max_events": 4}) as h, \
+            Watcher(mosquitto.url(), h.topics.bridge_event(), h.topics.app_events("ovf")) as watch, \
+            AppClient(mosquitto.url(), app_id="ovf", rig=rig) as app:
+        await start_tasks(h, app, TASKS)
+        await proxy.cut()
+        await wait_until(lambda: h.bridge.health()["dropped"] >= 2, what="2 events dropped")
+        await wait_until(lambda: h.scheduler.tasks("ovf") == {}, what="all tasks terminated")
+        assert h.bridge.outbox_size == 4  # the bound, just reached
+        await proxy.restore()
+        report = await watch.topic(h.topics.bridge_event(), where=lambda p: p["type"] == "outbox_overflow")
+        body = report.json()
+        assert body["data"] == {"dropped": 2, "apps": {"ovf": {"first_seq": 4, "last_seq": 5, "count": 2}}}
+        events = [await app.next_event(5) for _ in range(4)]
+        assert [e["seq"] for e in events] == [6, 7, 8, 9]
+        assert app.gaps == [(4, 5)]
+        # the report came before the surviving events
+        first_event = next(i for i, m in enumerate(watch.messages)
+                           if m.topic == h.topics.app_events("ovf") and m.json()["seq"] == 6)
+        assert watch.messages.index(report) < first_event
+
+
+async def test_outbox_survives_a_bridge_restart(mosquitto: Mosquitto, tmp_path: Any) -> None:
+    rig = unique_id("restart")
+    async with TcpProxy(mosquitto.port) as proxy:
+        h = RigHarness(proxy.url(), rig, speed=SPEED, options={"state_dir": tmp_path})
+        async with h, AppClient(mosquitto.url(), app_id="keep", rig=rig) as app:
+            await start_tasks(h, app, 1)
+            await proxy.cut()
+            await wait_until(lambda: h.bridge.outbox_size == 2, what="expire and terminate queued")
+        # the bridge stopped while the broker was unreachable: the events wait on disk
+        with_two = Outbox(tmp_path / OUTBOX_FILE, max_events=10, max_bytes=1 << 20)
+        assert len(with_two) == 2
+        with_two.close()
+        await proxy.restore()
+        h2 = RigHarness(mosquitto.url(), rig, speed=SPEED, options={"state_dir": tmp_path})
+        async with AppClient(mosquitto.url(), app_id="keep", rig=rig) as app2, h2:
+            events = [await app2.next_event(5) for _ in range(2)]
+            assert [(e["type"], e["seq"]) for e in events] == [("expire", 2), ("terminate", 3)]
+            await wait_until(lambda: h2.bridge.outbox_size == 0, what="outbox drained")
