@@ -68,7 +68,7 @@ class DropReport:
     upto: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``data`` of an ``outbox_overflow`` bridge event."""
+        """The ``data`` of an ``outbox_overflow`` bridge event (``total`` includes rig events)."""
         return {"dropped": self.total, "apps": self.apps}
 
 
@@ -145,19 +145,22 @@ class Outbox:
         return [OutboxEntry(int(r[0]), str(r[1]), bytes(r[2]), int(r[3])) for r in cur]
 
     def remove_through(self, entry_id: int) -> None:
-        """Remove every entry up to and including ``entry_id`` (their publish completed)."""
-        with self._transaction():
-            size = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE id <= ?",
-                (entry_id,)).fetchone()
-            self._db.execute("DELETE FROM outbox WHERE id <= ?", (entry_id,))
-            self._count -= int(size[0])
-            self._bytes -= int(size[1])
+        """Remove every entry up to and including ``entry_id`` (their publish completed).
 
-    def discard(self, entry_id: int) -> None:
-        """Drop one entry that can never be delivered (recorded like an overflow drop)."""
-        with self._transaction():
-            self._drop("id = ?", (entry_id,))
+        Raises:
+            OutboxError: the write failed.
+        """
+        try:
+            with self._transaction():
+                count, size = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE id <= ?",
+                    (entry_id,)).fetchone()
+                self._db.execute("DELETE FROM outbox WHERE id <= ?", (entry_id,))
+        except sqlite3.Error as exc:
+            self._reload_counts()
+            raise OutboxError(f"cannot write outbox {self.path or ':memory:'}: {exc}") from exc
+        self._count -= int(count)
+        self._bytes -= int(size)
 
     # -- drops -------------------------------------------------------------------------------
     def drops(self) -> DropReport | None:
@@ -166,9 +169,9 @@ class Outbox:
             "SELECT MAX(id), app, MIN(first_seq), MAX(last_seq), SUM(count) FROM drops GROUP BY app").fetchall()
         if not rows:
             return None
-        apps = {str(r[1]): {"first_seq": r[2], "last_seq": r[3], "count": int(r[4])} for r in rows}
-        return DropReport(total=sum(a["count"] for a in apps.values()), apps=apps,
-                          upto=max(int(r[0]) for r in rows))
+        apps = {str(r[1]): {"first_seq": r[2], "last_seq": r[3], "count": int(r[4])} for r in rows if r[1]}
+        total = sum(int(r[4]) for r in rows)
+        return DropReport(total=total, apps=apps, upto=max(int(r[0]) for r in rows))
 
     def clear_drops(self, report: DropReport) -> None:
         """Forget the drops contained in ``report`` (it was published)."""

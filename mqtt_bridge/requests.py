@@ -297,10 +297,15 @@ class RequestRouter:
                                          "transaction": transaction})
 
     def rig_event(self, kind: str, data: dict[str, Any]) -> None:
-        """Publish a rig event on ``bridge/event`` (QoS 0, not retained)."""
+        """Publish a rig event on ``bridge/event`` (QoS 0, not retained).
+
+        Rig events are durable like app events: a sensor fault reported while the broker is
+        unreachable (at start-up, typically) waits in the outbox.
+        """
         now = self.driver.clock.now()
         self.emit(Outgoing(self.topics.bridge_event(), dumps({
-            "type": kind, "data": data, "t": round(now, 6), "ts": wall_iso(self.driver, now)}), qos=0))
+            "type": kind, "data": data, "t": round(now, 6), "ts": wall_iso(self.driver, now)}),
+            qos=0, durable=True))
 
 
 def _transaction(body: dict[str, Any]) -> Any:

@@ -243,3 +243,24 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers -= {writer, up_writer}
+
+
+class Requester(Watcher):
+    """A :class:`Watcher` that also sends raw requests with an MQTT 5 Response Topic and
+    Correlation Data, and waits for the reply carrying that correlation."""
+
+    def __init__(self, url: str, *filters: str, client_id: str | None = None) -> None:
+        self.inbox = f"replies/{unique_id('inbox')}"
+        super().__init__(url, f"{self.inbox}/#", *filters, client_id=client_id)
+        self._corr = itertools.count(1)
+
+    async def ask(self, topic: str, payload: bytes | str, *, within: float = 10.0) -> Msg:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        corr = f"c{next(self._corr)}".encode()
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = f"{self.inbox}/r"
+        props.CorrelationData = corr
+        await self.client.publish(topic, payload, qos=1, properties=props)
+        return await self.wait(lambda m: m.topic == f"{self.inbox}/r" and m.correlation == corr, within=within)
