@@ -82,7 +82,7 @@ def test_broker_config_is_frozen() -> None:
 
 def test_tls_files_that_do_not_exist_are_named(tmp_path: Path) -> None:
     missing = tmp_path / "nope.pem"
-    with pytest.raises(BridgeConfigError, match="nope.pem"):
+    with pytest.raises(BridgeConfigError, match=r"nope\.pem"):
         BrokerConfig.from_url(f"mqtts://h?ca={missing}").ssl_context()
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 from collections.abc import Callable
 
@@ -88,8 +88,12 @@ async def test_mutual_tls_needs_the_client_certificate(mosquitto: Mosquitto) -> 
 
 async def test_acl_from_wakebench_acl_confines_each_app(mosquitto_factory: Callable[..., Mosquitto]) -> None:
     rig = unique_id("acl")
-    acl = subprocess.run([sys.executable, "-m", "wakebench.cli", "acl", "--rig", rig,
-                          "--app", "victim", "--app", "spy"], check=True, capture_output=True, text=True).stdout
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wakebench.cli", "acl", "--rig", rig, "--app", "victim", "--app", "spy",
+        stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    acl = out.decode()
     users = {f"wakebench-{rig}": "rig-pw", "victim": "victim-pw", "spy": "spy-pw"}
     broker = mosquitto_factory(users=users, acl=acl, tls=False)
     async with RigHarness(broker.url(user=f"wakebench-{rig}"), rig) as h, \
