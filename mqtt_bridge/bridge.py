@@ -35,7 +35,7 @@ from mqtt_bridge.config import BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
-from mqtt_bridge.publisher import DEFAULT_WINDOW, Link, Outgoing, Publisher
+from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, Link, Outgoing, Publisher
 from mqtt_bridge.requests import RequestMeta, RequestRouter, SetSignals
 from mqtt_bridge.topics import Topics
 
@@ -303,6 +303,7 @@ class Bridge:
             tls_context=self.broker.ssl_context(),
             max_queued_incoming_messages=MAX_QUEUED_INCOMING,
             max_inflight_messages=DEFAULT_WINDOW,
+            socket_options=NO_DELAY,
         )
         client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
         return client

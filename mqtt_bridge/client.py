@@ -37,6 +37,7 @@ from paho.mqtt.properties import Properties
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.errors import AppRequestError, NotConnectedError, RequestTimeoutError
 from mqtt_bridge.payloads import dumps
+from mqtt_bridge.publisher import NO_DELAY
 from mqtt_bridge.topics import Topics, check_id
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,8 @@ class AppClient:
             clean_session=None if mqtt5 else False,
             clean_start=(first and not self.resume_session) if mqtt5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
             properties=properties, keepalive=self.broker.keepalive, timeout=self.timeout,
-            tls_context=self.broker.ssl_context(), max_queued_incoming_messages=MAX_BUFFERED_EVENTS)
+            tls_context=self.broker.ssl_context(), max_queued_incoming_messages=MAX_BUFFERED_EVENTS,
+            socket_options=NO_DELAY)
 
     async def _connection_loop(self) -> None:
         delay = _RECONNECT_MIN_S

@@ -17,6 +17,7 @@ from firmware_sim import SIGNAL_NAMES, ScaledClock, Scheduler, Signals
 from firmware_sim.clock import wall_now
 from firmware_sim.driver import SchedulerDriver
 from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig, schemas
+from mqtt_bridge.publisher import NO_DELAY
 
 _ids = itertools.count(1)
 
@@ -67,7 +68,7 @@ class Watcher:
         c = self.config
         self._client = aiomqtt.Client(
             c.host, c.port, username=c.username, password=c.password, identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5, tls_context=c.ssl_context())
+            protocol=aiomqtt.ProtocolVersion.V5, tls_context=c.ssl_context(), socket_options=NO_DELAY)
         await self._client.__aenter__()
         for topic_filter in self.filters:
             await self._client.subscribe(topic_filter, qos=self.qos)
