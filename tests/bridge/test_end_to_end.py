@@ -175,3 +175,33 @@ async def test_mosquitto_pub_mqtt5_response_topic_gets_correlation_data(mosquitt
         body = reply.json()
         assert body["status"] == "ok" and body["data"]["healthy"] is True and body["data"]["connected"] is True
         assert_schema("HealthCheck", body["data"])
+
+
+async def test_clean_stop_publishes_offline_and_keeps_it_retained(mosquitto: Mosquitto) -> None:
+    rig = unique_id("stop")
+    h = RigHarness(mosquitto.url(), rig)
+    async with Watcher(mosquitto.url(), h.topics.bridge_state()) as watch:
+        async with h:
+            online = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "online")
+        await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "offline",
+                          start=watch.messages.index(online))
+    async with Watcher(mosquitto.url(), h.topics.bridge_state()) as late:
+        state = await late.topic(h.topics.bridge_state())
+        assert state.retain and state.json() == {"state": "offline"}
+    assert not h.bridge.connected
+
+
+async def test_rig_events_raised_before_connecting_are_delivered(mosquitto: Mosquitto) -> None:
+    """A sensor fault reported while the broker is still unreachable waits in the outbox."""
+    rig = unique_id("fault")
+    h = RigHarness(mosquitto.url(), rig)
+    async with Watcher(mosquitto.url(), h.topics.bridge_event()) as watch:
+        await h.bridge.start()
+        h.bridge.rig_event("sensor_fault", {"message": "gauge 0x36 NACK"})
+        try:
+            await h.bridge.wait_connected(10)
+            event = (await watch.topic(h.topics.bridge_event())).json()
+        finally:
+            await h.bridge.stop()
+    assert_schema("BridgeEvent", event)
+    assert (event["type"], event["data"]) == ("sensor_fault", {"message": "gauge 0x36 NACK"})
