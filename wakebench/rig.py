@@ -415,14 +415,16 @@ class Rig:
         broker = self.broker
         assert broker is not None
         if self.embedded is not None:
-            lines.append(f"  embedded broker ({self.embedded.kind}) on {self.embedded.host}:{self.embedded.port}")
+            lines.append(f"  embedded broker ({self.embedded.kind}) on {self.embedded.host}:{self.embedded.port}"
+                         + (" — MQTT 3.1.1 only: app clients add ?protocol=3.1.1 to the URL"
+                            if self.embedded.kind == "in-process" else ""))
         else:
             lines.append(f"  broker {broker.url()}" + ("" if bridge.connected else
                                                         f" — not connected yet ({bridge.last_error or 'trying'}); "
                                                         "events wait in the outbox"))
         lines.append(f"  settable signals: {', '.join(sorted(source.settable)) or 'none'}")
         if broker.host in ("127.0.0.1", "localhost", "::1"):
-            lines.append(f"  see the traffic:  {connect_hint(broker.host, broker.port, cfg.rig_id)}")
+            lines.append(f"  see the traffic:  {connect_hint(broker.host, broker.port)}")
         watch_url = broker.url() if broker.port != 1883 or broker.tls else ""
         lines.append(f"  live view:        wakebench watch{' --broker ' + watch_url if watch_url else ''} "
                      f"--rig {cfg.rig_id}")

@@ -128,7 +128,7 @@ expect:
   - {at: 3m, app: up, event: expire, task: task-1, reason: time_limit}
   - {at: 1m, app: up, response: finish, status: error, code: unknown_task}
   - {app: up, event: wake, count: 2}
-until: 4m
+until: 6m
 """, encoding="utf-8")
     from firmware_sim.scenario import load_scenario
 
@@ -136,7 +136,7 @@ until: 4m
     cfg = replace(default_config().with_overrides(rig="live", speed=600), state_dir=None)
     async with Rig(cfg, embedded="in-process", persist=False, seed=scenario.seed) as rig:
         result = await play_scenario(rig, scenario, initial={"charger": "none"})
-    assert [r.met for r in result.expectations] == [True, True, True, False]
+    assert [r.met for r in result.expectations] == [True, True, True, False], [r.detail for r in result.expectations]
     assert "1 matching wake events, expected exactly 2" in result.expectations[3].detail
     assert [r.verb for r in result.responses] == ["register", "before_exit", "finish"]
 

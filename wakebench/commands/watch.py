@@ -299,7 +299,8 @@ _UNITS: Final = {"battery_level": " %", "voltage": " V", "current": " A", "tempe
 def _signals_table(signals: Mapping[str, Any]) -> RenderableType:
     if not signals:
         return Text("signals: none published yet", style="dim")
-    stale = set(signals.get("stale") or ())
+    raw_stale = signals.get("stale")
+    stale = {n for n in raw_stale if isinstance(n, str)} if isinstance(raw_stale, list) else set()
     names = [n for n in signals if n not in ("t", "ts", "stale")]
     table = Table(title="signals", show_header=False, expand=False, title_justify="left", box=None, padding=(0, 1))
     for _ in range(3):
