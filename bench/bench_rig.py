@@ -12,11 +12,6 @@
 3. Daemon footprint: ``wakebench run --board sim`` as its own process with 100 registered apps
    (each with a task): RSS (target < 80 MB) and idle CPU over a quiet window (target < 1 %).
 
-Diagnostic row: paho (under aiomqtt) does not set TCP_NODELAY, so a small publish that follows
-another one still unacknowledged waits for the broker's delayed ACK (Nagle's algorithm, ~40 ms
-on Linux). The row "with TCP_NODELAY" repeats measurement 1 with the option set on every paho
-socket of this process, to show what that one-line fix in ``mqtt_bridge`` is worth.
-
 Run: ``.venv/bin/python bench/bench_rig.py [--edges 1000] [--poll-edges 20] [--idle-s 10]``
 """
 
@@ -131,28 +126,6 @@ async def edge_latency(broker: MosquittoBroker, edges: int, state: Path) -> list
     finally:
         await sub.stop()
         await rig.stop()
-
-
-@contextlib.contextmanager
-def paho_nodelay() -> Any:
-    """Set TCP_NODELAY on every socket paho opens inside the block (diagnostic only)."""
-    import socket
-
-    import paho.mqtt.client as paho
-
-    original = paho.Client._create_socket
-
-    def create(self: Any) -> Any:
-        sock: Any = original(self)
-        with contextlib.suppress(OSError, AttributeError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    paho.Client._create_socket = create  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        paho.Client._create_socket = original  # type: ignore[method-assign]
 
 
 # -- 2. the polling alternative ----------------------------------------------------------------------
@@ -288,8 +261,6 @@ async def main(args: argparse.Namespace) -> int:
     try:
         async with MosquittoBroker() as broker:
             edge = await edge_latency(broker, args.edges, tmp / "edge")
-            with paho_nodelay():
-                fixed = await edge_latency(broker, args.edges, tmp / "edge-nodelay")
             poll = await poll_latency(broker, args.poll_edges, tmp / "poll") if args.poll_edges else []
             foot = await footprint(broker, args.apps, args.idle_s, tmp / "mem")
     finally:
@@ -305,23 +276,14 @@ async def main(args: argparse.Namespace) -> int:
         row("edge → revoke at separate subscriber, p99", f"{e99:.2f} ms", f"< {TARGET_P99_MS:g} ms", e99 < TARGET_P99_MS),
         row("edge → revoke at separate subscriber, max", f"{emax:.2f} ms", "", None),
     ]
-    f50, f99, fmax = percentiles(fixed)
-    lines += [
-        row("  same, TCP_NODELAY on paho's sockets: p50", f"{f50:.2f} ms", "", None),
-        row("  same, TCP_NODELAY on paho's sockets: p99", f"{f99:.2f} ms", f"< {TARGET_P99_MS:g} ms",
-            f99 < TARGET_P99_MS),
-        row("  same, TCP_NODELAY on paho's sockets: max", f"{fmax:.2f} ms", "", None),
-    ]
     if poll:
         p50, p99, pmax = percentiles(poll)
         lines += [
             row(f"1 s poll loop → revoke, p50 ({len(poll)} edges)", f"{p50:.1f} ms", "", None),
             row("1 s poll loop → revoke, p99", f"{p99:.1f} ms", "", None),
             row("1 s poll loop → revoke, max", f"{pmax:.1f} ms", "", None),
-            row("1 s polling / edge-driven, p50 (as shipped / TCP_NODELAY)", f"{p50 / e50:.0f}× / {p50 / f50:.0f}×",
-                "", None),
-            row("1 s polling / edge-driven, p99 (as shipped / TCP_NODELAY)", f"{p99 / e99:.0f}× / {p99 / f99:.0f}×",
-                "", None),
+            row("1 s polling / edge-driven latency, p50 (ratio)", f"{p50 / e50:.0f}×", "", None),
+            row("1 s polling / edge-driven latency, p99 (ratio)", f"{p99 / e99:.0f}×", "", None),
         ]
     lines += [
         row(f"daemon RSS, sim board, {args.apps} apps with a task each", f"{foot['rss_mb']:.1f} MB",
