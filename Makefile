@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/wakebench simulate scenarios/wp8-resource-intensive.yaml
+	$(BIN)/wakebench run --board sim --speed 60 --scenario scenarios/demo.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
