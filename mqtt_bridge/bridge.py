@@ -87,7 +87,7 @@ class Bridge:
         self._publisher: Publisher | None = None
         self._router: RequestRouter | None = None
         self._retained: dict[str, tuple[bytes, int]] = {}
-        self._task_topics: dict[str, dict[str, bytes]] = {}
+        self._task_topics: dict[str, dict[str, tuple[dict[str, Any], bytes]]] = {}
         self._ha_apps: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
@@ -246,13 +246,22 @@ class Bridge:
 
     # -- retained state ------------------------------------------------------------------------
     def _refresh_tasks(self, app: str) -> None:
-        """Publish changed task states of ``app``; clear vanished ones with an empty payload."""
+        """Publish changed task states of ``app``; clear vanished ones with an empty payload.
+
+        States are compared as dicts first (cheap) and encoded only when they changed, so an
+        app with many tasks costs one dict comparison per task per event.
+        """
         old = self._task_topics.get(app, {})
-        new: dict[str, bytes] = {}
+        new: dict[str, tuple[dict[str, Any], bytes]] = {}
         for task_id, state in self.driver.scheduler.tasks(app).items():
-            new[self.topics.app_task(app, task_id)] = dumps({**state, "task_id": task_id, "app": app})
-        for topic, payload in new.items():
-            if old.get(topic) != payload:
+            topic = self.topics.app_task(app, task_id)
+            before = old.get(topic)
+            if before is not None and before[0] == state:
+                new[topic] = before
+                continue
+            payload = dumps({**state, "task_id": task_id, "app": app})
+            new[topic] = (dict(state), payload)
+            if before is None or before[1] != payload:
                 self._set_retained(topic, payload, qos=1)
         for topic in old.keys() - new.keys():
             self._set_retained(topic, b"", qos=1)
@@ -263,7 +272,7 @@ class Bridge:
 
     def _set_retained(self, topic: str, payload: bytes, *, qos: int) -> None:
         self._retained[topic] = (payload, qos)
-        self._require_publisher().put(self._retained_message(topic, payload, qos))
+        self._require_publisher().put_retained(self._retained_message(topic, payload, qos))
 
     def _retained_message(self, topic: str, payload: bytes, qos: int) -> Outgoing:
         def forget() -> None:  # a cleared topic needs publishing once, then nothing
@@ -275,7 +284,7 @@ class Bridge:
     def _republish_retained(self) -> None:
         publisher = self._require_publisher()
         for topic, (payload, qos) in list(self._retained.items()):
-            publisher.put(self._retained_message(topic, payload, qos))
+            publisher.put_retained(self._retained_message(topic, payload, qos))
 
     def _publish_discovery(self) -> None:
         if not self.config.ha_discovery:

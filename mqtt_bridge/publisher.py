@@ -6,10 +6,12 @@ task drains the queue while a connection is attached, with up to ``window`` QoS 
 flight (one TCP connection keeps them in order).
 
 Ordering: everything in the outbox is older than everything in memory. While connected the
-outbox is drained first. When a publish fails or the connection is lost, the unconfirmed
-messages go back to the head of memory and memory is spilled: *durable* messages (events) are
-appended to the on-disk outbox, *volatile* ones (responses, retained state, which the bridge
-republishes in full on reconnect) are dropped. Outbox entries are removed only after their
+outbox is drained first, then memory, then retained state. When a publish fails or the
+connection is lost, the unconfirmed messages go back to the head of memory and memory is
+spilled: *durable* messages (events) are appended to the on-disk outbox, *volatile* ones
+(responses) are dropped. Retained state is coalesced per topic (:meth:`Publisher.put_retained`):
+only the latest payload of a topic waits, so it is never dropped and never stale, and its
+memory is bounded by the number of retained topics. Outbox entries are removed only after their
 publish completed, through the longest completed prefix, so nothing is lost and a reconnect can
 at most repeat messages (QoS 1 semantics; subscribers dedupe events by ``seq``).
 """
@@ -20,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -108,6 +110,7 @@ class Publisher:
         self.dropped_volatile = 0
         self._inflight = 0
         self._memory: deque[Outgoing] = deque()
+        self._retained: OrderedDict[str, Outgoing] = OrderedDict()
         self._link: Link | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -123,10 +126,18 @@ class Publisher:
         self._idle.clear()
         self._wake.set()
 
+    def put_retained(self, msg: Outgoing) -> None:
+        """Queue the latest retained payload of ``msg.topic``, replacing one not yet sent.
+        Kept while disconnected; never blocks, never raises."""
+        self._retained.pop(msg.topic, None)
+        self._retained[msg.topic] = msg
+        self._idle.clear()
+        self._wake.set()
+
     @property
     def pending(self) -> int:
-        """Messages not yet confirmed (memory, in flight from memory, outbox)."""
-        return len(self._memory) + self._inflight + len(self.outbox)
+        """Messages not yet confirmed (memory, retained, in flight, outbox)."""
+        return len(self._memory) + len(self._retained) + self._inflight + len(self.outbox)
 
     # -- connection --------------------------------------------------------------------------
     def attach(self, link: Link) -> None:
@@ -174,7 +185,7 @@ class Publisher:
                 await self._drain()
             except OutboxError:
                 log.exception("outbox write failed; events may be lost")
-            if not self._memory and not len(self.outbox):
+            if not self._memory and not self._retained and not len(self.outbox):
                 self._idle.set()
 
     async def _drain(self) -> None:
@@ -194,23 +205,44 @@ class Publisher:
                 if done < len(msgs):
                     self._break(link)
                 continue
-            if not self._memory:
+            # one window of each per round: retained state keeps flowing under a stream of events
+            sent = False
+            if self._memory:
+                sent = True
+                batch = [self._memory.popleft() for _ in range(min(self.window, len(self._memory)))]
+                done = await self._send_batch(link, batch)
+                if done < len(batch):
+                    self._memory.extendleft(reversed(batch[done:]))
+                    self._break(link)
+                    continue
+            if self._retained:
+                sent = True
+                batch = [self._retained.popitem(last=False)[1]
+                         for _ in range(min(self.window, len(self._retained)))]
+                done = await self._send_batch(link, batch)
+                if done < len(batch):
+                    for msg in reversed(batch[done:]):  # unless a newer value came meanwhile
+                        if msg.topic not in self._retained:
+                            self._retained[msg.topic] = msg
+                            self._retained.move_to_end(msg.topic, last=False)
+                    self._break(link)
+            if not sent:
                 return
-            batch = [self._memory.popleft() for _ in range(min(self.window, len(self._memory)))]
-            self._inflight = len(batch)
-            try:
-                done = await self._send(link, batch)
-            finally:
-                self._inflight = 0
-            for msg in batch[:done]:
-                if msg.on_published is not None:
-                    try:
-                        msg.on_published()
-                    except Exception:
-                        log.exception("on_published callback of %s failed", msg.topic)
-            if done < len(batch):
-                self._memory.extendleft(reversed(batch[done:]))
-                self._break(link)
+
+    async def _send_batch(self, link: Link, batch: list[Outgoing]) -> int:
+        """Send ``batch``, run the callbacks of the confirmed prefix, return its length."""
+        self._inflight = len(batch)
+        try:
+            done = await self._send(link, batch)
+        finally:
+            self._inflight = 0
+        for msg in batch[:done]:
+            if msg.on_published is not None:
+                try:
+                    msg.on_published()
+                except Exception:
+                    log.exception("on_published callback of %s failed", msg.topic)
+        return done
 
     async def _send(self, link: Link, msgs: Sequence[Outgoing]) -> int:
         """Publish ``msgs`` concurrently (in order on the wire); return the completed prefix length."""

@@ -109,10 +109,11 @@ class Mosquitto:
         tls: add the TLS and mutual-TLS listeners (certificates are generated once per workdir).
         persistence: keep sessions and retained messages on disk across restarts (saved on
             SIGTERM and on :meth:`save`).
+        extra_conf: more global ``mosquitto.conf`` lines (e.g. ``max_queued_messages 100000``).
     """
 
     def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, acl: str | None = None,
-                 tls: bool = True, persistence: bool = False) -> None:
+                 tls: bool = True, persistence: bool = False, extra_conf: tuple[str, ...] = ()) -> None:
         binary = mosquitto_binary()
         if binary is None:
             raise FileNotFoundError("mosquitto is not installed (apt-get install mosquitto)")
@@ -121,6 +122,7 @@ class Mosquitto:
         self.users = dict(users or {"wakebench-test": "test-password"})
         self.acl = acl
         self.persistence = persistence
+        self.extra_conf = extra_conf
         self.port = free_port()
         self.auth_port = free_port()
         self.tls_port = free_port() if tls else None
@@ -168,6 +170,7 @@ class Mosquitto:
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
             "persistence_file mosquitto.db",
+            *self.extra_conf,
             "",
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
