@@ -271,8 +271,13 @@ class Bridge:
             self._task_topics.pop(app, None)
 
     def _set_retained(self, topic: str, payload: bytes, *, qos: int) -> None:
+        """Every change goes out in order with the events; if it cannot be queued (offline,
+        memory full) the latest value per topic waits instead."""
         self._retained[topic] = (payload, qos)
-        self._require_publisher().put_retained(self._retained_message(topic, payload, qos))
+        publisher = self._require_publisher()
+        msg = self._retained_message(topic, payload, qos)
+        if not publisher.put(msg):
+            publisher.put_retained(msg)
 
     def _retained_message(self, topic: str, payload: bytes, qos: int) -> Outgoing:
         def forget() -> None:  # a cleared topic needs publishing once, then nothing

@@ -6,11 +6,12 @@ task drains the queue while a connection is attached, with up to ``window`` QoS 
 flight (one TCP connection keeps them in order).
 
 Ordering: everything in the outbox is older than everything in memory. While connected the
-outbox is drained first, then memory, then retained state. When a publish fails or the
-connection is lost, the unconfirmed messages go back to the head of memory and memory is
+outbox is drained first, then memory, then coalesced retained state. When a publish fails or
+the connection is lost, the unconfirmed messages go back to the head of memory and memory is
 spilled: *durable* messages (events) are appended to the on-disk outbox, *volatile* ones
-(responses) are dropped. Retained state is coalesced per topic (:meth:`Publisher.put_retained`):
-only the latest payload of a topic waits, so it is never dropped and never stale, and its
+(responses, retained state) are dropped. Retained state that cannot be queued in order
+(disconnected, memory full) is coalesced per topic (:meth:`Publisher.put_retained`): only the
+latest payload of a topic waits, so the broker's retained value is never left stale, and that
 memory is bounded by the number of retained topics. Outbox entries are removed only after their
 publish completed, through the longest completed prefix, so nothing is lost and a reconnect can
 at most repeat messages (QoS 1 semantics; subscribers dedupe events by ``seq``).
@@ -117,14 +118,21 @@ class Publisher:
         self._idle.set()
 
     # -- producers ---------------------------------------------------------------------------
-    def put(self, msg: Outgoing) -> None:
-        """Queue ``msg`` behind everything queued before it. Never blocks, never raises."""
+    def put(self, msg: Outgoing) -> bool:
+        """Queue ``msg`` behind everything queued before it. Never blocks, never raises.
+
+        Returns:
+            False if a volatile message was dropped (not connected, or memory full).
+        """
         if not msg.durable and (self._link is None or len(self._memory) >= self.max_memory):
             self.dropped_volatile += 1
-            return
+            return False
+        if msg.retain:
+            self._retained.pop(msg.topic, None)  # this newer value supersedes a coalesced one
         self._memory.append(msg)
         self._idle.clear()
         self._wake.set()
+        return True
 
     def put_retained(self, msg: Outgoing) -> None:
         """Queue the latest retained payload of ``msg.topic``, replacing one not yet sent.

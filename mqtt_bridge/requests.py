@@ -36,7 +36,7 @@ from mqtt_bridge.topics import (
 log = logging.getLogger(__name__)
 
 SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
-Emit = Callable[[Outgoing], None]
+Emit = Callable[[Outgoing], object]
 
 BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info")
 #: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.

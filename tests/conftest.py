@@ -1,7 +1,7 @@
 """Fixtures shared by every test directory: a private Mosquitto (see ``tests/mosquitto.py``).
 
-- ``mosquitto``: one broker for the whole session (anonymous, password, TLS and mutual-TLS
-  listeners); tests keep apart by using their own rig ids.
+- ``mosquitto``: one broker for the whole session (anonymous, password + ACL, TLS and
+  mutual-TLS listeners); tests keep apart by using their own rig ids.
 - ``mosquitto_factory``: extra brokers for one test (custom users / ACL / persistence), which
   the test may kill and restart; all are stopped when the test ends.
 """
@@ -15,8 +15,10 @@ import pytest
 
 from tests.mosquitto import Mosquitto, mosquitto_binary
 
-#: Users of the session broker's authenticated listener.
+#: Users of the session broker's authenticated listener, and its ACL (every user everywhere;
+#: tests of confinement build their own broker from ``wakebench acl``).
 SESSION_USERS = {"wakebench-test": "test-password", "dashboard": "dash-pw"}
+SESSION_ACL = "".join(f"user {name}\ntopic readwrite #\n\n" for name in SESSION_USERS)
 
 
 def _require_mosquitto() -> None:
@@ -28,7 +30,7 @@ def _require_mosquitto() -> None:
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """A running broker shared by the session."""
     _require_mosquitto()
-    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"), users=SESSION_USERS)
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"), users=SESSION_USERS, acl=SESSION_ACL)
     broker.start()
     yield broker
     broker.stop()

@@ -95,7 +95,7 @@ async def test_acl_from_wakebench_acl_confines_each_app(mosquitto_factory: Calla
     assert proc.returncode == 0
     acl = out.decode()
     users = {f"wakebench-{rig}": "rig-pw", "victim": "victim-pw", "spy": "spy-pw"}
-    broker = mosquitto_factory(users=users, acl=acl, tls=False)
+    broker = mosquitto_factory(users=users, acl=acl, tls=False, username_as_clientid=True)
     async with RigHarness(broker.url(user=f"wakebench-{rig}"), rig) as h, \
             AppClient(broker.url(user="victim"), app_id="victim", rig=rig) as victim:
         t = h.topics
