@@ -90,6 +90,13 @@ class AppClient:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> AppClient:
+        """Connect (waiting up to ``timeout``).
+
+        Raises:
+            BridgeConfigError: TLS files cannot be loaded.
+            NotConnectedError: no connection within ``timeout`` (the reason is in the message).
+        """
+        self.broker.ssl_context()  # a bad CA / certificate path fails here, not in the loop
         self._task = asyncio.create_task(self._connection_loop(), name=f"app-{self.app_id}")
         try:
             await self.wait_connected(self.timeout)

@@ -136,3 +136,23 @@ async def test_outbox_survives_a_bridge_restart(mosquitto: Mosquitto, tmp_path: 
             events = [await app2.next_event(5) for _ in range(2)]
             assert [(e["type"], e["seq"]) for e in events] == [("expire", 2), ("terminate", 3)]
             await wait_until(lambda: h2.bridge.outbox_size == 0, what="outbox drained")
+
+
+async def test_retained_state_changed_while_offline_is_current_after_reconnect(mosquitto: Mosquitto) -> None:
+    rig = unique_id("stale")
+    async with TcpProxy(mosquitto.port) as proxy, RigHarness(proxy.url(), rig, speed=SPEED) as h, \
+            AppClient(mosquitto.url(), app_id="st", rig=rig) as app:
+        await start_tasks(h, app, 1)
+        await proxy.cut()
+        await wait_until(lambda: not h.bridge.connected, what="bridge offline")
+        for level in (90.0, 80.0, 70.0):
+            await h.driver.update_signals({"battery_level": level})
+        await wait_until(lambda: h.scheduler.tasks("st") == {}, what="task gone while offline")
+        await proxy.restore()
+        await h.bridge.wait_connected(10)
+        await wait_until(lambda: h.bridge.pending == 0, what="everything confirmed")
+        async with Watcher(mosquitto.url(), h.topics.signals(), h.topics.app_task("st", "task-1"),
+                           h.topics.bridge_state()) as late:
+            await late.topic(h.topics.bridge_state())  # retained of earlier filters came first
+            assert late.on(h.topics.app_task("st", "task-1")) == []  # cleared, not stale "running"
+            assert late.on(h.topics.signals())[-1].json()["battery_level"] == 70.0
