@@ -102,8 +102,8 @@ class Bridge:
             BridgeConfigError: TLS files cannot be loaded.
             OutboxError: the outbox file cannot be opened.
         """
-        if self._started:
-            raise BridgeError("the bridge is already started")
+        if self._started or self._stop_requested.is_set():
+            raise BridgeError("a bridge starts once; make a new Bridge to start again")
         self.broker.ssl_context()  # fail now, not in the reconnect loop
         path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
         self._outbox = Outbox(path, max_events=self.config.outbox_max_events,
@@ -130,13 +130,13 @@ class Bridge:
 
         Events still unconfirmed stay in the outbox for the next start.
         """
-        if not self._started:
+        if not self._started or self._stop_requested.is_set():
             return
-        self._started = False
         publisher = self._require_publisher()
         if publisher.attached:
             await publisher.wait_idle(self.config.publish_timeout_s)
         self._stop_requested.set()
+        self._started = False
         connection = self._tasks[1]
         try:
             await asyncio.wait_for(asyncio.shield(connection), self.config.publish_timeout_s * 2)

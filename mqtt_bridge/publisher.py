@@ -112,6 +112,8 @@ class Publisher:
         self._inflight = 0
         self._memory: deque[Outgoing] = deque()
         self._retained: OrderedDict[str, Outgoing] = OrderedDict()
+        #: the newest retained message queued per topic (either path), until it is confirmed
+        self._newest: dict[str, Outgoing] = {}
         self._link: Link | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -129,6 +131,7 @@ class Publisher:
             return False
         if msg.retain:
             self._retained.pop(msg.topic, None)  # this newer value supersedes a coalesced one
+            self._newest[msg.topic] = msg
         self._memory.append(msg)
         self._idle.clear()
         self._wake.set()
@@ -139,8 +142,14 @@ class Publisher:
         Kept while disconnected; never blocks, never raises."""
         self._retained.pop(msg.topic, None)
         self._retained[msg.topic] = msg
+        self._newest[msg.topic] = msg
         self._idle.clear()
         self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages of the batch being published now."""
+        return self._inflight
 
     @property
     def pending(self) -> int:
@@ -218,7 +227,11 @@ class Publisher:
             if self._memory:
                 sent = True
                 batch = [self._memory.popleft() for _ in range(min(self.window, len(self._memory)))]
-                done = await self._send_batch(link, batch)
+                try:
+                    done = await self._send_batch(link, batch)
+                except asyncio.CancelledError:  # stopping: nothing of the batch counts as sent
+                    self._memory.extendleft(reversed(batch))
+                    raise
                 if done < len(batch):
                     self._memory.extendleft(reversed(batch[done:]))
                     self._break(link)
@@ -227,15 +240,23 @@ class Publisher:
                 sent = True
                 batch = [self._retained.popitem(last=False)[1]
                          for _ in range(min(self.window, len(self._retained)))]
-                done = await self._send_batch(link, batch)
+                try:
+                    done = await self._send_batch(link, batch)
+                except asyncio.CancelledError:
+                    self._restore_retained(batch)
+                    raise
                 if done < len(batch):
-                    for msg in reversed(batch[done:]):  # unless a newer value came meanwhile
-                        if msg.topic not in self._retained:
-                            self._retained[msg.topic] = msg
-                            self._retained.move_to_end(msg.topic, last=False)
+                    self._restore_retained(batch[done:])
                     self._break(link)
             if not sent:
                 return
+
+    def _restore_retained(self, msgs: list[Outgoing]) -> None:
+        """Put unsent retained values back at the front, unless a newer value came meanwhile."""
+        for msg in reversed(msgs):
+            if self._newest.get(msg.topic) is msg:
+                self._retained[msg.topic] = msg
+                self._retained.move_to_end(msg.topic, last=False)
 
     async def _send_batch(self, link: Link, batch: list[Outgoing]) -> int:
         """Send ``batch``, run the callbacks of the confirmed prefix, return its length."""
@@ -245,6 +266,8 @@ class Publisher:
         finally:
             self._inflight = 0
         for msg in batch[:done]:
+            if msg.retain and self._newest.get(msg.topic) is msg:
+                del self._newest[msg.topic]
             if msg.on_published is not None:
                 try:
                     msg.on_published()

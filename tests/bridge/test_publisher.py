@@ -1,0 +1,151 @@
+"""The publish pipeline's ordering and loss rules, driven by a scripted in-memory client.
+
+The client here stands in for the network (not for hardware): it records what reaches the
+"broker", confirms or fails each publish on cue, so every interleaving is deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from mqtt_bridge.outbox import Outbox, OutboxItem
+from mqtt_bridge.publisher import Link, Outgoing, Publisher
+
+
+class ScriptedClient:
+    """Records confirmed publishes; publish number ``fail_at`` (1-based) and later ones fail."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+        self.calls = 0
+        self.confirmed: list[tuple[str, bytes, bool]] = []
+
+    async def publish(self, topic: str, payload: Any = None, qos: int = 0, retain: bool = False,
+                      properties: Any = None, *args: Any,
+                      timeout: float | None = None, **kw: Any) -> None:  # noqa: ASYNC109 - aiomqtt's signature
+        self.calls += 1
+        number = self.calls
+        await asyncio.sleep(0)
+        if self.fail_at is not None and number >= self.fail_at:
+            raise aiomqtt.MqttError("connection lost")
+        self.confirmed.append((topic, payload, retain))
+
+
+def event(n: int) -> Outgoing:
+    return Outgoing("e", str(n).encode(), durable=True, app="a", seq=n)
+
+
+def state(value: str) -> Outgoing:
+    return Outgoing("s", value.encode(), retain=True)
+
+
+async def drained(pub: Publisher) -> None:
+    assert await pub.wait_idle(5), f"still pending: {pub.pending}"
+
+
+@pytest.fixture
+async def pub() -> Any:
+    publisher = Publisher(Outbox(None, max_events=100, max_bytes=1 << 20), timeout=1, window=4)
+    task = asyncio.create_task(publisher.run())
+    yield publisher
+    task.cancel()
+
+
+async def test_outbox_then_memory_then_coalesced_state(pub: Publisher) -> None:
+    pub.outbox.append([OutboxItem("e", b"0", 1, "a", 0)])
+    pub.put_retained(state("old"))
+    pub.put_retained(state("new"))  # replaces "old" before it was sent
+    client = ScriptedClient()
+    pub.attach(Link(client, mqtt5=True))
+    pub.put(event(1))
+    await drained(pub)
+    assert [p for _, p, _ in client.confirmed] == [b"0", b"1", b"new"]
+
+
+async def test_volatile_messages_are_dropped_offline_events_are_kept(pub: Publisher) -> None:
+    assert pub.put(Outgoing("r", b"response")) is False
+    assert pub.put(event(1)) is True
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert len(pub.outbox) == 1 and pub.dropped_volatile == 1
+
+
+async def test_a_failed_batch_keeps_order_and_loses_no_event(pub: Publisher) -> None:
+    failing = ScriptedClient(fail_at=3)
+    link = Link(failing, mqtt5=False)
+    pub.attach(link)
+    for n in range(1, 7):
+        pub.put(event(n))
+    await asyncio.wait_for(link.broken.wait(), 5)
+    await asyncio.sleep(0)
+    assert [p for _, p, _ in failing.confirmed] == [b"1", b"2"]
+    assert [e.payload for e in pub.outbox.peek(10)] == [b"3", b"4", b"5", b"6"]
+    healthy = ScriptedClient()
+    pub.attach(Link(healthy, mqtt5=False))
+    pub.put(event(7))
+    await drained(pub)
+    assert [p for _, p, _ in healthy.confirmed] == [b"3", b"4", b"5", b"6", b"7"]
+
+
+async def test_an_unsent_state_never_overwrites_a_newer_one(pub: Publisher) -> None:
+    failing = ScriptedClient(fail_at=1)
+    link = Link(failing, mqtt5=False)
+    pub.put_retained(state("v1"))
+    pub.attach(link)
+    await asyncio.wait_for(link.broken.wait(), 5)
+    pub.put_retained(state("v2"))  # newer, while v1 is being put back
+    healthy = ScriptedClient()
+    pub.attach(Link(healthy, mqtt5=False))
+    await drained(pub)
+    assert [p for _, p, _ in healthy.confirmed] == [b"v2"]
+
+
+async def test_in_order_state_supersedes_a_coalesced_one(pub: Publisher) -> None:
+    pub.put_retained(state("coalesced"))
+    client = ScriptedClient()
+    pub.attach(Link(client, mqtt5=False))
+    pub.put(state("newest"))  # queued in order: the coalesced older value must not follow it
+    await drained(pub)
+    assert [p for _, p, _ in client.confirmed] == [b"newest"]
+
+
+async def test_cancelling_mid_batch_keeps_the_batch() -> None:
+    publisher = Publisher(Outbox(None, max_events=100, max_bytes=1 << 20), timeout=1, window=4)
+    hold = asyncio.Event()
+
+    class Slow(ScriptedClient):
+        async def publish(self, *args: Any, **kwargs: Any) -> None:
+            await hold.wait()
+
+    publisher.attach(Link(Slow(), mqtt5=False))
+    for n in (1, 2):
+        publisher.put(event(n))
+    task = asyncio.create_task(publisher.run())
+    while publisher.in_flight == 0:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    publisher.detach()
+    publisher.spill()
+    assert [e.payload for e in publisher.outbox.peek(10)] == [b"1", b"2"]
+
+
+async def test_mqtt5_properties_carry_correlation_and_expiry() -> None:
+    seen: list[Any] = []
+
+    class Props(ScriptedClient):
+        async def publish(self, topic: str, payload: Any = None, qos: int = 0, retain: bool = False,
+                          properties: Any = None, *args: Any, **kw: Any) -> None:
+            seen.append(properties)
+
+    publisher = Publisher(Outbox(None, max_events=10, max_bytes=1 << 20), timeout=1)
+    msg = Outgoing("r", b"{}", correlation=b"c1", expiry=60)
+    await publisher.publish_now(Link(Props(), mqtt5=True), msg)
+    await publisher.publish_now(Link(Props(), mqtt5=False), msg)
+    assert seen[0].CorrelationData == b"c1" and seen[0].MessageExpiryInterval == 60
+    assert seen[1] is None
