@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -245,7 +246,8 @@ class RequestRouter:
         if not payload.strip():
             return {}
         try:
-            body = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+            body = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant,
+                              parse_float=_finite_float)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise RefusedError("invalid_json", f"request is not valid UTF-8 JSON: {_short(str(exc))}") from None
         if not isinstance(body, dict):
@@ -318,6 +320,13 @@ def _transaction(body: dict[str, Any]) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {_short(text, 40)} is out of range")
+    return value
 
 
 def _short(text: str, limit: int = 120) -> str:

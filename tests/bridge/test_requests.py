@@ -42,6 +42,7 @@ async def test_bad_payloads_get_error_codes(rig: RigHarness, req: Requester) -> 
         (b"{not json", "invalid_json"),
         (b"\xff\xfe", "invalid_json"),
         (b'{"a": NaN}', "invalid_json"),
+        (b'{"a": 1e999}', "invalid_json"),  # parses to infinity
         (b"[" * 100_00 + b"]" * 100_00, "invalid_json"),  # 20000 bytes of nesting
         (b'{"n": ' + b"9" * 5000 + b"}", "invalid_json"),  # longer than Python parses
         (b"[1, 2]", "invalid_payload"),
