@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, Protocol
 
+from mqtt_bridge.config import DEFAULT_OUTBOX_MAX_EVENTS
+
 __all__ = [
     "BrokerError",
     "EmbeddedBroker",
@@ -61,6 +63,9 @@ DEFAULT_MAX_PACKET: Final = 1 << 20
 #: default is also 1000 (mosquitto.conf(5)). The oldest is dropped beyond it.
 DEFAULT_MAX_QUEUED: Final = 1000
 #: QoS 1 messages sent to one client and not yet acknowledged; further ones wait in its queue.
+#: ``max_queued_messages`` for the private mosquitto: the bridge outbox's event cap
+#: (mqtt_bridge.outbox), so a burst the rig can hold is one the broker can queue too.
+DEFAULT_MAX_QUEUED_MOSQUITTO: Final = DEFAULT_OUTBOX_MAX_EVENTS
 #: mosquitto's ``max_inflight_messages`` default is 20 (mosquitto.conf(5)); 100 here.
 DEFAULT_MAX_INFLIGHT: Final = 100
 #: A client whose unsent output exceeds this is disconnected instead of growing memory.
@@ -671,7 +676,11 @@ class MosquittoBroker:
             "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
             "connection_messages false\n"
             # Nagle + delayed ACK would hold small QoS 1 messages up to ~40 ms (mosquitto.conf(5))
-            "set_tcp_nodelay true\n",
+            "set_tcp_nodelay true\n"
+            # mosquitto's default of 1000 queued messages per client silently dropped ~3,500 of a
+            # 10,000-event burst to a slow dashboard subscriber (bench/bench_mqtt.py); keep as
+            # many as the bridge's outbox holds
+            f"max_queued_messages {DEFAULT_MAX_QUEUED_MOSQUITTO}\n",
             encoding="utf-8",
         )
         os.chmod(conf, 0o644)
