@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
+from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 
 ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -137,6 +138,16 @@ class Args:
         if minimum is not None and value < minimum:
             raise self.fail(name, f"must be at least {minimum}, not {value!r}")
         return float(value)
+
+    def duration(self, name: builtins.str, default: Any = _MISSING) -> Any:
+        """A non-negative duration in seconds: a number, or text like ``"90s"`` / ``"1h30m"``."""
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(name, f"must be seconds or a duration such as \"90s\", \"30m\", \"12h\": {exc}") from None
 
     def choice(
         self, name: builtins.str, choices: Mapping[Any, E] | tuple[E, ...], default: Any = _MISSING

@@ -70,7 +70,10 @@ class Context(Protocol):
         ...
 
     def set_timer(self, key: Hashable, at: float) -> None:
-        """(Re)arm this policy's timer ``key`` for rig time ``at``; replaces an earlier one."""
+        """(Re)arm this policy's timer ``key`` for rig time ``at``; replaces an earlier one.
+
+        Re-arming a timer for the time it already has costs nothing (no second heap entry).
+        """
         ...
 
     def cancel_timer(self, key: Hashable) -> None:

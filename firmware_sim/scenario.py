@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import yaml
 
+from firmware_sim.durations import parse_duration
 from firmware_sim.errors import ScenarioError, SignalError
 from firmware_sim.events import EVENT_TYPES
 from firmware_sim.platforms import POLICIES
@@ -24,8 +25,6 @@ from firmware_sim.scheduler import COMMON_VERBS
 from firmware_sim.signals import SIGNAL_NAMES, Signals
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
-_UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION_RE: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 _TOP_KEYS: Final = {"name", "seed", "board", "start", "initial", "limits", "apps", "steps", "expect", "until"}
@@ -60,34 +59,6 @@ def _to_python(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         seq.line = node.start_mark.line + 1
         return seq
     return loader.construct_object(node, deep=True)
-
-
-def parse_duration(value: Any) -> float:
-    """``"90s"`` / ``"5m"`` / ``"1h30m"`` / ``"500ms"`` / a number of seconds → seconds.
-
-    Raises:
-        ValueError: anything else (the caller names file, line and field).
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"durations cannot be negative: {value!r}")
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError(f"not a duration: {value!r}")
-    text = value.strip().replace(" ", "")
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    pos, total = 0, 0.0
-    for m in _DURATION_RE.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 5m, 2h, 1d, 500ms or seconds)")
-    return total
 
 
 @dataclass(frozen=True, slots=True)

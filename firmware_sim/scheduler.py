@@ -219,6 +219,9 @@ class Scheduler:
 
     def _set_timer(self, key: tuple[str, Hashable], at: float) -> None:
         at = max(float(at), self._now)
+        current = self._timers.get(key)
+        if current is not None and current[0] == at:
+            return  # already armed for that time: no second heap entry
         self._counter += 1
         self._timers[key] = (at, self._counter)
         heapq.heappush(self._heap, (at, self._counter, key, self._counter))

@@ -267,7 +267,7 @@ class AndroidPolicy(Policy):
         args.done()
         app.settings["bucket"] = bucket
         if self._by_app.get(app.id):
-            self._arm(("app", app.id), self.ctx.now)  # new bucket: look again next step
+            self.ctx.set_timer(("app", app.id), self.ctx.now)  # new bucket: look again next step
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_enqueue(self, app: App, args: Args) -> dict[str, Any]:
@@ -440,11 +440,6 @@ class AndroidPolicy(Policy):
             self._index.discard(key)
         work.indexed = names
 
-    def _arm(self, key: tuple[Any, ...], at: float) -> None:
-        """``set_timer`` unless the same timer is already armed for that time."""
-        if self.ctx.timer_at(key) != at:
-            self.ctx.set_timer(key, at)
-
     def _remove(self, work: _Work) -> None:
         key = (work.app, work.id)
         self._works.pop(key, None)
@@ -550,7 +545,7 @@ class AndroidPolicy(Policy):
         now = self.ctx.now
         if work.eligible_at > now:  # delay / backoff / next period: its timer looks again
             self._watch(work, frozenset())
-            self._arm(("eval", *key), work.eligible_at)
+            self.ctx.set_timer(("eval", *key), work.eligible_at)
             return
         unmet = self._unmet(work, self.ctx.signals)
         if unmet:  # only a change of what blocks it can start it
@@ -561,7 +556,7 @@ class AndroidPolicy(Policy):
             # a charger lifts time quotas (not restricted's once a day); else the window's end
             lifts = self._bucket(work.app) in TIME_QUOTA_BUCKETS
             self._watch(work, frozenset({"power"}) if lifts else frozenset())
-            self._arm(("app", work.app), wait)
+            self.ctx.set_timer(("app", work.app), wait)
             return
         self._start(work)
 

@@ -322,7 +322,7 @@ class HarmonyOSPolicy(Policy):
         app.settings.update({"group": group, "privileged": privileged, "bundle_name": bundle})
         if self._by_app.get(app.id):
             # the group may have changed: look at the app's waiting works on the next step
-            self._arm(("app", app.id), self.ctx.now)
+            self.ctx.set_timer(("app", app.id), self.ctx.now)
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_start_work(self, app: App, args: Args) -> dict[str, Any]:
@@ -564,11 +564,6 @@ class HarmonyOSPolicy(Policy):
             self._index.discard(key)
         work.indexed = names
 
-    def _arm(self, key: tuple[Any, ...], at: float) -> None:
-        """``set_timer`` unless the same timer is already armed for that time."""
-        if self.ctx.timer_at(key) != at:
-            self.ctx.set_timer(key, at)
-
     def _remove(self, work: _Work) -> None:
         key = (work.app, work.work_id)
         self._works.pop(key, None)
@@ -667,7 +662,7 @@ class HarmonyOSPolicy(Policy):
         not_before = self._not_before(work)
         if not_before > now:  # repeat cycle / idle wait: its timer looks again, signals need not
             self._watch(work, frozenset())
-            self._arm(("eval", *key), not_before)
+            self.ctx.set_timer(("eval", *key), not_before)
             return
         unmet = self._unmet(work, self.ctx.signals)
         if unmet:  # only a change of what blocks it can start it
@@ -678,7 +673,7 @@ class HarmonyOSPolicy(Policy):
         if interval is None or (last is not None and last + interval > now):
             self._watch(work, frozenset())
             if interval is not None and last is not None:
-                self._arm(("app", work.app), last + interval)
+                self.ctx.set_timer(("app", work.app), last + interval)
             return  # a forbidden group waits until the app is re-registered in another group
         self._start(work)
 

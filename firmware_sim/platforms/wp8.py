@@ -68,12 +68,12 @@ from __future__ import annotations
 import heapq
 import math
 import random
-import re
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 from firmware_sim.args import Args
+from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy
@@ -103,8 +103,6 @@ MAX_ACTIONS_ERROR: Final = (
 #: Networks that count as "Wi-Fi or a connection through a PC" (seed 003, 非蜂窩串連).
 NON_CELLULAR: Final = frozenset({"wifi", "ethernet"})
 
-_DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 @dataclass(frozen=True)
@@ -303,7 +301,7 @@ class WP8Policy(Policy):
     def verb_launch_for_test(self, app: App, args: Args) -> dict[str, Any]:
         """``ScheduledActionService.LaunchForTest(name, delay)``."""
         name: str = args.id("name")
-        delay = _duration(args, "delay")
+        delay = args.duration("delay")
         args.done()
         now = self.ctx.now
         task = self._tasks.get((app.id, name))
@@ -462,7 +460,10 @@ class WP8Policy(Policy):
         if raw is None:
             return now + longest
         if isinstance(raw, str):
-            at = now + _parse_duration(raw, "expiration_time")
+            try:
+                at = now + parse_duration(raw)
+            except ValueError as exc:
+                raise RequestError("invalid_args", f"'expiration_time': {exc}", {"field": "expiration_time"}) from None
         elif isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             at = float(raw)
         else:
@@ -706,21 +707,3 @@ class WP8Policy(Policy):
         return {"name": run.name, "type": run.type, "state": run.state, "started": run.started,
                 "deadline": run.deadline, "launch_for_test": run.test, "reason": run.reason,
                 "memory_bytes": run.memory, "peak_memory_bytes": run.peak_memory}
-
-
-def _parse_duration(text: str, field: str) -> float:
-    match = _DURATION_RE.match(text)
-    if match is None:
-        raise RequestError("invalid_args",
-                           f"'{field}' must be a duration such as \"90s\", \"30m\", \"12h\" or "
-                           f"\"7d\", not {text!r}", {"field": field})
-    return float(match.group(1)) * _UNIT_S[match.group(2)]
-
-
-def _duration(args: Args, name: str) -> float:
-    """A non-negative duration: seconds as a number, or a string like ``"90s"`` / ``"5m"``."""
-    raw = args.any(name)
-    if isinstance(raw, str):
-        return _parse_duration(raw, name)
-    value: float = args.number(name, minimum=0)
-    return value

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from firmware_sim.errors import ScenarioError
-from firmware_sim.scenario import parse_duration, parse_scenario
+from firmware_sim.durations import parse_duration
+from firmware_sim.scenario import parse_scenario
 
 GOOD = """\
 name: sync loses its charger
