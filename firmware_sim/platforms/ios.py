@@ -44,7 +44,7 @@ drives flips, so a battery tick costs O(1) whatever the number of requests.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -379,7 +379,7 @@ class IOSPolicy(Policy):
             RequestError: ``unavailable`` (Background App Refresh off),
                 ``too_many_pending_task_requests`` (1 refresh / 10 processing pending).
         """
-        kind: str = _choice(args, "type", _TYPES)
+        kind: str = args.choice("type", _TYPES)
         ident: str = args.id("identifier")
         if ident == DID_ENTER_BACKGROUND or _BG_TASK_RE.match(ident):
             raise args.fail("identifier", f"{ident!r} is reserved for wakebench's own task ids")
@@ -718,13 +718,3 @@ def _needs(launch: _Launch) -> tuple[str, ...]:
 
 def _keys(keys: Iterable[Hashable]) -> list[tuple[str, str]]:
     return [k for k in keys if isinstance(k, tuple)]
-
-
-def _choice(args: Args, name: str, choices: Mapping[Any, str], *default: Any) -> Any:
-    """``args.choice`` over a mapping, refusing unhashable values (lists, objects) first:
-    ``Args.choice`` would raise TypeError on them."""
-    value = args.any(name, None)
-    if value is not None and not isinstance(value, str | int | float):
-        names = ", ".join(str(k) for k in choices)
-        raise args.fail(name, f"must be one of {names}, not {value!r}")
-    return args.choice(name, choices, *default)

@@ -42,7 +42,7 @@ Behaviour, as a bench user sees it:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -170,7 +170,7 @@ class UWPPolicy(Policy):
         """``background_access``: a BackgroundAccessStatus (name or number) or ``allowed`` /
         ``denied``; default ``allowed_subject_to_system_policy``. A re-``register`` without it
         keeps the previous value."""
-        value = _choice(args, "background_access", _ACCESS_CHOICES, None)
+        value = args.choice("background_access", _ACCESS_CHOICES, None)
         args.done()
         if value is not None:
             app.settings["background_access"] = value
@@ -201,7 +201,7 @@ class UWPPolicy(Policy):
         Raises:
             RequestError: ``0x8007139F`` while the app's session is active.
         """
-        reason: str = _choice(args, "reason", REASONS, "unspecified")
+        reason: str = args.choice("reason", REASONS, "unspecified")
         description = args.str("description", None)
         args.done()
         current = self._sessions.get(app.id)
@@ -406,13 +406,3 @@ class UWPPolicy(Policy):
 
 def _ids(keys: set[Hashable]) -> list[str]:
     return [k for k in keys if isinstance(k, str)]
-
-
-def _choice(args: Args, name: str, choices: Mapping[Any, str], *default: Any) -> Any:
-    """``args.choice`` over a mapping, refusing unhashable values (lists, objects) first:
-    ``Args.choice`` would raise TypeError on them."""
-    value = args.any(name, None)
-    if value is not None and not isinstance(value, str | int | float):
-        names = ", ".join(str(k) for k in choices)
-        raise args.fail(name, f"must be one of {names}, not {value!r}")
-    return args.choice(name, choices, *default)
