@@ -23,7 +23,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from boards.battery import BatteryModel, ClockLike
 from boards.catalogue import SIM
 from boards.errors import BoardError, NotSettableError
-from boards.spec import CHARGERS, BoardSpec, check_value
+from boards.spec import CHARGERS, SIGNAL_NAMES, BoardSpec, check_value
 from hal.chips import MAX17048Emulator
 from hal.i2c import EmulatedBus
 
@@ -31,23 +31,9 @@ __all__ = ["SIM_SETTABLE", "SimBoard"]
 
 #: Signals the sim board lets a test or scenario set (everything the model does not derive:
 #: ``voltage``, ``current`` and ``charging`` follow from the battery model).
-SIM_SETTABLE: Final[frozenset[str]] = frozenset(
-    {
-        "charger",
-        "network",
-        "metered",
-        "roaming",
-        "temperature",
-        "storage_low",
-        "screen_locked",
-        "idle",
-        "on_call",
-        "user_present",
-        "low_power_mode",
-        "battery_saver",
-        "battery_level",
-    }
-)
+#: Derived by the battery model, never set by hand.
+MODEL_DERIVED: Final[frozenset[str]] = frozenset({"voltage", "current", "charging"})
+SIM_SETTABLE: Final[frozenset[str]] = frozenset(SIGNAL_NAMES) - MODEL_DERIVED
 
 #: Signals the sim holds as plain values (network and user state), with their start values:
 #: Wi-Fi up and unmetered, user present with the screen on (firmware_sim's Signals defaults).
