@@ -186,7 +186,13 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         raise ScenarioError(path, line, None, f"not valid YAML: {problem}") from None
     if node is None:
         raise ScenarioError(path, 1, None, "the file is empty")
-    doc = _to_python(node, yaml.SafeLoader(""))
+    try:
+        doc = _to_python(node, yaml.SafeLoader(""))
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # e.g. an unknown tag, a bad timestamp
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, line, None, f"not valid YAML: {problem}") from None
     top = v.mapping(doc, 1, "")
     v.check_keys(top, _TOP_KEYS, "")
 

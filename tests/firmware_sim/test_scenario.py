@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from firmware_sim.errors import ScenarioError
 from firmware_sim.durations import parse_duration
+from firmware_sim.errors import ScenarioError
 from firmware_sim.scenario import parse_scenario
+from firmware_sim.simulation import simulate
 
 GOOD = """\
 name: sync loses its charger
@@ -144,3 +149,31 @@ def test_yaml_syntax_error_names_the_line() -> None:
 def test_empty_and_non_mapping_files() -> None:
     assert "empty" in str(error_of(""))
     assert "must be a mapping" in str(error_of("- 1\n- 2\n"))
+
+
+# -- no input makes the loader (or a simulation of what it accepts) raise anything else -----------
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.sampled_from(["5m", "1h", "0s..1m", "wifi", "ac", "wp8", "wake"]))
+_keys = st.sampled_from(["name", "seed", "initial", "apps", "steps", "expect", "until", "limits", "at", "app",
+                         "request", "args", "set", "id", "platform", "event", "count", "charger", "x"])
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=4),
+                       max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.dictionaries(_keys, _values, max_size=6))
+def test_any_document_loads_or_fails_with_a_scenario_error(doc: dict) -> None:
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    try:
+        scenario = parse_scenario(text, "fuzz.yaml")
+    except ScenarioError as exc:
+        assert str(exc).startswith("fuzz.yaml")
+        return
+    simulate(scenario)  # whatever loads must also run without raising
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=200))
+def test_any_text_loads_or_fails_with_a_scenario_error(text: str) -> None:
+    with contextlib.suppress(ScenarioError):
+        parse_scenario(text, "fuzz.yaml")
