@@ -83,6 +83,7 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_budgets_json_lists_sourced_limits(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["budgets", "--json"]) == 0
     limits = json.loads(capsys.readouterr().out)
+    assert {x["platform"] for x in limits} == {"capacitor", "ios", "uwp", "wp8", "harmonyos", "android"}
     for x in limits:
         assert x["source"], f"{x['platform']}.{x['name']} has no source"
         assert x["unit"] is not None
