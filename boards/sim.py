@@ -23,7 +23,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from boards.battery import BatteryModel, ClockLike
 from boards.catalogue import SIM
 from boards.errors import BoardError, NotSettableError
-from boards.spec import CHARGERS, SIGNAL_NAMES, BoardSpec, check_value
+from boards.spec import CHARGERS, MANUAL_DEFAULTS, SIGNAL_NAMES, BoardSpec, check_value
 from hal.chips import MAX17048Emulator
 from hal.i2c import EmulatedBus
 
@@ -35,19 +35,10 @@ __all__ = ["SIM_SETTABLE", "SimBoard"]
 MODEL_DERIVED: Final[frozenset[str]] = frozenset({"voltage", "current", "charging"})
 SIM_SETTABLE: Final[frozenset[str]] = frozenset(SIGNAL_NAMES) - MODEL_DERIVED
 
-#: Signals the sim holds as plain values (network and user state), with their start values:
-#: Wi-Fi up and unmetered, user present with the screen on (firmware_sim's Signals defaults).
+#: Signals the sim holds as plain values (network and user state); they start at the same
+#: values as a real board's manual signals.
 _PLAIN_DEFAULTS: Final[Mapping[str, Any]] = {
-    "network": "wifi",
-    "metered": False,
-    "roaming": False,
-    "storage_low": False,
-    "screen_locked": False,
-    "idle": False,
-    "on_call": False,
-    "user_present": True,
-    "low_power_mode": False,
-    "battery_saver": False,
+    n: MANUAL_DEFAULTS[n] for n in SIM_SETTABLE - {"charger", "temperature", "battery_level"}
 }
 
 Listener = Callable[[Mapping[str, Any]], None]

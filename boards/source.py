@@ -43,7 +43,7 @@ from gpiozero.pins.mock import MockFactory
 
 from boards.errors import BoardError, NotSettableError
 from boards.sim import SIM_SETTABLE, SimBoard
-from boards.spec import RELAY_SIGNALS, SIGNAL_NAMES, BoardSpec, ChipSpec, check_value
+from boards.spec import MANUAL_DEFAULTS, RELAY_SIGNALS, SIGNAL_NAMES, BoardSpec, ChipSpec, check_value
 from hal.chips import WAVESHARE_32V_2A, INA219Calibration, LinearSocCurve, chip_spec
 from hal.chips.base import GaugeDriver
 from hal.errors import HalError, NetworkError, PinError
@@ -96,29 +96,6 @@ GAUGE_MEASURES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         "lc709203f": frozenset({"battery_level", "voltage"}),
         "cw2015": frozenset({"battery_level", "voltage"}),
         "ina219": frozenset({"voltage", "current", "charging"}),
-    }
-)
-
-#: Start values of signals no sensor provides (``firmware_sim.Signals`` defaults, except
-#: temperature: unknown rather than 25 °C on a board without a sensor).
-MANUAL_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
-    {
-        "battery_level": 100.0,
-        "voltage": None,
-        "current": None,
-        "charging": False,
-        "charger": "none",
-        "network": "wifi",
-        "metered": False,
-        "roaming": False,
-        "temperature": None,
-        "storage_low": False,
-        "screen_locked": False,
-        "idle": False,
-        "on_call": False,
-        "user_present": True,
-        "low_power_mode": False,
-        "battery_saver": False,
     }
 )
 

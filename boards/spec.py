@@ -52,6 +52,29 @@ SIGNAL_NAMES: Final[tuple[str, ...]] = (
 )
 
 #: Boolean signals (DESIGN.md section 2 "bool").
+#: Start values of signals no sensor provides (``firmware_sim.Signals`` defaults, except
+#: temperature: unknown rather than 25 °C on a board without a sensor).
+MANUAL_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "battery_level": 100.0,
+        "voltage": None,
+        "current": None,
+        "charging": False,
+        "charger": "none",
+        "network": "wifi",
+        "metered": False,
+        "roaming": False,
+        "temperature": None,
+        "storage_low": False,
+        "screen_locked": False,
+        "idle": False,
+        "on_call": False,
+        "user_present": True,
+        "low_power_mode": False,
+        "battery_saver": False,
+    }
+)
+
 BOOL_SIGNALS: Final[frozenset[str]] = frozenset(
     {
         "charging",
