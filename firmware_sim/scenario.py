@@ -386,11 +386,6 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
             )
         )
 
-    for i, spec in enumerate(apps):
-        bad = [k for k in spec.register_args if k not in ("platform",) and not isinstance(k, str)]
-        if bad:  # pragma: no cover - YAML keys are always converted to str above
-            raise v.fail(spec.line, f"apps[{i}]", f"bad keys {bad}")
-
     return Scenario(
         path=path,
         name=name,
