@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: package -> packages it must never import (DESIGN.md section 1)
 FORBIDDEN = {
+    "wbcommon": {"firmware_sim", "hal", "boards", "mqtt_bridge", "wakebench", "aiomqtt", "gpiozero", "smbus2"},
     "firmware_sim": {"hal", "boards", "mqtt_bridge", "wakebench", "aiomqtt", "paho", "gpiozero", "smbus2"},
     "hal": {"firmware_sim", "boards", "mqtt_bridge", "wakebench"},
     "boards": {"firmware_sim", "mqtt_bridge", "wakebench"},
