@@ -25,7 +25,8 @@ from boards.source import (
     SourceUpdate,
     build_source,
 )
-from boards.spec import SIGNAL_NAMES, BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
+from boards.spec import BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
+from wbcommon.signals import SIGNAL_NAMES
 
 __all__ = [
     "BOARDS",

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, Protocol
 
-from boards.spec import TEMP_MAX_C, TEMP_MIN_C
 from hal.readings import BatteryState
+from wbcommon.signals import TEMP_MAX_C, TEMP_MIN_C
 
 __all__ = [
     "DEFAULT_CAPACITY_MAH",

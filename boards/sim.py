@@ -23,9 +23,10 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from boards.battery import BatteryModel, ClockLike
 from boards.catalogue import SIM
 from boards.errors import BoardError, NotSettableError
-from boards.spec import CHARGERS, MANUAL_DEFAULTS, SIGNAL_NAMES, BoardSpec, check_value
+from boards.spec import MANUAL_DEFAULTS, BoardSpec, check_value
 from hal.chips import MAX17048Emulator
 from hal.i2c import EmulatedBus
+from wbcommon.signals import CHARGERS, SIGNAL_NAMES
 
 __all__ = ["SIM_SETTABLE", "SimBoard"]
 

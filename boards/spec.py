@@ -17,78 +17,27 @@ from typing import Any, Final, Literal, get_args
 
 from boards.errors import SignalValueError, UnknownSignalError
 from hal.chips import CHIPS
+from wbcommon.signals import (
+    BOOL_SIGNALS,
+    CHARGERS,
+    DEFAULTS,
+    SIGNAL_NAMES,
+    Charger,
+    InvalidSignalError,
+    check,
+)
 
 Polarity = Literal["active_high", "active_low"]
 Pull = Literal["up", "down", "floating"]
 Direction = Literal["input", "output"]
-Charger = Literal["none", "ac", "usb", "wireless"]
 
 POLARITIES: Final[tuple[str, ...]] = get_args(Polarity)
 PULLS: Final[tuple[str, ...]] = get_args(Pull)
 DIRECTIONS: Final[tuple[str, ...]] = get_args(Direction)
-CHARGERS: Final[tuple[str, ...]] = get_args(Charger)
-#: Network kinds of DESIGN.md section 2.
-NETWORKS: Final[tuple[str, ...]] = ("none", "wifi", "ethernet", "cellular", "bluetooth")
 
-#: The signals of DESIGN.md section 2, in its order. ``boards`` may not import ``firmware_sim``
-#: (dependency rule), so the names are repeated here; tests/boards check both lists agree.
-SIGNAL_NAMES: Final[tuple[str, ...]] = (
-    "battery_level",
-    "voltage",
-    "current",
-    "charging",
-    "charger",
-    "network",
-    "metered",
-    "roaming",
-    "temperature",
-    "storage_low",
-    "screen_locked",
-    "idle",
-    "on_call",
-    "user_present",
-    "low_power_mode",
-    "battery_saver",
-)
-
-#: Boolean signals (DESIGN.md section 2 "bool").
-#: Start values of signals no sensor provides (``firmware_sim.Signals`` defaults, except
-#: temperature: unknown rather than 25 °C on a board without a sensor).
-MANUAL_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
-    {
-        "battery_level": 100.0,
-        "voltage": None,
-        "current": None,
-        "charging": False,
-        "charger": "none",
-        "network": "wifi",
-        "metered": False,
-        "roaming": False,
-        "temperature": None,
-        "storage_low": False,
-        "screen_locked": False,
-        "idle": False,
-        "on_call": False,
-        "user_present": True,
-        "low_power_mode": False,
-        "battery_saver": False,
-    }
-)
-
-BOOL_SIGNALS: Final[frozenset[str]] = frozenset(
-    {
-        "charging",
-        "metered",
-        "roaming",
-        "storage_low",
-        "screen_locked",
-        "idle",
-        "on_call",
-        "user_present",
-        "low_power_mode",
-        "battery_saver",
-    }
-)
+#: Start values of signals no sensor provides: the vocabulary's defaults, except temperature:
+#: unknown rather than 25 °C on a board without a sensor.
+MANUAL_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType({**DEFAULTS, "temperature": None})
 
 #: Signals an input pin can drive: the power pin (``charger``) and any boolean switch
 #: (DESIGN.md section 2: "rig input GPIOs (switches)"; a charger IC's STAT pin for ``charging``).
@@ -124,6 +73,7 @@ CHIP_ADDRESSES: Final[Mapping[str, tuple[int, ...]]] = MappingProxyType(
 )
 
 _COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}
+_COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}
 #: Extra parameters each chip accepts in a board description, with their kind (numbers are
 #: positive, SI units). ``capacity_mah``: the cell's capacity, used to turn a MAX17048 CRATE
 #: (%/h) into amperes. INA219 (hal.chips.INA219): ``shunt_ohm`` (shunt resistor),
@@ -149,11 +99,6 @@ CHIP_PARAMS: Final[Mapping[str, Mapping[str, type]]] = MappingProxyType(
         },
     }
 )
-
-#: Temperatures the model accepts (°C): a wakebench sanity bound against typos, not a chip
-#: or cell limit (a bench that is really this hot or cold has other problems).
-TEMP_MIN_C: Final = -40.0
-TEMP_MAX_C: Final = 125.0
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9_-]+$")
 UNCONFIRMED: Final = "UNCONFIRMED"
@@ -438,32 +383,14 @@ def _signal_message(signal: str, allowed: frozenset[str], what: str) -> str:
 
 
 def check_value(name: str, value: Any) -> Any:
-    """Validate one signal value (DESIGN.md section 2 types) and return it canonically.
+    """Validate one signal value with the shared vocabulary (:func:`wbcommon.signals.check`)
+    and return it canonically, raising the boards layer's errors.
 
     Raises:
         UnknownSignalError: unknown signal name.
         SignalValueError: wrong type or range; the message names the signal and the value.
     """
-    if name not in SIGNAL_NAMES:
-        raise UnknownSignalError(f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})")
-    if name in BOOL_SIGNALS:
-        if not isinstance(value, bool):
-            raise SignalValueError(f"signal {name!r} must be true or false, not {value!r}")
-        return value
-    if name == "charger":
-        if value not in CHARGERS:
-            raise SignalValueError(f"signal 'charger' must be one of {', '.join(CHARGERS)}, not {value!r}")
-        return value
-    if name == "network":
-        if value not in NETWORKS:
-            raise SignalValueError(f"signal 'network' must be one of {', '.join(NETWORKS)}, not {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SignalValueError(f"signal {name!r} must be a finite number, not {value!r}")
-    if name == "battery_level" and not 0 <= value <= 100:
-        raise SignalValueError(f"signal 'battery_level' must be from 0 to 100 %, not {value!r}")
-    if name == "temperature" and not TEMP_MIN_C <= value <= TEMP_MAX_C:
-        raise SignalValueError(
-            f"signal 'temperature' must be from {TEMP_MIN_C:g} to {TEMP_MAX_C:g} °C, not {value!r}"
-        )
-    return float(value)
+    try:
+        return check(name, value)
+    except InvalidSignalError as exc:
+        raise (UnknownSignalError if exc.unknown else SignalValueError)(str(exc)) from None

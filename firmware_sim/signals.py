@@ -9,37 +9,32 @@ value; it reads :meth:`Signals.effective`, which replaces every stale signal wit
 is least permissive for background work (unknown charger ⇒ no charger, unknown network ⇒ no
 network, unknown battery ⇒ 0 %, unknown lock ⇒ unlocked, ...). A bench user pulling the gauge's
 I²C wire therefore sees discretionary work stop, never start.
+
+The vocabulary itself (names, value sets, units, bounds, validation) is
+:mod:`wbcommon.signals`, shared with ``boards``; this module adds the snapshot type and
+translates :class:`wbcommon.signals.InvalidSignalError` into :class:`SignalError`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 from firmware_sim.errors import SignalError
-
-Charger = Literal["none", "ac", "usb", "wireless"]
-Network = Literal["none", "wifi", "ethernet", "cellular", "bluetooth"]
-
-CHARGERS: Final[tuple[str, ...]] = get_args(Charger)
-NETWORKS: Final[tuple[str, ...]] = get_args(Network)
-
-_BOOL_SIGNALS: Final = (
-    "charging",
-    "metered",
-    "roaming",
-    "storage_low",
-    "screen_locked",
-    "idle",
-    "on_call",
-    "user_present",
-    "low_power_mode",
-    "battery_saver",
+from wbcommon.signals import (
+    CHARGERS,
+    NETWORKS,
+    SIGNAL_NAMES,
+    Charger,
+    InvalidSignalError,
+    Network,
+    check,
+    check_name,
 )
-_OPTIONAL_FLOAT_SIGNALS: Final = ("voltage", "current", "temperature")
+
+__all__ = ["CHARGERS", "CONSERVATIVE", "NETWORKS", "SIGNAL_NAMES", "Signals", "coerce", "coerce_name"]
 
 #: Value each signal takes while stale: the least permissive reading for background work.
 CONSERVATIVE: Final[Mapping[str, Any]] = {
@@ -117,7 +112,7 @@ class Signals:
         stale_set -= set(values)
         stale_set -= set(fresh)
         for name in stale:
-            _check_name(name)
+            coerce_name(name)
             stale_set.add(name)
         changes["stale"] = frozenset(stale_set)
         if t is not None:
@@ -154,48 +149,26 @@ class Signals:
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
 
 
-SIGNAL_NAMES: Final[tuple[str, ...]] = tuple(
-    f.name for f in dataclasses.fields(Signals) if f.name not in ("t", "stale")
-)
+def coerce_name(name: str) -> str:
+    """Return ``name`` if it is a signal (:data:`wbcommon.signals.SIGNAL_NAMES`).
 
-
-def _check_name(name: str) -> None:
-    if name not in SIGNAL_NAMES:
-        raise SignalError(f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})")
+    Raises:
+        SignalError: unknown name.
+    """
+    try:
+        return check_name(name)
+    except InvalidSignalError as exc:
+        raise SignalError(str(exc)) from None
 
 
 def coerce(name: str, raw: Any) -> Any:
-    """Validate one signal value and return it in its canonical type.
+    """Validate one signal value and return it in its canonical type
+    (:func:`wbcommon.signals.check`, the one validation every layer applies).
 
     Raises:
         SignalError: unknown name, wrong type or out-of-range value.
     """
-    _check_name(name)
-    if name in _BOOL_SIGNALS:
-        if not isinstance(raw, bool):
-            raise SignalError(f"signal {name!r} must be true or false, not {raw!r}")
-        return raw
-    if name == "charger":
-        if raw not in CHARGERS:
-            raise SignalError(f"signal 'charger' must be one of {', '.join(CHARGERS)}, not {raw!r}")
-        return raw
-    if name == "network":
-        if raw not in NETWORKS:
-            raise SignalError(f"signal 'network' must be one of {', '.join(NETWORKS)}, not {raw!r}")
-        return raw
-    if name == "battery_level":
-        value = _number(name, raw)
-        if value is None or not 0.0 <= value <= 100.0:
-            raise SignalError(f"signal 'battery_level' must be a number from 0 to 100, not {raw!r}")
-        return value
-    if name in _OPTIONAL_FLOAT_SIGNALS:
-        return _number(name, raw)
-    raise AssertionError(name)  # pragma: no cover - every name is handled above
-
-
-def _number(name: str, raw: Any) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise SignalError(f"signal {name!r} must be a finite number, not {raw!r}")
-    return float(raw)
+    try:
+        return check(name, raw)
+    except InvalidSignalError as exc:
+        raise SignalError(str(exc)) from None

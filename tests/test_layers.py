@@ -1,8 +1,9 @@
 """Project-wide promises: the dependency rule of DESIGN.md section 1, and one signal vocabulary.
 
-``boards`` may not import ``firmware_sim``, so it restates the signal names and value sets of
-DESIGN.md section 2; these tests keep the two copies identical and check every value the boards
-layer accepts is accepted by the scheduler's :class:`~firmware_sim.Signals` too.
+The signal vocabulary lives once, in :mod:`wbcommon.signals`; ``boards`` and ``firmware_sim``
+both import it. These tests check neither layer restates it and that every value the boards
+layer accepts is accepted by the scheduler's :class:`~firmware_sim.Signals` too (and the
+other way round).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import boards.spec as board_vocab
+import wbcommon.signals
 import firmware_sim.signals as sched_vocab
 from firmware_sim import SignalError, Signals
 
@@ -59,16 +61,24 @@ def test_scheduler_core_reads_no_wall_clock() -> None:
             assert banned not in text, f"{p.name} calls {banned}"
 
 
-def test_boards_and_scheduler_share_one_signal_vocabulary() -> None:
-    assert board_vocab.SIGNAL_NAMES == sched_vocab.SIGNAL_NAMES
-    assert tuple(board_vocab.CHARGERS) == sched_vocab.CHARGERS
-    assert tuple(board_vocab.NETWORKS) == sched_vocab.NETWORKS
+def test_the_vocabulary_is_defined_once_in_wbcommon() -> None:
+    # the same objects, not equal copies
+    assert board_vocab.SIGNAL_NAMES is sched_vocab.SIGNAL_NAMES is wbcommon.signals.SIGNAL_NAMES
+    assert board_vocab.CHARGERS is sched_vocab.CHARGERS is wbcommon.signals.CHARGERS
+    for package in ("boards", "firmware_sim"):
+        for p in (ROOT / package).rglob("*.py"):
+            text = p.read_text(encoding="utf-8")
+            assert '"low_power_mode",\n    "battery_saver"' not in text, f"{p} restates the names"
+            assert '"none", "wifi", "ethernet"' not in text, f"{p} restates the network kinds"
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [("charger", "usb"), ("network", "cellular"), ("battery_level", 42.5), ("idle", True),
-     ("temperature", 31.0), ("charger", "diesel"), ("battery_level", 101), ("idle", "yes")],
+     ("temperature", 31.0), ("charger", "diesel"), ("battery_level", 101), ("idle", "yes"),
+     # the two copies used to disagree on these (issue #15.3)
+     ("temperature", 200.0), ("temperature", -41.0), ("voltage", None), ("current", None),
+     ("temperature", None), ("battery_level", None), ("warp", 1), ("charging", 1)],
 )
 def test_boards_and_scheduler_agree_on_values(name: str, value: object) -> None:
     try:
