@@ -6,6 +6,7 @@ updates. It never imports ``firmware_sim``; updates are plain :class:`SourceUpda
 """
 
 from boards.battery import BatteryModel, OcvCurve
+from boards.build import build_source
 from boards.catalogue import BOARDS, get_board
 from boards.config import board_from_mapping, load_board_file, resolve_board
 from boards.errors import (
@@ -17,15 +18,9 @@ from boards.errors import (
     UnknownSignalError,
 )
 from boards.sim import SIM_SETTABLE, SimBoard
-from boards.source import (
-    DEFAULT_POLL_INTERVAL_S,
-    BoardSource,
-    SignalSource,
-    SourceSnapshot,
-    SourceUpdate,
-    build_source,
-)
+from boards.source import DEFAULT_POLL_INTERVAL_S, BoardSource
 from boards.spec import BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
+from boards.updates import SignalSource, SourceSnapshot, SourceUpdate
 from wbcommon.signals import SIGNAL_NAMES
 
 __all__ = [

@@ -8,7 +8,6 @@ concerns, and :meth:`BoardSpec.unconfirmed_notes` gathers them for ``wakebench b
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 
 from boards.errors import SignalValueError, UnknownSignalError
-from hal.chips import CHIPS
+from hal.chips import CHIPS, chip_spec
 from wbcommon.signals import (
     BOOL_SIGNALS,
     CHARGERS,
@@ -72,34 +71,6 @@ CHIP_ADDRESSES: Final[Mapping[str, tuple[int, ...]]] = MappingProxyType(
     {name: chip.addresses for name, chip in CHIPS.items()}
 )
 
-_COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}
-_COMMON_PARAMS: Final[Mapping[str, type]] = {"capacity_mah": float}
-#: Extra parameters each chip accepts in a board description, with their kind (numbers are
-#: positive, SI units). ``capacity_mah``: the cell's capacity, used to turn a MAX17048 CRATE
-#: (%/h) into amperes. INA219 (hal.chips.INA219): ``shunt_ohm`` (shunt resistor),
-#: ``current_lsb_a`` (calibration current LSB), ``soc_empty_v`` / ``soc_full_v`` (linear
-#: voltage-to-SoC curve, the Waveshare method), ``invert_current`` (shunt wired so charging
-#: reads negative). LC709203F: ``thermistor`` (a thermistor is fitted, temperature is valid).
-CHIP_PARAMS: Final[Mapping[str, Mapping[str, type]]] = MappingProxyType(
-    {
-        "max17043": _COMMON_PARAMS,
-        "max17044": _COMMON_PARAMS,
-        "max17048": _COMMON_PARAMS,
-        "max17049": _COMMON_PARAMS,
-        "bq27441": _COMMON_PARAMS,
-        "lc709203f": {**_COMMON_PARAMS, "thermistor": bool},
-        "cw2015": _COMMON_PARAMS,
-        "ina219": {
-            **_COMMON_PARAMS,
-            "shunt_ohm": float,
-            "current_lsb_a": float,
-            "soc_empty_v": float,
-            "soc_full_v": float,
-            "invert_current": bool,
-        },
-    }
-)
-
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9_-]+$")
 UNCONFIRMED: Final = "UNCONFIRMED"
 
@@ -112,7 +83,7 @@ class ChipSpec:
         chip: driver name in :mod:`hal.chips` (``max17048``, ``ina219``, ...).
         address: 7-bit I²C address.
         bus: ``/dev/i2c-<bus>`` (1 is the 40-pin header's SDA1/SCL1).
-        params: chip-specific numbers (:data:`CHIP_PARAMS`), SI units.
+        params: chip-specific numbers (the chip's ``params`` in :mod:`hal.chips`), SI units.
         role: what the chip does on this board when it is not the gauge (``RTC``).
         unconfirmed: ``"UNCONFIRMED: ..."`` when the reference does not confirm this chip.
     """
@@ -338,28 +309,8 @@ def _chip_problems(chip: ChipSpec, key: str, *, check_params: bool = True) -> It
     if chip.bus < 0:
         yield f"{key}.bus", f"bus {chip.bus} is not a /dev/i2c-N number"
     if check_params and known is not None:
-        allowed_params = CHIP_PARAMS.get(chip.chip, {})
-        for name, value in chip.params.items():
-            kind = allowed_params.get(name)
-            if kind is None:
-                yield f"{key}.{name}", (
-                    f"{chip.chip} takes no parameter {name!r} "
-                    f"(known: {', '.join(sorted(allowed_params))})"
-                )
-            elif kind is bool and not isinstance(value, bool):
-                yield f"{key}.{name}", f"{value!r} must be true or false"
-            elif kind is float and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-                or not math.isfinite(value) or not value > 0
-            ):
-                yield f"{key}.{name}", f"{value!r} must be a positive number"
-        empty, full = chip.params.get("soc_empty_v"), chip.params.get("soc_full_v")
-        if (empty is None) != (full is None):
-            yield f"{key}.{'soc_full_v' if full is None else 'soc_empty_v'}", (
-                "soc_empty_v and soc_full_v go together (the linear voltage-to-SoC curve)"
-            )
-        elif isinstance(empty, int | float) and isinstance(full, int | float) and not empty < full:
-            yield f"{key}.soc_full_v", f"{full!r} V must be above soc_empty_v ({empty!r} V)"
+        for name, why in chip_spec(chip.chip).param_problems(chip.params):
+            yield f"{key}.{name}", why
 
 
 def _gpio_problems(

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import boards.spec as board_vocab
-import wbcommon.signals
 import firmware_sim.signals as sched_vocab
+import wbcommon.signals
 from firmware_sim import SignalError, Signals
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,3 +92,23 @@ def test_boards_and_scheduler_agree_on_values(name: str, value: object) -> None:
     except SignalError:
         sched_ok = False
     assert boards_ok == sched_ok
+
+
+def test_every_default_battery_threshold_is_a_decision_level() -> None:
+    """A gauge reading crossing a level a platform decides on is confirmed by a re-read
+    (wbcommon.signals.BATTERY_DECISION_LEVELS_PCT = 15, 20, 90): Android 15 % + 5 % bump,
+    HarmonyOS 20 %, iOS 20 %, WP8 resource-intensive above 90 %."""
+    from firmware_sim.platforms.android import AndroidLimits
+    from firmware_sim.platforms.harmonyos import HarmonyOSLimits
+    from firmware_sim.platforms.ios import IOSLimits
+    from firmware_sim.platforms.wp8 import WP8Limits
+
+    android = AndroidLimits()
+    used = {
+        android.battery_low_level,
+        android.battery_low_level + android.battery_okay_bump,
+        HarmonyOSLimits().battery_low_level,
+        IOSLimits().critical_battery_pct,
+        WP8Limits().resource_intensive_min_battery_pct,
+    }
+    assert used == set(wbcommon.signals.BATTERY_DECISION_LEVELS_PCT)

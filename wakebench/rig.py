@@ -28,8 +28,7 @@ from typing import Any, Final, TextIO
 
 import yaml
 
-from boards import BoardError, NotSettableError
-from boards.source import BoardSource, SourceUpdate, build_source
+from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
 from firmware_sim.clock import ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError

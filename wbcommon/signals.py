@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 
 __all__ = [
+    "BATTERY_DECISION_LEVELS_PCT",
     "BATTERY_MAX_PCT",
     "BATTERY_MIN_PCT",
     "BOOL_SIGNALS",
@@ -188,3 +189,13 @@ def check(name: str, value: Any) -> Any:
             f"signal 'temperature' must be from {TEMP_MIN_C:g} to {TEMP_MAX_C:g} °C, not {value!r}", name=name
         )
     return float(value)
+
+
+#: Battery levels (%) at which some platform's decision flips, with their sources (the default
+#: limits of firmware_sim.platforms; ``tests/test_layers.py`` checks every one is listed):
+#: Android BATTERY_LOW at <= 15 % (AOSP config_lowBatteryWarningLevel) and okay again at
+#: 15 + 5 = 20 % (config_lowBatteryCloseWarningBump); HarmonyOS battery low at <= 20 %
+#: (battery_notify.cpp DEFAULT_LOW_CAPACITY); iOS critically low at <= 20 % (seed: "iPhone
+#: battery <= 20%"); WP8 resource-intensive agents only above 90 % (seed 最小電量 "大於90%").
+#: A gauge reading that crosses one of them is confirmed by a re-read before it is published.
+BATTERY_DECISION_LEVELS_PCT: Final[tuple[float, ...]] = (15.0, 20.0, 90.0)

@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from boards import BoardError, BoardSpec, ChipSpec, SimBoard, resolve_board
-from boards.source import current_from_charge_rate, gauge_driver
+from boards.build import gauge_driver
 from firmware_sim.clock import VirtualClock
-from hal.chips import CHIPS, identify
+from hal.chips import CHIPS, current_from_charge_rate, identify
 from hal.errors import BusError, HalError
 from hal.i2c import I2CBus, SMBusI2C, is_nack
 from hal.readings import GaugeReading
