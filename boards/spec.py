@@ -26,6 +26,37 @@ from wbcommon.signals import (
     check,
 )
 
+__all__ = [
+    "BOOL_SIGNALS",
+    "CHARGERS",
+    "CHIP_ADDRESSES",
+    "DEBOUNCE_MAX_S",
+    "DIRECTIONS",
+    "GPIO_MAX",
+    "GPIO_MIN",
+    "I2C1_PINS",
+    "I2C_ADDR_MAX",
+    "I2C_ADDR_MIN",
+    "MANUAL_DEFAULTS",
+    "NAME_PATTERN",
+    "PIN_SIGNALS",
+    "POLARITIES",
+    "PULLS",
+    "RELAY_SIGNALS",
+    "SIGNAL_NAMES",
+    "UNCONFIRMED",
+    "BoardSpec",
+    "Charger",
+    "ChipSpec",
+    "Direction",
+    "PinSpec",
+    "Polarity",
+    "Pull",
+    "RelaySpec",
+    "check_value",
+    "problems",
+]
+
 Polarity = Literal["active_high", "active_low"]
 Pull = Literal["up", "down", "floating"]
 Direction = Literal["input", "output"]
