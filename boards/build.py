@@ -52,6 +52,7 @@ def build_source(
     power_supply: PowerSupplySource | None = None,
     watch_network: bool | None = None,
     decision_levels: Sequence[float] = BATTERY_DECISION_LEVELS_PCT,
+    confirm: bool = True,
 ) -> BoardSource:
     """Turn a board spec into a :class:`BoardSource`.
 
@@ -68,6 +69,7 @@ def build_source(
         watch_network: follow netlink for network signals; default on for real boards, off on
             ``sim`` (its network is settable state).
         decision_levels: battery levels (%) whose crossing a gauge re-read confirms.
+        confirm: range-check and confirm gauge readings (False: benchmark baseline only).
 
     Raises:
         BoardError: the sim cannot be built from the spec, or the gauge chip has no driver.
@@ -113,4 +115,5 @@ def build_source(
         poll_interval=poll_interval,
         pin_factory_error=factory_error,
         decision_levels=decision_levels,
+        confirm=confirm,
     )

@@ -81,6 +81,8 @@ class CheckedGauge:
         params: the board's chip parameters.
         label: how faults name the gauge (``gauge max17048@0x36 on bus 1``).
         levels: battery levels (%) whose crossing is confirmed.
+        confirm: False reproduces the behaviour before issue #9 — one read, accepted unless
+            the driver raises, no limits, no re-read (the baseline of bench/bench_faults.py).
     """
 
     def __init__(
@@ -91,15 +93,19 @@ class CheckedGauge:
         params: Mapping[str, Any],
         label: str,
         levels: Sequence[float] = BATTERY_DECISION_LEVELS_PCT,
+        confirm: bool = True,
     ) -> None:
         self.driver = driver
         self.chip = chip
         self.params = params
         self.label = label
         self.levels = tuple(levels)
+        self.confirm = confirm
 
     def poll(self, last: GaugeReading | None) -> GaugePoll:
         """Read until a reading is trustworthy (see module docstring). Never raises."""
+        if not self.confirm:
+            return self._unchecked()
         faults: list[str] = []
         good: list[GaugeReading] = []
         transactions = 0
@@ -114,6 +120,7 @@ class CheckedGauge:
                 continue
             assert reading is not None
             if not self._decisive(reading, last) or any(self._agree(reading, g) for g in good):
+                faults += [self._discarded(g) for g in good if not self._agree(reading, g)]
                 return GaugePoll(self.chip.complete(reading, self.params), False, tuple(faults),
                                  reads, transactions)
             good.append(reading)
@@ -122,6 +129,13 @@ class CheckedGauge:
         faults.append(f"{self.label}: {reads} reads disagree on a decision "
                       f"(charging / battery level); keeping the previous values")
         return GaugePoll(None, last is None, tuple(faults), reads, transactions)
+
+    def _unchecked(self) -> GaugePoll:
+        try:
+            raw = self.driver.read()
+        except HalError as exc:
+            return GaugePoll(None, True, (f"{self.label}: {describe(exc)}",), 1, 0)
+        return GaugePoll(self.chip.complete(raw, self.params), False, (), 1, raw.transactions)
 
     def _read_once(self) -> tuple[GaugeReading | None, str | None]:
         try:
@@ -133,6 +147,10 @@ class CheckedGauge:
         if why is not None:
             return raw, f"{self.label}: {why}"
         return raw, None
+
+    def _discarded(self, reading: GaugeReading) -> str:
+        return (f"{self.label}: discarded an unconfirmed reading (SOC {reading.soc!r} %, charging "
+                f"{self._charging(reading)!r}): an immediate re-read disagreed")
 
     def _charging(self, reading: GaugeReading) -> bool | None:
         if reading.charging is not None:

@@ -78,6 +78,8 @@ class BoardSource:
         pin_factory_error: why there is no pin factory (reported as a fault).
         decision_levels: battery levels (%) whose crossing a gauge re-read confirms
             (default :data:`wbcommon.signals.BATTERY_DECISION_LEVELS_PCT`).
+        confirm: range-check and confirm gauge readings (:class:`boards.gauge.CheckedGauge`);
+            False only for the benchmark baseline.
 
     Raises:
         BoardError: ``poll_interval`` is not a positive number.
@@ -97,6 +99,7 @@ class BoardSource:
         poll_interval: float | None = DEFAULT_POLL_INTERVAL_S,
         pin_factory_error: str | None = None,
         decision_levels: Sequence[float] = BATTERY_DECISION_LEVELS_PCT,
+        confirm: bool = True,
     ) -> None:
         if poll_interval is not None and not (
             isinstance(poll_interval, int | float) and poll_interval > 0
@@ -109,7 +112,7 @@ class BoardSource:
         self._gauge: CheckedGauge | None = None
         if gauge is not None and spec.gauge is not None:
             self._gauge = CheckedGauge(gauge, chip=chip_spec(spec.gauge.chip), params=spec.gauge.params,
-                                       label=gauge_label, levels=decision_levels)
+                                       label=gauge_label, levels=decision_levels, confirm=confirm)
         self._pin_factory = pin_factory
         self._pin_factory_error = pin_factory_error
         self._power_supply = power_supply
