@@ -5,9 +5,9 @@ A single bad read must never reach the scheduler as a fresh value (issue #9.2). 
 1. read the chip; a bus error (NACK, EIO, bad PEC) or a reading outside the chip's datasheet
    limits (:meth:`hal.chips.ChipSpec.implausible`) is a *fault*, reported, never a value;
 2. a good reading that would change a decision — ``charging`` flips, the battery level crosses
-   a level of :data:`wbcommon.signals.BATTERY_DECISION_LEVELS_PCT`, or jumps by more than
-   :data:`MAX_UNCONFIRMED_STEP_PCT` — is published only when an immediate re-read agrees
-   (same charging state, same side of every level, within the step);
+   a level of :data:`wbcommon.signals.BATTERY_DECISION_LEVELS_PCT`, or a quantity jumps by
+   more than :data:`MAX_UNCONFIRMED_STEP_PCT` / ``_V`` / ``_C`` — is published only when an
+   immediate re-read agrees (same charging state, same side of every level, within the steps);
 3. at most :data:`MAX_READS_PER_POLL` reads per poll. When none is good the gauge's signals are
    stale within this poll (a persisting fault); when good reads disagree the previous values
    stay and the disagreement is reported.
@@ -32,7 +32,7 @@ from hal.errors import HalError
 from hal.readings import GaugeReading
 from wbcommon.signals import BATTERY_DECISION_LEVELS_PCT
 
-__all__ = ["MAX_READS_PER_POLL", "MAX_UNCONFIRMED_STEP_PCT", "CheckedGauge", "GaugePoll", "describe"]
+__all__ = ["MAX_READS_PER_POLL", "MAX_UNCONFIRMED_STEP_A", "MAX_UNCONFIRMED_STEP_C", "MAX_UNCONFIRMED_STEP_PCT", "MAX_UNCONFIRMED_STEP_V", "CheckedGauge", "GaugePoll", "describe"]
 
 #: Reads per poll at most: the first, a confirmation, and one more to break a tie between a
 #: glitch and the truth (wakebench choice: a third read costs little and a fourth cannot tell
@@ -41,8 +41,19 @@ MAX_READS_PER_POLL: Final = 3
 
 #: A battery-level change larger than this between two polls is confirmed before publishing
 #: (wakebench choice: at the default 1 s poll a cell moves 1 % in minutes — 1 % of 2500 mAh at
-#: 0.5 A is 3 min — so 5 % in one poll is a glitch or a real jump worth a second read).
-MAX_UNCONFIRMED_STEP_PCT: Final = 5.0
+#: 0.5 A is 3 min — so 1 % in one poll is a glitch or a real jump worth a second read; with
+#: long poll intervals it costs one extra read on the polls that see such a change).
+MAX_UNCONFIRMED_STEP_PCT: Final = 1.0
+
+#: Voltage and temperature changes between two polls larger than these are confirmed too
+#: (wakebench choices: a 0.5 A load step moves a cell with 80 mΩ internal resistance by
+#: 0.04 V, a plug by ~0.12 V — one extra read then; a cell warms by degrees per minute, not
+#: per second). They catch plausible garbage.
+MAX_UNCONFIRMED_STEP_V: Final = 0.05
+MAX_UNCONFIRMED_STEP_C: Final = 5.0
+#: A battery-current change larger than this (A) is confirmed too (a load step of a Pi is
+#: well under it within one poll; a real larger step costs one extra read once).
+MAX_UNCONFIRMED_STEP_A: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +163,9 @@ class CheckedGauge:
         return (f"{self.label}: discarded an unconfirmed reading (SOC {reading.soc!r} %, charging "
                 f"{self._charging(reading)!r}): an immediate re-read disagreed")
 
+    def _current(self, reading: GaugeReading) -> float | None:
+        return self.chip.complete(reading, self.params).current
+
     def _charging(self, reading: GaugeReading) -> bool | None:
         if reading.charging is not None:
             return reading.charging
@@ -162,16 +176,17 @@ class CheckedGauge:
         return None if soc is None else sum(soc > level for level in self.levels)
 
     def _decisive(self, reading: GaugeReading, last: GaugeReading | None) -> bool:
-        if last is None:
-            return True
-        if self._charging(reading) != self._charging(last):
-            return True
-        if self._band(reading.soc) != self._band(last.soc):
-            return True
-        return (reading.soc is not None and last.soc is not None
-                and abs(reading.soc - last.soc) > MAX_UNCONFIRMED_STEP_PCT)
+        return last is None or not self._agree(reading, last)
 
     def _agree(self, a: GaugeReading, b: GaugeReading) -> bool:
+        """Same decision (charging state, side of every level) and no jump between them."""
         if self._charging(a) != self._charging(b) or self._band(a.soc) != self._band(b.soc):
             return False
-        return a.soc is None or b.soc is None or abs(a.soc - b.soc) <= MAX_UNCONFIRMED_STEP_PCT
+        return (_near(a.soc, b.soc, MAX_UNCONFIRMED_STEP_PCT)
+                and _near(a.voltage, b.voltage, MAX_UNCONFIRMED_STEP_V)
+                and _near(a.temperature, b.temperature, MAX_UNCONFIRMED_STEP_C)
+                and _near(self._current(a), self._current(b), MAX_UNCONFIRMED_STEP_A))
+
+
+def _near(a: float | None, b: float | None, step: float) -> bool:
+    return a is None or b is None or abs(a - b) <= step

@@ -59,7 +59,7 @@ def rig(soc: float = 95.0, current: float = 1.0) -> tuple[EmulatedBus, MAX17048E
 
 def test_the_decision_levels_are_the_platforms_thresholds() -> None:
     assert BATTERY_DECISION_LEVELS_PCT == (15.0, 20.0, 90.0)
-    assert MAX_READS_PER_POLL == 3 and MAX_UNCONFIRMED_STEP_PCT == 5.0
+    assert MAX_READS_PER_POLL == 3 and MAX_UNCONFIRMED_STEP_PCT == 1.0
 
 
 def test_nothing_changed_costs_one_read() -> None:
