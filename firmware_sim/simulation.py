@@ -1,14 +1,33 @@
-"""Run a scenario in virtual time: no sleeping, time jumps from one step or deadline to the next."""
+"""Run a scenario in virtual time: no sleeping, time jumps from one step or deadline to the next.
+
+With ``board: sim`` (the default) the battery is the live sim board's model
+(:class:`wbcommon.battery.BatteryModel`, the one :mod:`boards.battery` runs behind the emulated
+MAX17048) on a virtual clock: the cell drains at the sim's load while no charger is attached and
+charges while one is. The scheduler gets a new snapshot each time the level crosses a whole
+percent — the exact crossing time, computed, never stepped — so the ≤ 20 % and battery-low
+rules trigger by themselves. ``charging``, ``current`` and ``voltage`` are the model's (charging
+⇔ a charger is attached and the cell is not full, as on the live sim); a step that sets
+``battery_level`` or ``charger`` changes the model, and each step is ONE snapshot. The seam:
+``firmware_sim`` may not import ``boards``, so the model lives in the shared leaf ``wbcommon``.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from firmware_sim.errors import ScenarioError
 from firmware_sim.events import Event
 from firmware_sim.scenario import Expectation, Scenario
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
+from wbcommon.battery import BatteryModel
+
+#: The board whose battery ``simulate`` models (the live sim board's model and defaults).
+SIM_BOARD = "sim"
+#: Signals the model derives; a scenario step may not set them on ``board: sim``.
+MODEL_DERIVED = frozenset({"charging", "current", "voltage"})
 
 _EPS = 1e-6
 
@@ -83,19 +102,95 @@ class SimulationResult:
         }
 
 
+class _VirtualNow:
+    """The model's clock: rig seconds, moved by the simulation."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+
+class _Battery:
+    """The sim board's battery model on a virtual clock, read as signals."""
+
+    def __init__(self, initial: Signals) -> None:
+        self.clock = _VirtualNow()
+        self.model = BatteryModel(clock=self.clock, soc=initial.battery_level,
+                                  plugged=initial.charger != "none")
+
+    def values(self) -> dict[str, Any]:
+        current = self.model.current
+        return {"battery_level": round(self.model.soc, 6), "current": current,
+                "voltage": round(self.model.voltage, 6), "charging": current > 0}
+
+    def apply(self, t: float, values: dict[str, Any]) -> None:
+        self.clock.t = t
+        if "battery_level" in values:
+            self.model.set_soc(float(values["battery_level"]))
+        if "charger" in values:
+            if values["charger"] == "none":
+                self.model.unplug()
+            else:
+                self.model.plug()
+
+    def next_crossing(self) -> float | None:
+        """Rig time at which the level reaches the next whole percent, or None."""
+        soc = self.model.soc
+        current = self.model.current
+        if current == 0.0:
+            return None
+        below, above = math.floor(soc + _EPS), math.ceil(soc - _EPS)
+        target = below + 1 if current > 0 else above - 1
+        wait = self.model.seconds_until_level(float(min(max(target, 0), 100)))
+        return None if wait is None else self.clock.t + max(wait, 0.0)
+
+
 def simulate(scenario: Scenario) -> SimulationResult:
-    """Play ``scenario`` from t = 0 to ``until`` and check its expectations."""
+    """Play ``scenario`` from t = 0 to ``until`` and check its expectations.
+
+    Raises:
+        ScenarioError: a step sets a signal the sim board's battery model derives.
+    """
+    battery = _Battery(scenario.initial) if scenario.board == SIM_BOARD else None
+    initial = scenario.initial
+    if battery is not None:
+        for step in scenario.steps:
+            derived = sorted(set(step.set) & MODEL_DERIVED)
+            if derived:
+                raise ScenarioError(
+                    scenario.path, step.line, f"set.{derived[0]}",
+                    f"{derived[0]!r} is derived by the sim board's battery model "
+                    "(set charger or battery_level instead)")
+        initial = initial.updated(battery.values(), t=0.0)
     sched = Scheduler(
-        signals=scenario.initial, seed=scenario.seed, limits=scenario.limits, epoch=scenario.start
+        signals=initial, seed=scenario.seed, limits=scenario.limits, epoch=scenario.start
     )
     events: list[Event] = []
     responses: list[ResponseRecord] = []
-    history: list[Signals] = [scenario.initial]
+    history: list[Signals] = [initial]
     log: list[ResponseRecord | Signals | Event] = []
 
     def add_events(produced: list[Event]) -> None:
         events.extend(produced)
         log.extend(produced)
+
+    def publish(t: float, values: dict[str, Any]) -> None:
+        add_events(sched.advance(t))
+        snapshot = sched.signals.updated(values, t=t)
+        history.append(snapshot)
+        log.append(snapshot)
+        add_events(sched.set_signals(t, snapshot))
+
+    def battery_until(t: float) -> None:
+        """Publish each whole-percent crossing of the model before ``t``."""
+        if battery is None:
+            return
+        while (crossing := battery.next_crossing()) is not None and crossing < t:
+            battery.clock.t = crossing
+            publish(crossing, battery.values())
+        battery.clock.t = t
 
     def request(t: float, app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
         add_events(sched.advance(t))
@@ -110,15 +205,17 @@ def simulate(scenario: Scenario) -> SimulationResult:
     for spec in scenario.apps:
         request(0.0, spec.id, "register", spec.register_args, spec.line)
     for step in scenario.steps:
+        battery_until(step.at)
         if step.set:
-            add_events(sched.advance(step.at))
-            snapshot = sched.signals.updated(step.set, t=step.at)
-            history.append(snapshot)
-            log.append(snapshot)
-            add_events(sched.set_signals(step.at, snapshot))
+            values = dict(step.set)
+            if battery is not None:
+                battery.apply(step.at, values)
+                values.update(battery.values())
+            publish(step.at, values)
         else:
             assert step.app is not None and step.request is not None
             request(step.at, step.app, step.request, step.args, step.line)
+    battery_until(scenario.until)
     add_events(sched.advance(scenario.until))
 
     results = tuple(check(exp, events, responses) for exp in scenario.expect)

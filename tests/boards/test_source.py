@@ -448,3 +448,38 @@ async def test_every_update_applies_to_the_schedulers_signals(clock) -> None:
     assert (signals.charger, signals.network, signals.metered, signals.roaming) == ("none", "cellular", True, True)
     assert signals.temperature == -5.0
     await source.stop()
+
+
+# -- atomic, consistent changes (issue #9.3) ------------------------------------------------------
+
+async def test_a_multi_key_set_is_one_update(sim_source) -> None:
+    sim, source, collector = sim_source
+    sim.unplug()
+    await asyncio.sleep(0)
+    await source.refresh()
+    collector.updates.clear()
+    await source.set({"charger": "ac", "screen_locked": True})
+    assert len(collector.updates) == 1
+    values = collector.updates[0].values
+    assert values["charger"] == "ac" and values["screen_locked"] is True
+    assert values["charging"] is True and values["current"] > 0
+
+
+async def test_charger_charging_and_current_never_contradict(clock) -> None:
+    sim = SimBoard(clock=clock, charger="ac", soc=50.0, capacity_mah=2000.0)
+    seen: list[dict] = []
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    await source.start(lambda u: seen.append(dict(source.snapshot().values)))
+    for _ in range(3):
+        sim.unplug()
+        await asyncio.sleep(0)
+        sim.plug("ac")
+        await asyncio.sleep(0)
+        await source.refresh()
+    await source.stop()
+    for values in seen:
+        current = values["current"]
+        if values["charger"] == "none":
+            assert values["charging"] is False and (current is None or current <= 0), values
+        elif values["battery_level"] < 100:
+            assert values["charging"] is True and (current is None or current > 0), values
