@@ -5,6 +5,8 @@
 // (`timeline.push(record)`, the live view). No dependencies, no build step: a plain ES module.
 // Only rows in sight are drawn, and every lane is searched by binary search and thinned to one
 // mark per pixel column, so a redraw costs what is visible, not the size of the recording.
+// One file over 500 lines on purpose: the live page imports it as one ES module and `--html`
+// inlines it as one script (wakebench/web/__init__.py), with no bundler in between.
 
 const LABEL_W = 170;
 const AXIS_H = 22;
@@ -93,6 +95,7 @@ export class Timeline {
     this.container = container;
     this.options = options;
     this.signals = []; // signals records, time-ordered
+    this._resetLanes(); // per lane: only the changes of its displayed value, {t, v}
     this.apps = new Map();
     this.events = 0;
     this.until = 0;
@@ -137,6 +140,7 @@ export class Timeline {
   /** Replace the contents with `records`; `until` (rig s) is the end of the timeline. */
   load(records, until) {
     this.signals = [];
+    this._resetLanes();
     this.apps = new Map();
     this.events = 0;
     this.until = 0;
@@ -153,8 +157,13 @@ export class Timeline {
     this.until = Math.max(this.until, rec.t);
     if (rec.kind === "signals") {
       const last = this.signals[this.signals.length - 1];
-      if (!last || last.t <= rec.t) this.signals.push(rec);
-      else this.signals.splice(lowerBound(this.signals, rec.t, (s) => s.t + 1e-9), 0, rec);
+      if (!last || last.t <= rec.t) {
+        this.signals.push(rec);
+        this._laneAdd(rec);
+      } else {
+        this.signals.splice(lowerBound(this.signals, rec.t, (s) => s.t + 1e-9), 0, rec);
+        this._lanesDirty = true;
+      }
     } else if (rec.kind === "app_state") {
       const app = this.app(rec.app);
       if (rec.platform) app.platform = rec.platform;
@@ -170,6 +179,7 @@ export class Timeline {
       const task = app.task(String(rec.task_id));
       if (!task.events.length) this._rowsDirty = true;
       task.events.push(rec);
+      rec.deadline = rec.deadline ?? null;
       if (rec.type === "wake") {
         if (task.open) this._end(task, rec.t, "rewake");
         task.open = { start: rec.t, end: null, how: "running", deadline: rec.deadline ?? null };
@@ -184,6 +194,23 @@ export class Timeline {
       for (const task of app.tasks.values()) {
         if (task.open && (!ids.length || ids.includes(task.id))) this._end(task, rec.t, "finished");
       }
+    }
+  }
+
+  _resetLanes() {
+    this.lanes = Object.fromEntries(SIGNAL_LANES.map((n) => [n, []]));
+    this._lanesDirty = false;
+  }
+
+  _laneAdd(rec) {
+    const stale = rec.stale || [];
+    for (const name of SIGNAL_LANES) {
+      let v = stale.includes(name) ? "?" : rec[name];
+      if (name === "charging" && v === false && rec.charger && rec.charger !== "none" && rec.battery_level < 100) {
+        v = true; // derived from the charger when the snapshot does not say so
+      }
+      const lane = this.lanes[name];
+      if (!lane.length || lane[lane.length - 1].v !== v) lane.push({ t: rec.t, v });
     }
   }
 
@@ -360,24 +387,6 @@ export class Timeline {
     ctx.font = "11px system-ui, sans-serif";
   }
 
-  _signalSpans(fn) {
-    // calls fn(rec, start, end) for each signals record overlapping the view
-    const sigs = this.signals;
-    if (!sigs.length) return;
-    let i = Math.max(0, lowerBound(sigs, this.t0, (s) => s.t) - 1);
-    let lastX = -1;
-    for (; i < sigs.length; i++) {
-      const start = sigs[i].t;
-      if (start > this.t1) break;
-      const end = i + 1 < sigs.length ? sigs[i + 1].t : this.until;
-      const x = Math.floor(this._x(start));
-      // thin to one change per pixel column, keeping the last state of the column
-      if (x === lastX && i + 1 < sigs.length && Math.floor(this._x(sigs[i + 1].t)) === x) continue;
-      lastX = x;
-      fn(sigs[i], start, end);
-    }
-  }
-
   _drawRow(ctx, row, y) {
     this._label(ctx, row, y, row.kind === "app");
     if (row.kind === "battery") this._drawBattery(ctx, y, row.h);
@@ -396,55 +405,73 @@ export class Timeline {
   _drawBattery(ctx, y, h) {
     const top = y + 4;
     const ph = h - 8;
-    ctx.fillStyle = "#e8e8e8";
-    ctx.fillRect(LABEL_W, top, 1, ph);
+    const sigs = this.signals;
+    ctx.fillStyle = "#999";
+    ctx.textAlign = "right";
+    for (const level of [0, 50, 100]) ctx.fillText(String(level), LABEL_W - 8, top + ph * (1 - level / 100));
+    if (!sigs.length) return;
+    let i = Math.max(0, lowerBound(sigs, this.t0, (s) => s.t) - 1);
+    const yOf = (level) => top + ph * (1 - Math.max(0, Math.min(100, level)) / 100);
     ctx.beginPath();
-    let first = true;
-    this._signalSpans((rec, start, end) => {
-      if ((rec.stale || []).includes("battery_level")) {
-        const [x, w] = this._span(start, end);
-        ctx.save();
-        ctx.fillStyle = "rgba(120,120,120,0.25)";
-        ctx.fillRect(x, top, w, ph);
-        ctx.restore();
+    ctx.moveTo(Math.max(LABEL_W, this._x(sigs[i].t)), yOf(sigs[i].battery_level));
+    let lastX = -1;
+    let staleFrom = null;
+    for (; i < sigs.length && sigs[i].t <= this.t1; i++) {
+      const rec = sigs[i];
+      const x = Math.max(LABEL_W, this._x(rec.t));
+      const stale = rec.stale && rec.stale.includes("battery_level");
+      if (stale && staleFrom === null) staleFrom = rec.t;
+      if (!stale && staleFrom !== null) {
+        this._shade(ctx, staleFrom, rec.t, top, ph);
+        staleFrom = null;
       }
-      const level = rec.battery_level;
-      const yy = top + ph * (1 - Math.max(0, Math.min(100, level)) / 100);
-      const x0 = Math.max(LABEL_W, this._x(start));
-      const x1 = Math.min(this.width, this._x(end));
-      if (first) ctx.moveTo(x0, yy);
-      else ctx.lineTo(x0, yy);
-      ctx.lineTo(x1, yy);
-      first = false;
-    });
+      const px = Math.floor(x);
+      if (px === lastX && i + 1 < sigs.length && Math.floor(this._x(sigs[i + 1].t)) === px) continue;
+      lastX = px;
+      const yy = yOf(rec.battery_level);
+      ctx.lineTo(x, yy);
+      const next = i + 1 < sigs.length ? sigs[i + 1].t : this.until;
+      ctx.lineTo(Math.min(this.width, this._x(next)), yy);
+    }
+    if (staleFrom !== null) this._shade(ctx, staleFrom, this.until, top, ph);
     ctx.strokeStyle = "#1f77b4";
     ctx.lineWidth = 1.5;
     ctx.stroke();
     ctx.lineWidth = 1;
   }
 
+  _shade(ctx, start, end, top, ph) {
+    const [x, w] = this._span(start, end);
+    ctx.save();
+    ctx.fillStyle = "rgba(120,120,120,0.25)";
+    ctx.fillRect(x, top, w, ph);
+    ctx.restore();
+  }
+
   _drawLane(ctx, name, y, h) {
-    this._signalSpans((rec, start, end) => {
-      const [x, w] = this._span(start, end);
-      if ((rec.stale || []).includes(name)) {
-        ctx.fillStyle = "rgba(120,120,120,0.35)";
-        ctx.fillRect(x, y + 2, w, h - 4);
-        return;
-      }
-      let value = rec[name];
-      if (name === "charging" && !value && rec.charger && rec.charger !== "none" && rec.battery_level < 100) {
-        value = true; // derived from the charger when the snapshot does not say so
-      }
-      if (value === false || value === "none" || value === undefined || value === null) return;
-      ctx.fillStyle = name === "charger" ? "#2ca02c" : name === "network" ? (value === "wifi" ? "#17becf" : "#bcbd22")
-        : "#6baed6";
+    if (this._lanesDirty) {
+      this._resetLanes();
+      for (const rec of this.signals) this._laneAdd(rec);
+    }
+    const lane = this.lanes[name];
+    let i = Math.max(0, lowerBound(lane, this.t0, (c) => c.t) - 1);
+    let paintedTo = -1;
+    for (; i < lane.length && lane[i].t <= this.t1; i++) {
+      const { v } = lane[i];
+      const end = i + 1 < lane.length ? lane[i + 1].t : this.until;
+      if (v === false || v === "none" || v === undefined || v === null) continue;
+      const [x, w] = this._span(lane[i].t, end);
+      if (x + w <= paintedTo) continue; // one mark per pixel column
+      paintedTo = Math.ceil(x + w);
+      ctx.fillStyle = v === "?" ? "rgba(120,120,120,0.35)" : name === "charger" ? "#2ca02c"
+        : name === "network" ? (v === "wifi" ? "#17becf" : "#bcbd22") : "#6baed6";
       ctx.fillRect(x, y + 2, w, h - 4);
-      if (typeof value === "string" && w > 40) {
-        ctx.fillStyle = "#fff";
+      if (typeof v === "string" && w > 40) {
+        ctx.fillStyle = v === "?" ? "#333" : "#fff";
         ctx.textAlign = "left";
-        ctx.fillText(value, x + 3, y + h / 2, w - 4);
+        ctx.fillText(v === "?" ? "unknown" : v, x + 3, y + h / 2, w - 4);
       }
-    });
+    }
   }
 
   _drawAppState(ctx, app, y, h) {
@@ -460,7 +487,8 @@ export class Timeline {
         ctx.textAlign = "left";
         ctx.fillText(states[i].state, x + 3, y + h / 2, w - 4);
       }
-      this._hits.push({ x0: x, x1: x + w, y0: y, y1: y + h, text: () => `${app.id}: ${states[i].state} from ${formatT(states[i].t)}` });
+      const text = `${app.id}: ${states[i].state} from ${formatT(states[i].t)}`;
+      this._hits.push({ x0: x, x1: x + w, y0: y, y1: y + h, text: () => text });
     }
     this._drawMarkers(ctx, app.appEvents, app.id, y, h);
   }
@@ -471,7 +499,9 @@ export class Timeline {
     // runs are in start order; a run can reach back into the view, so start a little early
     let i = Math.max(0, lowerBound(runs, this.t0, (r) => r.start) - 1);
     while (i > 0 && (runs[i - 1].end ?? this.until) > this.t0) i--;
-    let lastX = -2;
+    // runs are time-ordered: once a pixel column is painted, later runs ending in it add nothing
+    let barTo = -1;
+    let budgetTo = -1;
     for (; i < runs.length; i++) {
       const run = runs[i];
       if (run.start > this.t1) break;
@@ -480,20 +510,22 @@ export class Timeline {
       if (end < this.t0) continue;
       if (run.deadline !== null && run.deadline > run.start) {
         const [bx, bw] = this._span(run.start, run.deadline);
-        ctx.fillStyle = "rgba(31,119,180,0.13)";
-        ctx.fillRect(bx, y + 3, bw, h - 6);
-        ctx.strokeStyle = "rgba(31,119,180,0.5)";
-        ctx.strokeRect(bx + 0.5, y + 3.5, Math.max(bw - 1, 1), h - 7);
+        if (bx + bw > budgetTo) {
+          ctx.fillStyle = "rgba(31,119,180,0.13)";
+          ctx.fillRect(bx, y + 3, bw, h - 6);
+          ctx.strokeStyle = "rgba(31,119,180,0.5)";
+          ctx.strokeRect(bx + 0.5, y + 3.5, Math.max(bw - 1, 1), h - 7);
+          budgetTo = Math.ceil(bx + bw);
+        }
       }
       const [x, w] = this._span(run.start, end);
-      if (Math.floor(x) === lastX && w <= 1) continue; // one mark per pixel column
-      lastX = Math.floor(x);
+      const width = Math.max(w, 2);
+      if (x + width <= barTo) continue;
+      barTo = Math.ceil(x + width);
       ctx.fillStyle = RUN_COLORS[run.how] || "#2ca02c";
-      ctx.fillRect(x, y + 7, Math.max(w, 2), h - 14);
+      ctx.fillRect(x, y + 7, width, h - 14);
       this.drawn.bars += 1;
-      this._hits.push({ x0: x, x1: x + Math.max(w, 3), y0: y, y1: y + h, text: () =>
-        `${app.id}/${task.id}: run ${formatT(run.start)} → ${formatT(end)} (${run.how})` +
-        (run.deadline !== null ? `\nbudget until ${formatT(run.deadline)}` : "") });
+      this._hits.push({ x0: x, x1: x + Math.max(w, 3), y0: y, y1: y + h, run, end, who: `${app.id}/${task.id}` });
     }
     this._drawMarkers(ctx, task.events, `${app.id}/${task.id}`, y, h);
   }
@@ -501,19 +533,17 @@ export class Timeline {
   _drawMarkers(ctx, events, who, y, h) {
     if (!events.length) return;
     let i = lowerBound(events, this.t0 - (this.t1 - this.t0) * 0.01, (e) => e.t);
-    const seen = new Set();
+    const lastX = {}; // events are time-ordered: same kind in the same pixel column, one mark is enough
     for (; i < events.length && events[i].t <= this.t1; i++) {
       const e = events[i];
       const x = Math.round(this._x(e.t));
-      if (x < LABEL_W) continue;
-      const key = `${e.type}:${x}`;
-      if (seen.has(key)) continue; // same kind, same pixel: one mark is enough
-      seen.add(key);
+      if (x < LABEL_W || lastX[e.type] === x) continue;
+      lastX[e.type] = x;
       const m = MARKERS[e.type] || MARKERS.wake;
       const cy = y + h / 2 + m.dy;
       this._mark(ctx, m, x, cy);
       this.drawn.markers += 1;
-      this._hits.push({ x0: x - 5, x1: x + 5, y0: cy - 5, y1: cy + 5, marker: true, text: () => describe(e, who) });
+      this._hits.push({ x0: x - 5, x1: x + 5, y0: cy - 5, y1: cy + 5, marker: true, event: e, who });
     }
   }
 
@@ -586,6 +616,21 @@ export class Timeline {
     if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => this.schedule()).observe(this.container);
   }
 
+  signalsAt(t) {
+    const i = lowerBound(this.signals, t + 1e-9, (s) => s.t) - 1;
+    return i >= 0 ? this.signals[i] : null;
+  }
+
+  _describe(hit) {
+    if (hit.event) return describe(hit.event, hit.who, hit.event.signals || this.signalsAt(hit.event.t));
+    if (hit.run) {
+      const { run } = hit;
+      return `${hit.who}: run ${formatT(run.start)} → ${formatT(hit.end)} (${run.how})` +
+        (run.deadline !== null ? `\nbudget until ${formatT(run.deadline)}` : "");
+    }
+    return hit.text();
+  }
+
   _hover(x, y, px, py) {
     // markers win over bars: they sit on top
     let hit = null;
@@ -594,14 +639,14 @@ export class Timeline {
     }
     if (!hit && x > LABEL_W && y < AXIS_H + BATTERY_H + SIGNAL_LANES.length * LANE_H - this.scrollY + 0) {
       const t = this._t(x);
-      const i = lowerBound(this.signals, t + 1e-9, (s) => s.t) - 1;
-      if (i >= 0) hit = { text: () => `${formatT(t)}\n${signalText(this.signals[i])}` };
+      const snap = this.signalsAt(t);
+      if (snap) hit = { text: () => `${formatT(t)}\n${signalText(snap)}` };
     }
     if (!hit) {
       this.tip.hidden = true;
       return;
     }
-    this.tip.textContent = hit.text();
+    this.tip.textContent = this._describe(hit);
     this.tip.hidden = false;
     this.tip.style.left = `${Math.min(px + 12, this.width - 260)}px`;
     this.tip.style.top = `${py + 12}px`;
@@ -616,11 +661,11 @@ function signalText(s) {
   return parts.join("  ");
 }
 
-function describe(e, who) {
+function describe(e, who, signals) {
   const lines = [`${e.type.toUpperCase()} ${who} at ${formatT(e.t)} (#${e.seq})`];
   if (e.reason) lines.push(`reason: ${e.reason}`);
   if (e.deadline !== null && e.deadline !== undefined) lines.push(`deadline: ${formatT(e.deadline)}`);
-  if (e.signals) lines.push(signalText(e.signals));
+  if (signals) lines.push(signalText(signals));
   return lines.join("\n");
 }
 
