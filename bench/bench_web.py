@@ -89,7 +89,14 @@ def fourteen_days_records(n_apps: int = 100, days: int = 14) -> list[dict[str, A
 
 
 def main() -> int:
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("skipped: playwright is not installed (pip install -e '.[dev]')")
+        return 0
+    if not Path(CHROMIUM).exists():
+        print(f"skipped: {CHROMIUM} is not installed (Debian: apt-get install chromium)")
+        return 0
 
     records = fourteen_days_records()
     n_events = sum(1 for r in records if r["kind"] == "event")

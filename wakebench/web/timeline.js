@@ -179,7 +179,6 @@ export class Timeline {
       const task = app.task(String(rec.task_id));
       if (!task.events.length) this._rowsDirty = true;
       task.events.push(rec);
-      rec.deadline = rec.deadline ?? null;
       if (rec.type === "wake") {
         if (task.open) this._end(task, rec.t, "rewake");
         task.open = { start: rec.t, end: null, how: "running", deadline: rec.deadline ?? null };
