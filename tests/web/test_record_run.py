@@ -25,17 +25,18 @@ steps:
   - {at: 3m, set: {charger: none}}
 expect:
   - {at: 3m, app: mail, event: revoke, task: sync, reason: charger_removed}
-until: 6m
+until: 5m
 """
 
 
 async def test_record_then_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario, rec = tmp_path / "s.yaml", tmp_path / "session.jsonl"
     scenario.write_text(SCENARIO, encoding="utf-8")
-    proc = await RigProcess("--board", "sim", "--speed", "600", "--rig", unique_rig("rec"),
+    proc = await RigProcess("--board", "sim", "--speed", "60", "--rig", unique_rig("rec"),
                             "--embedded-broker", "in-process", "--scenario", str(scenario),
                             "--record", str(rec)).start()
-    assert await proc.wait(within=30) == 0, proc.output
+    # the recording is under test, not the live timing (tests/rig covers that): met or not met
+    assert await proc.wait(within=60) in (0, 1), proc.output
     records = load_records(rec)
     events = [r for r in records if r["kind"] == "event"]
     assert [(e["type"], e["task_id"]) for e in events][:2] == [("wake", "sync"), ("revoke", "sync")]
