@@ -89,6 +89,9 @@ class Bridge:
         self._retained: dict[str, tuple[bytes, int]] = {}
         self._task_topics: dict[str, dict[str, tuple[dict[str, Any], bytes]]] = {}
         self._ha_apps: set[str] = set()
+        self._ha_sent: bytes | None = None
+        self._ha_pending: asyncio.TimerHandle | None = None
+        self._app_states: dict[str, tuple[str, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
         self._stop_requested = asyncio.Event()
@@ -133,6 +136,8 @@ class Bridge:
         if not self._started or self._stop_requested.is_set():
             return
         publisher = self._require_publisher()
+        if self._ha_pending is not None:  # a coalesced discovery update still goes out
+            self._flush_discovery()
         if publisher.attached:
             await publisher.wait_idle(self.config.publish_timeout_s)
         self._stop_requested.set()
@@ -229,6 +234,7 @@ class Bridge:
             apps[event.app] = None
         for app in apps:
             self._refresh_tasks(app)
+            self._publish_app_state(app)
 
     def _on_signals(self, snapshot: Signals) -> None:
         if not self._started:
@@ -241,8 +247,20 @@ class Bridge:
 
     def _app_touched(self, app: str) -> None:
         self._refresh_tasks(app)
-        if self.config.ha_discovery and app in self.driver.scheduler.apps and app not in self._ha_apps:
-            self._publish_discovery()
+        self._publish_app_state(app)
+        if self.config.ha_discovery and app in self.driver.scheduler.apps and app not in self._ha_apps \
+                and self._ha_pending is None:  # a burst of new apps: one update, not one per app
+            self._ha_pending = asyncio.get_running_loop().call_later(discovery.COALESCE_S, self._flush_discovery)
+
+    def _publish_app_state(self, app: str) -> None:
+        """Retained ``apps/<app>/state`` whenever platform or state changes (late viewers see it)."""
+        found = self.driver.scheduler.apps.get(app)
+        if found is None or self._app_states.get(app) == (found.platform, found.state):
+            return
+        self._app_states[app] = (found.platform, found.state)
+        body = {"app": app, "platform": found.platform, "state": found.state,
+                "t": round(self.driver.scheduler.now, 6)}
+        self._set_retained(self.topics.app_state(app), dumps(body), qos=1)
 
     # -- retained state ------------------------------------------------------------------------
     def _refresh_tasks(self, app: str) -> None:
@@ -291,17 +309,28 @@ class Bridge:
         for topic, (payload, qos) in list(self._retained.items()):
             publisher.put_retained(self._retained_message(topic, payload, qos))
 
-    def _publish_discovery(self) -> None:
+    def _publish_discovery(self, *, force: bool = False) -> None:
+        """The retained device config, only when it changed (``force``: HA came online)."""
         if not self.config.ha_discovery:
             return
         self._ha_apps = set(self.driver.scheduler.apps)
-        payload = discovery.device_config(self.topics, board=self.config.board, version=self.config.version,
-                                          apps=self._ha_apps)
-        self._set_retained(self.topics.ha_device_config(), dumps(payload), qos=1)
+        payload = dumps(discovery.device_config(self.topics, board=self.config.board,
+                                                version=self.config.version, apps=self._ha_apps))
+        if payload == self._ha_sent and not force:
+            return
+        self._ha_sent = payload
+        self._set_retained(self.topics.ha_device_config(), payload, qos=1)
+
+    def _flush_discovery(self) -> None:
+        if self._ha_pending is not None:
+            self._ha_pending.cancel()
+            self._ha_pending = None
+        if self._started:
+            self._publish_discovery()
 
     def _ha_online(self) -> None:
         if self.config.ha_discovery:
-            self._publish_discovery()
+            self._publish_discovery(force=True)
 
     # -- connection ----------------------------------------------------------------------------
     def _client(self) -> aiomqtt.Client:

@@ -173,6 +173,10 @@ class Topics:
         """The app's event stream (QoS 1, ``seq`` per app)."""
         return f"{self.app_root(app)}/events"
 
+    def app_state(self, app: str) -> str:
+        """Retained ``{"app", "platform", "state", "t"}`` of the app (QoS 1), for late viewers."""
+        return f"{self.app_root(app)}/state"
+
     def app_task(self, app: str, task_id: str) -> str:
         """Retained state of one task (see :func:`task_level` for non-id task names)."""
         return f"{self.app_root(app)}/tasks/{task_level(task_id)}"

@@ -15,6 +15,7 @@ from wakebench import __version__
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "run": ("wakebench.commands.run", "run the rig: live signals, scheduler and MQTT bridge"),
     "simulate": ("wakebench.commands.simulate", "run a scenario file in virtual time"),
+    "timeline": ("wakebench.commands.timeline", "render a `run --record` recording as HTML / trace JSON"),
     "budgets": ("wakebench.commands.budgets", "print every platform limit with its source"),
     "boards": ("wakebench.commands.boards", "wiring and chips of each supported board"),
     "probe": ("wakebench.commands.probe", "scan I2C, identify known gauges, read them once"),

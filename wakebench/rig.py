@@ -42,6 +42,7 @@ from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
+from wakebench.records import RecordWriter
 from wakebench.timefmt import clock as fmt_clock
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
@@ -150,6 +151,7 @@ class Rig:
         printer: terminal output (None: silent).
         persist: load and save scheduler state in the state directory (a scenario run does not).
         seed / limits: override the config's (a scenario's own seed and limits).
+        recorder: ``run --record``: gets every event batch and signals snapshot as it happens.
     """
 
     def __init__(
@@ -161,8 +163,10 @@ class Rig:
         persist: bool = True,
         seed: int | None = None,
         limits: Mapping[str, Mapping[str, Any]] | None = None,
+        recorder: RecordWriter | None = None,
     ) -> None:
         self.config = config
+        self.recorder = recorder
         self.embedded_kind: BrokerKind = embedded
         self.printer = printer or Printer(None)
         self.persist = persist
@@ -236,6 +240,9 @@ class Rig:
         self.driver = SchedulerDriver(scheduler, clock=self.clock, store=store)
         self.driver.add_sink(self.printer.events)
         self.driver.add_signals_sink(self._print_signals)
+        if self.recorder is not None:  # `run --record`: what the rig prints, as timeline records
+            self.driver.add_sink(self.recorder.events)
+            self.driver.add_signals_sink(self.recorder.signals)
 
         try:
             self.source = build_source(cfg.board, clock=self.clock, poll_interval=self.poll_interval)

@@ -71,6 +71,7 @@ def test_channel_addresses_match_the_topic_builders() -> None:
         "signals": t.signals(), "signalsSet": t.signals_set(),
         "appRequest": t.app_request("mail", "register"), "appResponse": t.app_response("mail", "register"),
         "appEvents": t.app_events("mail"), "appTask": t.app_task("mail", "task-1"),
+        "appState": t.app_state("mail"),
         "haDiscovery": t.ha_device_config(), "haStatus": t.ha_status(),
     }
     assert tuple(DOC["components"]["parameters"]["bridgeVerb"]["enum"]) == BRIDGE_VERBS
@@ -94,6 +95,7 @@ def test_enums_follow_the_scheduler() -> None:
     assert enum("Signals", "network") == NETWORKS == enum("SignalValues", "network")
     state = DOC["components"]["schemas"]["StateRequest"]["allOf"][1]["properties"]["state"]["enum"]
     assert tuple(state) == APP_STATES
+    assert enum("AppState", "state") == APP_STATES
     signals = DOC["components"]["schemas"]["Signals"]
     assert set(signals["required"]) == {*SIGNAL_NAMES, "t", "stale"}
     assert set(DOC["components"]["schemas"]["SignalValues"]["properties"]) == {*SIGNAL_NAMES, "transaction"}

@@ -201,3 +201,114 @@ async def test_follow_reports_an_unreachable_broker_and_keeps_trying() -> None:
     assert "broker unreachable" in text(state)
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+# -- issue 13 ---------------------------------------------------------------------------------------
+def screen(state: WatchState, *, now: float, rig: str | None = None, width: int = 80, height: int = 24) -> list[str]:
+    """What a ``width`` × ``height`` terminal shows (the Live view leaves one line for the cursor)."""
+    console = Console(record=True, width=width, height=height, color_system=None)
+    console.print(render(state, now=now, rig=rig, width=width, height=height - 1))
+    return console.export_text().splitlines()
+
+
+def busy_rig() -> WatchState:
+    state = rig_with_a_running_task()
+    for i, (app, platform) in enumerate((("news", "ios"), ("photos", "android"), ("rec", "uwp"))):
+        msg(state, f"{BASE}/apps/{app}/state", {"app": app, "platform": platform, "state": "background", "t": 1.0},
+            retained=True)
+        msg(state, f"{BASE}/apps/{app}/tasks/t{i}", {"task_id": f"t{i}", "type": "periodic", "state": "waiting",
+                                                     "waiting_for": ["requires_charging", "time"]}, retained=True)
+    for seq in range(2, 30):
+        msg(state, f"{BASE}/apps/mail/events", event(100.0 + seq, "expire", seq=seq), now=1000.0)
+    return state
+
+
+def test_wp8_tasks_count_down_from_their_run_deadline() -> None:
+    """WP8 task states nest the deadline under ``run`` (firmware_sim/platforms/wp8.py)."""
+    state = rig_with_a_running_task()
+    msg(state, f"{BASE}/apps/mail/tasks/sync", {"task_id": "sync", "type": "resource_intensive", "state": "running",
+                                                "run": {"started": 100.0, "deadline": 700.0}}, retained=True)
+    out = text(state, now=1002.0)
+    assert "0:11:40" in out and "0:08:00" in out  # deadline and 480 s left at rig time 220 s
+
+
+def test_markup_in_error_text_is_shown_as_is() -> None:
+    state = rig_with_a_running_task()
+    msg(state, f"{BASE}/apps/mail/response/register",
+        {"status": "error", "code": "invalid_app_id", "error": "app id must match [a-z0-9_-]{1,64}", "data": {}})
+    msg(state, f"{BASE}/bridge/event", {"type": "request_error", "data": {"message": "[bold]x[/bold] {1,64}"},
+                                        "t": 1.0, "ts": ""}, now=1000.0)
+    out = text(state, now=1000.0)
+    assert "[a-z0-9_-]{1,64}" in out
+    assert "[bold]x[/bold] {1,64}" in out
+
+
+def test_at_80x24_everything_important_fits_and_tasks_are_whole() -> None:
+    lines = screen(busy_rig(), now=1000.0)
+    assert len(lines) <= 23
+    assert max(len(line) for line in lines) <= 80
+    out = "\n".join(lines)
+    assert "tasks" in out and "tasks ..." not in out
+    for task in ("sync", "t0", "t1", "t2"):
+        assert any(f" {task} " in line for line in lines), task
+    assert "0:09:31" in out  # the countdown: deadline 700 s, rig time 129 s (the last event)
+    assert "more lines" in lines[-1]  # the events that did not fit are counted, not silently cut
+
+
+def test_a_late_viewer_sees_platform_and_state_from_the_retained_app_state() -> None:
+    state = WatchState()
+    msg(state, f"{BASE}/apps/news/state", {"app": "news", "platform": "ios", "state": "suspended", "t": 3.0},
+        retained=True)
+    out = text(state, rig="r1")
+    assert "news" in out and "ios" in out and "suspended" in out and "–" not in out.split("apps")[1]
+
+
+def test_waiting_tasks_say_what_they_wait_for() -> None:
+    out = "\n".join(screen(busy_rig(), now=1000.0, width=120, height=60))
+    assert "waiting for" in out and "requires_charging, time" in out
+
+
+def test_each_message_is_one_plain_line_for_piped_output() -> None:
+    state = WatchState()
+    assert state.feed(f"{BASE}/bridge/state", b'{"state":"online"}', now=0.0) == f"{'r1':<10} {'':12}  ONLINE"
+    line = state.feed(f"{BASE}/apps/mail/events", json.dumps(event(300.0, "revoke", reason="charger_removed",
+                                                                    seq=2)).encode(), now=0.0)
+    assert line is not None
+    assert line.split() == ["r1", "0:05:00.000", "REVOKE", "mail/sync", "charger_removed", "#2"]
+    line = state.feed(f"{BASE}/signals", b'{"charger":"none","t":300.0,"stale":[]}', now=0.0)
+    assert line is not None and "SIGNALS" in line and "charger=none" in line
+    assert state.feed(f"{BASE}/signals", b'{"charger":"none","t":300.0,"stale":[]}', now=0.0) is None
+    line = state.feed(f"{BASE}/apps/mail/tasks/sync", b'{"task_id":"sync","state":"waiting","waiting_for":"time"}',
+                      now=0.0)
+    assert line is not None and line.endswith("sync waiting (waiting for time)")
+    assert state.feed(f"{BASE}/apps/mail/events", b'{"type": 3, "t": "x"}', now=0.0) is not None  # never raises
+
+
+def test_an_unknown_rig_lists_the_rigs_present() -> None:
+    state = rig_with_a_running_task()
+    msg(state, "wakebench/bench2/bridge/state", {"state": "online"}, retained=True)
+    out = text(state, rig="nosuch")
+    assert "waiting for rig 'nosuch'" in out and "rigs on this broker: bench2, r1" in out
+
+
+async def test_follow_one_rig_also_reads_which_rigs_exist_and_prints_lines() -> None:
+    async with InProcessBroker() as broker, \
+            aiomqtt.Client(broker.host, broker.port, protocol=aiomqtt.ProtocolVersion.V311) as rig:
+        await rig.publish(f"{BASE}/bridge/state", b'{"state":"online"}', qos=1, retain=True)
+        state = WatchState()
+        stop = asyncio.Event()
+        lines: list[str] = []
+        seen = asyncio.Event()
+
+        def changed() -> None:
+            if "r1" in state.rigs:
+                seen.set()
+
+        config = BrokerConfig.from_url(broker.url, protocol="3.1.1")
+        follower = asyncio.create_task(follow(config, state, rig="nosuch", on_change=changed, on_line=lines.append,
+                                              stop=stop))
+        await asyncio.wait_for(seen.wait(), 5)
+        stop.set()
+        await asyncio.wait_for(follower, 5)
+    assert "rigs on this broker: r1" in text(state, rig="nosuch")
+    assert lines == [f"{'r1':<10} {'':12}  ONLINE   (another rig; nothing from 'nosuch' yet)"]

@@ -4,6 +4,7 @@
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
                   [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
+                  [--record FILE] [--ha-discovery]
 
 Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -28,6 +30,7 @@ from boards import BoardError
 from firmware_sim.errors import ScenarioError, SignalError
 from firmware_sim.scenario import Scenario, load_scenario
 from wakebench.config import RigConfig, RigConfigError, RigError, default_config, load_config
+from wakebench.records import RecordWriter
 from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
 from wakebench.timefmt import clock
 
@@ -51,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which embedded broker to start without --broker (default: mosquitto when "
                              "installed, else the in-process one)")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
+    parser.add_argument("--record", metavar="FILE",
+                        help="append every event and signals snapshot to FILE as JSON lines "
+                             "(render with `wakebench timeline FILE`)")
+    parser.add_argument("--ha-discovery", action="store_true",
+                        help="publish Home Assistant MQTT discovery (same as ha_discovery = true in the file)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
 
@@ -60,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config) if args.config else default_config()
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
                                        speed=args.speed, state_dir=args.state_dir)
+        if args.ha_discovery:
+            config = dataclasses.replace(config, ha_discovery=True)
     except RigConfigError as exc:
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -76,12 +86,23 @@ def run(args: argparse.Namespace) -> int:
               f"broker {broker or 'embedded'} · state {config.resolved_state_dir}")
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
-                             out=None if args.quiet else sys.stdout))
+    recorder = None
+    if args.record:
+        try:
+            recorder = RecordWriter(args.record)
+        except OSError as exc:
+            print(f"wakebench run: cannot write {args.record}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
+    try:
+        return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
+                                 out=None if args.quiet else sys.stdout, recorder=recorder))
+    finally:
+        if recorder is not None:
+            recorder.close()
 
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
-                out: TextIO | None = sys.stdout) -> int:
+                out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -91,7 +112,8 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
     printer = Printer(out)
     rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
               printer=printer, persist=scenario is None,
-              seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None)
+              seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
+              recorder=recorder)
     try:
         try:
             await rig.start()

@@ -1,4 +1,5 @@
-"""``wakebench simulate SCENARIO.yaml [--json] [--plot PNG]``: virtual time, exit 0 / 1 / 2."""
+"""``wakebench simulate SCENARIO.yaml [--json] [--plot PNG] [--html OUT] [--trace OUT]``: virtual
+time, exit 0 / 1 / 2."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (DESIGN.md section 6)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a timeline")
     parser.add_argument("--plot", metavar="PNG", help="draw signals, task bars and event markers to PNG")
+    parser.add_argument("--html", metavar="OUT", help="write the interactive timeline as one self-contained HTML file")
+    parser.add_argument("--trace", metavar="OUT", help="write Chrome Trace Event / Perfetto JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +49,19 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         if not args.json:
             print(f"plot written to {args.plot}")
+    if (args.html or args.trace) and not export(result, args):
+        return EXIT_INVALID
     return EXIT_MET if result.passed else EXIT_NOT_MET
+
+
+def export(result: SimulationResult, args: argparse.Namespace) -> bool:
+    """``--html`` / ``--trace``; False (after one line on stderr) when a file cannot be written."""
+    from wakebench.records import from_simulation
+    from wakebench.timeline_export import write_outputs
+
+    records = from_simulation(result)
+    return write_outputs(records, html=args.html, trace=args.trace, title=result.scenario.name,
+                         until=result.scenario.until, command="simulate", quiet=args.json)
 
 
 def print_timeline(result: SimulationResult, out: TextIO) -> None:

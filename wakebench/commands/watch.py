@@ -6,6 +6,11 @@ itself only subscribes, feeds and redraws (rich ``Live``).
 
 Rig time between messages is estimated from the last live (non-retained) message that carried
 a rig ``t`` and the rig's ``speed`` from ``bridge/info``; task budgets count down from it.
+
+Given the terminal's height, :func:`render` keeps the view inside it (80×24 works): header,
+signals, tasks, apps, then as many of the last events as fit; tables never wrap a row. Every
+text from the wire is shown as plain text (rich markup in an error message is not interpreted).
+Piped (not a TTY), ``watch`` prints one plain line per message instead (:meth:`WatchState.feed`).
 """
 
 from __future__ import annotations
@@ -13,28 +18,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
+import io
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from wakebench.commands.watch_state import (
+    MAX_EVENTS,
+    RigView,
+    WatchState,
+    bridge_text,
+    event_detail,
+    fmt_value,
+    stamp,
+    task_deadline,
+    why_waiting,
+)
 from wakebench.timefmt import clock
 
+__all__ = ["WatchState", "add_arguments", "fit", "follow", "render", "render_fleet", "render_rig", "run"]
 
-def _stamp(t: float) -> str:
-    """Rig time with milliseconds (``0:03:40.330``)."""
-    whole = int(t)
-    return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
-
-#: Events kept per rig (and in the fleet view) for the "last events" table.
-MAX_EVENTS: Final = 15
 #: Redraws per second of the live view (the countdown of task budgets).
 REFRESH_PER_S: Final = 4
 #: Reconnect delay range (s) when the broker goes away: doubles from min to max.
@@ -45,185 +55,61 @@ _EVENT_STYLE: Final = {"wake": "green", "expire": "yellow", "revoke": "red", "te
                        "unscheduled": "magenta"}
 
 
-# -- state ----------------------------------------------------------------------------------------
-@dataclass
-class AppView:
-    """What the watcher knows about one app."""
-
-    platform: str | None = None
-    state: str | None = None
-    events: int = 0
-    last_event: dict[str, Any] | None = None
-    last_error: str | None = None
-
-
-@dataclass
-class RigView:
-    """What the watcher knows about one rig."""
-
-    rig: str
-    online: bool | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    signals: dict[str, Any] = field(default_factory=dict)
-    apps: dict[str, AppView] = field(default_factory=dict)
-    tasks: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
-    anchor_t: float | None = None  # rig time of the last message that carried one
-    anchor_wall: float = 0.0  # receiver's monotonic time when it arrived
-    anchor_live: bool = False  # False while only retained (possibly old) times are known
-    restarted: bool = False  # came online since the last live time
-
-    @property
-    def speed(self) -> float:
-        """Rig clock speed from ``bridge/info`` (1 when unknown)."""
-        speed = self.info.get("speed")
-        return float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0
-
-    def rig_time(self, now: float) -> float | None:
-        """Estimated rig time at receiver time ``now`` (None before any timed message)."""
-        if self.anchor_t is None:
-            return None
-        if self.online is False or not self.anchor_live:
-            return self.anchor_t
-        return self.anchor_t + max(0.0, now - self.anchor_wall) * self.speed
-
-    def app(self, app_id: str) -> AppView:
-        return self.apps.setdefault(app_id, AppView())
-
-
-class WatchState:
-    """Rigs seen on the broker, fed message by message.
-
-    Args:
-        prefix: base topic prefix (``wakebench``).
-        max_events: events kept per rig.
-    """
-
-    def __init__(self, prefix: str = "wakebench", *, max_events: int = MAX_EVENTS) -> None:
-        self.prefix = prefix
-        self.rigs: dict[str, RigView] = {}
-        self.connected: bool | None = None
-        self.note: str = ""
-        self.max_events = max_events
-        self.ignored = 0  # messages that were not valid JSON / not understood
-
-    def feed(self, topic: str, payload: bytes, *, now: float, retained: bool = False) -> None:
-        """Apply one message received at receiver time ``now``. Never raises for bad input."""
-        levels = topic.split("/")
-        base = self.prefix.split("/")
-        if levels[: len(base)] != base or len(levels) < len(base) + 2:
-            return
-        rig_id, rest = levels[len(base)], levels[len(base) + 1 :]
-        rig = self.rigs.get(rig_id)
-        if rig is None:
-            rig = self.rigs[rig_id] = RigView(rig_id, events=deque(maxlen=self.max_events))
-        if len(rest) >= 3 and rest[0] == "apps" and rest[2] == "tasks":
-            if len(rest) == 4:
-                self._task(rig, rest[1], rest[3], payload)
-            return
-        data = _json(payload)
-        if data is None:
-            if payload:
-                self.ignored += 1
-            return
-        if rest == ["bridge", "state"]:
-            state = data.get("state")
-            if state not in ("online", "offline"):
-                return
-            if state == "offline" and rig.anchor_t is not None:
-                rig.anchor_t, rig.anchor_wall = rig.rig_time(now), now  # the clock stops with the rig
-            if state == "online" and rig.online is not True:
-                rig.restarted = True  # its next live time re-bases the clock, even if earlier
-            rig.online = state == "online"
-        elif rest == ["bridge", "info"]:
-            rig.info = data
-        elif rest == ["signals"]:
-            rig.signals = data
-            self._anchor(rig, data.get("t"), now, retained)
-        elif rest == ["bridge", "event"]:
-            rig.events.appendleft({"kind": "bridge", **data})
-            self._anchor(rig, data.get("t"), now, retained)
-        elif len(rest) == 3 and rest[0] == "apps" and rest[2] == "events":
-            self._event(rig, rest[1], data, now, retained)
-        elif len(rest) == 4 and rest[0] == "apps" and rest[2] == "response":
-            self._response(rig, rest[1], rest[3], data)
-
-    def _anchor(self, rig: RigView, t: Any, now: float, retained: bool) -> None:
-        """Re-base the rig clock estimate on a message's ``t``.
-
-        A retained message may be old, so it only counts until a live one arrives. A live one
-        moves the estimate forward, never back (the outbox replays old events after a
-        reconnect), except right after the rig came (back) online, when anything goes.
-        """
-        if not isinstance(t, int | float) or isinstance(t, bool):
-            return
-        if retained and rig.anchor_live:
-            return
-        if not retained and rig.anchor_live and not rig.restarted:
-            estimate = rig.rig_time(now)
-            if estimate is not None and t < estimate:
-                return
-        rig.anchor_t, rig.anchor_wall, rig.anchor_live = float(t), now, not retained
-        if not retained:
-            rig.restarted = False
-
-    def _event(self, rig: RigView, app_id: str, data: dict[str, Any], now: float, retained: bool) -> None:
-        app = rig.app(app_id)
-        app.events += 1
-        app.last_event = data
-        if isinstance(data.get("platform"), str):
-            app.platform = data["platform"]
-        rig.events.appendleft({"kind": "event", **data, "app": app_id})
-        self._anchor(rig, data.get("t"), now, retained)
-
-    def _response(self, rig: RigView, app_id: str, verb: str, data: dict[str, Any]) -> None:
-        app = rig.app(app_id)
-        payload = data.get("data") if isinstance(data.get("data"), dict) else {}
-        assert isinstance(payload, dict)
-        if data.get("status") == "error":
-            app.last_error = f"{verb}: {data.get('code')}: {data.get('error')}"
-            return
-        if verb == "register":
-            registered = payload.get("app")
-            if isinstance(registered, dict) and isinstance(registered.get("platform"), str):
-                app.platform = registered["platform"]
-                app.state = registered.get("state") if isinstance(registered.get("state"), str) else app.state
-        elif verb == "state" and isinstance(payload.get("state"), str):
-            app.state = payload["state"]
-
-    def _task(self, rig: RigView, app_id: str, level: str, payload: bytes) -> None:
-        if not payload:
-            rig.tasks.pop((app_id, level), None)
-            return
-        data = _json(payload)
-        if data is None:
-            self.ignored += 1
-            return
-        rig.app(app_id)
-        rig.tasks[(app_id, level)] = data
-
-
-def _json(payload: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
 
 # -- rendering (pure) -----------------------------------------------------------------------------
-def render(state: WatchState, *, now: float, rig: str | None = None) -> RenderableType:
+class _Lines:
+    """Pre-rendered lines (what :func:`fit` kept)."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+def fit(sections: list[RenderableType], *, width: int, height: int) -> RenderableType:
+    """``sections`` top to bottom, cut so that all of them fit ``height`` lines of ``width``:
+    each section takes what it needs while lines remain; a cut one ends in "… N more lines"."""
+    console = Console(width=width, file=io.StringIO(), color_system="truecolor", legacy_windows=False)
+    options = console.options.update(width=width)
+    out: list[list[Segment]] = []
+    for section in sections:
+        lines = console.render_lines(section, options, pad=False, new_lines=False)
+        room = height - len(out)
+        if room <= 0:
+            break
+        if len(lines) > room:
+            kept = lines[: room - 1]
+            kept.append([Segment(f"… {len(lines) - len(kept)} more lines (a taller terminal shows them)",
+                                 console.get_style("dim"))])
+            lines = kept
+        out.extend(lines)
+    return _Lines(out)
+
+
+def render(state: WatchState, *, now: float, rig: str | None = None, width: int | None = None,
+           height: int | None = None) -> RenderableType:
     """The whole view at receiver time ``now``: one rig in detail, or the fleet when ``rig`` is
-    None (or a wildcard) and more than one rig is known."""
+    None (or a wildcard) and more than one rig is known. With ``width`` and ``height`` (the
+    terminal's), the view is cut to fit them (see :func:`fit`)."""
     header = _connection_line(state)
+    sections: list[RenderableType]
     if rig in (None, "+", "#"):
         if len(state.rigs) == 1:
-            return Group(header, render_rig(next(iter(state.rigs.values())), now=now))
-        return Group(header, render_fleet(state, now=now))
-    view = state.rigs.get(rig)
-    if view is None:
-        return Group(header, Text(f"waiting for rig {rig!r} (nothing under {state.prefix}/{rig}/ yet)", style="dim"))
-    return Group(header, render_rig(view, now=now))
+            sections = [header, *rig_sections(next(iter(state.rigs.values())), now=now)]
+        else:
+            sections = [header, render_fleet(state, now=now)]
+    elif (view := state.rigs.get(rig)) is None:
+        present = ", ".join(sorted(state.rigs)) or "none yet"
+        sections = [header, Text(f"waiting for rig {rig!r} (nothing under {state.prefix}/{rig}/ yet); "
+                                 f"rigs on this broker: {present}", style="dim")]
+    else:
+        sections = [header, *rig_sections(view, now=now)]
+    if width is None or height is None:
+        return Group(*sections)
+    return fit(sections, width=width, height=height)
 
 
 def _connection_line(state: WatchState) -> Text:
@@ -235,7 +121,12 @@ def _connection_line(state: WatchState) -> Text:
 
 
 def render_rig(view: RigView, *, now: float) -> RenderableType:
-    """One rig: header, signals, apps, running tasks with remaining budget, last events."""
+    """One rig: header, signals, running tasks with remaining budget, apps, last events."""
+    return Group(*rig_sections(view, now=now))
+
+
+def rig_sections(view: RigView, *, now: float) -> list[RenderableType]:
+    """The parts of :func:`render_rig`, most important first."""
     t_now = view.rig_time(now)
     title = Text.assemble(
         (f"rig {view.rig}  ", "bold"),
@@ -245,26 +136,54 @@ def render_rig(view: RigView, *, now: float) -> RenderableType:
         f"  rig time {clock(t_now) if t_now is not None else '?'}",
         f"  v{view.info['version']}" if "version" in view.info else "",
     )
-    return Group(title, _signals_table(view.signals), _apps_table(view), _tasks_table(view, t_now),
-                 _events_table(view.events, rig_column=False))
+    return [title, _signals_table(view.signals), _tasks_table(view, t_now), _apps_table(view),
+            _events_table(view.events, rig_column=False)]
+
+
+def _table(title: str, columns: tuple[str, ...] | list[str]) -> Table:
+    """A compact table: no box, one line per row (long cells end in "…")."""
+    table = Table(title=title, expand=False, title_justify="left", box=None, header_style="bold underline",
+                  padding=(0, 1))
+    for col in columns:
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    return table
+
+
+#: Widest cell a kept column (app, task, state, countdown) claims before others shrink.
+KEEP_WIDTH: Final = 16
+
+
+def _fill(table: Table, rows: list[list[Text]], keep: tuple[int, ...]) -> Table:
+    """Add ``rows``; the ``keep`` columns get the width of their widest cell (up to
+    :data:`KEEP_WIDTH`), so on a narrow terminal the other columns end in "…" first."""
+    for row in rows:
+        table.add_row(*row)
+    for i in keep:
+        widest = max((row[i].cell_len for row in rows), default=0)
+        table.columns[i].min_width = max(len(str(table.columns[i].header)), min(KEEP_WIDTH, widest))
+    return table
+
+
+def _plain(value: Any) -> Text:
+    """Wire text as a cell, never parsed as rich markup (``[a-z0-9_-]{1,64}`` stays as is)."""
+    return value if isinstance(value, Text) else Text(str(value))
 
 
 def render_fleet(state: WatchState, *, now: float) -> RenderableType:
     """Every rig in one table, then the latest events of all of them."""
-    table = Table(title="rigs", expand=False, title_justify="left")
-    for col in ("rig", "state", "board", "speed", "rig time", "apps", "tasks", "charger", "battery", "last event"):
-        table.add_column(col)
+    table = _table("rigs", ("rig", "state", "board", "speed", "rig time", "apps", "tasks", "charger", "battery",
+                            "last event"))
     events: list[dict[str, Any]] = []
     for rig_id in sorted(state.rigs):
         view = state.rigs[rig_id]
         t_now = view.rig_time(now)
         last = view.events[0] if view.events else None
-        table.add_row(
+        table.add_row(*map(_plain, (
             rig_id, _online(view.online), str(view.info.get("board", "?")), f"×{view.speed:g}",
             clock(t_now) if t_now is not None else "?", str(len(view.apps)), str(len(view.tasks)),
             str(view.signals.get("charger", "?")), _battery(view.signals),
             _event_summary(last) if last else "",
-        )
+        )))
         events += [{**e, "rig": rig_id} for e in view.events]
     if not state.rigs:
         return Text("no rig has published yet", style="dim")
@@ -283,16 +202,6 @@ def _battery(signals: Mapping[str, Any]) -> str:
     return f"{level:.0f} %" if isinstance(level, int | float) else "?"
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
 _UNITS: Final = {"battery_level": " %", "voltage": " V", "current": " A", "temperature": " °C"}
 
 
@@ -304,12 +213,12 @@ def _signals_table(signals: Mapping[str, Any]) -> RenderableType:
     names = [n for n in signals if n not in ("t", "ts", "stale")]
     table = Table(title="signals", show_header=False, expand=False, title_justify="left", box=None, padding=(0, 1))
     for _ in range(3):
-        table.add_column()
-        table.add_column()
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(no_wrap=True, overflow="ellipsis")
     cells: list[tuple[str, Text]] = []
     for name in names:
         value = signals[name]
-        text = Text(_fmt(value) + (_UNITS.get(name, "") if value is not None else ""))
+        text = Text(fmt_value(value) + (_UNITS.get(name, "") if value is not None else ""))
         if name in stale:
             text = Text(f"{text.plain} (stale)", style="yellow")
         cells.append((name, text))
@@ -324,41 +233,38 @@ def _signals_table(signals: Mapping[str, Any]) -> RenderableType:
 def _apps_table(view: RigView) -> RenderableType:
     if not view.apps:
         return Text("apps: none yet", style="dim")
-    table = Table(title="apps", expand=False, title_justify="left")
-    for col in ("app", "platform", "state", "events", "last event", "last error"):
-        table.add_column(col)
-    for app_id in sorted(view.apps):
-        app = view.apps[app_id]
-        table.add_row(app_id, app.platform or "–", app.state or "–", str(app.events),
-                      _event_summary(app.last_event) if app.last_event else "",
-                      Text(app.last_error or "", style="red"))
-    return table
+    table = _table("apps", ("app", "platform", "state", "events", "last event", "last error"))
+    rows = [list(map(_plain, (app_id, app.platform or "–", app.state or "–", str(app.events),
+                              _event_summary(app.last_event) if app.last_event else "",
+                              Text(app.last_error or "", style="red"))))
+            for app_id, app in sorted(view.apps.items())]
+    return _fill(table, rows, keep=(0, 1, 2))
 
 
 def _tasks_table(view: RigView, t_now: float | None) -> RenderableType:
     if not view.tasks:
         return Text("tasks: none", style="dim")
-    table = Table(title="tasks", expand=False, title_justify="left")
-    for col in ("app", "task", "kind", "state", "deadline", "remaining"):
-        table.add_column(col)
+    table = _table("tasks", ("app", "task", "kind", "state", "deadline", "left", "waiting for"))
+    rows: list[list[Text]] = []
     for (app_id, level), task in sorted(view.tasks.items()):
-        deadline = task.get("deadline")
+        deadline = task_deadline(task)
         remaining: Text = Text("")
         deadline_text = ""
-        if isinstance(deadline, int | float) and not isinstance(deadline, bool):
-            deadline_text = clock(float(deadline))
+        if deadline is not None:
+            deadline_text = clock(deadline)
             if t_now is not None:
-                left = float(deadline) - t_now
+                left = deadline - t_now
                 remaining = Text(clock(max(0.0, left)), style="red" if left <= 0 else
                                  "yellow" if left < 60 else "green")
-        table.add_row(app_id, str(task.get("task_id", level)), str(task.get("kind", task.get("type", ""))),
-                      str(task.get("state", "?")), deadline_text, remaining)
-    return table
+        rows.append(list(map(_plain, (app_id, str(task.get("task_id", level)),
+                                      str(task.get("kind", task.get("type", ""))), str(task.get("state", "?")),
+                                      deadline_text, remaining, Text(why_waiting(task), style="yellow")))))
+    return _fill(table, rows, keep=(0, 1, 3, 4, 5))
 
 
 def _event_summary(event: Mapping[str, Any]) -> str:
     t = event.get("t")
-    when = _stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else "?"
+    when = stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else "?"
     if event.get("kind") == "bridge":
         return f"{event.get('type')} @{when}"
     reason = f" ({event['reason']})" if event.get("reason") else ""
@@ -368,26 +274,18 @@ def _event_summary(event: Mapping[str, Any]) -> str:
 def _events_table(events: deque[dict[str, Any]], *, rig_column: bool) -> RenderableType:
     if not events:
         return Text("events: none yet", style="dim")
-    table = Table(title="last events", expand=False, title_justify="left")
-    cols = (["rig"] if rig_column else []) + ["t", "event", "app", "task", "seq", "detail"]
-    for col in cols:
-        table.add_column(col)
+    table = _table("last events", (["rig"] if rig_column else []) + ["t", "event", "app", "task", "seq", "detail"])
     for e in events:
         t = e.get("t")
-        when = _stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else ""
+        when = stamp(float(t)) if isinstance(t, int | float) and not isinstance(t, bool) else ""
         row: list[str | Text]
         if e.get("kind") == "bridge":
-            data = e.get("data") if isinstance(e.get("data"), dict) else {}
-            text = str(data.get("message") or data.get("error") or json.dumps(data)[:80]) if data else ""
-            row = [when, Text(str(e.get("type", "")), style="cyan"), "", "", "", text]
+            row = [when, Text(str(e.get("type", "")), style="cyan"), "", "", "", bridge_text(e)]
         else:
             kind = str(e.get("type", ""))
-            detail = [str(e["reason"])] if e.get("reason") else []
-            if kind == "wake" and isinstance(e.get("deadline"), int | float):
-                detail.append(f"until {clock(float(e['deadline']))}")
             row = [when, Text(kind.upper(), style=_EVENT_STYLE.get(kind, "")), str(e.get("app", "")),
-                   str(e.get("task_id") or ""), f"#{e.get('seq', '')}", " ".join(detail)]
-        table.add_row(*([str(e.get("rig", ""))] if rig_column else []), *row)
+                   str(e.get("task_id") or ""), f"#{e.get('seq', '')}", event_detail(e)]
+        table.add_row(*map(_plain, [*([str(e.get("rig", ""))] if rig_column else []), *row]))
     return table
 
 
@@ -420,13 +318,22 @@ def run(args: argparse.Namespace) -> int:
     state = WatchState(args.prefix)
     rig = None if args.rig in ("+", "#") else args.rig
 
-    from rich.console import Console
     from rich.live import Live
 
     console = Console()
-    with Live(get_renderable=lambda: render(state, now=time.monotonic(), rig=rig), console=console,
-              refresh_per_second=REFRESH_PER_S, screen=False, transient=False) as live, \
-            contextlib.suppress(KeyboardInterrupt):
+    if not console.is_terminal:  # piped: one plain line per message, as they come
+        def emit(line: str) -> None:
+            print(line, flush=True)
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(follow(broker, state, rig=args.rig, on_line=emit))
+        return 0
+
+    def view() -> RenderableType:
+        return render(state, now=time.monotonic(), rig=rig, width=console.width, height=console.height - 1)
+
+    with Live(get_renderable=view, console=console, refresh_per_second=REFRESH_PER_S, screen=False,
+              transient=False, vertical_overflow="crop") as live, contextlib.suppress(KeyboardInterrupt):
         asyncio.run(follow(broker, state, rig=args.rig, on_change=live.refresh))
     return 0
 
@@ -446,13 +353,17 @@ async def follow(
     *,
     rig: str = "+",
     on_change: Callable[[], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Subscribe to ``<prefix>/<rig>/#`` and feed every message into ``state`` until ``stop``
-    is set (or forever), reconnecting with backoff when the broker goes away."""
+    is set (or forever), reconnecting with backoff when the broker goes away. ``on_line`` gets
+    each message as one plain line. For one rig, every rig's retained ``bridge/state`` is read
+    too, so a mistyped ``--rig`` lists the rigs that are there."""
     import aiomqtt
 
     topic = f"{state.prefix}/{rig}/#"
+    others = None if rig in ("+", "#") else f"{state.prefix}/+/bridge/state"
     delay = RECONNECT_MIN_S
     stop = stop or asyncio.Event()
     while not stop.is_set():
@@ -464,6 +375,8 @@ async def follow(
         try:
             async with client:
                 await client.subscribe(topic, qos=1)
+                if others is not None:
+                    await client.subscribe(others, qos=1)
                 state.connected, state.note, delay = True, f"{broker.url()}  {topic}", RECONNECT_MIN_S
                 if on_change:
                     on_change()
@@ -472,13 +385,21 @@ async def follow(
                     async for message in _until(client, stopper):
                         payload = message.payload if isinstance(message.payload, bytes) else \
                             str(message.payload or "").encode()
-                        state.feed(message.topic.value, payload, now=time.monotonic(), retained=message.retain)
+                        line = state.feed(message.topic.value, payload, now=time.monotonic(),
+                                          retained=message.retain)
+                        if line is not None and on_line is not None:
+                            if others is None or message.topic.matches(topic):
+                                on_line(line)
+                            elif rig not in state.rigs:  # a mistyped --rig: say which rigs exist
+                                on_line(f"{line}   (another rig; nothing from {rig!r} yet)")
                         if on_change:
                             on_change()
                 finally:
                     stopper.cancel()
         except aiomqtt.MqttError as exc:
             state.connected, state.note = False, f"{broker.url()}: {exc}"
+            if on_line is not None:
+                on_line(f"broker unreachable, retrying: {state.note}")
             if on_change:
                 on_change()
             with contextlib.suppress(TimeoutError):
