@@ -61,6 +61,7 @@ IDLE_MODES = frozenset({MODE_POWER_DOWN, MODE_ADC_OFF})
 CONTINUOUS_MODES = frozenset({0b101, 0b110, 0b111})
 SHUNT_MODES = frozenset({0b001, 0b011, 0b101, 0b111})
 BUS_MODES = frozenset({0b010, 0b011, 0b110, 0b111})
+_BUS_SHIFT, _CNVR, _OVF = 3, 0b10, 0b01  # BUS: voltage bits 15:3, CNVR bit 1, OVF bit 0 [K-ina]
 
 # -- register map ------------------------------------------------------------------------------
 _SHUNT_SCALE = Scaled(Int16sb, SHUNT_LSB_V)
@@ -276,20 +277,29 @@ class INA219Emulator(WordRegisterFile):
         self.store(BUS_VOLTAGE, {"voltage": 0.0, "cnvr": False, "ovf": False})
         self._shunt_over_range = False
 
+    # Conversions work on raw words (a construct parse per field made update() ~4× slower);
+    # the field positions are the CONFIG / BUS declarations above, checked by the tests.
+
+    def _word(self, register: Register[Any]) -> int:
+        return int.from_bytes(self.words[register.address], "big")
+
+    def _set_word(self, register: Register[Any], raw: int) -> None:
+        self.words[register.address] = (raw & 0xFFFF).to_bytes(2, "big")
+
     @property
     def mode(self) -> int:
         """CONFIG MODE bits 2:0."""
-        return int(self.load(CONFIG).mode)
+        return self._word(CONFIG_RAW) & 0b111
 
     @property
     def shunt_full_scale(self) -> float:
-        """The PGA range in V, from CONFIG PG."""
-        return PGA_FULL_SCALE_V[int(self.load(CONFIG).pg)]
+        """The PGA range in V, from CONFIG PG (bits 12:11)."""
+        return PGA_FULL_SCALE_V[(self._word(CONFIG_RAW) >> 11) & 0b11]
 
     @property
     def bus_full_scale(self) -> float:
-        """The bus range in V, from CONFIG BRNG."""
-        return BUS_FULL_SCALE_V[int(self.load(CONFIG).brng)]
+        """The bus range in V, from CONFIG BRNG (bit 13)."""
+        return BUS_FULL_SCALE_V[(self._word(CONFIG_RAW) >> 13) & 0b1]
 
     def update(self, state: BatteryState) -> None:
         """The model's new state: converted at once in a continuous mode, else remembered."""
@@ -303,41 +313,38 @@ class INA219Emulator(WordRegisterFile):
             return
         self.conversions += 1
         mode = self.mode
-        bus = self.load(BUS_VOLTAGE)
+        bus = self._word(BUS_VOLTAGE)
         if mode in BUS_MODES:
-            bus.voltage = min(max(self._state.voltage, 0.0), self.bus_full_scale)
+            volts = min(max(self._state.voltage, 0.0), self.bus_full_scale)
+            bus = round(volts / BUS_LSB_V) << _BUS_SHIFT | bus & (_CNVR | _OVF)
         if mode in SHUNT_MODES:
             full_scale = self.shunt_full_scale
             shunt = self._state.current * self.shunt_ohms
             self._shunt_over_range = abs(shunt) > full_scale + SHUNT_LSB_V / 2
-            self.store(SHUNT_VOLTAGE, min(max(shunt, -full_scale), full_scale))
-        bus.cnvr = True
-        self.store(BUS_VOLTAGE, bus)
+            self._set_word(SHUNT_VOLTAGE, round(min(max(shunt, -full_scale), full_scale)
+                                                / SHUNT_LSB_V))
+        self._set_word(BUS_VOLTAGE, bus | _CNVR)
         self._recompute()
 
     def _recompute(self) -> None:
-        calibration = self.load(CALIBRATION)
+        calibration = self._word(CALIBRATION)
         shunt_raw = int.from_bytes(self.words[SHUNT_VOLTAGE.address], "big", signed=True)
-        bus = self.load(BUS_VOLTAGE)
-        bus_raw = round(bus.voltage / BUS_LSB_V)
+        bus = self._word(BUS_VOLTAGE)
         current_exact = math.trunc(shunt_raw * calibration / CURRENT_DIVISOR)
         current_raw = min(max(current_exact, -0x8000), 0x7FFF)
-        power_exact = math.trunc(abs(current_raw) * bus_raw / POWER_DIVISOR)
+        power_exact = math.trunc(abs(current_raw) * (bus >> _BUS_SHIFT) / POWER_DIVISOR)
         power_raw = min(power_exact, 0xFFFF)
-        self.store(CURRENT, current_raw)
-        self.store(POWER, power_raw)
-        bus.ovf = (self._shunt_over_range or current_raw != current_exact
-                   or power_raw != power_exact)
-        self.store(BUS_VOLTAGE, bus)
+        self._set_word(CURRENT, current_raw)
+        self._set_word(POWER, power_raw)
+        overflow = (self._shunt_over_range or current_raw != current_exact
+                    or power_raw != power_exact)
+        self._set_word(BUS_VOLTAGE, bus | _OVF if overflow else bus & ~_OVF)
 
     def read(self, command: int, length: int) -> bytes:
         """See :meth:`WordRegisterFile.read`; reading POWER clears CNVR."""
         data = super().read(command, length)
         if command == POWER.address:
-            bus = self.load(BUS_VOLTAGE)
-            if bus.cnvr:
-                bus.cnvr = False
-                self.store(BUS_VOLTAGE, bus)
+            self._set_word(BUS_VOLTAGE, self._word(BUS_VOLTAGE) & ~_CNVR)
         return data
 
     def on_write(self, command: int, data: bytes) -> None:

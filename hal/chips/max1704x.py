@@ -282,6 +282,16 @@ ATHD_BASE_PCT = 32
 # does not say whether the chip counts from the last alert or from whole-percent boundaries).
 SOC_CHANGE_ALERT_PCT = 1.0
 
+# The emulators' per-conversion checks read these bits straight from the register image (a
+# construct parse per check made update() ~8× slower); test_chip_max1704x_datasheet checks
+# them against the BitStruct declarations above. Byte addresses are big-endian word halves.
+_CONFIG_LOW = CONFIG.address + 1      # SLEEP b7, ALSC b6, ALRT b5, ATHD b4:0
+_CONFIG_SLEEP, _CONFIG_ALSC, _CONFIG_ALRT, _CONFIG_ATHD = 0x80, 0x40, 0x20, 0x1F
+_MODE_HIGH = MODE.address             # Quick-Start b6, EnSleep b5, HibStat b4 (of the high byte)
+_MODE_EN_SLEEP, _MODE_HIB_STAT = 0x20, 0x10
+_STATUS_HIGH = STATUS.address         # SC b5, HD b4, VR b3, VL b2, VH b1, RI b0
+_STATUS_SC, _STATUS_HD, _STATUS_VL, _STATUS_VH = 0x20, 0x10, 0x04, 0x02
+
 
 def _word_bytes(*addresses: int) -> frozenset[int]:
     return frozenset(b for a in addresses for b in (a, a + 1))
@@ -320,17 +330,17 @@ class _MAX1704xEmulator(ByteRegisterFile):
     @property
     def asleep(self) -> bool:
         """True while CONFIG.SLEEP holds the IC in sleep (no conversions, no alerts)."""
-        return bool(self.load(CONFIG).sleep)
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_SLEEP)
 
     @property
     def alert(self) -> bool:
         """CONFIG.ALRT, i.e. the open-drain ALRT pin driven low."""
-        return bool(self.load(CONFIG).alrt)
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_ALRT)
 
     @property
     def empty_alert_pct(self) -> int:
         """The empty-alert threshold in %, 32 − CONFIG.ATHD [DS-48, DS-43 CONFIG]."""
-        return ATHD_BASE_PCT - int(self.load(CONFIG).athd)
+        return ATHD_BASE_PCT - (self.image[_CONFIG_LOW] & _CONFIG_ATHD)
 
     # -- the battery model's side ------------------------------------------------------------
 
@@ -371,9 +381,7 @@ class _MAX1704xEmulator(ByteRegisterFile):
         return soc < threshold and (self._last_soc is None or self._last_soc >= threshold)
 
     def _raise_alert(self) -> None:
-        config = self.load(CONFIG)
-        config.alrt = True
-        self.store(CONFIG, config)
+        self.image[_CONFIG_LOW] |= _CONFIG_ALRT
 
     # -- the host's side -------------------------------------------------------------------
 
@@ -446,6 +454,7 @@ class MAX17048Emulator(_MAX1704xEmulator):
 
     def __init__(self, state: BatteryState | None = None, *, clock: Clock | None = None) -> None:
         self._hib = False
+        self._rate = 0.0
         self._low_rate_since: float | None = None
         self._hibernate_vcell: float | None = None
         self._sc_reference: float | None = None
@@ -460,6 +469,7 @@ class MAX17048Emulator(_MAX1704xEmulator):
         self.image[VRESET_ID.address: VRESET_ID.address + 2] = bytes([VRESET_POR, ID_EMULATED])
         self.image[STATUS.address: STATUS.address + 2] = STATUS_POR.to_bytes(2, "big")
         self._hib = False
+        self._rate = 0.0
         self._low_rate_since = None
         self._hibernate_vcell = None
         self._sc_reference = None
@@ -467,7 +477,8 @@ class MAX17048Emulator(_MAX1704xEmulator):
     @property
     def asleep(self) -> bool:
         """CONFIG.SLEEP counts only while MODE.EnSleep is set [DS-48 CONFIG, MODE]."""
-        return bool(self.load(CONFIG).sleep and self.load(MODE).en_sleep)
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_SLEEP
+                    and self.image[_MODE_HIGH] & _MODE_EN_SLEEP)
 
     @property
     def hibernating(self) -> bool:
@@ -484,10 +495,10 @@ class MAX17048Emulator(_MAX1704xEmulator):
         self._mirror_hib_stat()
 
     def _mirror_hib_stat(self) -> None:
-        mode = self.load(MODE)
-        if bool(mode.hib_stat) != self._hib:
-            mode.hib_stat = self._hib
-            self.store(MODE, mode)
+        if self._hib:
+            self.image[_MODE_HIGH] |= _MODE_HIB_STAT
+        else:
+            self.image[_MODE_HIGH] &= ~_MODE_HIB_STAT & 0xFF
 
     def _converting(self) -> bool:
         if self.asleep:
@@ -505,18 +516,18 @@ class MAX17048Emulator(_MAX1704xEmulator):
         if hibrt in (HIBRT_ALWAYS, HIBRT_NEVER):
             self._set_hibernating(hibrt == HIBRT_ALWAYS)
             return
-        thresholds = self.load(HIBRT)
+        hib_thr = self.image[HIBRT.address] * HIBRT_HIB_LSB_PCT_PER_H
+        act_thr = self.image[HIBRT.address + 1] * HIBRT_ACT_LSB_V
         if self.hibernating:
             if self._state is not None and self._hibernate_vcell is not None and abs(
-                    self._state.voltage - self._hibernate_vcell) > thresholds.act_thr:
+                    self._state.voltage - self._hibernate_vcell) > act_thr:
                 self._set_hibernating(False)
                 self._low_rate_since = None
             return
         if self.clock is None:
             return
         now = self.clock()
-        rate: float = self.load(CRATE)
-        if abs(rate) < thresholds.hib_thr:
+        if abs(self._rate) < hib_thr:
             if self._low_rate_since is None:
                 self._low_rate_since = now
             elif now - self._low_rate_since > HIBERNATE_ENTRY_S:
@@ -527,29 +538,29 @@ class MAX17048Emulator(_MAX1704xEmulator):
     def _convert(self, state: BatteryState) -> None:
         rate = (state.current * 1000.0 / state.full_capacity * 100.0
                 if state.full_capacity > 0 else 0.0)  # A → mA; mA / mAh = 1/h; × 100 → %/h
-        self.store(CRATE, _CRATE_SCALE.saturate(rate))
+        self._rate = _CRATE_SCALE.saturate(rate)
+        self.store(CRATE, self._rate)
         super()._convert(state)
 
     def _alerts(self, voltage: float, soc: float) -> None:
-        status = self.load(STATUS)
-        limits = self.image[VALRT.address: VALRT.address + 2]
-        raised = False
-        if voltage > limits[1] * VALRT_LSB_V:     # VALRT.MAX, low byte [DS-48 VALRT]
-            status.vh = raised = True
-        if voltage < limits[0] * VALRT_LSB_V:     # VALRT.MIN, high byte
-            status.vl = raised = True
+        raised = 0
+        valrt_min, valrt_max = self.image[VALRT.address], self.image[VALRT.address + 1]
+        if voltage > valrt_max * VALRT_LSB_V:     # VALRT.MAX, low byte [DS-48 VALRT]
+            raised |= _STATUS_VH
+        if voltage < valrt_min * VALRT_LSB_V:     # VALRT.MIN, high byte
+            raised |= _STATUS_VL
         if self._crossed_empty(soc):
-            status.hd = raised = True
-        if self.load(CONFIG).alsc:
+            raised |= _STATUS_HD
+        if self.image[_CONFIG_LOW] & _CONFIG_ALSC:
             if self._sc_reference is None:
                 self._sc_reference = soc
             elif abs(soc - self._sc_reference) >= SOC_CHANGE_ALERT_PCT:
-                status.sc = raised = True
+                raised |= _STATUS_SC
                 self._sc_reference = soc
         else:
             self._sc_reference = None
         if raised:
-            self.store(STATUS, status)
+            self.image[_STATUS_HIGH] |= raised
             self._raise_alert()
 
     def _mode_written(self) -> None:

@@ -164,3 +164,8 @@ def test_soc_below_athd_sets_the_alert_bit() -> None:
     emulator.update(BatteryState(voltage=3.5, soc=9.5, current=-0.5, remaining_capacity=100.0,
                                  full_capacity=2500.0))
     assert emulator.load(cw.RRT_ALERT).alrt
+
+
+def test_raw_masks_match_the_declarations() -> None:
+    assert cw.CONFIG.build({"athd": 0x1F, "ufg": False})[0] == 0x1F << cw._ATHD_SHIFT
+    assert cw.RRT_ALERT.build({"alrt": True, "rrt": 0})[0] == cw._ALRT_BIT

@@ -240,3 +240,9 @@ def test_bus_only_mode_leaves_the_shunt_alone() -> None:
     emulator.update(BatteryState(voltage=7.0, soc=40.0, current=-0.5))
     assert emulator.load(ina.SHUNT_VOLTAGE) == pytest.approx(-0.08)
     assert emulator.load(ina.BUS_VOLTAGE).voltage == pytest.approx(7.0)
+
+
+def test_raw_bus_word_layout_matches_the_declaration() -> None:
+    # "0x02 BUS ((raw>>3)*4 mV; bit1 CNVR, bit0 OVF)": the emulator's raw masks agree
+    word = ina.BUS_VOLTAGE.build({"voltage": 4 * ina.BUS_LSB_V, "cnvr": True, "ovf": True})
+    assert int.from_bytes(word, "big") == 4 << ina._BUS_SHIFT | ina._CNVR | ina._OVF

@@ -226,3 +226,14 @@ def test_low_charge_rate_for_six_minutes_enters_hibernate_and_activity_leaves_it
     emulator.update(state(voltage=3.7 - 0.061, current=-1.0))
     assert not emulator.hibernating
     assert emulator.load(m.VCELL) == pytest.approx(3.639, abs=m.VCELL_LSB_V)
+
+
+def test_raw_bit_masks_match_the_register_declarations() -> None:
+    # the emulator's per-conversion checks use raw masks; they must be the BitStruct's bits
+    config = m.CONFIG.build({"rcomp": 0, "sleep": True, "alsc": True, "alrt": True, "athd": 0x1F})
+    assert config[1] == m._CONFIG_SLEEP | m._CONFIG_ALSC | m._CONFIG_ALRT | m._CONFIG_ATHD
+    mode = m.MODE.build({"quick_start": False, "en_sleep": True, "hib_stat": True})
+    assert mode[0] == m._MODE_EN_SLEEP | m._MODE_HIB_STAT
+    status = m.STATUS.build({"en_vr": False, "sc": True, "hd": True, "vr": False, "vl": True,
+                             "vh": True, "ri": False})
+    assert status[0] == m._STATUS_SC | m._STATUS_HD | m._STATUS_VL | m._STATUS_VH
