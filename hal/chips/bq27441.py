@@ -54,6 +54,17 @@ UNSEAL_WRITES = 2
 
 DEVICE_TYPE_BQ27441 = 0x0421      # DEVICE_TYPE result [SF-bq]
 FW_VERSION_EMULATED = 0x0109      # UNCONFIRMED: placeholder firmware version for the emulator
+DM_CODE_EMULATED = 0x0048         # UNCONFIRMED: placeholder data-memory code (low byte)
+CHEM_ID_EMULATED = 0x0128         # UNCONFIRMED: placeholder chemistry ID
+
+# [TRM] TI bq27441-G1 Technical Reference Manual (SLUUAC9), "Control(): 0x00/0x01" subcommand
+# table, column "Sealed Access": the subcommands a SEALED gauge accepts. The others (
+# SET_CFGUPDATE, SEALED itself, RESET, SOFT_RESET, SHUTDOWN...) are ignored until the gauge is
+# unsealed with the key written twice. (Table not in the reference file: UNCONFIRMED per entry
+# beyond CONTROL_STATUS/DEVICE_TYPE/FW_VERSION, which SparkFun reads while sealed [SF-bq].)
+SEALED_ACCESS = frozenset({CONTROL_STATUS, DEVICE_TYPE, FW_VERSION, DM_CODE, CHEM_ID,
+                           BAT_INSERT, BAT_REMOVE, SET_HIBERNATE, CLEAR_HIBERNATE,
+                           EXIT_CFGUPDATE})
 
 # -- register map (little-endian words; bit fields MSB-first after ByteSwapped) ---------------
 _TEMPERATURE_SCALE = Scaled(Int16ul, TEMPERATURE_LSB_K, KELVIN_OFFSET_C)
@@ -165,10 +176,14 @@ class BQ27441(I2CDriver):
 class BQ27441Emulator(ByteRegisterFile):
     """A BQ27441-G1 driven by a battery model.
 
-    Behaviour: Control() write-then-read (CONTROL_STATUS, DEVICE_TYPE 0x0421, FW_VERSION,
-    SEALED / unseal key 0x8000 twice, SET_CFGUPDATE / EXIT_CFGUPDATE / SOFT_RESET toggling
-    Flags CFGUPMODE, RESET setting Flags ITPOR); reading 0x00 with no pending subcommand
-    returns CONTROL_STATUS. Flags DSG is set while not charging, FC at 100 %, BAT_DET always.
+    Behaviour [TRM "Control()" table, SF-bq]: Control() write-then-read; a result is read
+    once, then 0x00 returns CONTROL_STATUS again. CONTROL_STATUS (SS while sealed, INITCOMP,
+    HIBERNATE after SET_HIBERNATE until CLEAR_HIBERNATE), DEVICE_TYPE 0x0421, FW_VERSION,
+    DM_CODE, CHEM_ID; sealed after power-on, unsealed by the key 0x8000 written twice,
+    SEALED seals again; while sealed only :data:`SEALED_ACCESS` subcommands act. Unsealed:
+    SET_CFGUPDATE sets Flags CFGUPMODE, EXIT_CFGUPDATE clears it, SOFT_RESET clears CFGUPMODE
+    and ITPOR (ITPOR: UNCONFIRMED), RESET sets ITPOR. Flags DSG is set while not charging,
+    FC at 100 %, BAT_DET always.
     """
 
     writable: ClassVar[frozenset[int]] = frozenset({0x00, 0x01})
@@ -178,6 +193,7 @@ class BQ27441Emulator(ByteRegisterFile):
         self.sealed = True
         self.cfgupdate = False
         self.itpor = True
+        self.hibernate = False
         self.resets = 0
         self.subcommands: list[int] = []
         self._unseal_step = 0
@@ -187,7 +203,7 @@ class BQ27441Emulator(ByteRegisterFile):
 
     def _control_status(self) -> int:
         status = {"shutdownen": False, "wdreset": False, "ss": self.sealed, "initcomp": True,
-                  "hibernate": False, "sleep": False, "vok": False}
+                  "hibernate": self.hibernate, "sleep": False, "vok": False}
         return int.from_bytes(CONTROL_STATUS_BITS.build(status), "little")
 
     def _answer(self, value: int) -> None:
@@ -234,17 +250,26 @@ class BQ27441Emulator(ByteRegisterFile):
                 self._unseal_step = 0
             return
         self._unseal_step = 0
-        answers = {CONTROL_STATUS: self._control_status(), DEVICE_TYPE: DEVICE_TYPE_BQ27441,
-                   FW_VERSION: FW_VERSION_EMULATED}
+        if self.sealed and sub not in SEALED_ACCESS:
+            self._answer(self._control_status())  # ignored while sealed
+            return
         if sub == SEALED:
             self.sealed = True
-        elif sub == SET_CFGUPDATE and not self.sealed:
+        elif sub == SET_CFGUPDATE:
             self.cfgupdate = True
-        elif sub in (EXIT_CFGUPDATE, SOFT_RESET):
+        elif sub == EXIT_CFGUPDATE:
             self.cfgupdate = False
-        elif sub == RESET and not self.sealed:
+        elif sub == SOFT_RESET:
+            self.cfgupdate = False
+            self.itpor = False
+        elif sub == RESET:
             self.resets += 1
             self.itpor = True
             self.cfgupdate = False
+        elif sub in (SET_HIBERNATE, CLEAR_HIBERNATE):
+            self.hibernate = sub == SET_HIBERNATE
+        answers = {CONTROL_STATUS: self._control_status(), DEVICE_TYPE: DEVICE_TYPE_BQ27441,
+                   FW_VERSION: FW_VERSION_EMULATED, DM_CODE: DM_CODE_EMULATED,
+                   CHEM_ID: CHEM_ID_EMULATED}
         self._answer(answers.get(sub, self._control_status()))
         self.update(self._state)

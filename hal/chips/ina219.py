@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from construct import BitsInteger, BitStruct, Flag, Int16sb, Int16ub, Padding
 
 from hal.chips.base import I2CDriver, WordRegisterFile
+from hal.errors import ChipError
 from hal.i2c import I2CBus
 from hal.readings import BatteryState, GaugeReading
 from hal.registers import Register, Scaled
@@ -47,6 +48,20 @@ POWER_DIVISOR = 5000
 CONFIG_POR = 0x399F               # CONFIG after power-on reset [K-ina]
 BUS_VOLTAGE_MAX_V = 26.0          # INA219 senses bus voltages 0-26 V (datasheet front page)
 SHUNT_FULL_SCALE_V = 0.32         # ±320 mV at PGA /8, the widest range (0x3EEF uses it)
+# CONFIG PG 00..11: PGA /1 ±40 mV, /2 ±80 mV, /4 ±160 mV, /8 ±320 mV (INA219 datasheet, PG table).
+PGA_FULL_SCALE_V = (0.04, 0.08, 0.16, 0.32)
+# CONFIG BRNG 0: 16 V full scale, 1: 32 V (INA219 datasheet, Configuration Register).
+BUS_FULL_SCALE_V = (16.0, 32.0)
+# CONFIG MODE (INA219 datasheet, Mode Settings table): 000 power-down, 001 shunt triggered,
+# 010 bus triggered, 011 shunt+bus triggered, 100 ADC off, 101 shunt continuous,
+# 110 bus continuous, 111 shunt+bus continuous.
+MODE_POWER_DOWN = 0b000
+MODE_ADC_OFF = 0b100
+IDLE_MODES = frozenset({MODE_POWER_DOWN, MODE_ADC_OFF})
+CONTINUOUS_MODES = frozenset({0b101, 0b110, 0b111})
+SHUNT_MODES = frozenset({0b001, 0b011, 0b101, 0b111})
+BUS_MODES = frozenset({0b010, 0b011, 0b110, 0b111})
+_BUS_SHIFT, _CNVR, _OVF = 3, 0b10, 0b01  # BUS: voltage bits 15:3, CNVR bit 1, OVF bit 0 [K-ina]
 
 # -- register map ------------------------------------------------------------------------------
 _SHUNT_SCALE = Scaled(Int16sb, SHUNT_LSB_V)
@@ -185,11 +200,16 @@ class INA219(I2CDriver):
 
         Raises:
             BusError: a transaction failed.
-            ChipError: bus voltage above 26 V or shunt voltage beyond ±320 mV (garbage).
+            ChipError: OVF set (shunt beyond the PGA range), bus voltage above 26 V or shunt
+                voltage beyond ±320 mV (garbage).
         """
         self._begin()
         bus = self._read_register(BUS_VOLTAGE)
         shunt = self._read_register(SHUNT_VOLTAGE)
+        if bus.ovf:  # "current and power data may be meaningless" (datasheet, OVF)
+            raise ChipError(f"{self.chip} at 0x{self.address:02X} register {BUS_VOLTAGE}: OVF "
+                            "math-overflow flag set: the shunt voltage is beyond the PGA range "
+                            "(CONFIG PG), so the current is unknown")
         voltage = self._check_range(BUS_VOLTAGE, "bus voltage", bus.voltage, 0.0,
                                     BUS_VOLTAGE_MAX_V, "V")
         self._check_range(SHUNT_VOLTAGE, "shunt voltage", shunt, -SHUNT_FULL_SCALE_V,
@@ -210,9 +230,25 @@ class INA219(I2CDriver):
 class INA219Emulator(WordRegisterFile):
     """An INA219 measuring a battery pack through a shunt.
 
-    Behaviour: POR CONFIG 0x399F and CALIBRATION 0; CURRENT and POWER read 0 while
-    CALIBRATION is 0 and otherwise follow the datasheet equations; CONFIG bit 15 (RST)
-    resets every register; CALIBRATION bit 0 reads 0; the shunt saturates at ±320 mV.
+    Behaviour, each from the INA219 datasheet (TI SBOS448, "Configuration Register" and its
+    PG / BRNG / MODE tables, "Bus Voltage Register" CNVR and OVF, "Power Register"):
+
+    - POR CONFIG 0x399F and CALIBRATION 0; CONFIG bit 15 (RST) resets every register;
+      CALIBRATION bit 0 reads 0; CURRENT and POWER read 0 while CALIBRATION is 0 and otherwise
+      follow the datasheet equations (recomputed when CALIBRATION is written, as an instant
+      conversion would).
+    - PGA (CONFIG PG): the shunt voltage is clipped to ±40/80/160/320 mV and an out-of-range
+      shunt sets **OVF**; so does a CURRENT beyond ±32767 counts or a POWER beyond 65535
+      ("OVF is set when the Power or Current calculations are out of range"). The clipped
+      shunt → OVF link is what auto-ranging drivers (pi-ina219) rely on; the sheet words it
+      as the calculation being out of range (UNCONFIRMED that a clipped shunt always sets it).
+    - BRNG: the bus voltage saturates at 16 V (BRNG 0) or 32 V (BRNG 1) full scale.
+    - MODE: 000 power-down and 100 ADC off convert nothing (registers keep the last
+      conversion); 001-011 triggered convert once when the mode is written; 101-111 convert at
+      every :meth:`update`. Shunt-only / bus-only modes convert only that channel.
+    - CNVR is set when a conversion completes, cleared by reading POWER or by writing a
+      converting mode into CONFIG (the emulator's conversions take no time, so a mode write
+      converts at once and sets it again). OVF is refreshed by every conversion.
 
     Args:
         state: initial battery state.
@@ -225,6 +261,9 @@ class INA219Emulator(WordRegisterFile):
         super().__init__()
         self.shunt_ohms = shunt_ohms
         self.resets = 0
+        self.conversions = 0
+        self._state: BatteryState | None = None
+        self._shunt_over_range = False
         self.power_on_reset()
         if state is not None:
             self.update(state)
@@ -236,32 +275,86 @@ class INA219Emulator(WordRegisterFile):
         for register in (POWER, CURRENT, CALIBRATION):
             self.store(register, 0)
         self.store(BUS_VOLTAGE, {"voltage": 0.0, "cnvr": False, "ovf": False})
+        self._shunt_over_range = False
+
+    # Conversions work on raw words (a construct parse per field made update() ~4× slower);
+    # the field positions are the CONFIG / BUS declarations above, checked by the tests.
+
+    def _word(self, register: Register[Any]) -> int:
+        return int.from_bytes(self.words[register.address], "big")
+
+    def _set_word(self, register: Register[Any], raw: int) -> None:
+        self.words[register.address] = (raw & 0xFFFF).to_bytes(2, "big")
+
+    @property
+    def mode(self) -> int:
+        """CONFIG MODE bits 2:0."""
+        return self._word(CONFIG_RAW) & 0b111
+
+    @property
+    def shunt_full_scale(self) -> float:
+        """The PGA range in V, from CONFIG PG (bits 12:11)."""
+        return PGA_FULL_SCALE_V[(self._word(CONFIG_RAW) >> 11) & 0b11]
+
+    @property
+    def bus_full_scale(self) -> float:
+        """The bus range in V, from CONFIG BRNG (bit 13)."""
+        return BUS_FULL_SCALE_V[(self._word(CONFIG_RAW) >> 13) & 0b1]
 
     def update(self, state: BatteryState) -> None:
-        """Encode pack voltage and shunt voltage (current × shunt), then CURRENT and POWER."""
-        self.store(BUS_VOLTAGE, {"voltage": _BUS_SCALE.saturate(state.voltage),
-                                 "cnvr": True, "ovf": False})
-        shunt = min(max(state.current * self.shunt_ohms, -SHUNT_FULL_SCALE_V),
-                    SHUNT_FULL_SCALE_V)
-        self.store(SHUNT_VOLTAGE, shunt)
+        """The model's new state: converted at once in a continuous mode, else remembered."""
+        self._state = state
+        if self.mode in CONTINUOUS_MODES:
+            self._convert()
+
+    def _convert(self) -> None:
+        """One conversion of the channels MODE selects, then CURRENT, POWER, CNVR and OVF."""
+        if self._state is None:
+            return
+        self.conversions += 1
+        mode = self.mode
+        bus = self._word(BUS_VOLTAGE)
+        if mode in BUS_MODES:
+            volts = min(max(self._state.voltage, 0.0), self.bus_full_scale)
+            bus = round(volts / BUS_LSB_V) << _BUS_SHIFT | bus & (_CNVR | _OVF)
+        if mode in SHUNT_MODES:
+            full_scale = self.shunt_full_scale
+            shunt = self._state.current * self.shunt_ohms
+            self._shunt_over_range = abs(shunt) > full_scale + SHUNT_LSB_V / 2
+            self._set_word(SHUNT_VOLTAGE, round(min(max(shunt, -full_scale), full_scale)
+                                                / SHUNT_LSB_V))
+        self._set_word(BUS_VOLTAGE, bus | _CNVR)
         self._recompute()
 
     def _recompute(self) -> None:
-        calibration = self.load(CALIBRATION)
+        calibration = self._word(CALIBRATION)
         shunt_raw = int.from_bytes(self.words[SHUNT_VOLTAGE.address], "big", signed=True)
-        bus_raw = round(self.load(BUS_VOLTAGE).voltage / BUS_LSB_V)
-        current_raw = math.trunc(shunt_raw * calibration / CURRENT_DIVISOR)
-        current_raw = min(max(current_raw, -0x8000), 0x7FFF)
-        power_raw = min(math.trunc(abs(current_raw) * bus_raw / POWER_DIVISOR), 0xFFFF)
-        self.store(CURRENT, current_raw)
-        self.store(POWER, power_raw)
+        bus = self._word(BUS_VOLTAGE)
+        current_exact = math.trunc(shunt_raw * calibration / CURRENT_DIVISOR)
+        current_raw = min(max(current_exact, -0x8000), 0x7FFF)
+        power_exact = math.trunc(abs(current_raw) * (bus >> _BUS_SHIFT) / POWER_DIVISOR)
+        power_raw = min(power_exact, 0xFFFF)
+        self._set_word(CURRENT, current_raw)
+        self._set_word(POWER, power_raw)
+        overflow = (self._shunt_over_range or current_raw != current_exact
+                    or power_raw != power_exact)
+        self._set_word(BUS_VOLTAGE, bus | _OVF if overflow else bus & ~_OVF)
+
+    def read(self, command: int, length: int) -> bytes:
+        """See :meth:`WordRegisterFile.read`; reading POWER clears CNVR."""
+        data = super().read(command, length)
+        if command == POWER.address:
+            self._set_word(BUS_VOLTAGE, self._word(BUS_VOLTAGE) & ~_CNVR)
+        return data
 
     def on_write(self, command: int, data: bytes) -> None:
-        """RST resets everything; a CALIBRATION write drops bit 0 and recomputes."""
-        if command == CONFIG.address and self.load(CONFIG).rst:
-            self.resets += 1
-            self.power_on_reset()
+        """RST resets everything; a mode write converts; CALIBRATION drops bit 0 and recomputes."""
+        if command == CONFIG.address:
+            if self.load(CONFIG).rst:
+                self.resets += 1
+                self.power_on_reset()
+            elif self.mode not in IDLE_MODES:
+                self._convert()  # CNVR cleared by the write, set by the (instant) conversion
         elif command == CALIBRATION.address:
             self.store(CALIBRATION, int.from_bytes(data, "big") & ~CALIBRATION_UNUSED_BITS)
             self._recompute()
-

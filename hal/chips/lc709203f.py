@@ -50,6 +50,12 @@ APA_BY_CAPACITY_MAH = {100: 0x08, 1000: 0x19, 2000: 0x2D, 3000: 0x36}
 # Emulator power-on values. UNCONFIRMED: neither reference gives them; chosen to look sane.
 IC_VERSION_EMULATED = 0x2717      # UNCONFIRMED placeholder IC version
 TEMPERATURE_POR_C = 25.0          # UNCONFIRMED: host-mode temperature before the host writes
+# Alarm Low RSOC 0x13 (%) and Alarm Low Cell Voltage 0x14 (mV): ALARMB goes low while RSOC /
+# the cell voltage is below the value; 0 disables (LC709203F datasheet, Alarm Low RSOC / Alarm
+# Low Cell Voltage; Adafruit "Value of 0 disables the alarm" [AF-lc]). POR values 8 % and
+# 0 mV: UNCONFIRMED (datasheet register table, not in the reference file).
+ALARM_LOW_RSOC_POR_PCT = 8.0
+ALARM_LOW_VOLTAGE_POR_V = 0.0
 
 _VOLTAGE_SCALE = Scaled(Int16ul, VOLTAGE_LSB_V)
 _RSOC_SCALE = Scaled(Int16ul, RSOC_LSB_PCT)
@@ -222,9 +228,12 @@ class LC709203FEmulator(WordRegisterFile):
 
     Behaviour: every read answers the word plus its CRC-8; writes without a valid CRC-8 are
     NACKed (by :class:`~hal.i2c.EmulatedBus`); Initial RSOC 0xAA55 restarts the estimate
-    (:attr:`rsoc_restarts`); IC Power Mode 2 (sleep) freezes the measurements until mode 1;
-    Cell Temperature follows the model only in thermistor mode (Status Bit 0x16 = 1),
-    otherwise it keeps what the host wrote.
+    (:attr:`rsoc_restarts`); IC Power Mode 2 (sleep) freezes the measurements (and the alarm)
+    until mode 1; Cell Temperature follows the model only in thermistor mode (Status Bit
+    0x16 = 1), otherwise it keeps what the host wrote. :attr:`alarm` is the ALARMB pin: low
+    (True) while RSOC is below Alarm Low RSOC 0x13 or the cell voltage below Alarm Low Cell
+    Voltage 0x14, each disabled by 0 (level, re-evaluated at each conversion: UNCONFIRMED
+    whether the real pin latches).
     """
 
     pec_required: ClassVar[bool] = True
@@ -243,6 +252,9 @@ class LC709203FEmulator(WordRegisterFile):
         self.store(POWER_MODE, POWER_MODE_OPERATIONAL)
         self.store(STATUS_BIT, STATUS_I2C_TEMPERATURE)
         self.store(CELL_TEMPERATURE, TEMPERATURE_POR_C)
+        self.store(ALARM_LOW_RSOC, ALARM_LOW_RSOC_POR_PCT)
+        self.store(ALARM_LOW_VOLTAGE, ALARM_LOW_VOLTAGE_POR_V)
+        self.alarm = False
         if state is not None:
             self.update(state)
 
@@ -255,9 +267,13 @@ class LC709203FEmulator(WordRegisterFile):
         """Encode voltage, RSOC, ITE (and temperature in thermistor mode); nothing while asleep."""
         if self.asleep:
             return
-        self.store(CELL_VOLTAGE, _VOLTAGE_SCALE.saturate(state.voltage))
+        voltage = _VOLTAGE_SCALE.saturate(state.voltage)
+        self.store(CELL_VOLTAGE, voltage)
         soc = min(max(state.soc, 0.0), SOC_MAX_PCT)
         self.store(RSOC, float(round(soc)))
+        low_rsoc, low_voltage = self.load(ALARM_LOW_RSOC), self.load(ALARM_LOW_VOLTAGE)
+        self.alarm = bool((low_rsoc > 0 and round(soc) < low_rsoc)
+                          or (low_voltage > 0 and voltage < low_voltage))
         self.store(ITE, round(soc / ITE_LSB_PCT) * ITE_LSB_PCT)
         if self.load(STATUS_BIT) == STATUS_THERMISTOR:
             self.store(CELL_TEMPERATURE, _TEMPERATURE_SCALE.saturate(state.temperature))

@@ -3,10 +3,15 @@
 Sources (keys of ``/work/shared/reference/pi-hardware.md`` §1): [K-max] kernel
 ``max17040_battery.c``; [AF-max] Adafruit_CircuitPython_MAX1704x; [SF-max] SparkFun MAX1704x
 Arduino library. The MAX17044/49 are the 2-cell parts: same map, twice the VCELL LSB.
+
+Over 500 lines on purpose: four parts share one register map, and their emulators (alerts,
+sleep, hibernate, the NACKed reset; datasheet sections listed above them) build exactly the
+declarations the drivers parse, so they stay beside them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from construct import BitsInteger, BitStruct, Flag, Int8ub, Int16sb, Int16ub, Padding, Struct
@@ -154,17 +159,16 @@ class MAX17048(I2CDriver):
         self._write_register(MODE, {"quick_start": True, "en_sleep": False, "hib_stat": False})
 
     def reset(self) -> None:
-        """Power-on reset (CMD 0xFE ← 0x5400); 1 transaction.
+        """Power-on reset (CMD 0xFE ← 0x5400), then VERSION to see the chip back; 2 transactions.
 
-        The MAX17048 NACKs this write; that NACK is the expected outcome and is not raised
-        (Adafruit treats the OSError as success) [AF-max].
-        VCELL reads 0 V for ~192 ms afterwards (Adafruit MAX1704x issue #16).
+        See :func:`_power_on_reset`. VCELL reads 0 V for ~192 ms afterwards (Adafruit
+        MAX1704x issue #16).
+
+        Raises:
+            BusError: the chip does not answer after the reset, or the write failed otherwise.
+            ChipError: another chip answers VERSION after the reset.
         """
-        try:
-            self._write_register(CMD, POR_COMMAND)
-        except BusError as exc:
-            if not is_nack(exc):
-                raise
+        _power_on_reset(self)
 
 
 class MAX17049(MAX17048):
@@ -219,8 +223,32 @@ class MAX17043(I2CDriver):
         self._write_register(MODE, {"quick_start": True, "en_sleep": False, "hib_stat": False})
 
     def reset(self) -> None:
-        """Power-on reset, CMD 0xFE ← 0x5400; 1 transaction."""
-        self._write_register(CMD, POR_COMMAND)
+        """Power-on reset (CMD 0xFE ← 0x5400), then VERSION to see the chip back; 2 transactions.
+
+        The MAX17043 does not ACK this write (see :func:`_power_on_reset`).
+
+        Raises:
+            BusError: the chip does not answer after the reset, or the write failed otherwise.
+            ChipError: another chip answers VERSION after the reset.
+        """
+        _power_on_reset(self)
+
+
+def _power_on_reset(driver: MAX17048 | MAX17043) -> None:
+    """CMD 0xFE ← 0x5400 and a VERSION read.
+
+    Both parts reset "when the last bit has been clocked in" and "do not respond with an I2C
+    ACK after this command sequence" (MAX17043/44 and MAX17048/49 datasheets, CMD Register;
+    Adafruit treats the OSError as success [AF-max]), so a NACK of the write is the expected
+    outcome and an ACK (a clone) is accepted too. Because a NACK also means "nothing at this
+    address", the chip must then answer VERSION with its own identity, or the reset failed.
+    """
+    try:
+        driver._write_register(CMD, POR_COMMAND)
+    except BusError as exc:
+        if not is_nack(exc):
+            raise
+    driver.check_identity()
 
 
 class MAX17044(MAX17043):
@@ -232,63 +260,319 @@ class MAX17044(MAX17043):
 
 
 # --------------------------------------------------------------------------- emulators
+#
+# Datasheet behaviour emulated below, with the section each fact comes from:
+# [DS-48] MAX17048/MAX17049 datasheet (Maxim, "Micropower 1-Cell/2-Cell Li+ ModelGauge ICs"):
+#         Register Summary table; "CONFIG Register", "STATUS Register", "VALRT Register",
+#         "HIBRT Register", "MODE Register", "CMD Register", "Hibernate Mode", "Sleep Mode".
+# [DS-43] MAX17043/MAX17044 datasheet (Maxim, "Compact, Low-Cost 1S/2S Fuel Gauges with
+#         Low-Battery Alert"): "CONFIG Register", "COMMAND Register", "Alert Interrupt",
+#         "Sleep Mode".
+
+# Hibernate: the ADC converts every 45 s instead of every 250 ms [DS-48 "Hibernate Mode"].
+HIBERNATE_CONVERSION_PERIOD_S = 45.0
+# The IC enters hibernate when |CRATE| < HIBRT.HibThr for longer than 6 min [DS-48 "HIBRT Register"].
+HIBERNATE_ENTRY_S = 6 * 60.0
+HIBRT_ALWAYS = 0xFFFF             # "To always use hibernate mode, set HIBRT = 0xFFFF" [DS-48, AF-max]
+HIBRT_NEVER = 0x0000              # "To disable hibernate mode, set HIBRT = 0x0000" [DS-48, AF-max]
+# CONFIG.ATHD: empty-alert threshold = 32 − ATHD % (1..32 %, POR 0x1C = 4 %) [DS-48, DS-43 CONFIG].
+ATHD_BASE_PCT = 32
+# STATUS.SC: "set when SOC changes by at least 1 % if CONFIG.ALSC is set" [DS-48 STATUS]. The
+# emulator measures the change from the SOC of the previous SC alert (UNCONFIRMED: the sheet
+# does not say whether the chip counts from the last alert or from whole-percent boundaries).
+SOC_CHANGE_ALERT_PCT = 1.0
+
+# The emulators' per-conversion checks read these bits straight from the register image (a
+# construct parse per check made update() ~8× slower); test_chip_max1704x_datasheet checks
+# them against the BitStruct declarations above. Byte addresses are big-endian word halves.
+_CONFIG_LOW = CONFIG.address + 1      # SLEEP b7, ALSC b6, ALRT b5, ATHD b4:0
+_CONFIG_SLEEP, _CONFIG_ALSC, _CONFIG_ALRT, _CONFIG_ATHD = 0x80, 0x40, 0x20, 0x1F
+_MODE_HIGH = MODE.address             # Quick-Start b6, EnSleep b5, HibStat b4 (of the high byte)
+_MODE_EN_SLEEP, _MODE_HIB_STAT = 0x20, 0x10
+_STATUS_HIGH = STATUS.address         # SC b5, HD b4, VR b3, VL b2, VH b1, RI b0
+_STATUS_SC, _STATUS_HD, _STATUS_VL, _STATUS_VH = 0x20, 0x10, 0x04, 0x02
 
 
 def _word_bytes(*addresses: int) -> frozenset[int]:
     return frozenset(b for a in addresses for b in (a, a + 1))
 
 
-class MAX17048Emulator(ByteRegisterFile):
-    """A MAX17048 register file driven by a battery model.
+Clock = Callable[[], float]
 
-    Behaviour: POR values (CONFIG 0x971C, VALRT 0x00FF, VRESET 0x96, STATUS RI set, VERSION
-    0x0012); MODE 0x4000 quick-start (counted in :attr:`quick_starts`); CMD 0x5400 resets every
-    register to POR and **NACKs the write**, as the real chip does [AF-max]; VCELL/SOC read 0
-    after a reset until the next :meth:`update`. CRATE is current / full capacity in %/h.
+
+class _MAX1704xEmulator(ByteRegisterFile):
+    """What the MAX17043 and MAX17048 emulators share: conversions driven by a battery model,
+    frozen while asleep, CONFIG.ALRT raised on the empty-alert threshold, the CMD reset.
+
+    ``update(state)`` is one ADC conversion when the chip is converting; while it is not
+    (sleep, or between two hibernate conversions) the model's state is only remembered.
     """
 
-    writable: ClassVar[frozenset[int]] = _word_bytes(0x06, 0x0A, 0x0C, 0x14, 0x18, 0x1A, 0xFE)
-    vcell_register: ClassVar[Register[float]] = VCELL
-    vcell_scale: ClassVar[Scaled] = _VCELL_SCALE
-    version: ClassVar[int] = VERSION_17048_EMULATED
+    vcell_register: ClassVar[Register[float]]
+    vcell_scale: ClassVar[Scaled]
+    part: ClassVar[str]
 
-    def __init__(self, state: BatteryState | None = None) -> None:
+    def __init__(self, state: BatteryState | None = None, *, clock: Clock | None = None) -> None:
         super().__init__()
+        self.clock = clock
         self.quick_starts = 0
         self.resets = 0
+        self.conversions = 0
+        self._state: BatteryState | None = None
+        self._last_soc: float | None = None
+        self._last_conversion: float | None = None
         self.power_on_reset()
         if state is not None:
             self.update(state)
 
+    # -- state the chip exposes -----------------------------------------------------------
+
+    @property
+    def asleep(self) -> bool:
+        """True while CONFIG.SLEEP holds the IC in sleep (no conversions, no alerts)."""
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_SLEEP)
+
+    @property
+    def alert(self) -> bool:
+        """CONFIG.ALRT, i.e. the open-drain ALRT pin driven low."""
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_ALRT)
+
+    @property
+    def empty_alert_pct(self) -> int:
+        """The empty-alert threshold in %, 32 − CONFIG.ATHD [DS-48, DS-43 CONFIG]."""
+        return ATHD_BASE_PCT - (self.image[_CONFIG_LOW] & _CONFIG_ATHD)
+
+    # -- the battery model's side ------------------------------------------------------------
+
+    def power_on_reset(self) -> None:
+        """Every register at its power-on value (VCELL and SOC 0 until the next conversion)."""
+        self.image[:] = bytes(256)
+        self.image[CONFIG.address: CONFIG.address + 2] = CONFIG_POR.to_bytes(2, "big")
+        self._last_soc = None
+        self._last_conversion = None
+
+    def update(self, state: BatteryState) -> None:
+        """One conversion of ``state`` when the chip is converting; otherwise only remember it."""
+        self._state = state
+        if self._converting():
+            self._convert(state)
+
+    def _converting(self) -> bool:
+        return not self.asleep
+
+    def _convert(self, state: BatteryState) -> None:
+        self.conversions += 1
+        if self.clock is not None:
+            self._last_conversion = self.clock()
+        voltage = self.vcell_scale.saturate(state.voltage)
+        soc = _SOC_SCALE.saturate(state.soc)
+        self.store(self.vcell_register, voltage)
+        self.store(SOC, soc)
+        self._alerts(voltage, soc)
+        self._last_soc = soc
+
+    def _alerts(self, voltage: float, soc: float) -> None:
+        """Raise CONFIG.ALRT when SOC falls below the empty-alert threshold."""
+        if self._crossed_empty(soc):
+            self._raise_alert()
+
+    def _crossed_empty(self, soc: float) -> bool:
+        threshold = self.empty_alert_pct
+        return soc < threshold and (self._last_soc is None or self._last_soc >= threshold)
+
+    def _raise_alert(self) -> None:
+        self.image[_CONFIG_LOW] |= _CONFIG_ALRT
+
+    # -- the host's side -------------------------------------------------------------------
+
+    def on_write(self, command: int, data: bytes) -> None:
+        """Quick-start on MODE bit 14; power-on reset, then NACK, on CMD 0x5400."""
+        if command <= MODE.address + 1 and command + len(data) > MODE.address:
+            self._mode_written()
+        if command == CMD.address and len(data) >= CMD.size:
+            if int.from_bytes(data[:2], "big") in self.reset_commands():
+                self.resets += 1
+                self.power_on_reset()  # VCELL/SOC read 0 until the next conversion
+                # "The reset occurs when the last bit has been clocked in. The IC does not
+                # respond with an I2C ACK after this command sequence." [DS-48, DS-43 CMD]
+                raise EmulatedNack(f"{self.part} resets on CMD 0x5400 and does not ACK the write")
+            self.image[CMD.address: CMD.address + 2] = b"\x00\x00"
+
+    def reset_commands(self) -> frozenset[int]:
+        """CMD values that reset the chip."""
+        return frozenset({POR_COMMAND})
+
+    def _mode_written(self) -> None:
+        mode = self.load(MODE)
+        if mode.quick_start:
+            self.quick_starts += 1
+            mode.quick_start = False  # a command bit: reads back 0 once it has run
+            self.store(MODE, mode)
+
+
+class MAX17048Emulator(_MAX1704xEmulator):
+    """A MAX17048 register file driven by a battery model.
+
+    Behaviour, each from the MAX17048/49 datasheet [DS-48]:
+
+    - POR values: CONFIG 0x971C, HIBRT 0x8030, VALRT 0x00FF, VRESET 0x96, STATUS RI set,
+      VERSION 0x0012, ID 0x0C. VERSION and the ID byte (0x19) are factory values: writes to
+      them are ignored ("Writes to these bits are ignored", ID in Register Summary).
+    - STATUS alerts, evaluated at each conversion: VH while VCELL > VALRT.MAX, VL while
+      VCELL < VALRT.MIN, HD when SOC crosses below 32 − CONFIG.ATHD %, SC on a 1 % SOC change
+      while CONFIG.ALSC is set. Each sets CONFIG.ALRT (the ALRT pin). RI is set by a power-on
+      reset and does not raise ALRT (POR CONFIG 0x971C has ALRT clear while STATUS has RI set).
+      The host clears any bit by writing 0. Clearing ALRT does not clear STATUS bits and
+      clearing every STATUS bit does not clear ALRT: the sheet documents neither side effect
+      (max17048-smbus documents both; not emulated).
+    - Sleep: CONFIG.SLEEP = 1 with MODE.EnSleep = 1 halts every operation; readings stop
+      changing until SLEEP (or EnSleep) is cleared. SLEEP alone is ignored ("Sleep Mode").
+    - Hibernate (MODE.HibStat): HIBRT 0xFFFF always, 0x0000 never; otherwise entered after
+      |CRATE| < HibThr for 6 min and left when VCELL moves by more than ActThr from where it
+      was on entry (UNCONFIRMED approximation: the chip compares against its OCV estimate,
+      which this emulator has no model of). In hibernate the ADC converts every 45 s; with no
+      ``clock`` the emulator cannot tell time, so it holds the last conversion until woken,
+      and automatic entry (which needs the 6 minutes) never happens.
+    - CMD 0x5400 resets every register to POR and NACKs the write; VCELL/SOC read 0 until the
+      next :meth:`update` (Adafruit issue #16: ~192 ms on the real chip).
+    - MODE 0x4000 quick-start (counted in :attr:`quick_starts`).
+
+    CRATE is current / full capacity in %/h.
+
+    Args:
+        state: the battery model's first state (one conversion).
+        clock: seconds, monotonic; needed for the hibernate timings.
+    """
+
+    # VERSION (0x08/0x09) and the ID byte (0x19) are absent: factory read-only values.
+    writable: ClassVar[frozenset[int]] = (_word_bytes(0x06, 0x0A, 0x0C, 0x14, 0x1A, 0xFE)
+                                          | {VRESET_ID.address})
+    vcell_register: ClassVar[Register[float]] = VCELL
+    vcell_scale: ClassVar[Scaled] = _VCELL_SCALE
+    version: ClassVar[int] = VERSION_17048_EMULATED
+    part: ClassVar[str] = "MAX17048"
+
+    def __init__(self, state: BatteryState | None = None, *, clock: Clock | None = None) -> None:
+        self._hib = False
+        self._rate = 0.0
+        self._low_rate_since: float | None = None
+        self._hibernate_vcell: float | None = None
+        self._sc_reference: float | None = None
+        super().__init__(state, clock=clock)
+
     def power_on_reset(self) -> None:
         """Put every register at its power-on value (VCELL and SOC 0)."""
-        self.image[:] = bytes(256)
+        super().power_on_reset()
         self.store(VERSION, self.version)
         self.image[HIBRT.address: HIBRT.address + 2] = HIBRT_POR.to_bytes(2, "big")
-        self.image[CONFIG.address: CONFIG.address + 2] = CONFIG_POR.to_bytes(2, "big")
         self.image[VALRT.address: VALRT.address + 2] = VALRT_POR.to_bytes(2, "big")
         self.image[VRESET_ID.address: VRESET_ID.address + 2] = bytes([VRESET_POR, ID_EMULATED])
         self.image[STATUS.address: STATUS.address + 2] = STATUS_POR.to_bytes(2, "big")
+        self._hib = False
+        self._rate = 0.0
+        self._low_rate_since = None
+        self._hibernate_vcell = None
+        self._sc_reference = None
 
-    def update(self, state: BatteryState) -> None:
-        """Encode voltage, SOC and charge rate (saturating at the registers' full scale)."""
-        self.store(self.vcell_register, self.vcell_scale.saturate(state.voltage))
-        self.store(SOC, _SOC_SCALE.saturate(state.soc))
+    @property
+    def asleep(self) -> bool:
+        """CONFIG.SLEEP counts only while MODE.EnSleep is set [DS-48 CONFIG, MODE]."""
+        return bool(self.image[_CONFIG_LOW] & _CONFIG_SLEEP
+                    and self.image[_MODE_HIGH] & _MODE_EN_SLEEP)
+
+    @property
+    def hibernating(self) -> bool:
+        """MODE.HibStat: the chip is in hibernate."""
+        return self._hib
+
+    def _hibrt(self) -> int:
+        return int.from_bytes(self.image[HIBRT.address: HIBRT.address + 2], "big")
+
+    def _set_hibernating(self, on: bool) -> None:
+        if self._hib != on:
+            self._hib = on
+            self._hibernate_vcell = self.load(self.vcell_register) if on else None
+        self._mirror_hib_stat()
+
+    def _mirror_hib_stat(self) -> None:
+        if self._hib:
+            self.image[_MODE_HIGH] |= _MODE_HIB_STAT
+        else:
+            self.image[_MODE_HIGH] &= ~_MODE_HIB_STAT & 0xFF
+
+    def _converting(self) -> bool:
+        if self.asleep:
+            return False
+        self._settle_hibernate_mode()
+        if not self.hibernating:
+            return True
+        if self.clock is None or self._last_conversion is None:
+            return False
+        return self.clock() - self._last_conversion >= HIBERNATE_CONVERSION_PERIOD_S
+
+    def _settle_hibernate_mode(self) -> None:
+        """Enter or leave hibernate from HIBRT, CRATE and VCELL [DS-48 HIBRT, Hibernate Mode]."""
+        hibrt = self._hibrt()
+        if hibrt in (HIBRT_ALWAYS, HIBRT_NEVER):
+            self._set_hibernating(hibrt == HIBRT_ALWAYS)
+            return
+        hib_thr = self.image[HIBRT.address] * HIBRT_HIB_LSB_PCT_PER_H
+        act_thr = self.image[HIBRT.address + 1] * HIBRT_ACT_LSB_V
+        if self.hibernating:
+            if self._state is not None and self._hibernate_vcell is not None and abs(
+                    self._state.voltage - self._hibernate_vcell) > act_thr:
+                self._set_hibernating(False)
+                self._low_rate_since = None
+            return
+        if self.clock is None:
+            return
+        now = self.clock()
+        if abs(self._rate) < hib_thr:
+            if self._low_rate_since is None:
+                self._low_rate_since = now
+            elif now - self._low_rate_since > HIBERNATE_ENTRY_S:
+                self._set_hibernating(True)
+        else:
+            self._low_rate_since = None
+
+    def _convert(self, state: BatteryState) -> None:
         rate = (state.current * 1000.0 / state.full_capacity * 100.0
                 if state.full_capacity > 0 else 0.0)  # A → mA; mA / mAh = 1/h; × 100 → %/h
-        self.store(CRATE, _CRATE_SCALE.saturate(rate))
+        self._rate = _CRATE_SCALE.saturate(rate)
+        self.store(CRATE, self._rate)
+        super()._convert(state)
+
+    def _alerts(self, voltage: float, soc: float) -> None:
+        raised = 0
+        valrt_min, valrt_max = self.image[VALRT.address], self.image[VALRT.address + 1]
+        if voltage > valrt_max * VALRT_LSB_V:     # VALRT.MAX, low byte [DS-48 VALRT]
+            raised |= _STATUS_VH
+        if voltage < valrt_min * VALRT_LSB_V:     # VALRT.MIN, high byte
+            raised |= _STATUS_VL
+        if self._crossed_empty(soc):
+            raised |= _STATUS_HD
+        if self.image[_CONFIG_LOW] & _CONFIG_ALSC:
+            if self._sc_reference is None:
+                self._sc_reference = soc
+            elif abs(soc - self._sc_reference) >= SOC_CHANGE_ALERT_PCT:
+                raised |= _STATUS_SC
+                self._sc_reference = soc
+        else:
+            self._sc_reference = None
+        if raised:
+            self.image[_STATUS_HIGH] |= raised
+            self._raise_alert()
+
+    def _mode_written(self) -> None:
+        super()._mode_written()
+        self._mirror_hib_stat()  # HibStat is the chip's, whatever the host wrote
 
     def on_write(self, command: int, data: bytes) -> None:
-        """Quick-start on MODE bit 14, power-on reset (then NACK) on CMD 0x5400."""
-        if command == MODE.address and self.load(MODE).quick_start:
-            self.quick_starts += 1
-            self.image[MODE.address: MODE.address + 2] = b"\x00\x00"
-        elif command == CMD.address and len(data) >= CMD.size:
-            if int.from_bytes(data[:2], "big") == POR_COMMAND:
-                self.resets += 1
-                self.power_on_reset()
-                raise EmulatedNack("MAX17048 resets on CMD 0x5400 and NACKs the write")
-            self.image[CMD.address: CMD.address + 2] = b"\x00\x00"
+        """MODE, HIBRT and CMD as in the class docstring."""
+        if command <= HIBRT.address + 1 and command + len(data) > HIBRT.address:
+            self._low_rate_since = None
+            self._settle_hibernate_mode()
+        super().on_write(command, data)
 
 
 class MAX17049Emulator(MAX17048Emulator):
@@ -296,48 +580,34 @@ class MAX17049Emulator(MAX17048Emulator):
 
     vcell_register: ClassVar[Register[float]] = VCELL_17049
     vcell_scale: ClassVar[Scaled] = _VCELL_SCALE_17049
+    part: ClassVar[str] = "MAX17049"
 
 
-class MAX17043Emulator(ByteRegisterFile):
-    """A MAX17043 register file: VCELL 12-bit left-justified, SOC, MODE quick-start, CMD
-    reset (0x5400 as the datasheet writes it, or 0x0054 as the kernel sends it [K-max];
-    the MAX17043 ACKs it). VERSION reads 0x0003.
+class MAX17043Emulator(_MAX1704xEmulator):
+    """A MAX17043 register file, each behaviour from the MAX17043/44 datasheet [DS-43]:
+
+    VCELL 12-bit left-justified; VERSION 0x0003; CONFIG 0x971C at POR; MODE quick-start;
+    CONFIG.SLEEP = 1 halts conversions until cleared ("Sleep Mode": no EnSleep on this part);
+    CONFIG.ALRT set when SOC falls below 32 − ATHD % ("Alert Interrupt"), cleared by the host.
+    CMD 0x5400 resets every register and is **not ACKed** ("the IC does not respond with an I2C
+    ACK after this command sequence", COMMAND Register; quoted in SparkFun's
+    ``qwiic_max1704x.reset``). 0x0054, the byte order the kernel sends to the MAX17040/41
+    [K-max], resets it too (UNCONFIRMED for the MAX17043, whose sheet names only 0x5400).
     """
 
     writable: ClassVar[frozenset[int]] = _word_bytes(0x06, 0x0C, 0xFE)
     vcell_register: ClassVar[Register[float]] = VCELL_17043
     vcell_scale: ClassVar[Scaled] = _VCELL12_SCALE
-
-    def __init__(self, state: BatteryState | None = None) -> None:
-        super().__init__()
-        self.quick_starts = 0
-        self.resets = 0
-        self.power_on_reset()
-        if state is not None:
-            self.update(state)
+    part: ClassVar[str] = "MAX17043"
 
     def power_on_reset(self) -> None:
         """Every register at its power-on value (VCELL and SOC 0)."""
-        self.image[:] = bytes(256)
+        super().power_on_reset()
         self.store(VERSION, VERSION_17043)
-        self.image[CONFIG.address: CONFIG.address + 2] = CONFIG_POR.to_bytes(2, "big")
 
-    def update(self, state: BatteryState) -> None:
-        """Encode voltage and SOC (saturating at full scale)."""
-        self.store(self.vcell_register, self.vcell_scale.saturate(state.voltage))
-        self.store(SOC, _SOC_SCALE.saturate(state.soc))
-
-    def on_write(self, command: int, data: bytes) -> None:
-        """Quick-start on MODE bit 14; power-on reset on CMD 0x5400 / 0x0054."""
-        if command == MODE.address and self.load(MODE).quick_start:
-            self.quick_starts += 1
-            self.image[MODE.address: MODE.address + 2] = b"\x00\x00"
-        elif command == CMD.address and len(data) >= CMD.size:
-            if int.from_bytes(data[:2], "big") in (POR_COMMAND, POR_COMMAND_SWAPPED):
-                self.resets += 1
-                self.power_on_reset()
-            else:
-                self.image[CMD.address: CMD.address + 2] = b"\x00\x00"
+    def reset_commands(self) -> frozenset[int]:
+        """0x5400 [DS-43] and the kernel's 0x0054 [K-max]."""
+        return frozenset({POR_COMMAND, POR_COMMAND_SWAPPED})
 
 
 class MAX17044Emulator(MAX17043Emulator):
@@ -345,3 +615,4 @@ class MAX17044Emulator(MAX17043Emulator):
 
     vcell_register: ClassVar[Register[float]] = VCELL_17044
     vcell_scale: ClassVar[Scaled] = _VCELL12_SCALE_17044
+    part: ClassVar[str] = "MAX17044"

@@ -5,6 +5,8 @@ Facts quoted from reference/pi-hardware.md §1 "TI BQ27441-G1".
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hal.chips import BQ27441, BQ27441Emulator, MAX17048Emulator
@@ -107,3 +109,102 @@ def test_state_of_charge_above_100_percent_is_garbage(soc: int, ok: bool) -> Non
     else:
         with pytest.raises(ChipError, match=r"0x55 register StateOfCharge \(0x1C\)"):
             BQ27441(bus=bus).read()
+
+
+# -- Control() subcommands against the TRM (bq27441-G1 TRM, "Control()" subcommand table) ------
+
+def status_of(driver: BQ27441) -> Any:
+    return bq.CONTROL_STATUS_BITS.parse(driver.control(bq.CONTROL_STATUS).to_bytes(2, "little"))
+
+
+def unsealed() -> tuple[BQ27441Emulator, BQ27441]:
+    bus, emulator = rig()
+    driver = BQ27441(bus=bus)
+    driver.control(bq.UNSEAL_KEY)
+    driver.control(bq.UNSEAL_KEY)
+    return emulator, driver
+
+
+@pytest.mark.parametrize(("subcommand", "answer"), [
+    (bq.DEVICE_TYPE, 0x0421),                 # "DEVICE_TYPE 0x0001 → 0x0421"
+    (bq.FW_VERSION, bq.FW_VERSION_EMULATED),
+    (bq.DM_CODE, bq.DM_CODE_EMULATED),
+    (bq.CHEM_ID, bq.CHEM_ID_EMULATED),
+])
+def test_identity_subcommands_answer_while_sealed(subcommand: int, answer: int) -> None:
+    bus, emulator = rig()
+    assert emulator.sealed
+    assert BQ27441(bus=bus).control(subcommand) == answer
+
+
+def test_a_result_is_read_once_then_control_status_again() -> None:
+    bus, _ = rig()
+    driver = BQ27441(bus=bus)
+    driver.control(bq.DEVICE_TYPE)
+    again = bus.read_word_data(0x55, 0x00)
+    assert again != 0x0421
+    assert bq.CONTROL_STATUS_BITS.parse(again.to_bytes(2, "little")).initcomp
+
+
+def test_control_status_shows_sealed_and_initcomp_and_hibernate() -> None:
+    # CONTROL_STATUS: SS b13, INITCOMP b7, HIBERNATE b6
+    bus, emulator = rig()
+    driver = BQ27441(bus=bus)
+    status = status_of(driver)
+    assert status.ss and status.initcomp and not status.hibernate
+    driver.control(bq.SET_HIBERNATE)
+    assert status_of(driver).hibernate
+    driver.control(bq.CLEAR_HIBERNATE)
+    assert not status_of(driver).hibernate
+    driver.control(bq.UNSEAL_KEY)
+    driver.control(bq.UNSEAL_KEY)
+    assert not status_of(driver).ss
+    driver.control(bq.SEALED)
+    assert status_of(driver).ss and emulator.sealed
+
+
+def test_sealed_gauge_ignores_config_update_and_resets() -> None:
+    # "Sealed Access" column: SET_CFGUPDATE, RESET, SOFT_RESET need UNSEALED
+    bus, emulator = rig()
+    driver = BQ27441(bus=bus)
+    driver.control(bq.SET_CFGUPDATE)
+    driver.control(bq.RESET)
+    assert not emulator.load(bq.FLAGS).cfgupmode and emulator.resets == 0
+
+
+def test_one_key_write_then_another_subcommand_does_not_unseal() -> None:
+    # the key must be written twice in a row
+    bus, emulator = rig()
+    driver = BQ27441(bus=bus)
+    driver.control(bq.UNSEAL_KEY)
+    driver.control(bq.CONTROL_STATUS)
+    driver.control(bq.UNSEAL_KEY)
+    assert emulator.sealed
+
+
+def test_config_update_cycle_sets_and_clears_flags() -> None:
+    # Flags: CFGUPMODE b4, ITPOR b5; SET_CFGUPDATE enters, SOFT_RESET / EXIT_CFGUPDATE leave
+    emulator, driver = unsealed()
+    assert emulator.load(bq.FLAGS).itpor               # set after power-on
+    driver.control(bq.SET_CFGUPDATE)
+    assert emulator.load(bq.FLAGS).cfgupmode
+    driver.soft_reset()
+    flags = emulator.load(bq.FLAGS)
+    assert not flags.cfgupmode and not flags.itpor
+    driver.control(bq.SET_CFGUPDATE)
+    driver.control(bq.EXIT_CFGUPDATE)
+    assert not emulator.load(bq.FLAGS).cfgupmode
+    driver.control(bq.RESET)
+    assert emulator.load(bq.FLAGS).itpor and emulator.resets == 1
+
+
+def test_flags_follow_the_battery() -> None:
+    # Flags DSG b0 while discharging, CHG b8 while charging, FC b9 at full, BAT_DET b3
+    bus, emulator = rig()
+    flags = emulator.load(bq.FLAGS)
+    assert flags.dsg and not flags.chg and flags.bat_det and not flags.fc
+    emulator.update(BatteryState(voltage=4.2, soc=100.0, current=0.05, remaining_capacity=2010.0,
+                                 full_capacity=2010.0))
+    flags = emulator.load(bq.FLAGS)
+    assert flags.chg and flags.fc and not flags.dsg
+    assert BQ27441(bus=bus).read().charging is True

@@ -152,3 +152,97 @@ def test_curve_is_a_driver_parameter_and_charging_follows_the_current_sign() -> 
     assert INA219(bus=bus, address=0x42).read().charging is True
     inverted = INA219(bus=bus, address=0x42, invert_current=True).read()
     assert inverted.current == pytest.approx(-1.2) and inverted.charging is False
+
+
+# -- datasheet behaviour beyond the readings (INA219 datasheet, TI SBOS448) ------------------------
+
+def config_word(*, brng: int = 1, pg: int = 3, mode: int = 7) -> int:
+    # Configuration Register: RST b15, BRNG b13, PG b12:11, BADC b10:7, SADC b6:3, MODE b2:0
+    return brng << 13 | pg << 11 | 3 << 7 | 3 << 3 | mode
+
+
+def write(bus: EmulatedBus, register: int, value: int, address: int = 0x42) -> None:
+    bus.write_i2c_block_data(address, register, list(value.to_bytes(2, "big")))
+
+
+@pytest.mark.parametrize(("pg", "full_scale"), [(0, 0.04), (1, 0.08), (2, 0.16), (3, 0.32)])
+def test_pga_range_clips_the_shunt_and_sets_ovf(pg: int, full_scale: float) -> None:
+    # PG table: /1 ±40 mV, /2 ±80 mV, /4 ±160 mV, /8 ±320 mV
+    assert ina.PGA_FULL_SCALE_V[pg] == full_scale
+    bus, emulator = rig(BatteryState(voltage=7.8, soc=75.0, current=-2.0))  # −200 mV
+    write(bus, 0x00, config_word(pg=pg))
+    shunt = emulator.load(ina.SHUNT_VOLTAGE)
+    assert shunt == pytest.approx(max(-0.2, -full_scale))
+    assert emulator.load(ina.BUS_VOLTAGE).ovf is (full_scale < 0.2)
+
+
+def test_the_driver_refuses_a_current_read_through_an_overflowed_pga() -> None:
+    # "an auto-ranging driver then reads 0.40 A for 2.0 A": OVF is what tells it not to
+    bus, _ = rig(BatteryState(voltage=7.8, soc=75.0, current=2.0))
+    write(bus, 0x00, config_word(pg=0))
+    with pytest.raises(ChipError, match=r"0x42 register BUS \(0x02\): OVF"):
+        INA219(bus=bus, address=0x42).read()
+    write(bus, 0x00, config_word(pg=3))
+    assert INA219(bus=bus, address=0x42).read().current == pytest.approx(2.0)
+
+
+def test_current_register_overflow_sets_ovf() -> None:
+    # OVF "is set when the Power or Current calculations are out of range": a calibration for
+    # 0.01 mA/LSB (cal 40960) overflows CURRENT at 0.33 A
+    bus, emulator = rig(BatteryState(voltage=7.8, soc=75.0, current=-0.8))
+    write(bus, 0x05, 40960)
+    assert emulator.load(ina.CURRENT) == -0x8000
+    assert emulator.load(ina.BUS_VOLTAGE).ovf
+
+
+@pytest.mark.parametrize(("brng", "expected"), [(0, 16.0), (1, 20.0)])
+def test_brng_sets_the_bus_full_scale(brng: int, expected: float) -> None:
+    # BRNG 0 = 16 V FSR, 1 = 32 V FSR
+    bus, emulator = rig(BatteryState(voltage=20.0, soc=75.0, current=-0.8))
+    write(bus, 0x00, config_word(brng=brng))
+    assert emulator.load(ina.BUS_VOLTAGE).voltage == pytest.approx(expected)
+
+
+def test_reading_power_clears_conversion_ready() -> None:
+    # CNVR "will clear ... reading the Power Register"; set again by the next conversion
+    bus, emulator = rig()
+    driver = INA219(bus=bus, address=0x42)
+    assert emulator.load(ina.BUS_VOLTAGE).cnvr
+    driver.read_power_register()
+    assert not emulator.load(ina.BUS_VOLTAGE).cnvr
+    emulator.update(PACK)
+    assert emulator.load(ina.BUS_VOLTAGE).cnvr
+
+
+def test_power_down_stops_conversions_and_triggered_modes_convert_once() -> None:
+    # MODE 000 power-down; 011 shunt and bus, triggered; 111 continuous
+    bus, emulator = rig()
+    driver = INA219(bus=bus, address=0x42)
+    write(bus, 0x00, config_word(mode=0b000))
+    emulator.update(BatteryState(voltage=7.0, soc=40.0, current=-0.5))
+    assert driver.read().voltage == pytest.approx(7.8)
+    write(bus, 0x00, config_word(mode=0b011))      # one conversion of the latest state
+    assert driver.read().current == pytest.approx(-0.5)
+    driver.read_power_register()
+    emulator.update(BatteryState(voltage=6.8, soc=30.0, current=-0.3))
+    reading = driver.read()
+    assert (reading.voltage, reading.current) == (pytest.approx(7.0), pytest.approx(-0.5))
+    assert not emulator.load(ina.BUS_VOLTAGE).cnvr  # no new conversion since POWER was read
+    write(bus, 0x00, config_word(mode=0b111))
+    emulator.update(BatteryState(voltage=6.8, soc=30.0, current=-0.3))
+    assert driver.read().voltage == pytest.approx(6.8)
+
+
+def test_bus_only_mode_leaves_the_shunt_alone() -> None:
+    # MODE 110: bus voltage, continuous
+    bus, emulator = rig()
+    write(bus, 0x00, config_word(mode=0b110))
+    emulator.update(BatteryState(voltage=7.0, soc=40.0, current=-0.5))
+    assert emulator.load(ina.SHUNT_VOLTAGE) == pytest.approx(-0.08)
+    assert emulator.load(ina.BUS_VOLTAGE).voltage == pytest.approx(7.0)
+
+
+def test_raw_bus_word_layout_matches_the_declaration() -> None:
+    # "0x02 BUS ((raw>>3)*4 mV; bit1 CNVR, bit0 OVF)": the emulator's raw masks agree
+    word = ina.BUS_VOLTAGE.build({"voltage": 4 * ina.BUS_LSB_V, "cnvr": True, "ovf": True})
+    assert int.from_bytes(word, "big") == 4 << ina._BUS_SHIFT | ina._CNVR | ina._OVF

@@ -134,13 +134,33 @@ def test_quick_start_is_mode_0x4000_big_endian() -> None:
 
 
 @pytest.mark.parametrize("command", [0x5400, 0x0054])
-def test_max17043_resets_on_either_byte_order_and_acks(command: int) -> None:
-    # "Kernel writes 0x0054 for 17040/41/43/44 and 0x5400 for 17048+"
+def test_max17043_resets_on_either_byte_order_and_does_not_ack(command: int) -> None:
+    # "Kernel writes 0x0054 for 17040/41/43/44 and 0x5400 for 17048+"; MAX17043/44 datasheet,
+    # COMMAND Register: "The IC does not respond with an I2C ACK after this command sequence."
     emulator = MAX17043Emulator(STATE)
     bus = rig(emulator)
-    bus.write_i2c_block_data(0x36, 0xFE, list(command.to_bytes(2, "big")))
+    with pytest.raises(BusError) as caught:
+        bus.write_i2c_block_data(0x36, 0xFE, list(command.to_bytes(2, "big")))
+    assert is_nack(caught.value)
     assert emulator.resets == 1
     assert MAX17043(bus=bus).read().voltage == 0.0
+
+
+def test_max17043_driver_reset_copes_with_the_nack_and_checks_the_chip_is_back() -> None:
+    emulator = MAX17043Emulator(STATE)
+    bus = rig(emulator)
+    MAX17043(bus=bus).reset()
+    assert emulator.resets == 1
+    assert bus.transactions(0x36) == 2  # the CMD write (NACKed) and VERSION
+
+
+def test_reset_raises_when_nothing_answers_after_the_nack() -> None:
+    # a NACK also means "nothing at this address": the VERSION read must then fail loudly
+    bus = EmulatedBus()
+    for driver in (MAX17043(bus=bus), MAX17048(bus=bus)):
+        with pytest.raises(BusError) as caught:
+            driver.reset()
+        assert is_nack(caught.value) and "register 0x08" in str(caught.value)
 
 
 # -- plausibility boundaries (wakebench bounds in hal.chips.base) -------------------------------
