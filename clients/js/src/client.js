@@ -47,7 +47,7 @@ async function nodeStreamBuilder(url, options) {
   if (u.protocol === 'mqtt:' || u.protocol === 'tcp:') {
     const net = await import('node:net');
     const port = Number(u.port || 1883);
-    return () => net.createConnection({ host, port, noDelay: true });
+    return () => net.createConnection({ host, port, noDelay: options.noDelay !== false });
   }
   if (u.protocol === 'mqtts:' || u.protocol === 'ssl:') {
     const tls = await import('node:tls');
@@ -57,7 +57,7 @@ async function nodeStreamBuilder(url, options) {
         host, port, servername: host, ca: options.ca, cert: options.cert, key: options.key,
         rejectUnauthorized: options.rejectUnauthorized ?? true,
       });
-      socket.setNoDelay(true);
+      socket.setNoDelay(options.noDelay !== false);
       return socket;
     };
   }
@@ -80,7 +80,7 @@ export async function connect(url, options) {
 export class WakebenchClient {
   constructor(url, { appId, rig = 'bench', timeout = DEFAULT_TIMEOUT_S, protocolVersion = 5,
     sessionExpiry = DEFAULT_SESSION_EXPIRY_S, resumeSession = true, username, password,
-    ca, cert, key, rejectUnauthorized, reconnectPeriod = RECONNECT_PERIOD_MS } = {}) {
+    ca, cert, key, rejectUnauthorized, reconnectPeriod = RECONNECT_PERIOD_MS, noDelay = true } = {}) {
     this.url = url;
     this.appId = checkId('app', appId);
     this.rig = checkId('rig', rig);
@@ -92,7 +92,7 @@ export class WakebenchClient {
     this.lastError = null;
     this.base = `${TOPIC_PREFIX}/${this.rig}`;
     this.appRoot = `${this.base}/apps/${this.appId}`;
-    this._opts = { username, password, ca, cert, key, rejectUnauthorized, reconnectPeriod, sessionExpiry, resumeSession };
+    this._opts = { username, password, ca, cert, key, rejectUnauthorized, reconnectPeriod, sessionExpiry, resumeSession, noDelay };
     this._pending = new Map();
     this._eventListeners = new Set();
     /** The last events received (at most MAX_BUFFERED_EVENTS), oldest first. */

@@ -23,6 +23,9 @@ export interface ConnectOptions {
   rejectUnauthorized?: boolean;
   /** Milliseconds between reconnect attempts (default 1000). */
   reconnectPeriod?: number;
+  /** Node TCP/TLS only: TCP_NODELAY (default true). false is Node's default socket, whose
+   *  round trips wait for delayed ACKs (14–49 ms each, issue #12); for measurements only. */
+  noDelay?: boolean;
   /** Make this client the facades' default (default true). */
   makeDefault?: boolean;
 }
