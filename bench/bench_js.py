@@ -5,7 +5,7 @@ A rig's own embedded broker (:class:`wakebench.broker.MosquittoBroker`: TCP with
 per-app rate limit lifted (as bench_mqtt.py does), then, in the same run:
 
 1. Request round trip ``request('status')`` → bridge → response, p50 / p99, one at a time:
-   the Python :class:`AppClient`; the JS client (clients/js, Node) over TCP; over WebSockets;
+   the Python :class:`AppClient` (in its own process, as the JS client is); the JS client (clients/js, Node) over TCP; over WebSockets;
    and the JS client over TCP with Node's default socket (``noDelay: false``), which is what
    MQTT.js's own TCP stream gives. Target: JS over TCP within 1.5× of Python.
 2. Events per second to a JS subscriber: the scheduler serves ``before_exit`` + ``finish``
@@ -26,7 +26,6 @@ import os
 import shutil
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from firmware_sim import ScaledClock, Scheduler  # noqa: E402
 from firmware_sim.clock import wall_now  # noqa: E402
 from firmware_sim.driver import SchedulerDriver  # noqa: E402
-from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig  # noqa: E402
+from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig  # noqa: E402
 from wakebench.broker import MosquittoBroker  # noqa: E402
 
 RIG = "bench"
@@ -99,9 +98,14 @@ async def js_round_trips(url: str, samples: int, *, no_delay: bool = True) -> li
     return [v / 1000 for v in json.loads(out)]
 
 
-async def py_round_trips(url: str, samples: int) -> list[float]:
+#: The Python AppClient in its own process too, so both clients cross the same process boundary
+#: to reach the bridge (in one process the client and the bridge would share an event loop).
+PY_ROUND_TRIPS = """
+import asyncio, json, sys, time
+from mqtt_bridge import AppClient
+async def main(url, rig, samples):
     out = []
-    async with AppClient(url, app_id="pyrt", rig=RIG) as app:
+    async with AppClient(url, app_id="pyrt", rig=rig) as app:
         await app.register("capacitor")
         for _ in range(20):
             await app.request("status")
@@ -109,7 +113,20 @@ async def py_round_trips(url: str, samples: int) -> list[float]:
             t0 = time.perf_counter()
             await app.request("status")
             out.append(time.perf_counter() - t0)
-    return out
+    print(json.dumps(out))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+async def py_round_trips(url: str, samples: int) -> list[float]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", PY_ROUND_TRIPS, url, RIG, str(samples),
+                                                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"python client failed: {err.decode()}")
+    values: list[float] = json.loads(out)
+    return values
 
 
 async def js_events(driver: SchedulerDriver, url: str, n: int, app: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 // Android WorkManager (androidx.work), against the rig's android policy
 // (firmware_sim/platforms/android.py; reference/platform-budgets.md section 2).
 import { perClient, report } from './facade.js';
+import { randomUUID } from './random.js';
 
 /** `NetworkType` (androidx.work), as the rig names them. */
 export const NetworkType = Object.freeze({
@@ -76,7 +77,7 @@ class WorkRequest {
   constructor(type, builder) {
     this.type = type;
     /** A lowercase UUID, like WorkRequest.getId() (a valid rig id). */
-    this.id = globalThis.crypto.randomUUID();
+    this.id = randomUUID();
     this.workerClass = builder.workerClass;
     this.args = { ...builder.args };
     this.constraints = builder.constraints;

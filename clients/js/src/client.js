@@ -4,6 +4,7 @@
 // `mqtt_bridge.AppClient`; the topics are README "MQTT API" and mqtt_bridge/asyncapi.yaml.
 import mqtt from 'mqtt';
 import { WakebenchError, RequestTimeoutError, NotConnectedError } from './errors.js';
+import { randomHex } from './random.js';
 
 /** Topic prefix of every rig (README "MQTT API": `wakebench/<rig>`). */
 export const TOPIC_PREFIX = 'wakebench';
@@ -29,11 +30,6 @@ function checkId(kind, value) {
   return value;
 }
 
-function randomHex(bytes) {
-  const a = new Uint8Array(bytes);
-  globalThis.crypto.getRandomValues(a);
-  return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * In Node, `mqtt://` and `mqtts://` go through our own socket with TCP_NODELAY: Node's default

@@ -2,6 +2,7 @@
 // objects that follow the default client, and error reporting for calls the real API makes
 // synchronously (they cannot throw here, so failures are reported, never lost).
 import { defaultClient } from './default.js';
+import { randomHex } from './random.js';
 
 /** `make(client)` once per client; `bound(make)()` uses the default client at call time. */
 export function perClient(make) {
@@ -47,7 +48,5 @@ export function reported(client, where, promise) {
 
 /** A task id the rig accepts (`[a-z0-9_-]`), unique per process. */
 export function newId(prefix) {
-  const a = new Uint8Array(4);
-  globalThis.crypto.getRandomValues(a);
-  return `${prefix}-${Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return `${prefix}-${randomHex(4)}`;
 }
