@@ -96,6 +96,8 @@ class Bridge:
         self._connected = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._started = False
+        #: the broker's WebSocket URL for browsers, shown in ``bridge/info`` (set before start)
+        self.ws_url: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -182,7 +184,7 @@ class Bridge:
         return {"version": self.config.version, "api_version": API_VERSION, "rig": self.config.rig,
                 "board": self.config.board, "platforms": list(POLICIES), "speed": self.config.speed,
                 "mqtt5": self.broker.mqtt5, "max_request_bytes": self.config.max_request_bytes,
-                "settable": sorted(self._settable)}
+                "settable": sorted(self._settable), "ws_url": self.ws_url}
 
     def health(self) -> dict[str, Any]:
         """``health_check`` data: connection, outbox and app counts."""

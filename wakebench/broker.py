@@ -3,7 +3,8 @@
 Two kinds, same shape (``start()``, ``host``, ``port``, ``url``, ``stop()``):
 
 * :class:`MosquittoBroker` runs a private ``mosquitto`` on loopback, on a free port, from a
-  config written to a temporary directory. The directory is ``chmod 0755`` because mosquitto 2
+  config written to a temporary directory, with a WebSocket listener on loopback next to the
+  TCP one (``ws_url``; ``wss`` with a certificate and key) so browsers can connect. The directory is ``chmod 0755`` because mosquitto 2
   started as root drops to user ``mosquitto`` after reading its config (reference
   ``mqtt-conventions.md`` section 7, "Gotcha (observed)").
 * :class:`InProcessBroker` is a small asyncio MQTT 3.1.1 broker for machines without
@@ -11,7 +12,7 @@ Two kinds, same shape (``start()``, ``host``, ``port``, ``url``, ``stop()``):
   (QoS 2 accepted inbound and delivered at most at QoS 1), retained messages (an empty retained
   payload deletes), last will, PINGREQ, DISCONNECT, clean and persistent sessions. It listens on
   loopback only and accepts every client (no authentication): it is a bench convenience, not a
-  production broker.
+  production broker. It has no WebSocket listener (``ws_url`` is None).
 
 Section numbers in comments refer to the MQTT 3.1.1 OASIS standard (29 October 2014).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import shutil
 import socket
@@ -37,6 +39,7 @@ __all__ = [
     "EmbeddedBroker",
     "InProcessBroker",
     "MosquittoBroker",
+    "WebSocketOptions",
     "start_embedded_broker",
     "topic_matches",
     "valid_filter",
@@ -76,6 +79,31 @@ CONNECT_TIMEOUT_S: Final = 10.0
 KEEPALIVE_FACTOR: Final = 1.5
 #: Protocol levels accepted: 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT") (section 3.1.2.2).
 _PROTOCOLS: Final = {("MQTT", 4), ("MQIsdp", 3)}
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketOptions:
+    """The embedded mosquitto's WebSocket listener (``protocol websockets``, mosquitto.conf(5)).
+
+    Debian's mosquitto 2.0.11 is built with WebSocket support (verified: it logs "Opening
+    websockets listen socket on port N"). Browsers cannot speak MQTT over raw TCP, so this
+    listener is on by default.
+
+    Args:
+        enabled: open the listener at all.
+        port: its port (None: a free one).
+        cert_file / key_file: PEM server certificate and key; both given makes it ``wss://``.
+    """
+
+    enabled: bool = True
+    port: int | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    @property
+    def tls(self) -> bool:
+        """True when the listener is ``wss``."""
+        return self.cert_file is not None
 
 
 class BrokerError(RuntimeError):
@@ -306,6 +334,11 @@ class InProcessBroker:
     def url(self) -> str:
         """``mqtt://host:port``."""
         return f"mqtt://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str | None:
+        """Always None: this broker speaks MQTT over TCP only (browsers need the mosquitto one)."""
+        return None
 
     async def start(self) -> None:
         """Listen; :attr:`port` is the bound port afterwards.
@@ -594,6 +627,7 @@ class MosquittoBroker:
         binary: the mosquitto executable (name on ``PATH`` or a path).
         host: listener address.
         port: listener port (None: a free one).
+        websockets: the WebSocket listener next to the TCP one (default: on, free port, ``ws``).
         start_timeout: seconds to wait for mosquitto to say it is running.
     """
 
@@ -605,11 +639,14 @@ class MosquittoBroker:
         *,
         host: str = LOOPBACK,
         port: int | None = None,
+        websockets: WebSocketOptions | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         self.binary = binary
         self.host = host
         self.port = port or 0
+        self.websockets = websockets or WebSocketOptions()
+        self.ws_port = self.websockets.port or 0
         self.start_timeout = start_timeout
         self._fixed_port = port is not None
         self._proc: asyncio.subprocess.Process | None = None
@@ -637,6 +674,13 @@ class MosquittoBroker:
         """True when the mosquitto executable can be found."""
         return shutil.which(binary) is not None
 
+    @property
+    def ws_url(self) -> str | None:
+        """``ws://host:port`` (``wss://`` with TLS) while the WebSocket listener is configured."""
+        if not self.websockets.enabled or not self.ws_port:
+            return None
+        return f"{'wss' if self.websockets.tls else 'ws'}://{self.host}:{self.ws_port}"
+
     async def start(self) -> None:
         """Write the config, start mosquitto and wait until it listens.
 
@@ -650,11 +694,16 @@ class MosquittoBroker:
         # mosquitto started as root drops to user `mosquitto` after reading the config
         # (reference mqtt-conventions.md section 7): let it read the directory.
         os.chmod(self._dir, 0o755)
-        attempts = 1 if self._fixed_port else 3
+        fixed_ws = self.websockets.port is not None or not self.websockets.enabled
+        attempts = 1 if self._fixed_port and fixed_ws else 3
         last = ""
         for _ in range(attempts):  # a "free" port can be taken before mosquitto binds it
             if not self._fixed_port:
                 self.port = free_port(self.host)
+            if not fixed_ws:
+                self.ws_port = free_port(self.host)
+                while self.ws_port == self.port:
+                    self.ws_port = free_port(self.host)
             try:
                 await self._launch(path)
                 return
@@ -680,7 +729,8 @@ class MosquittoBroker:
             # mosquitto's default of 1000 queued messages per client silently dropped ~3,500 of a
             # 10,000-event burst to a slow dashboard subscriber (bench/bench_mqtt.py); keep as
             # many as the bridge's outbox holds
-            f"max_queued_messages {DEFAULT_MAX_QUEUED_MOSQUITTO}\n",
+            f"max_queued_messages {DEFAULT_MAX_QUEUED_MOSQUITTO}\n"
+            + self._ws_listener(),
             encoding="utf-8",
         )
         os.chmod(conf, 0o644)
@@ -709,6 +759,21 @@ class MosquittoBroker:
             in_use = "in use" if "Address already in use" in tail else ""
             raise BrokerError(f"mosquitto exited at start-up{' (address ' + in_use + ')' if in_use else ''}; "
                               f"its log:\n{tail}")
+
+    def _ws_listener(self) -> str:
+        """The WebSocket listener block (mosquitto.conf(5): ``listener``, ``protocol websockets``,
+        ``certfile`` / ``keyfile`` for TLS); the options above it are global and apply too."""
+        ws = self.websockets
+        if not ws.enabled:
+            return ""
+        block = f"listener {self.ws_port} {self.host}\nprotocol websockets\n"
+        if ws.tls:
+            # mosquitto 2.0.11 loads a websockets listener's certificate *after* dropping from root
+            # to user `mosquitto` (observed: "Unable to create websockets listener" with a 0600
+            # key); staying the current user keeps the key readable without widening its mode
+            block = f"user {getpass.getuser()}\n" + block
+            block += f"certfile {Path(ws.cert_file or '').resolve()}\nkeyfile {Path(ws.key_file or '').resolve()}\n"
+        return block
 
     async def _read_log(self, ready: asyncio.Future[bool]) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -770,6 +835,11 @@ class EmbeddedBroker(Protocol):
         """``mqtt://host:port``."""
         ...
 
+    @property
+    def ws_url(self) -> str | None:
+        """``ws://host:port`` / ``wss://`` for browsers; None when the broker has none."""
+        ...
+
     async def stop(self) -> None:
         """Stop the broker."""
         ...
@@ -778,16 +848,17 @@ class EmbeddedBroker(Protocol):
 BrokerKind = Literal["auto", "mosquitto", "in-process"]
 
 
-async def start_embedded_broker(kind: BrokerKind = "auto", *, mosquitto: str = "mosquitto") -> EmbeddedBroker:
+async def start_embedded_broker(kind: BrokerKind = "auto", *, mosquitto: str = "mosquitto",
+                                websockets: WebSocketOptions | None = None) -> EmbeddedBroker:
     """Start a loopback broker: mosquitto when ``kind`` is ``mosquitto`` or (``auto``) when the
-    binary exists, else the in-process one.
+    binary exists, else the in-process one (which has no WebSockets: ``websockets`` is ignored).
 
     Raises:
         BrokerError: the chosen broker cannot start.
     """
     broker: MosquittoBroker | InProcessBroker
     if kind == "mosquitto" or (kind == "auto" and MosquittoBroker.available(mosquitto)):
-        broker = MosquittoBroker(mosquitto)
+        broker = MosquittoBroker(mosquitto, websockets=websockets)
     else:
         broker = InProcessBroker()
     await broker.start()

@@ -24,6 +24,12 @@ A complete file (every table and key is optional; ``--board sim`` needs no file 
     keepalive = 30
     client_id = "wakebench-bench1"
 
+    [embedded_broker]                   # the broker started when [broker] is absent
+    websockets = true                   # WebSocket listener for browsers (mosquitto only)
+    ws_port = 9001                      # absent: a free port; `run --ws-port` wins
+    ws_cert_file = "/etc/wakebench/ws.pem"   # with ws_key_file: wss:// instead of ws://
+    ws_key_file = "/etc/wakebench/ws.key"
+
     [homeassistant]
     discovery = true
     prefix = "homeassistant"
@@ -58,6 +64,7 @@ from firmware_sim.platforms import POLICIES
 from firmware_sim.signals import coerce
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
+from wakebench.broker import WebSocketOptions
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
 
@@ -70,12 +77,13 @@ SIM_BOARD: Final = "sim"
 DEFAULT_POLL_INTERVAL_S: Final = 1.0
 
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
-_TABLES: Final = {"rig", "board", "broker", "homeassistant", "poll", "signals", "limits"}
+_TABLES: Final = {"rig", "board", "broker", "embedded_broker", "homeassistant", "poll", "signals", "limits"}
 _RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed"}
 _BROKER_KEYS: Final = {
     "url", "username", "password", "password_file", "ca_file", "cert_file", "key_file",
     "insecure", "protocol", "keepalive", "client_id",
 }
+_EMBEDDED_KEYS: Final = {"websockets", "ws_port", "ws_cert_file", "ws_key_file"}
 _HA_KEYS: Final = {"discovery", "prefix"}
 _POLL_KEYS: Final = {"interval"}
 
@@ -109,6 +117,7 @@ class RigConfig:
         speed: rig clock speed (> 1 only on the sim board).
         broker_url: broker URL; None starts an embedded broker.
         broker_options: extra :class:`BrokerConfig` fields (TLS files, credentials, ...).
+        websockets: the embedded broker's WebSocket listener (``[embedded_broker]``, ``--ws-port``).
         ha_discovery / ha_prefix: Home Assistant discovery.
         poll_interval: sensor poll period (s).
         signals: start values of manual signals.
@@ -123,6 +132,7 @@ class RigConfig:
     speed: float = 1.0
     broker_url: str | None = None
     broker_options: Mapping[str, Any] = field(default_factory=dict)
+    websockets: WebSocketOptions = field(default_factory=WebSocketOptions)
     ha_discovery: bool = False
     ha_prefix: str = "homeassistant"
     poll_interval: float = DEFAULT_POLL_INTERVAL_S
@@ -173,6 +183,8 @@ class RigConfig:
         rig: str | None = None,
         speed: float | None = None,
         state_dir: str | os.PathLike[str] | None = None,
+        ws_port: int | None = None,
+        websockets: bool | None = None,
     ) -> RigConfig:
         """Apply command-line flags (they win over the file) and re-check what they touch.
 
@@ -195,6 +207,13 @@ class RigConfig:
             cfg.broker_config()  # validate now, naming the flag
         if state_dir is not None:
             cfg = replace(cfg, state_dir=Path(state_dir))
+        if ws_port is not None:
+            if isinstance(ws_port, bool) or not isinstance(ws_port, int) or not 0 < ws_port <= 65535:
+                raise RigConfigError(f"must be a port from 1 to 65535, not {ws_port!r}",
+                                     source="command line", key="--ws-port")
+            cfg = replace(cfg, websockets=replace(cfg.websockets, port=ws_port, enabled=True))
+        if websockets is not None:
+            cfg = replace(cfg, websockets=replace(cfg.websockets, enabled=websockets))
         if speed is not None:
             if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
                 raise RigConfigError(f"must be a positive number, not {speed!r}", source="command line",
@@ -346,6 +365,8 @@ class _Parser:
             except BridgeConfigError as exc:
                 raise self.error("broker.url", str(exc)) from None
 
+        cfg["websockets"] = self.websockets(self.table(data, "embedded_broker", _EMBEDDED_KEYS))
+
         ha = self.table(data, "homeassistant", _HA_KEYS)
         if (discovery := self.boolean(ha, "discovery", "homeassistant.discovery")) is not None:
             cfg["ha_discovery"] = discovery
@@ -384,6 +405,23 @@ class _Parser:
             return get_board(name or SIM_BOARD)
         except UnknownBoardError as exc:
             raise self.error("rig.board", str(exc)) from None
+
+    def websockets(self, table: Mapping[str, Any]) -> WebSocketOptions:
+        enabled = self.boolean(table, "websockets", "embedded_broker.websockets")
+        port = table.get("ws_port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535):
+            raise self.error("embedded_broker.ws_port", f"must be a port from 1 to 65535, not {port!r}")
+        cert = self.string(table, "ws_cert_file", "embedded_broker.ws_cert_file")
+        key = self.string(table, "ws_key_file", "embedded_broker.ws_key_file")
+        if (cert is None) != (key is None):
+            missing = "ws_key_file" if key is None else "ws_cert_file"
+            raise self.error(f"embedded_broker.{missing}", "wss needs both ws_cert_file and ws_key_file")
+        for name, path in (("ws_cert_file", cert), ("ws_key_file", key)):
+            if path is not None and not Path(path).expanduser().is_file():
+                raise self.error(f"embedded_broker.{name}", f"no such file: {path}")
+        return WebSocketOptions(enabled=True if enabled is None else enabled, port=port,
+                                cert_file=None if cert is None else str(Path(cert).expanduser()),
+                                key_file=None if key is None else str(Path(key).expanduser()))
 
     def password_file(self, path: str) -> str:
         try:

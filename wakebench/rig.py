@@ -251,7 +251,7 @@ class Rig:
 
         if cfg.broker_url is None:
             try:
-                self.embedded = await start_embedded_broker(self.embedded_kind)
+                self.embedded = await start_embedded_broker(self.embedded_kind, websockets=cfg.websockets)
             except BrokerError as exc:
                 raise RigStartError(str(exc)) from exc
             extra = {"protocol": "3.1.1"} if self.embedded.kind == "in-process" else {}
@@ -272,6 +272,7 @@ class Rig:
             ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
                              set_signals=self._bridge_set_signals, settable=source.settable)
+        self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
         try:
             await self.bridge.start()
         except BridgeError as exc:
@@ -424,6 +425,9 @@ class Rig:
             lines.append(f"  embedded broker ({self.embedded.kind}) on {self.embedded.host}:{self.embedded.port}"
                          + (" — MQTT 3.1.1 only: app clients add ?protocol=3.1.1 to the URL"
                             if self.embedded.kind == "in-process" else ""))
+            lines.append(f"  browsers (WebSockets): {self.embedded.ws_url}" if self.embedded.ws_url else
+                         "  browsers: no WebSockets on the in-process broker (install mosquitto)"
+                         if self.embedded.kind == "in-process" else "")
         else:
             lines.append(f"  broker {broker.url()}" + ("" if bridge.connected else
                                                         f" — not connected yet ({bridge.last_error or 'trying'}); "

@@ -3,8 +3,8 @@
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
-                  [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
-                  [--record FILE] [--ha-discovery]
+                  [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--ws-port PORT]
+                  [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
 
 Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
                         help="which embedded broker to start without --broker (default: mosquitto when "
                              "installed, else the in-process one)")
+    parser.add_argument("--ws-port", type=int, metavar="PORT",
+                        help="WebSocket listener port of the embedded mosquitto (default: a free one)")
+    parser.add_argument("--no-websockets", dest="websockets", action="store_false", default=None,
+                        help="no WebSocket listener on the embedded broker")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("--record", metavar="FILE",
                         help="append every event and signals snapshot to FILE as JSON lines "
@@ -67,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config) if args.config else default_config()
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
-                                       speed=args.speed, state_dir=args.state_dir)
+                                       speed=args.speed, state_dir=args.state_dir,
+                                       ws_port=args.ws_port, websockets=args.websockets)
         if args.ha_discovery:
             config = dataclasses.replace(config, ha_discovery=True)
     except RigConfigError as exc:

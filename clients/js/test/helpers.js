@@ -1,0 +1,60 @@
+// Shared by the node:test files: the rig the pytest wrapper (tests/js/test_js_client.py) started.
+import { connect } from '../src/index.js';
+
+/** `mqtt://...` (TCP) or `ws://...` (WebSockets): which transport this run uses. */
+export const URL_ = process.env.WAKEBENCH_URL;
+export const RIG = process.env.WAKEBENCH_RIG || 'bench';
+export const WS_URL = process.env.WAKEBENCH_WS_URL;
+export const TCP_URL = process.env.WAKEBENCH_TCP_URL;
+/** Rig clock speed of the rig under test (`--speed`). */
+export const SPEED = Number(process.env.WAKEBENCH_SPEED || 1);
+export const skip = URL_ ? false : 'WAKEBENCH_URL is not set: run through tests/js/test_js_client.py';
+
+const transport = URL_ && URL_.startsWith('ws') ? 'w' : 't';
+let n = 0;
+
+/** A fresh app id per test and transport (app ids are MQTT client ids: they must not collide). */
+export function appId(name) {
+  n += 1;
+  return `${name}-${transport}${n}-${process.pid}`;
+}
+
+/** Connect an app (the default client for the facades too). */
+export function app(name, options = {}) {
+  return connect(URL_, { appId: appId(name), rig: RIG, timeout: 10, ...options });
+}
+
+/** The bench every flow starts from: on a charger, full, Wi-Fi, unlocked, not idle. */
+export const BENCH = { charger: 'ac', battery_level: 95, network: 'wifi', screen_locked: false, idle: false };
+
+/** A promise with its resolve function (to await a callback). */
+export function deferred() {
+  let resolve;
+  const promise = new Promise((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+/** `promise` or a rejection naming `what` after `seconds`. */
+export function within(promise, seconds, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${seconds} s`)), seconds * 1000); }),
+  ]);
+}
+
+/** Resolves once `condition()` is true (checked every 5 ms); rejects naming `what` after `seconds`. */
+export function until(condition, seconds, what) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (condition()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > seconds * 1000) {
+        clearInterval(timer);
+        reject(new Error(`no ${what} within ${seconds} s`));
+      }
+    }, 5);
+  });
+}

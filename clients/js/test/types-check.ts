@@ -1,0 +1,64 @@
+// Compiled (not run) by `tsc -p .` (tests/js/test_js_types.py): the hand-written typings accept
+// platform code written against them, and reject what the real APIs reject.
+import { connect, WakebenchError, type RigEvent } from '@wakebench/client';
+import { Plugins, setActive } from '@wakebench/client/capacitor';
+import workScheduler, { WorkSchedulerExtensionAbility, registerExtension, BusinessError, type WorkInfo } from '@wakebench/client/harmonyos';
+import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication } from '@wakebench/client/ios';
+import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult } from '@wakebench/client/uwp';
+import { ScheduledActionService, ResourceIntensiveTask, ScheduledTaskAgent } from '@wakebench/client/wp8';
+import { WorkManager, OneTimeWorkRequest, PeriodicWorkRequest, Constraints, NetworkType, Worker, Result, TimeUnit } from '@wakebench/client/android';
+
+export async function all(): Promise<void> {
+  const app = await connect('ws://127.0.0.1:9001', { appId: 'typed', rig: 'bench' });
+  const data: Record<string, any> = await app.request('status');
+  void data;
+  for await (const event of app.events()) {
+    const e: RigEvent = event;
+    if (e.type === 'revoke') break;
+  }
+  app.subscribeRigState((state: 'online' | 'offline') => state).unsubscribe();
+  try { await app.request('finish', { task_id: 'x' }); } catch (err) { if (err instanceof WakebenchError) void err.code.toUpperCase(); }
+
+  const { App, BackgroundTask } = Plugins;
+  App.addListener('appStateChange', (state) => {
+    if (!state.isActive) {
+      const taskId: string = BackgroundTask.beforeExit(async () => { await BackgroundTask.finish({ taskId }); });
+    }
+  });
+  await setActive(false);
+
+  class Ability extends WorkSchedulerExtensionAbility {
+    onWorkStart(work: WorkInfo): void { void work.workId; }
+  }
+  registerExtension(new Ability());
+  await workScheduler.startWork({ workId: 1, bundleName: 'b', abilityName: 'a', networkType: workScheduler.NetworkType.NETWORK_TYPE_WIFI });
+  const timedOut: boolean = await workScheduler.isLastWorkTimeOut(1);
+  void timedOut;
+  workScheduler.getWorkStatus(1, (err: BusinessError | undefined, info: WorkInfo | undefined) => void [err, info]);
+
+  BGTaskScheduler.register('id', (task) => { task.expirationHandler = () => { void task.setTaskCompleted(false); }; });
+  const req = new BGProcessingTaskRequest('id');
+  req.requiresExternalPower = true;
+  await BGTaskScheduler.submit(req);
+  const id: number = await UIApplication.shared.beginBackgroundTask('upload', () => {});
+  await UIApplication.shared.endBackgroundTask(id);
+
+  const session = new ExtendedExecutionSession();
+  session.reason = ExtendedExecutionReason.savingData;
+  session.addEventListener('revoked', (args) => void args.reason);
+  if (await session.requestExtensionAsync() === ExtendedExecutionResult.allowed) await session.close();
+
+  class Agent extends ScheduledTaskAgent { onInvoke(): void { void this.notifyComplete(); } }
+  ScheduledActionService.registerAgent(Agent);
+  await ScheduledActionService.add(new ResourceIntensiveTask('sync'));
+
+  class Upload extends Worker { doWork() { return Result.success(); } }
+  const c = new Constraints.Builder().setRequiredNetworkType(NetworkType.UNMETERED).setRequiresCharging(true).build();
+  await WorkManager.getInstance().enqueue(new OneTimeWorkRequest.Builder(Upload).setConstraints(c).build());
+  await WorkManager.enqueue(new PeriodicWorkRequest.Builder(Upload, 15, TimeUnit.MINUTES).build());
+
+  // @ts-expect-error: Capacitor's finish takes { taskId }
+  await BackgroundTask.finish('task-1');
+  // @ts-expect-error: a WorkInfo needs workId, bundleName and abilityName
+  await workScheduler.startWork({ networkType: 2 });
+}

@@ -1,0 +1,105 @@
+"""A real rig for the JavaScript tests: ``wakebench run --board sim`` with its embedded mosquitto
+(TCP and WebSocket listeners), started once per test module, plus the Node tool checks.
+
+The iOS background-task budget is shortened to 3 s (``[limits.ios] background_task_s``) so the
+expiry flow takes seconds; every other limit is the platform's own. The rig runs at ``--speed 1``:
+the 5 s grace after an ``expire`` / ``revoke`` (``terminate_grace_s``) must be longer than a
+callback's round trip on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+JS_DIR = ROOT / "clients" / "js"
+#: Node versions the package supports (clients/js/package.json "engines").
+MIN_NODE_MAJOR = 18
+START_TIMEOUT_S = 30.0
+#: iOS background-task budget for the expiry flow (s); the platform default is 30 s (ios.py).
+IOS_BACKGROUND_TASK_S = 3
+
+
+@dataclass
+class LiveRig:
+    rig: str
+    tcp_url: str
+    ws_url: str
+    proc: subprocess.Popen[str]
+    lines: list[str]
+
+    def env(self, url: str) -> dict[str, str]:
+        return {**os.environ, "WAKEBENCH_URL": url, "WAKEBENCH_RIG": self.rig,
+                "WAKEBENCH_TCP_URL": self.tcp_url, "WAKEBENCH_WS_URL": self.ws_url, "WAKEBENCH_SPEED": "1"}
+
+
+def node_or_skip() -> str:
+    """The ``node`` binary (≥ 18) with clients/js's packages installed, or a skip saying why."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (Debian: apt-get install nodejs npm; .ci/run does it)")
+    out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if not (m := re.match(r"v(\d+)", out)) or int(m.group(1)) < MIN_NODE_MAJOR:
+        pytest.skip(f"node {out or '?'} is older than {MIN_NODE_MAJOR}")
+    if not (JS_DIR / "node_modules" / "mqtt").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("clients/js/node_modules is missing and npm is not installed (make venv runs npm ci)")
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            pytest.fail(f"npm ci in clients/js failed:\n{done.stdout}\n{done.stderr}")
+    return node
+
+
+def start_rig(tmp: Path, rig: str) -> Iterator[LiveRig]:
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    config = tmp / "rig.toml"
+    config.write_text(f"[limits.ios]\nbackground_task_s = {IOS_BACKGROUND_TASK_S}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
+           "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wakebench.cli", "run", "--config", str(config), "--board", "sim", "--rig", rig,
+         "--state-dir", str(tmp / "state"), "--embedded-broker", "mosquitto", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    lines: list[str] = []
+    found: dict[str, str] = {}
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            if m := re.search(r"embedded broker \(mosquitto\) on (127\.0\.0\.1:\d+)", line):
+                found["tcp"] = f"mqtt://{m.group(1)}"
+            if m := re.search(r"browsers \(WebSockets\): (wss?://\S+)", line):
+                found["ws"] = m.group(1)
+            if len(found) == 2:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        if not ready.wait(START_TIMEOUT_S) or len(found) < 2:
+            raise AssertionError("the rig did not print its TCP and WebSocket URLs:\n" + "\n".join(lines))
+        yield LiveRig(rig, found["tcp"], found["ws"], proc, lines)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,32 @@
+"""The JS client's limits are the Python AppClient's (mqtt_bridge/client.py is the reference
+behaviour) and its id rule is the scheduler's; read from clients/js/src/client.js as written."""
+
+from __future__ import annotations
+
+import re
+
+from firmware_sim.args import ID_RE
+from mqtt_bridge import client as py_client
+from tests.js.rig import JS_DIR
+
+SOURCE = (JS_DIR / "src" / "client.js").read_text(encoding="utf-8")
+
+
+def js_const(name: str) -> str:
+    match = re.search(rf"^export const {name} = (.+);$", SOURCE, re.MULTILINE)
+    assert match, name
+    return match.group(1)
+
+
+def test_session_expiry_and_event_buffer_match_the_python_client() -> None:
+    assert int(js_const("DEFAULT_SESSION_EXPIRY_S")) == py_client.DEFAULT_SESSION_EXPIRY_S == 300
+    assert int(js_const("MAX_BUFFERED_EVENTS").replace("_", "")) == py_client.MAX_BUFFERED_EVENTS == 10_000
+
+
+def test_id_rule_is_the_schedulers() -> None:
+    assert js_const("ID_PATTERN") == "/^[a-z0-9_-]{1,64}$/"
+    assert ID_RE.pattern.strip("^$") == "[a-z0-9_-]{1,64}"
+
+
+def test_topic_prefix_is_the_mqtt_apis() -> None:
+    assert js_const("TOPIC_PREFIX") == "'wakebench'"
