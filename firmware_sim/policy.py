@@ -9,7 +9,7 @@ module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal, Protocol
 
@@ -18,6 +18,7 @@ from firmware_sim.errors import RequestError
 from firmware_sim.events import Event, EventType
 from firmware_sim.limits import Limits
 from firmware_sim.signals import Signals
+from firmware_sim.timers import TimerHandle
 
 AppState = Literal["foreground", "background", "suspended", "terminated"]
 APP_STATES: Final[tuple[str, ...]] = ("foreground", "background", "suspended", "terminated")
@@ -67,6 +68,16 @@ class Context(Protocol):
         data: dict[str, Any] | None = None,
     ) -> Event:
         """Send one event to ``app`` now (the scheduler assigns ``seq``)."""
+        ...
+
+    def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
+                task: str | None = None) -> TimerHandle:
+        """Call ``callback()`` at rig time ``at`` (now, if ``at`` is in the past).
+
+        ``app`` / ``task`` name what the timer belongs to: if the callback raises, that task (or
+        app) gets ``unscheduled`` with reason ``internal_error`` and the loop carries on. Keep the
+        handle to ``cancel()`` it; ``handle.when`` is its due time.
+        """
         ...
 
     def set_timer(self, key: Hashable, at: float) -> None:
@@ -138,6 +149,23 @@ class Policy:
 
     def on_crash(self, app: App) -> None:
         """The app prototype reports that its process crashed (common verb ``crash``)."""
+
+    def on_fault(self, app: App, task_id: str | None) -> None:
+        """A rule of this policy raised while working on ``app`` / ``task_id``.
+
+        The scheduler has logged it and sends ``unscheduled`` (reason ``internal_error``) right
+        after this returns; a policy forgets the task here (and disarms its timers) so that the
+        event tells the truth. Base: keep the task.
+        """
+
+    def on_resume(self) -> None:
+        """The rig restarted: :meth:`load` ran and the live signals are applied.
+
+        Re-check every restored task against ``ctx.signals`` exactly as a live signal change
+        would (stop running tasks whose conditions no longer hold, start waiting ones), and send
+        ``unscheduled`` with reason ``restart`` for tasks the platform does not keep across a
+        reboot. Base: nothing depends on signals or survives only in memory.
+        """
 
     # -- time and signals --------------------------------------------------------------------
     def on_timer(self, key: Hashable) -> None:

@@ -108,6 +108,10 @@ _FLEX_MAX_WARNING: Final = "Flex duration greater than interval duration; Change
 _BACKOFF_MIN_WARNING: Final = "Backoff delay duration less than minimum value"
 _BACKOFF_MAX_WARNING: Final = "Backoff delay duration exceeds maximum value"
 
+#: Highest exponent of the exponential backoff: 2**64 × the 10 s minimum delay is far beyond the
+#: 5 h ``max_backoff_s`` cap, and 2.0**64 is a finite float (2.0**1024 is not).
+MAX_BACKOFF_DOUBLINGS: Final = 64
+
 #: Constraint → derived signal it is indexed under → revoke reason when lost (in this order).
 _CONSTRAINTS: Final = (
     ("requires_charging", "charging", "charger_removed"),
@@ -468,11 +472,17 @@ class AndroidPolicy(Policy):
         return out
 
     def _backoff(self, work: _Work) -> float:
+        """Backoff before the next attempt, never above ``max_backoff_s`` (5 h).
+
+        The exponent is capped at :data:`MAX_BACKOFF_DOUBLINGS` before it is raised: a worker
+        that always returns ``retry`` reaches 1024 attempts after ~214 days, where ``2.0 **
+        1023`` would overflow a float (issue 8); the cap is reached long before the exponent.
+        """
         attempts = max(work.run_attempt_count, 1)
         if work.backoff_policy == "linear":
             delay = work.backoff_s * attempts
         else:
-            delay = work.backoff_s * 2.0 ** (attempts - 1)
+            delay = work.backoff_s * 2.0 ** min(attempts - 1, MAX_BACKOFF_DOUBLINGS)
         return min(delay, self.limits.max_backoff_s)
 
     # -- quotas ------------------------------------------------------------------------------

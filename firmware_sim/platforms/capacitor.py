@@ -110,6 +110,11 @@ class CapacitorPolicy(Policy):
                 del self._tasks[key]
                 self.ctx.cancel_timer(key)
 
+    def on_fault(self, app: App, task_id: str | None) -> None:
+        for key in [k for k in self._tasks if k[0] == app.id and task_id in (None, k[1])]:
+            del self._tasks[key]
+            self.ctx.cancel_timer(key)
+
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
         return {t.task_id: t.view() for (a, _), t in self._tasks.items() if a == app.id}
 
