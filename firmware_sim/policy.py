@@ -150,21 +150,30 @@ class Policy:
     def on_crash(self, app: App) -> None:
         """The app prototype reports that its process crashed (common verb ``crash``)."""
 
-    def on_fault(self, app: App, task_id: str | None) -> None:
-        """A rule of this policy raised while working on ``app`` / ``task_id``.
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        """Forget ``task_id`` of ``app`` (all of the app's tasks when None) and disarm its timers.
 
-        The scheduler has logged it and sends ``unscheduled`` (reason ``internal_error``) right
-        after this returns; a policy forgets the task here (and disarms its timers) so that the
-        event tells the truth. Base: keep the task.
+        Called when a rule of this policy raised while working on it (the app then gets
+        ``unscheduled``, reason ``internal_error``) and on :meth:`Scheduler.resume` for each task
+        of :meth:`restart_losses` (reason ``restart``), so the event tells the truth. No event
+        from here. Base: nothing to forget.
         """
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """``(app, task_id)`` of live tasks the platform does not keep across a reboot.
+
+        Saved with the scheduler state; :meth:`Scheduler.resume` drops them and sends each
+        ``unscheduled`` with reason ``restart``. Base: none.
+        """
+        return []
 
     def on_resume(self) -> None:
         """The rig restarted: :meth:`load` ran and the live signals are applied.
 
         Re-check every restored task against ``ctx.signals`` exactly as a live signal change
         would (stop running tasks whose conditions no longer hold, start waiting ones), and send
-        ``unscheduled`` with reason ``restart`` for tasks the platform does not keep across a
-        reboot. Base: nothing depends on signals or survives only in memory.
+        reboot. The scheduler has already dropped :meth:`restart_losses`. Base: nothing to
+        re-check (a policy whose tasks depend on signals overrides this).
         """
 
     # -- time and signals --------------------------------------------------------------------

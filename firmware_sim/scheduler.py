@@ -46,6 +46,8 @@ COMMON_VERBS: Final[tuple[str, ...]] = ("register", "state", "status", "crash")
 FAULTS_KEPT: Final = 100
 #: Reason of the ``unscheduled`` event a task gets when its policy raised (issue 8 item 3).
 INTERNAL_ERROR: Final = "internal_error"
+#: Reason of the ``unscheduled`` event for a task the platform drops on reboot (issue 8 item 2).
+RESTART: Final = "restart"
 #: Argument names that carry a task id in the platforms' verbs (for containing a failing verb).
 _TASK_ARGS: Final = ("task_id", "id", "name", "work_id", "session_id", "identifier")
 
@@ -174,6 +176,7 @@ class Scheduler:
         self._timers = TimerHeap()
         self._faults: deque[Fault] = deque(maxlen=FAULTS_KEPT)
         self._fault_count = 0
+        self._lost_on_restart: dict[str, list[tuple[str, str]]] = {}
         overrides = dict(limits or {})
         unknown = set(overrides) - set(POLICIES)
         if unknown:
@@ -258,7 +261,14 @@ class Scheduler:
         """
         self._run_timers(now)
         self._apply_signals(signals)
+        lost, self._lost_on_restart = self._lost_on_restart, {}
         for name, policy in self.policies.items():
+            for app_id, task_id in lost.get(name, ()):
+                app = self._apps.get(app_id)
+                if app is None or app.platform != name:
+                    continue
+                self._guard(name, app, task_id, "resume", policy.drop_task, app, task_id)
+                self._emit("unscheduled", app, task_id, RESTART, None, None)
             self._guard(name, None, None, "resume", policy.on_resume)
         return self._take()
 
@@ -333,9 +343,9 @@ class Scheduler:
         if app is None:
             return  # a platform-wide hook failed: no single app to tell
         try:
-            self.policies[app.platform].on_fault(app, task)
+            self.policies[app.platform].drop_task(app, task)
         except Exception:
-            log.exception("policy %s: on_fault failed too", app.platform)
+            log.exception("policy %s: drop_task failed too", app.platform)
         self._emit("unscheduled", app, task, INTERNAL_ERROR, None, {"error": where})
 
     def _emit(
@@ -427,6 +437,8 @@ class Scheduler:
             "apps": [a.to_dict() for a in self._apps.values()],
             "seq": dict(self._seq),
             "policies": {name: p.dump() for name, p in self.policies.items()},
+            "lost_on_restart": {name: [list(pair) for pair in pairs] for name, p in
+                                self.policies.items() if (pairs := p.restart_losses())},
         }
 
     def load(self, data: Mapping[str, Any]) -> None:
@@ -448,6 +460,8 @@ class Scheduler:
         for name, pdata in data.get("policies", {}).items():
             if name in self.policies and pdata:
                 self.policies[name].load(pdata)
+        for name, pairs in data.get("lost_on_restart", {}).items():
+            self._lost_on_restart[name] = [(str(a), str(t)) for a, t in pairs]
 
 
 def _labels(key: Hashable, apps: Mapping[str, App]) -> tuple[str | None, str | None]:

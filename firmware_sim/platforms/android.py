@@ -686,6 +686,26 @@ class AndroidPolicy(Policy):
         if derived:
             self._evaluate(self._index.affected(derived))
 
+    def on_resume(self) -> None:
+        """WorkManager keeps work across a reboot: every work is re-checked against the live
+        signals (a running worker whose constraint no longer holds gets ``revoke``)."""
+        s = self.ctx.signals
+        self._battery_low = self._battery_low_now(s)
+        for app_id in sorted(self._running):
+            if s.charger == "none":
+                self._accrue(app_id)
+            else:
+                self._stop_accrual(app_id)
+        self._evaluate(list(self._works))
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        for work_id in sorted(self._by_app.get(app.id, {})):
+            if task_id is None or work_id == task_id:
+                work = self._works[(app.id, work_id)]
+                if work.state == "running":
+                    self._stop_running(work)
+                self._remove(work)
+
     def _battery_low_now(self, s: Signals) -> bool:
         """AOSP BatteryService.processValuesLocked hysteresis on ``mBatteryLevelLow``."""
         lim = self.limits

@@ -7,6 +7,11 @@ Source: seed 000 (Capacitor "Background Tasks" docs, zh): "任务必须在 3 分
 Behaviour: ``before_exit`` runs the callback at once (``wake`` with the 3-minute deadline); at
 the deadline an unfinished task gets ``expire``, then ``terminate`` after the grace period;
 ``finish`` before that ends it cleanly. An unknown ``task_id`` is an error.
+
+Restart: a ``beforeExit`` callback runs inside the app process, so no task survives a restart of
+the device; :meth:`~firmware_sim.scheduler.Scheduler.load` restores them (their timers run as
+before), and :meth:`~firmware_sim.scheduler.Scheduler.resume` drops each with ``unscheduled``,
+reason ``restart``.
 """
 
 from __future__ import annotations
@@ -110,7 +115,11 @@ class CapacitorPolicy(Policy):
                 del self._tasks[key]
                 self.ctx.cancel_timer(key)
 
-    def on_fault(self, app: App, task_id: str | None) -> None:
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every task: a ``beforeExit`` callback runs in the app process, which a restart ends."""
+        return sorted(self._tasks)
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
         for key in [k for k in self._tasks if k[0] == app.id and task_id in (None, k[1])]:
             del self._tasks[key]
             self.ctx.cancel_timer(key)

@@ -64,7 +64,9 @@ runs at most once: it is removed when its run ends, however it ends
 
 Persistence: works with ``is_persisted`` are in :meth:`HarmonyOSPolicy.dump` (with their run
 state and the app's last start) and come back on :meth:`~HarmonyOSPolicy.load` without a second
-``wake``; other works are lost with the scheduler state, as on the device.
+``wake``; other works are lost with the scheduler state, as on the device: on
+:meth:`~firmware_sim.scheduler.Scheduler.resume` each gets ``unscheduled`` with reason
+``restart``, and the persisted ones are re-checked against the live signals.
 
 Cost: a signal change re-evaluates only the works it can start or stop (a waiting work is
 indexed under the conditions that block it, battery levels by threshold, a running one under all
@@ -762,6 +764,22 @@ class HarmonyOSPolicy(Policy):
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
         affected |= self._index.affected(derived)
         self._evaluate(affected)
+
+    def on_resume(self) -> None:
+        """Persisted works are re-checked against the live signals (a running one whose condition
+        no longer holds gets ``revoke``); the others were dropped (``restart_losses``)."""
+        self._evaluate(list(self._works))
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Works without ``is_persisted`` (seed 004 / OpenHarmony ``WorkInfo.isPersisted``:
+        "whether the work is persisted after device reboot")."""
+        return sorted((w.app, w.task_id) for w in self._works.values()
+                      if not w.info.get("is_persisted"))
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        for work in [w for w in self._by_app.get(app.id, {}).values()
+                     if task_id is None or w.task_id == task_id]:
+            self._remove(work)
 
     # -- views and persistence ---------------------------------------------------------------
     def _view(self, work: _Work) -> dict[str, Any]:

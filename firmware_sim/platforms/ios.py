@@ -36,6 +36,10 @@ Behaviour, as a bench user sees it:
 * Identifiers must be ids usable in MQTT topics (``com-example-refresh``, not
   ``com.example.refresh``).
 
+Restart (``Scheduler.resume``): ``beginBackgroundTask`` tasks belong to the app process and get
+``unscheduled`` with reason ``restart``; ``BGTaskScheduler`` requests are kept (wakebench's
+reading: the system holds them, not the app) and re-checked against the live signals.
+
 Held-back requests wait in an index keyed by the one condition that blocks them (``hold``,
 ``idle``, ``power``, ``network``), and a signal change is acted on only when the condition it
 drives flips, so a battery tick costs O(1) whatever the number of requests.
@@ -608,6 +612,46 @@ class IOSPolicy(Policy):
                 req = rec.requests.get(ident)
                 if req is not None:
                     self._try_launch(self.ctx.app(app_id), rec, req)
+
+    def on_resume(self) -> None:
+        """BGTaskScheduler requests are re-checked against the live signals: a running processing
+        task whose condition is gone gets ``revoke``, a held-back request may start. Background
+        tasks (``beginBackgroundTask``) live in the app process and were dropped
+        (``restart_losses``)."""
+        s = self.ctx.signals
+        holds = {"idle": s.idle, "power": s.external_power, "network": s.network != "none"}
+        for app_id in sorted(self._apps):
+            rec = self._apps[app_id]
+            app = self.ctx.app(app_id)
+            for ident in sorted(rec.launches):
+                launch = rec.launches[ident]
+                if launch.state != "running":
+                    continue
+                for name in ("idle", "power", "network"):
+                    if not holds[name] and (app_id, ident) in self._running.affected((name,)):
+                        self._revoke(app, rec, launch, _REVOKE_REASON[name])
+                        break
+            for req in list(rec.requests.values()):
+                if rec.requests.get(req.identifier) is req:
+                    self._try_launch(app, rec, req)
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every ``beginBackgroundTask`` task: it belongs to the app process a restart ends."""
+        return sorted((a, t.task_id) for a, rec in self._apps.items() for t in rec.bg.values())
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        rec = self._apps.get(app.id)
+        if rec is None:
+            return
+        for number in [n for n, t in rec.bg.items() if task_id in (None, t.task_id)]:
+            del rec.bg[number]
+        if not rec.bg:
+            self.ctx.cancel_timer(("bg", app.id))
+        for ident in [i for i in rec.requests if task_id in (None, i)]:
+            self._drop_request(app.id, rec, ident)
+        for ident in [i for i in rec.launches if task_id in (None, i)]:
+            self._running.discard((app.id, ident))
+            self._end_launch(app.id, rec, ident)
 
     # -- views and persistence ---------------------------------------------------------------
     def _time_remaining(self, app: App, rec: _AppRecord) -> float | None:

@@ -37,7 +37,8 @@ Behaviour, as a bench user sees it:
   while the app is in the background lets Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
 * Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
-  session counter is kept so ids are not reused.
+  session counter is kept so ids are not reused. On ``Scheduler.resume`` each session that was
+  open gets ``unscheduled`` with reason ``restart``.
 """
 
 from __future__ import annotations
@@ -395,6 +396,11 @@ class UWPPolicy(Policy):
                 "device_family": self.limits.device_family,
                 "connected_standby": self._standby(self.ctx.signals),
                 "location_tracking_holder": self._location_holder}
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every session: an ``ExtendedExecutionSession`` lives in the app process, which a
+        restart ends (each gets ``unscheduled``, reason ``restart``, on resume)."""
+        return sorted((s.app, s.session_id) for s in self._sessions.values())
 
     def dump(self) -> dict[str, Any]:
         """Only the session counters: sessions, like the app process, end with a restart."""

@@ -397,6 +397,11 @@ class WP8Policy(Policy):
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         self._reevaluate_ri()
 
+    def on_resume(self) -> None:
+        """Scheduled actions are kept by the OS across a reboot; the resource-intensive agent is
+        re-checked against the live signals (revoked if they no longer allow it)."""
+        self._reevaluate_ri()
+
     # -- views and persistence ---------------------------------------------------------------
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
         return {t.name: self._view(t) for t in self._by_app.get(app.id, {}).values()}
