@@ -200,6 +200,18 @@ class Policy:
         """Restore :meth:`dump` output; re-arm timers through ``ctx``."""
 
 
+def rearm(ctx: Context, handle: TimerHandle | None, at: float, callback: Callable[[], None], *,
+          app: str | None = None, task: str | None = None) -> TimerHandle:
+    """``handle`` itself if it is armed for ``at`` already (it keeps its place among timers due at
+    the same instant), else a new timer for ``at`` (``handle`` cancelled)."""
+    at = max(float(at), ctx.now)
+    if handle is not None and not handle.cancelled:
+        if handle.when == at:
+            return handle
+        handle.cancel()
+    return ctx.call_at(at, callback, app=app, task=task)
+
+
 class SignalIndex:
     """Which keys (tasks) depend on which signals, so a change re-evaluates only those."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from typing import Any
 
 import pytest
 
@@ -20,21 +20,22 @@ def _capacitor_pair() -> Scheduler:
     return s
 
 
-def _break_timers_of(s: Scheduler, platform: str, app: str) -> None:
-    policy = s.policies[platform]
-    real = policy.on_timer
+def _break_deadlines_of(s: Scheduler, app: str) -> None:
+    """Make the Capacitor deadline rule raise for ``app`` only."""
+    policy = s.policies["capacitor"]
+    real = policy._on_deadline  # type: ignore[attr-defined]
 
-    def failing(key: Hashable) -> None:
-        if isinstance(key, tuple) and app in key:
+    def failing(task: Any) -> None:
+        if task.app == app:
             raise ZeroDivisionError("rule bug")
-        real(key)
+        real(task)
 
-    policy.on_timer = failing  # type: ignore[method-assign]
+    policy._on_deadline = failing  # type: ignore[attr-defined]
 
 
 def test_a_raising_timer_is_contained_to_its_task(caplog: pytest.LogCaptureFixture) -> None:
     s = _capacitor_pair()
-    _break_timers_of(s, "capacitor", "bad")
+    _break_deadlines_of(s, "bad")
     assert s.health() == (True, [])
     with caplog.at_level(logging.ERROR, logger="firmware_sim.scheduler"):
         events = s.advance(3600)
