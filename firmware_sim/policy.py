@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Literal, Protocol
+from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
@@ -210,6 +210,63 @@ def rearm(ctx: Context, handle: TimerHandle | None, at: float, callback: Callabl
             return handle
         handle.cancel()
     return ctx.call_at(at, callback, app=app, task=task)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class TimerMap(Generic[K]):
+    """One family of a policy's timers (a task's expiry, an app's quota, ...), one per key.
+
+    Every timer of the family calls the same ``callback(key)``; arming a key again replaces its
+    timer (re-arming it for the time it already has keeps it, and its place among timers due at
+    the same instant). ``labels(key)`` names the app / task a failing callback is contained to.
+    """
+
+    __slots__ = ("_callback", "_ctx", "_handles", "_labels")
+
+    def __init__(self, ctx: Context, callback: Callable[[K], None],
+                 labels: Callable[[K], tuple[str | None, str | None]]) -> None:
+        self._ctx = ctx
+        self._callback = callback
+        self._labels = labels
+        self._handles: dict[K, TimerHandle] = {}
+
+    def arm(self, key: K, at: float) -> None:
+        """(Re)arm ``key`` for rig time ``at`` (now, if in the past)."""
+        at = max(float(at), self._ctx.now)
+        handle = self._handles.get(key)
+        if handle is not None:
+            if handle.when == at:
+                return
+            handle.cancel()
+        app, task = self._labels(key)
+        self._handles[key] = self._ctx.call_at(at, lambda: self._fire(key), app=app, task=task)
+
+    def _fire(self, key: K) -> None:
+        del self._handles[key]
+        self._callback(key)
+
+    def cancel(self, key: K) -> None:
+        """Disarm ``key`` (no error if it is not armed)."""
+        handle = self._handles.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+
+    def when(self, key: K) -> float | None:
+        """When ``key`` fires, or None."""
+        handle = self._handles.get(key)
+        return None if handle is None else handle.when
+
+
+def app_label(key: str) -> tuple[str | None, str | None]:
+    """Labels of a timer keyed by app id."""
+    return key, None
+
+
+def task_label(key: tuple[str, Any]) -> tuple[str | None, str | None]:
+    """Labels of a timer keyed by ``(app id, task)``."""
+    return key[0], str(key[1])
 
 
 class SignalIndex:
