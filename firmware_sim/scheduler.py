@@ -20,6 +20,7 @@ handler, verb, app-state hook, resume) is logged with its traceback, recorded in
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections import deque
@@ -322,8 +323,10 @@ class Scheduler:
             new_eff = self._effective
             for name, policy in self.policies.items():
                 if policy.watched & changed:
-                    self._guard(name, None, None, "signals", policy.on_signals, old_eff, new_eff,
-                                changed)
+                    try:
+                        policy.on_signals(old_eff, new_eff, changed)
+                    except Exception as exc:  # a failing rule: recorded, the others go on
+                        self._fault(name, None, None, "signals", exc)
 
     def _guard(self, platform: str, app: App | None, task: str | None, where: str,
                fn: Callable[..., None], *args: Any) -> None:
@@ -368,7 +371,7 @@ class Scheduler:
     def _dispatch(self, app_id: str, verb: str, raw: Any) -> dict[str, Any]:
         if not isinstance(verb, str):
             raise RequestError("unknown_verb", f"verb must be a string, not {verb!r}")
-        verb = snake(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
+        verb = _verb_name(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
         if not isinstance(app_id, str) or not ID_RE.match(app_id):
             raise RequestError("invalid_app_id", f"app id must match [a-z0-9_-]{{1,64}}, not {app_id!r}")
         if verb == "register":
@@ -462,6 +465,10 @@ class Scheduler:
                 self.policies[name].load(pdata)
         for name, pairs in data.get("lost_on_restart", {}).items():
             self._lost_on_restart[name] = [(str(a), str(t)) for a, t in pairs]
+
+
+#: Verb names seen so far, snake_cased once (the request path's hottest string work).
+_verb_name = functools.lru_cache(maxsize=512)(snake)
 
 
 def _labels(key: Hashable, apps: Mapping[str, App]) -> tuple[str | None, str | None]:
