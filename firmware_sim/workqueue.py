@@ -47,52 +47,54 @@ class QueuedWork(Protocol):
 
 W = TypeVar("W", bound=QueuedWork)
 K = TypeVar("K", bound=Hashable)
+W_contra = TypeVar("W_contra", bound=QueuedWork, contravariant=True)
+K_co = TypeVar("K_co", bound=Hashable, covariant=True)
 
 
-class Rules(Protocol[W, K]):
+class Rules(Protocol[W_contra, K_co]):
     """What a platform decides; the queue does the rest."""
 
-    def key(self, work: W) -> K:
+    def key(self, work: W_contra) -> K_co:
         """The work's key, ``(app id, work id)``."""
         ...
 
-    def task_id(self, work: W) -> str:
+    def task_id(self, work: W_contra) -> str:
         """The task id its events carry."""
         ...
 
-    def not_before(self, work: W) -> float:
+    def not_before(self, work: W_contra) -> float:
         """Earliest rig time the work's time gates allow a start (<= now: open)."""
         ...
 
-    def unmet(self, work: W, signals: Signals) -> list[str]:
+    def unmet(self, work: W_contra, signals: Signals) -> list[str]:
         """Conditions the signals do not satisfy now, most important first."""
         ...
 
-    def index_key(self, work: W, condition: str) -> str:
+    def index_key(self, work: W_contra, condition: str) -> str:
         """Index key of one of :meth:`unmet`'s conditions."""
         ...
 
-    def policy_wait(self, work: W) -> tuple[float | None, frozenset[str]] | None:
+    def policy_wait(self, work: W_contra) -> tuple[float | None, frozenset[str]] | None:
         """None if the platform's policy lets the work start now, else (retry time, keys)."""
         ...
 
-    def budget_s(self, work: W) -> float:
+    def budget_s(self, work: W_contra) -> float:
         """How long a run may last (its deadline is now + this)."""
         ...
 
-    def on_started(self, work: W) -> None:
+    def on_started(self, work: W_contra) -> None:
         """The work is running (state, deadline, index and timer are set): book it, emit wake."""
         ...
 
-    def on_timeout(self, work: W) -> None:
+    def on_timeout(self, work: W_contra) -> None:
         """A running work reached its deadline."""
         ...
 
-    def on_lost(self, work: W, lost: list[str]) -> None:
+    def on_lost(self, work: W_contra, lost: list[str]) -> None:
         """A running work no longer has the conditions ``lost`` (first: the reason)."""
         ...
 
-    def on_index(self, work: W, old: frozenset[str], new: frozenset[str]) -> None:
+    def on_index(self, work: W_contra, old: frozenset[str], new: frozenset[str]) -> None:
         """Index keys the queue does not keep itself (:attr:`WorkQueue.side_keys`) changed."""
         ...
 
@@ -147,7 +149,7 @@ class WorkQueue(Generic[W, K]):
         if old == names:
             return
         side = self.side_keys
-        if side and (old & side or names & side):
+        if side and (old & side) != (names & side):
             self.rules.on_index(work, old & side, names & side)
         plain = names - side if side else names
         key = self.rules.key(work)
