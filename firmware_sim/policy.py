@@ -2,7 +2,10 @@
 
 A policy is its limits (a :class:`~firmware_sim.limits.Limits` dataclass of sourced constants)
 plus small rule methods. The scheduler owns time, the timer heap, apps, ``seq`` numbers and the
-signals; a policy sees them only through its :class:`Context`. Adding a platform means adding a
+signals; a policy sees them only through its :class:`Context`. Timers are handles:
+``ctx.call_at(at, callback, app=, task=)`` returns a :class:`~firmware_sim.timers.TimerHandle`
+(``cancel()``, ``when``); :class:`TimerMap` keeps one family of them by key, :func:`rearm`
+re-arms one. A policy's ``load`` re-arms persisted timers through the same API. Adding a platform means adding a
 module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 """
 
@@ -78,21 +81,6 @@ class Context(Protocol):
         app) gets ``unscheduled`` with reason ``internal_error`` and the loop carries on. Keep the
         handle to ``cancel()`` it; ``handle.when`` is its due time.
         """
-        ...
-
-    def set_timer(self, key: Hashable, at: float) -> None:
-        """(Re)arm this policy's timer ``key`` for rig time ``at``; replaces an earlier one.
-
-        Re-arming a timer for the time it already has costs nothing (no second heap entry).
-        """
-        ...
-
-    def cancel_timer(self, key: Hashable) -> None:
-        """Disarm timer ``key`` (no error if it is not armed)."""
-        ...
-
-    def timer_at(self, key: Hashable) -> float | None:
-        """When timer ``key`` fires, or None."""
         ...
 
     def app(self, app_id: str) -> App:
@@ -177,9 +165,6 @@ class Policy:
         """
 
     # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        """Timer ``key`` (armed with ``ctx.set_timer``) is due now."""
-
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         """Effective signals changed; ``changed`` ∩ :attr:`watched` is never empty."""
 

@@ -24,7 +24,7 @@ import functools
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -71,15 +71,14 @@ class Fault:
 
 
 class _PolicyContext:
-    """The :class:`~firmware_sim.policy.Context` one policy sees; timer keys are namespaced."""
+    """The :class:`~firmware_sim.policy.Context` one policy sees; its timers carry its name."""
 
-    __slots__ = ("_keyed", "_platform", "_rng", "_sched")
+    __slots__ = ("_platform", "_rng", "_sched")
 
     def __init__(self, sched: Scheduler, platform: str, rng: random.Random) -> None:
         self._sched = sched
         self._platform = platform
         self._rng = rng
-        self._keyed: dict[Hashable, TimerHandle] = {}
 
     @property
     def now(self) -> float:
@@ -110,34 +109,6 @@ class _PolicyContext:
         sched = self._sched
         return sched._timers.push(max(float(at), sched._now), callback, app=app, task=task,
                                   owner=self._platform)
-
-    def set_timer(self, key: Hashable, at: float) -> None:
-        at = max(float(at), self._sched._now)
-        keyed = self._keyed
-        current = keyed.get(key)
-        if current is not None:
-            if not current.cancelled and current.when == at:
-                return  # already armed for that time: no second heap entry
-            current.cancel()
-        app, task = _labels(key, self._sched._apps)
-        policy = self._sched.policies[self._platform]
-
-        def fire() -> None:
-            if keyed.get(key) is handle:
-                del keyed[key]
-            policy.on_timer(key)
-
-        handle = self._sched._timers.push(at, fire, app=app, task=task, owner=self._platform)
-        keyed[key] = handle
-
-    def cancel_timer(self, key: Hashable) -> None:
-        handle = self._keyed.pop(key, None)
-        if handle is not None:
-            handle.cancel()
-
-    def timer_at(self, key: Hashable) -> float | None:
-        handle = self._keyed.get(key)
-        return None if handle is None or handle.cancelled else handle.when
 
     def app(self, app_id: str) -> App:
         return self._sched._apps[app_id]
@@ -469,16 +440,6 @@ class Scheduler:
 
 #: Verb names seen so far, snake_cased once (the request path's hottest string work).
 _verb_name = functools.lru_cache(maxsize=512)(snake)
-
-
-def _labels(key: Hashable, apps: Mapping[str, App]) -> tuple[str | None, str | None]:
-    """The app (and the task after it) named in a tuple timer key, for containing a fault."""
-    parts = key if isinstance(key, tuple) else (key,)
-    for i, part in enumerate(parts):
-        if isinstance(part, str) and part in apps:
-            nxt = parts[i + 1] if i + 1 < len(parts) else None
-            return part, None if nxt is None else str(nxt)
-    return None, None
 
 
 def _task_arg(args: Any) -> str | None:
