@@ -333,9 +333,8 @@ class Scheduler:
     ) -> Event:
         seq = self._seq.get(app.id, 0) + 1
         self._seq[app.id] = seq
-        event = Event(type=type, app=app.id, platform=app.platform, task_id=task_id, t=self._now,
-                      seq=seq, signals=self._signals, reason=reason, deadline=deadline,
-                      data=data or {})
+        event = Event(type, app.id, app.platform, task_id, self._now, seq, self._signals, reason,
+                      deadline, data or {})
         self._pending.append(event)
         return event
 
@@ -343,7 +342,7 @@ class Scheduler:
         if not isinstance(verb, str):
             raise RequestError("unknown_verb", f"verb must be a string, not {verb!r}")
         verb = _verb_name(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
-        if not isinstance(app_id, str) or not ID_RE.match(app_id):
+        if not isinstance(app_id, str) or (app_id not in self._apps and not ID_RE.match(app_id)):
             raise RequestError("invalid_app_id", f"app id must match [a-z0-9_-]{{1,64}}, not {app_id!r}")
         if verb == "register":
             return self._register(app_id, raw)
