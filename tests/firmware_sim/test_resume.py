@@ -94,3 +94,14 @@ def test_the_wp8_resource_intensive_agent_is_stopped_on_resume_as_by_a_live_edge
     assert live[0] == ("mail", "revoke", "sync", "charger_removed")
     _, events = restarted(rig(), 60, UNPLUGGED)
     assert summary(events) == live
+
+
+def test_an_ios_processing_task_needing_power_is_revoked_on_resume() -> None:
+    s = Scheduler(signals=PLUGGED.updated({"idle": True}))
+    s.handle(0, "news", "register", {"platform": "ios"})
+    s.handle(0, "news", "state", {"state": "background"})
+    s.handle(0, "news", "submit", {"identifier": "index", "type": "processing",
+                                   "requires_external_power": True})
+    assert ("wake", "index") in [(e.type, e.task_id) for e in s.advance(10)]
+    _, events = restarted(s, 60, UNPLUGGED.updated({"idle": True}))
+    assert summary(events) == [("news", "revoke", "index", "charger_removed")]
