@@ -2,7 +2,8 @@
 
 1. 14 simulated days, 100 apps spread over all six platforms, signals changing every simulated
    minute (battery drifting, nightly charging, screen locking, Wi-Fi dropping now and then).
-   Target: under 2 s wall.
+   Target (issue 15): at most 0.5 s. Wall and process CPU time are both printed: on a shared,
+   loaded machine wall time measures the neighbours, CPU time this process.
 2. Cost of one signal change with 10,000 registered tasks (only affected tasks re-evaluated).
    Target: under 1 ms.
 
@@ -23,6 +24,8 @@ from typing import Any
 from firmware_sim import Scheduler, Signals
 
 DAY = 86400.0
+#: Issue 15 acceptance: 14 simulated days x 100 apps x 6 platforms in at most this (wall, s).
+TARGET_S = 0.5
 PLATFORMS = ("capacitor", "ios", "uwp", "wp8", "harmonyos", "android")
 
 
@@ -94,7 +97,7 @@ def app_activity(sched: Scheduler, app: str, platform: str, t: float, rng: rando
 _counter = itertools.count()
 
 
-def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, int, int]:
+def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, float, int, int]:
     rng = random.Random(7)
     sched = Scheduler(signals=Signals(battery_level=80, charger="none", network="wifi"), seed=7)
     apps = register_all(sched, n_apps)
@@ -104,6 +107,7 @@ def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, int, int]:
     n_changes = 0
     next_activity = {app: rng.uniform(0, 3600) for app in apps}
     start = time.perf_counter()
+    cpu_start = time.process_time()
     level = 80.0
     t = 0.0
     end = days * DAY
@@ -132,7 +136,7 @@ def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, int, int]:
                 app_activity(sched, app, platform, t, rng, later)
                 next_activity[app] = t + rng.uniform(1800, 5400)
     n_events += len(sched.advance(end))
-    return time.perf_counter() - start, n_events, n_changes
+    return time.perf_counter() - start, time.process_time() - cpu_start, n_events, n_changes
 
 
 def many_tasks(n_tasks: int = 10_000) -> dict[str, tuple[float, float]]:
@@ -184,9 +188,11 @@ def many_tasks(n_tasks: int = 10_000) -> dict[str, tuple[float, float]]:
 
 
 def main() -> int:
-    wall, events, changes = fourteen_days()
-    rows = [("14 days, 100 apps, 6 platforms, signals every minute", f"{wall:.3f} s wall",
-             f"{changes} signal changes, {events} events", "< 2 s", "ok" if wall < 2 else "MISSED")]
+    wall, cpu, events, changes = fourteen_days()
+    rows = [("14 days, 100 apps, 6 platforms, signals every minute",
+             f"{wall:.3f} s wall, {cpu:.3f} s CPU",
+             f"{changes} signal changes, {events} events", f"<= {TARGET_S} s",
+             "ok" if wall <= TARGET_S else "MISSED")]
     res = many_tasks()
     tasks = int(res.pop("_tasks")[0])
     for label, (p50, p99) in res.items():

@@ -2,22 +2,26 @@
 
 A policy is its limits (a :class:`~firmware_sim.limits.Limits` dataclass of sourced constants)
 plus small rule methods. The scheduler owns time, the timer heap, apps, ``seq`` numbers and the
-signals; a policy sees them only through its :class:`Context`. Adding a platform means adding a
+signals; a policy sees them only through its :class:`Context`. Timers are handles:
+``ctx.call_at(at, callback, app=, task=)`` returns a :class:`~firmware_sim.timers.TimerHandle`
+(``cancel()``, ``when``); :class:`TimerMap` keeps one family of them by key, :func:`rearm`
+re-arms one. A policy's ``load`` re-arms persisted timers through the same API. Adding a platform means adding a
 module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Literal, Protocol
+from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.events import Event, EventType
 from firmware_sim.limits import Limits
 from firmware_sim.signals import Signals
+from firmware_sim.timers import TimerHandle
 
 AppState = Literal["foreground", "background", "suspended", "terminated"]
 APP_STATES: Final[tuple[str, ...]] = ("foreground", "background", "suspended", "terminated")
@@ -69,19 +73,14 @@ class Context(Protocol):
         """Send one event to ``app`` now (the scheduler assigns ``seq``)."""
         ...
 
-    def set_timer(self, key: Hashable, at: float) -> None:
-        """(Re)arm this policy's timer ``key`` for rig time ``at``; replaces an earlier one.
+    def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
+                task: str | None = None) -> TimerHandle:
+        """Call ``callback()`` at rig time ``at`` (now, if ``at`` is in the past).
 
-        Re-arming a timer for the time it already has costs nothing (no second heap entry).
+        ``app`` / ``task`` name what the timer belongs to: if the callback raises, that task (or
+        app) gets ``unscheduled`` with reason ``internal_error`` and the loop carries on. Keep the
+        handle to ``cancel()`` it; ``handle.when`` is its due time.
         """
-        ...
-
-    def cancel_timer(self, key: Hashable) -> None:
-        """Disarm timer ``key`` (no error if it is not armed)."""
-        ...
-
-    def timer_at(self, key: Hashable) -> float | None:
-        """When timer ``key`` fires, or None."""
         ...
 
     def app(self, app_id: str) -> App:
@@ -139,10 +138,33 @@ class Policy:
     def on_crash(self, app: App) -> None:
         """The app prototype reports that its process crashed (common verb ``crash``)."""
 
-    # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        """Timer ``key`` (armed with ``ctx.set_timer``) is due now."""
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        """Forget ``task_id`` of ``app`` (all of the app's tasks when None) and disarm its timers.
 
+        Called when a rule of this policy raised while working on it (the app then gets
+        ``unscheduled``, reason ``internal_error``) and on :meth:`Scheduler.resume` for each task
+        of :meth:`restart_losses` (reason ``restart``), so the event tells the truth. No event
+        from here. Base: nothing to forget.
+        """
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """``(app, task_id)`` of live tasks the platform does not keep across a reboot.
+
+        Saved with the scheduler state; :meth:`Scheduler.resume` drops them and sends each
+        ``unscheduled`` with reason ``restart``. Base: none.
+        """
+        return []
+
+    def on_resume(self) -> None:
+        """The rig restarted: :meth:`load` ran and the live signals are applied.
+
+        Re-check every restored task against ``ctx.signals`` exactly as a live signal change
+        would (stop running tasks whose conditions no longer hold, start waiting ones), and send
+        reboot. The scheduler has already dropped :meth:`restart_losses`. Base: nothing to
+        re-check (a policy whose tasks depend on signals overrides this).
+        """
+
+    # -- time and signals --------------------------------------------------------------------
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         """Effective signals changed; ``changed`` ∩ :attr:`watched` is never empty."""
 
@@ -161,6 +183,75 @@ class Policy:
 
     def load(self, data: dict[str, Any]) -> None:
         """Restore :meth:`dump` output; re-arm timers through ``ctx``."""
+
+
+def rearm(ctx: Context, handle: TimerHandle | None, at: float, callback: Callable[[], None], *,
+          app: str | None = None, task: str | None = None) -> TimerHandle:
+    """``handle`` itself if it is armed for ``at`` already (it keeps its place among timers due at
+    the same instant), else a new timer for ``at`` (``handle`` cancelled)."""
+    at = max(float(at), ctx.now)
+    if handle is not None and not handle.cancelled:
+        if handle.when == at:
+            return handle
+        handle.cancel()
+    return ctx.call_at(at, callback, app=app, task=task)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class TimerMap(Generic[K]):
+    """One family of a policy's timers (a task's expiry, an app's quota, ...), one per key.
+
+    Every timer of the family calls the same ``callback(key)``; arming a key again replaces its
+    timer (re-arming it for the time it already has keeps it, and its place among timers due at
+    the same instant). ``labels(key)`` names the app / task a failing callback is contained to.
+    """
+
+    __slots__ = ("_callback", "_ctx", "_handles", "_labels")
+
+    def __init__(self, ctx: Context, callback: Callable[[K], None],
+                 labels: Callable[[K], tuple[str | None, str | None]]) -> None:
+        self._ctx = ctx
+        self._callback = callback
+        self._labels = labels
+        self._handles: dict[K, TimerHandle] = {}
+
+    def arm(self, key: K, at: float) -> None:
+        """(Re)arm ``key`` for rig time ``at`` (now, if in the past)."""
+        at = max(float(at), self._ctx.now)
+        handle = self._handles.get(key)
+        if handle is not None:
+            if handle.when == at:
+                return
+            handle.cancel()
+        app, task = self._labels(key)
+        self._handles[key] = self._ctx.call_at(at, lambda: self._fire(key), app=app, task=task)
+
+    def _fire(self, key: K) -> None:
+        del self._handles[key]
+        self._callback(key)
+
+    def cancel(self, key: K) -> None:
+        """Disarm ``key`` (no error if it is not armed)."""
+        handle = self._handles.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+
+    def when(self, key: K) -> float | None:
+        """When ``key`` fires, or None."""
+        handle = self._handles.get(key)
+        return None if handle is None else handle.when
+
+
+def app_label(key: str) -> tuple[str | None, str | None]:
+    """Labels of a timer keyed by app id."""
+    return key, None
+
+
+def task_label(key: tuple[str, Any]) -> tuple[str | None, str | None]:
+    """Labels of a timer keyed by ``(app id, task)``."""
+    return key[0], str(key[1])
 
 
 class SignalIndex:

@@ -10,13 +10,22 @@ Feed it ``(time, signals, app requests)``; it returns events and tells you its n
 
 Time only moves forward and only when a caller says so; the same code runs in virtual time
 (``simulate``) and on the rig's real or scaled clock (``run``).
+
+A failing rule never stops the loop: an exception raised by a policy (timer callback, signal
+handler, verb, app-state hook, resume) is logged with its traceback, recorded in
+:attr:`Scheduler.faults`, turns :meth:`Scheduler.health` unhealthy until
+:meth:`Scheduler.clear_faults`, and the app / task it belongs to gets ``unscheduled`` with reason
+``internal_error``. A verb that raises is answered with code ``internal_error``.
 """
 
 from __future__ import annotations
 
-import heapq
+import functools
+import logging
 import random
-from collections.abc import Hashable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -27,13 +36,42 @@ from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, App, AppState, Policy
 from firmware_sim.signals import Signals
+from firmware_sim.timers import TimerHandle, TimerHeap
+
+log = logging.getLogger(__name__)
 
 STATE_VERSION: Final = 1
 COMMON_VERBS: Final[tuple[str, ...]] = ("register", "state", "status", "crash")
+#: How many recent faults :attr:`Scheduler.faults` keeps (wakebench's choice: enough to read a
+#: burst, bounded so a rule failing every minute for a year cannot grow memory).
+FAULTS_KEPT: Final = 100
+#: Reason of the ``unscheduled`` event a task gets when its policy raised (issue 8 item 3).
+INTERNAL_ERROR: Final = "internal_error"
+#: Reason of the ``unscheduled`` event for a task the platform drops on reboot (issue 8 item 2).
+RESTART: Final = "restart"
+#: Argument names that carry a task id in the platforms' verbs (for containing a failing verb).
+_TASK_ARGS: Final = ("task_id", "id", "name", "work_id", "session_id", "identifier")
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One exception a policy raised: rig time, where it belonged, and the message."""
+
+    t: float
+    platform: str | None
+    app: str | None
+    task: str | None
+    where: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {"t": self.t, "platform": self.platform, "app": self.app, "task": self.task,
+                "where": self.where, "message": self.message}
 
 
 class _PolicyContext:
-    """The :class:`~firmware_sim.policy.Context` one policy sees; timer keys are namespaced."""
+    """The :class:`~firmware_sim.policy.Context` one policy sees; its timers carry its name."""
 
     __slots__ = ("_platform", "_rng", "_sched")
 
@@ -66,15 +104,11 @@ class _PolicyContext:
     ) -> Event:
         return self._sched._emit(type, app, task_id, reason, deadline, data)
 
-    def set_timer(self, key: Hashable, at: float) -> None:
-        self._sched._set_timer((self._platform, key), at)
-
-    def cancel_timer(self, key: Hashable) -> None:
-        self._sched._timers.pop((self._platform, key), None)
-
-    def timer_at(self, key: Hashable) -> float | None:
-        entry = self._sched._timers.get((self._platform, key))
-        return None if entry is None else entry[0]
+    def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
+                task: str | None = None) -> TimerHandle:
+        sched = self._sched
+        return sched._timers.push(max(float(at), sched._now), callback, app=app, task=task,
+                                  owner=self._platform)
 
     def app(self, app_id: str) -> App:
         return self._sched._apps[app_id]
@@ -111,10 +145,10 @@ class Scheduler:
         self._apps: dict[str, App] = {}
         self._seq: dict[str, int] = {}
         self._pending: list[Event] = []
-        # timer key -> (at, version); heap holds (at, counter, key, version), stale ones skipped
-        self._timers: dict[tuple[str, Hashable], tuple[float, int]] = {}
-        self._heap: list[tuple[float, int, tuple[str, Hashable], int]] = []
-        self._counter = 0
+        self._timers = TimerHeap()
+        self._faults: deque[Fault] = deque(maxlen=FAULTS_KEPT)
+        self._fault_count = 0
+        self._lost_on_restart: dict[str, list[tuple[str, str]]] = {}
         overrides = dict(limits or {})
         unknown = set(overrides) - set(POLICIES)
         if unknown:
@@ -143,14 +177,26 @@ class Scheduler:
 
     def next_deadline(self) -> float | None:
         """Rig time of the earliest armed timer, or None when nothing is scheduled."""
-        heap, timers = self._heap, self._timers
-        while heap:
-            at, _, key, version = heap[0]
-            current = timers.get(key)
-            if current is not None and current[1] == version:
-                return at
-            heapq.heappop(heap)
-        return None
+        return self._timers.peek()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The most recent policy faults (at most :data:`FAULTS_KEPT`), oldest first."""
+        return list(self._faults)
+
+    def health(self) -> tuple[bool, list[str]]:
+        """``(healthy, reasons)``: unhealthy from a policy's first fault until :meth:`clear_faults`."""
+        if not self._fault_count:
+            return True, []
+        reasons = [f"{self._fault_count} policy fault(s) since last cleared"]
+        reasons += [f"t={f.t:g} {f.platform or '-'} {f.where} app={f.app or '-'} "
+                    f"task={f.task or '-'}: {f.message}" for f in self._faults]
+        return False, reasons
+
+    def clear_faults(self) -> None:
+        """Forget recorded faults; :meth:`health` reports healthy again."""
+        self._faults.clear()
+        self._fault_count = 0
 
     def tasks(self, app_id: str) -> dict[str, dict[str, Any]]:
         """Every task of ``app_id`` with its current state (empty for unknown apps)."""
@@ -172,14 +218,30 @@ class Scheduler:
     def set_signals(self, now: float, signals: Signals) -> list[Event]:
         """Advance to ``now``, then apply a new snapshot; only interested policies re-evaluate."""
         self._run_timers(now)
-        old_eff = self._effective
-        self._signals = signals
-        self._effective = signals.effective()
-        changed = old_eff.changed(self._effective)
-        if changed:
-            for policy in self.policies.values():
-                if policy.watched & changed:
-                    policy.on_signals(old_eff, self._effective, changed)
+        self._apply_signals(signals)
+        return self._take()
+
+    def resume(self, now: float, signals: Signals) -> list[Event]:
+        """After :meth:`load`: apply the live ``signals`` and re-check every restored task.
+
+        Called once by the driver before the rig reports online. Overdue timers fire first (at
+        their own times), then the snapshot is applied like a live change, then every policy's
+        :meth:`~firmware_sim.policy.Policy.on_resume` re-checks all its tasks against it (a
+        running task whose conditions no longer hold is stopped as a live edge would stop it) and
+        drops what the platform does not keep across a reboot (``unscheduled``, reason
+        ``restart``).
+        """
+        self._run_timers(now)
+        self._apply_signals(signals)
+        lost, self._lost_on_restart = self._lost_on_restart, {}
+        for name, policy in self.policies.items():
+            for app_id, task_id in lost.get(name, ()):
+                app = self._apps.get(app_id)
+                if app is None or app.platform != name:
+                    continue
+                self._guard(name, app, task_id, "resume", policy.drop_task, app, task_id)
+                self._emit("unscheduled", app, task_id, RESTART, None, None)
+            self._guard(name, None, None, "resume", policy.on_resume)
         return self._take()
 
     def handle(self, now: float, app_id: str, verb: str, args: Any = None) -> tuple[Response, list[Event]]:
@@ -195,6 +257,12 @@ class Scheduler:
             response = Response("ok", data)
         except RequestError as exc:
             response = Response("error", dict(exc.data), exc.code, exc.message)
+        except Exception as exc:  # a failing rule: contained, answered, recorded
+            app = self._apps.get(app_id) if isinstance(app_id, str) else None
+            task = _task_arg(args)
+            self._fault(app.platform if app else None, app, task, f"verb {verb!r}", exc)
+            response = Response("error", {}, INTERNAL_ERROR,
+                                 f"internal error while serving {verb!r}: {exc!r}")
         return response, self._take()
 
     # -- internals ---------------------------------------------------------------------------
@@ -205,26 +273,54 @@ class Scheduler:
     def _run_timers(self, now: float) -> None:
         if now < self._now:
             raise ValueError(f"rig time cannot go back from {self._now} to {now}")
-        heap, timers = self._heap, self._timers
-        while heap and heap[0][0] <= now:
-            at, _, key, version = heapq.heappop(heap)
-            current = timers.get(key)
-            if current is None or current[1] != version:
-                continue
-            del timers[key]
-            self._now = at
-            platform, inner = key
-            self.policies[platform].on_timer(inner)
+        pop_due = self._timers.pop_due
+        handle = pop_due(now)
+        while handle is not None:
+            self._now = handle.when
+            try:
+                handle.callback()
+            except Exception as exc:  # a failing rule: contained to its app / task
+                app = self._apps.get(handle.app) if handle.app is not None else None
+                self._fault(handle.owner, app, handle.task, "timer", exc)
+            handle = pop_due(now)
         self._now = float(now)
 
-    def _set_timer(self, key: tuple[str, Hashable], at: float) -> None:
-        at = max(float(at), self._now)
-        current = self._timers.get(key)
-        if current is not None and current[0] == at:
-            return  # already armed for that time: no second heap entry
-        self._counter += 1
-        self._timers[key] = (at, self._counter)
-        heapq.heappush(self._heap, (at, self._counter, key, self._counter))
+    def _apply_signals(self, signals: Signals) -> None:
+        old_eff = self._effective
+        self._signals = signals
+        self._effective = signals.effective()
+        changed = old_eff.changed(self._effective)
+        if changed:
+            new_eff = self._effective
+            for name, policy in self.policies.items():
+                if policy.watched & changed:
+                    try:
+                        policy.on_signals(old_eff, new_eff, changed)
+                    except Exception as exc:  # a failing rule: recorded, the others go on
+                        self._fault(name, None, None, "signals", exc)
+
+    def _guard(self, platform: str, app: App | None, task: str | None, where: str,
+               fn: Callable[..., None], *args: Any) -> None:
+        """Run a policy hook; an exception becomes a recorded fault, never a stopped loop."""
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._fault(platform, app, task, where, exc)
+
+    def _fault(self, platform: str | None, app: App | None, task: str | None, where: str,
+               exc: Exception) -> None:
+        log.error("policy fault: %s %s app=%s task=%s at t=%s", platform, where,
+                  app.id if app else None, task, self._now, exc_info=exc)
+        self._faults.append(Fault(self._now, platform, app.id if app else None, task, where,
+                                  f"{type(exc).__name__}: {exc}"))
+        self._fault_count += 1
+        if app is None:
+            return  # a platform-wide hook failed: no single app to tell
+        try:
+            self.policies[app.platform].drop_task(app, task)
+        except Exception:
+            log.exception("policy %s: drop_task failed too", app.platform)
+        self._emit("unscheduled", app, task, INTERNAL_ERROR, None, {"error": where})
 
     def _emit(
         self,
@@ -237,17 +333,16 @@ class Scheduler:
     ) -> Event:
         seq = self._seq.get(app.id, 0) + 1
         self._seq[app.id] = seq
-        event = Event(type=type, app=app.id, platform=app.platform, task_id=task_id, t=self._now,
-                      seq=seq, signals=self._signals, reason=reason, deadline=deadline,
-                      data=data or {})
+        event = Event(type, app.id, app.platform, task_id, self._now, seq, self._signals, reason,
+                      deadline, data or {})
         self._pending.append(event)
         return event
 
     def _dispatch(self, app_id: str, verb: str, raw: Any) -> dict[str, Any]:
         if not isinstance(verb, str):
             raise RequestError("unknown_verb", f"verb must be a string, not {verb!r}")
-        verb = snake(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
-        if not isinstance(app_id, str) or not ID_RE.match(app_id):
+        verb = _verb_name(verb)  # camelCase names of the real APIs work too: isLastWorkTimeOut
+        if not isinstance(app_id, str) or (app_id not in self._apps and not ID_RE.match(app_id)):
             raise RequestError("invalid_app_id", f"app id must match [a-z0-9_-]{{1,64}}, not {app_id!r}")
         if verb == "register":
             return self._register(app_id, raw)
@@ -315,6 +410,8 @@ class Scheduler:
             "apps": [a.to_dict() for a in self._apps.values()],
             "seq": dict(self._seq),
             "policies": {name: p.dump() for name, p in self.policies.items()},
+            "lost_on_restart": {name: [list(pair) for pair in pairs] for name, p in
+                                self.policies.items() if (pairs := p.restart_losses())},
         }
 
     def load(self, data: Mapping[str, Any]) -> None:
@@ -336,3 +433,19 @@ class Scheduler:
         for name, pdata in data.get("policies", {}).items():
             if name in self.policies and pdata:
                 self.policies[name].load(pdata)
+        for name, pairs in data.get("lost_on_restart", {}).items():
+            self._lost_on_restart[name] = [(str(a), str(t)) for a, t in pairs]
+
+
+#: Verb names seen so far, snake_cased once (the request path's hottest string work).
+_verb_name = functools.lru_cache(maxsize=512)(snake)
+
+
+def _task_arg(args: Any) -> str | None:
+    """The task a verb's arguments name, if any."""
+    if isinstance(args, Mapping):
+        for name in _TASK_ARGS:
+            value = args.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)
+    return None

@@ -72,7 +72,6 @@ policies, the newer (Android 13+) quota values (UNCONFIRMED in the reference).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -80,8 +79,9 @@ from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, SignalIndex
+from firmware_sim.policy import App, Context, Policy, TimerMap, app_label
 from firmware_sim.signals import Signals
+from firmware_sim.workqueue import WorkQueue
 
 DOCS = "developer.android.com/reference/androidx/work"
 POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (reference §2)"
@@ -107,6 +107,10 @@ _FLEX_MIN_WARNING: Final = "Flex duration lesser than minimum allowed value; Cha
 _FLEX_MAX_WARNING: Final = "Flex duration greater than interval duration; Changed to {}"
 _BACKOFF_MIN_WARNING: Final = "Backoff delay duration less than minimum value"
 _BACKOFF_MAX_WARNING: Final = "Backoff delay duration exceeds maximum value"
+
+#: Highest exponent of the exponential backoff: 2**64 × the 10 s minimum delay is far beyond the
+#: 5 h ``max_backoff_s`` cap, and 2.0**64 is a finite float (2.0**1024 is not).
+MAX_BACKOFF_DOUBLINGS: Final = 64
 
 #: Constraint → derived signal it is indexed under → revoke reason when lost (in this order).
 _CONSTRAINTS: Final = (
@@ -251,11 +255,13 @@ class AndroidPolicy(Policy):
 
     def __init__(self, ctx: Context, limits: Limits) -> None:
         super().__init__(ctx, limits)
-        self._works: dict[tuple[str, str], _Work] = {}
-        self._by_app: dict[str, dict[str, _Work]] = {}
+        self._queue: WorkQueue[_Work, tuple[str, str]] = WorkQueue(
+            ctx, self, waiting_state="enqueued")
+        self._works = self._queue.works
+        self._by_app = self._queue.by_app
         self._running: dict[str, set[str]] = {}
         self._quota: dict[str, _Quota] = {}
-        self._index = SignalIndex()
+        self._quota_timers: TimerMap[str] = TimerMap(ctx, self._on_quota_used, app_label)
         self._next_id: dict[str, int] = {}
         s = ctx.signals
         self._battery_low = s.charger == "none" and s.battery_level <= self.limits.battery_low_level
@@ -266,8 +272,11 @@ class AndroidPolicy(Policy):
         bucket = args.choice("bucket", BUCKETS, app.settings.get("bucket", DEFAULT_BUCKET))
         args.done()
         app.settings["bucket"] = bucket
+
+    def on_app_configured(self, app: App) -> None:
+        """A new bucket may open (or close) the quota gate: re-check the app's works."""
         if self._by_app.get(app.id):
-            self.ctx.set_timer(("app", app.id), self.ctx.now)  # new bucket: look again next step
+            self._queue.evaluate_app(app.id)
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_enqueue(self, app: App, args: Args) -> dict[str, Any]:
@@ -322,7 +331,7 @@ class AndroidPolicy(Policy):
                      initial_delay_s=delay, backoff_policy=policy, backoff_s=backoff,
                      constraints=constraints, enqueued_at=now, eligible_at=eligible)
         self._add(work)
-        self._try_start(work)
+        self._queue.try_start(work)
         out = self._view(work)
         out["warnings"] = warnings
         return out
@@ -360,7 +369,7 @@ class AndroidPolicy(Policy):
         else:
             self._remove(work)
             return {"id": work.id, "state": "succeeded" if result == "success" else "failed"}
-        self._try_start(work)
+        self._queue.try_start(work)
         return {"id": work.id, "state": state, "next_run": work.eligible_at}
 
     # -- argument helpers --------------------------------------------------------------------
@@ -410,45 +419,11 @@ class AndroidPolicy(Policy):
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _add(self, work: _Work) -> None:
-        self._works[(work.app, work.id)] = work
-        self._by_app.setdefault(work.app, {})[work.id] = work
-        c = work.constraints
-        names = {derived for name, derived, _ in _CONSTRAINTS if c[name] not in (False, "not_required")}
-        if "network" in names:
-            names.remove("network")
-            names.add(f"network:{c['required_network_type']}")
-        work.watched = frozenset(names)
-
-    @staticmethod
-    def _key(work: _Work, reason: str) -> str:
-        """Index key of the constraint whose loss is named ``reason``."""
-        for _, derived, lost in _CONSTRAINTS:
-            if lost == reason:
-                if derived == "network":
-                    return f"network:{work.constraints['required_network_type']}"
-                return derived
-        raise KeyError(reason)  # pragma: no cover - _unmet only returns _CONSTRAINTS reasons
-
-    def _watch(self, work: _Work, names: frozenset[str]) -> None:
-        """Index the work under exactly ``names`` (empty: out of the index)."""
-        if work.indexed == names:
-            return
-        key = (work.app, work.id)
-        if names:
-            self._index.add(key, names)
-        else:
-            self._index.discard(key)
-        work.indexed = names
+        work.watched = _watched(work.constraints)
+        self._queue.add(work, work.id)
 
     def _remove(self, work: _Work) -> None:
-        key = (work.app, work.id)
-        self._works.pop(key, None)
-        app_works = self._by_app.get(work.app)
-        if app_works is not None:
-            app_works.pop(work.id, None)
-        self._watch(work, frozenset())
-        self.ctx.cancel_timer(("eval", *key))
-        self.ctx.cancel_timer(("expire", *key))
+        self._queue.remove(work, work.id)
 
     # -- constraints -------------------------------------------------------------------------
     def _unmet(self, work: _Work, s: Signals) -> list[str]:
@@ -468,11 +443,17 @@ class AndroidPolicy(Policy):
         return out
 
     def _backoff(self, work: _Work) -> float:
+        """Backoff before the next attempt, never above ``max_backoff_s`` (5 h).
+
+        The exponent is capped at :data:`MAX_BACKOFF_DOUBLINGS` before it is raised: a worker
+        that always returns ``retry`` reaches 1024 attempts after ~214 days, where ``2.0 **
+        1023`` would overflow a float (issue 8); the cap is reached long before the exponent.
+        """
         attempts = max(work.run_attempt_count, 1)
         if work.backoff_policy == "linear":
             delay = work.backoff_s * attempts
         else:
-            delay = work.backoff_s * 2.0 ** (attempts - 1)
+            delay = work.backoff_s * 2.0 ** min(attempts - 1, MAX_BACKOFF_DOUBLINGS)
         return min(delay, self.limits.max_backoff_s)
 
     # -- quotas ------------------------------------------------------------------------------
@@ -524,52 +505,58 @@ class AndroidPolicy(Policy):
             if q.window_start is None:
                 q.window_start = self.ctx.now
         left = self.limits.bucket_execution_s - q.used_s - (self.ctx.now - q.accrue_since)
-        self.ctx.set_timer(("quota", app_id), self.ctx.now + max(left, 0.0))
+        self._quota_timers.arm(app_id, self.ctx.now + max(left, 0.0))
 
     def _stop_accrual(self, app_id: str) -> None:
         q = self._quota.get(app_id)
         if q is not None and q.accrue_since is not None:
             self._fold(q)
             q.accrue_since = None
-        self.ctx.cancel_timer(("quota", app_id))
+        self._quota_timers.cancel(app_id)
 
     def _quota_end(self, app_id: str) -> float | None:
         """When the app's running workers run out of quota, if it is being counted."""
-        return self.ctx.timer_at(("quota", app_id))
+        return self._quota_timers.when(app_id)
 
     # -- scheduling --------------------------------------------------------------------------
-    def _try_start(self, work: _Work) -> None:
-        if work.state != "enqueued":
-            return
-        key = (work.app, work.id)
-        now = self.ctx.now
-        if work.eligible_at > now:  # delay / backoff / next period: its timer looks again
-            self._watch(work, frozenset())
-            self.ctx.set_timer(("eval", *key), work.eligible_at)
-            return
-        unmet = self._unmet(work, self.ctx.signals)
-        if unmet:  # only a change of what blocks it can start it
-            self._watch(work, frozenset(self._key(work, reason) for reason in unmet))
-            return
-        wait = self._quota_wait(work.app)
-        if wait is not None:
-            # a charger lifts time quotas (not restricted's once a day); else the window's end
-            lifts = self._bucket(work.app) in TIME_QUOTA_BUCKETS
-            self._watch(work, frozenset({"power"}) if lifts else frozenset())
-            self.ctx.set_timer(("app", work.app), wait)
-            return
-        self._start(work)
+    # The work queue's rules (firmware_sim.workqueue.Rules): Android's gates and names.
+    def key(self, work: _Work) -> tuple[str, str]:
+        return (work.app, work.id)
 
-    def _start(self, work: _Work) -> None:
+    def task_id(self, work: _Work) -> str:
+        return work.id
+
+    def not_before(self, work: _Work) -> float:
+        """Delay, backoff or next period."""
+        return work.eligible_at
+
+    def unmet(self, work: _Work, signals: Signals) -> list[str]:
+        return self._unmet(work, signals)
+
+    def index_key(self, work: _Work, condition: str) -> str:
+        """Index key of the constraint whose loss is named ``condition`` (a revoke reason)."""
+        for _, derived, lost in _CONSTRAINTS:
+            if lost == condition:
+                if derived == "network":
+                    return f"network:{work.constraints['required_network_type']}"
+                return derived
+        raise KeyError(condition)  # pragma: no cover - _unmet only returns _CONSTRAINTS reasons
+
+    def policy_wait(self, work: _Work) -> tuple[float | None, frozenset[str]] | None:
+        """The standby-bucket quota: a charger lifts time quotas (not restricted's once a day),
+        else the window's end."""
+        wait = self._quota_wait(work.app)
+        if wait is None:
+            return None
+        lifts = self._bucket(work.app) in TIME_QUOTA_BUCKETS
+        return wait, frozenset({"power"}) if lifts else frozenset()
+
+    def budget_s(self, work: _Work) -> float:
+        return self.limits.execution_s
+
+    def on_started(self, work: _Work) -> None:
         now = self.ctx.now
-        key = (work.app, work.id)
-        work.state = "running"
-        work.started = now
         work.run_attempt_count += 1
-        work.deadline = now + self.limits.execution_s
-        self._watch(work, work.watched)  # running: a lost constraint revokes it
-        self.ctx.cancel_timer(("eval", *key))
-        self.ctx.set_timer(("expire", *key), work.deadline)
         running = self._running.setdefault(work.app, set())
         running.add(work.id)
         bucket = self._bucket(work.app)
@@ -580,17 +567,24 @@ class AndroidPolicy(Policy):
         self._accrue(work.app)
         stop_at = work.deadline
         quota_end = self._quota_end(work.app)
-        if quota_end is not None:
+        if quota_end is not None and stop_at is not None:
             stop_at = min(stop_at, quota_end)
         self.ctx.emit("wake", self.ctx.app(work.app), work.id, deadline=stop_at,
                       data={"run_attempt_count": work.run_attempt_count,
                             "period_count": work.period_count, "periodic": work.periodic})
 
+    def on_timeout(self, work: _Work) -> None:
+        self._interrupt(work, "expire", "timeout")
+
+    def on_lost(self, work: _Work, lost: list[str]) -> None:
+        self._interrupt(work, "revoke", lost[0])
+
+    def on_index(self, work: _Work, old: frozenset[str], new: frozenset[str]) -> None:
+        """Android keeps every index key in the queue's index."""
+
     def _stop_running(self, work: _Work) -> None:
         """Bookkeeping when a running worker stops, whatever the cause."""
-        self.ctx.cancel_timer(("expire", work.app, work.id))
-        work.state = "enqueued"
-        work.started = work.deadline = None
+        self._queue.stopped(work)
         running = self._running.get(work.app)
         if running is not None:
             running.discard(work.id)
@@ -600,41 +594,13 @@ class AndroidPolicy(Policy):
 
     def _interrupt(self, work: _Work, type_: EventType, reason: str) -> None:
         """Stop a running worker (expire / revoke) and re-enqueue it with backoff."""
-        self.ctx.emit(type_, self.ctx.app(work.app), work.id, reason=reason, deadline=work.deadline if type_ == "expire" else None)
+        self.ctx.emit(type_, self.ctx.app(work.app), work.id, reason=reason,
+                      deadline=work.deadline if type_ == "expire" else None)
         self._stop_running(work)
         work.eligible_at = self.ctx.now + self._backoff(work)
-        self._try_start(work)
-
-    def _evaluate(self, keys: Iterable[Any]) -> None:
-        signals = self.ctx.signals
-        for key in sorted(keys):
-            work = self._works.get(key)
-            if work is None:
-                continue
-            if work.state == "enqueued":
-                self._try_start(work)
-                continue
-            lost = self._unmet(work, signals)
-            if lost:
-                self._interrupt(work, "revoke", lost[0])
+        self._queue.try_start(work)
 
     # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        parts: tuple[Any, ...] = key if isinstance(key, tuple) else (key,)
-        kind = parts[0]
-        if kind == "app":
-            self._evaluate((parts[1], w) for w in list(self._by_app.get(parts[1], {})))
-        elif kind == "quota":
-            self._on_quota_used(parts[1])
-        else:
-            work = self._works.get((parts[1], parts[2]))
-            if work is None:
-                return
-            if kind == "expire" and work.state == "running":
-                self._interrupt(work, "expire", "timeout")
-            elif kind == "eval":
-                self._try_start(work)
-
     def _on_quota_used(self, app_id: str) -> None:
         q = self._quota_state(app_id)
         if q.accrue_since is None:
@@ -674,7 +640,27 @@ class AndroidPolicy(Policy):
         if "idle" in changed:
             derived.add("idle")
         if derived:
-            self._evaluate(self._index.affected(derived))
+            self._queue.evaluate(self._queue.affected(derived))  # type: ignore[arg-type]
+
+    def on_resume(self) -> None:
+        """WorkManager keeps work across a reboot: every work is re-checked against the live
+        signals (a running worker whose constraint no longer holds gets ``revoke``)."""
+        s = self.ctx.signals
+        self._battery_low = self._battery_low_now(s)
+        for app_id in sorted(self._running):
+            if s.charger == "none":
+                self._accrue(app_id)
+            else:
+                self._stop_accrual(app_id)
+        self._queue.evaluate(list(self._works))
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        for work_id in sorted(self._by_app.get(app.id, {})):
+            if task_id is None or work_id == task_id:
+                work = self._works[(app.id, work_id)]
+                if work.state == "running":
+                    self._stop_running(work)
+                self._remove(work)
 
     def _battery_low_now(self, s: Signals) -> bool:
         """AOSP BatteryService.processValuesLocked hysteresis on ``mBatteryLevelLow``."""
@@ -733,19 +719,22 @@ class AndroidPolicy(Policy):
             self._quota[app_id] = _Quota(**raw)
         for raw in data.get("works", []):
             work = _Work.from_dump(raw)
-            self._add(work)
-            key = (work.app, work.id)
-            if work.state == "running" and work.deadline is not None:
-                self._watch(work, work.watched)
+            work.watched = _watched(work.constraints)
+            if self._queue.restore(work, work.id):
                 self._running.setdefault(work.app, set()).add(work.id)
-                self.ctx.set_timer(("expire", *key), work.deadline)
-            else:
-                work.state = "enqueued"
-                self.ctx.set_timer(("eval", *key), self.ctx.now)
         for app_id, q in self._quota.items():
             if q.accrue_since is not None and app_id in self._running:
                 left = self.limits.bucket_execution_s - q.used_s - (self.ctx.now - q.accrue_since)
-                self.ctx.set_timer(("quota", app_id), self.ctx.now + max(left, 0.0))
+                self._quota_timers.arm(app_id, self.ctx.now + max(left, 0.0))
+
+
+def _watched(c: dict[str, Any]) -> frozenset[str]:
+    """Index keys of a work's constraints (``charging``, ``network:unmetered``, ...)."""
+    names = {derived for name, derived, _ in _CONSTRAINTS if c[name] not in (False, "not_required")}
+    if "network" in names:
+        names.remove("network")
+        names.add(f"network:{c['required_network_type']}")
+    return frozenset(names)
 
 
 def _network_ok(required: str, s: Signals) -> bool:

@@ -7,18 +7,23 @@ Source: seed 000 (Capacitor "Background Tasks" docs, zh): "任务必须在 3 分
 Behaviour: ``before_exit`` runs the callback at once (``wake`` with the 3-minute deadline); at
 the deadline an unfinished task gets ``expire``, then ``terminate`` after the grace period;
 ``finish`` before that ends it cleanly. An unknown ``task_id`` is an error.
+
+Restart: a ``beforeExit`` callback runs inside the app process, so no task survives a restart of
+the device; :meth:`~firmware_sim.scheduler.Scheduler.load` restores them (their timers run as
+before), and :meth:`~firmware_sim.scheduler.Scheduler.resume` drops each with ``unscheduled``,
+reason ``restart``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Policy
+from firmware_sim.timers import TimerHandle
 
 SEED = "seed 000 (Capacitor BackgroundTask docs)"
 
@@ -44,6 +49,7 @@ class _Task:
     started: float
     deadline: float
     state: str = "running"  # running | expired
+    timer: TimerHandle | None = None
 
     def view(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "kind": "before_exit", "state": self.state,
@@ -75,7 +81,7 @@ class CapacitorPolicy(Policy):
         now = self.ctx.now
         task = _Task(app.id, task_id, now, now + self.limits.before_exit_s)
         self._tasks[(app.id, task_id)] = task
-        self.ctx.set_timer((app.id, task_id), task.deadline)
+        self._arm(task, task.deadline)
         self.ctx.emit("wake", app, task_id, deadline=task.deadline)
         return {"task_id": task_id, "deadline": task.deadline}
 
@@ -87,28 +93,36 @@ class CapacitorPolicy(Policy):
         if task is None:
             raise RequestError("unknown_task", f"no running task {task_id!r} for app {app.id!r}",
                                {"task_id": task_id})
-        self.ctx.cancel_timer((app.id, task_id))
+        _cancel(task)
         return {"task_id": task_id, "finished_at": self.ctx.now, "state": task.state}
 
-    def on_timer(self, key: Hashable) -> None:
-        app_id, task_id = cast(tuple[str, str], key)
-        task = self._tasks.get((app_id, task_id))
-        if task is None:
-            return
-        app = self.ctx.app(app_id)
+    def _arm(self, task: _Task, at: float) -> None:
+        task.timer = self.ctx.call_at(at, lambda: self._on_deadline(task), app=task.app,
+                                      task=task.task_id)
+
+    def _on_deadline(self, task: _Task) -> None:
+        """The 3-minute budget ran out (``expire``), then the grace period (``terminate``)."""
+        app = self.ctx.app(task.app)
         if task.state == "running":
             task.state = "expired"
-            self.ctx.emit("expire", app, task_id, reason="time_limit", deadline=task.deadline)
-            self.ctx.set_timer(key, self.ctx.now + self.limits.terminate_grace_s)
+            self.ctx.emit("expire", app, task.task_id, reason="time_limit", deadline=task.deadline)
+            self._arm(task, self.ctx.now + self.limits.terminate_grace_s)
         else:
-            del self._tasks[(app_id, task_id)]
-            self.ctx.emit("terminate", app, task_id, reason="not_finished")
+            del self._tasks[(task.app, task.task_id)]
+            self.ctx.emit("terminate", app, task.task_id, reason="not_finished")
 
     def on_app_state(self, app: App, old: str, new: str) -> None:
         if new == "terminated":
             for key in [k for k in self._tasks if k[0] == app.id]:
-                del self._tasks[key]
-                self.ctx.cancel_timer(key)
+                _cancel(self._tasks.pop(key))
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every task: a ``beforeExit`` callback runs in the app process, which a restart ends."""
+        return sorted(self._tasks)
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        for key in [k for k in self._tasks if k[0] == app.id and task_id in (None, k[1])]:
+            _cancel(self._tasks.pop(key))
 
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
         return {t.task_id: t.view() for (a, _), t in self._tasks.items() if a == app.id}
@@ -124,4 +138,9 @@ class CapacitorPolicy(Policy):
             task = _Task(raw["app"], raw["task_id"], raw["started"], raw["deadline"], raw["state"])
             self._tasks[(task.app, task.task_id)] = task
             at = task.deadline if task.state == "running" else task.deadline + self.limits.terminate_grace_s
-            self.ctx.set_timer((task.app, task.task_id), at)
+            self._arm(task, at)
+
+
+def _cancel(task: _Task) -> None:
+    if task.timer is not None:
+        task.timer.cancel()

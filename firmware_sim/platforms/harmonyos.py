@@ -64,7 +64,9 @@ runs at most once: it is removed when its run ends, however it ends
 
 Persistence: works with ``is_persisted`` are in :meth:`HarmonyOSPolicy.dump` (with their run
 state and the app's last start) and come back on :meth:`~HarmonyOSPolicy.load` without a second
-``wake``; other works are lost with the scheduler state, as on the device.
+``wake``; other works are lost with the scheduler state, as on the device: on
+:meth:`~firmware_sim.scheduler.Scheduler.resume` each gets ``unscheduled`` with reason
+``restart``, and the persisted ones are re-checked against the live signals.
 
 Cost: a signal change re-evaluates only the works it can start or stop (a waiting work is
 indexed under the conditions that block it, battery levels by threshold, a running one under all
@@ -79,15 +81,16 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, SignalIndex
+from firmware_sim.policy import App, Context, Policy
 from firmware_sim.signals import Signals
+from firmware_sim.workqueue import WorkQueue
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
 OH_SRC = "openharmony/resourceschedule_work_scheduler"
@@ -303,9 +306,10 @@ class HarmonyOSPolicy(Policy):
 
     def __init__(self, ctx: Context, limits: Limits) -> None:
         super().__init__(ctx, limits)
-        self._works: dict[tuple[str, int], _Work] = {}
-        self._by_app: dict[str, dict[int, _Work]] = {}
-        self._index = SignalIndex()
+        self._queue: WorkQueue[_Work, tuple[str, int]] = WorkQueue(
+            ctx, self, waiting_state="waiting", side_keys=frozenset({"battery_level"}))
+        self._works = self._queue.works
+        self._by_app = self._queue.by_app
         self._levels = _LevelIndex()
         self._last_start: dict[str, float] = {}
         self._idle_since: float | None = ctx.now if ctx.signals.idle else None
@@ -320,9 +324,11 @@ class HarmonyOSPolicy(Policy):
         if bundle is not None and not bundle:
             raise args.fail("bundle_name", "must not be empty")
         app.settings.update({"group": group, "privileged": privileged, "bundle_name": bundle})
+
+    def on_app_configured(self, app: App) -> None:
+        """The group may have changed: re-check the app's works."""
         if self._by_app.get(app.id):
-            # the group may have changed: look at the app's waiting works on the next step
-            self.ctx.set_timer(("app", app.id), self.ctx.now)
+            self._queue.evaluate_app(app.id)
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_start_work(self, app: App, args: Args) -> dict[str, Any]:
@@ -355,7 +361,7 @@ class HarmonyOSPolicy(Policy):
         work = _Work(app=app.id, info=info, base_time=self.ctx.now,
                      cycles_left=None if count is None else max(count, 1))
         self._add(work)
-        self._try_start(work)
+        self._queue.try_start(work)
         return self._view(work)
 
     def verb_stop_work(self, app: App, args: Args) -> dict[str, Any]:
@@ -516,10 +522,8 @@ class HarmonyOSPolicy(Policy):
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _add(self, work: _Work) -> None:
-        key = (work.app, work.work_id)
-        self._works[key] = work
-        self._by_app.setdefault(work.app, {})[work.work_id] = work
         work.watched = frozenset(self._key(work, c) for c in _CONDITIONS if self._has(work, c))
+        self._queue.add(work, work.work_id)
 
     @staticmethod
     def _has(work: _Work, condition: str) -> bool:
@@ -546,33 +550,19 @@ class HarmonyOSPolicy(Policy):
             return f"charger:{info['charger_type']}" if info["is_charging"] else "charger:unplugged"
         return condition
 
-    def _watch(self, work: _Work, names: frozenset[str]) -> None:
-        """Index the work under exactly ``names`` (``battery_level``: the level index)."""
-        if work.indexed == names:
+    def on_index(self, work: _Work, old: frozenset[str], new: frozenset[str]) -> None:
+        """``battery_level`` lives in the level index (a level change finds crossed thresholds)."""
+        level = work.info.get("battery_level")
+        if level is None:
             return
         key = (work.app, work.work_id)
-        level = work.info.get("battery_level")
-        if level is not None and ("battery_level" in names) != ("battery_level" in work.indexed):
-            if "battery_level" in names:
-                self._levels.add(level, key)
-            else:
-                self._levels.discard(level, key)
-        plain = names - {"battery_level"}
-        if plain:
-            self._index.add(key, plain)
+        if new:
+            self._levels.add(level, key)
         else:
-            self._index.discard(key)
-        work.indexed = names
+            self._levels.discard(level, key)
 
     def _remove(self, work: _Work) -> None:
-        key = (work.app, work.work_id)
-        self._works.pop(key, None)
-        app_works = self._by_app.get(work.app)
-        if app_works is not None:
-            app_works.pop(work.work_id, None)
-        self._watch(work, frozenset())
-        self.ctx.cancel_timer(("eval", *key))
-        self.ctx.cancel_timer(("expire", *key))
+        self._queue.remove(work, work.work_id)
 
     # -- conditions --------------------------------------------------------------------------
     def _unmet(self, work: _Work, s: Signals) -> list[str]:
@@ -654,93 +644,69 @@ class HarmonyOSPolicy(Policy):
             out.append("min_interval")
         return out
 
-    def _try_start(self, work: _Work) -> None:
-        if work.state != "waiting":
-            return
-        now = self.ctx.now
-        key = (work.app, work.work_id)
-        not_before = self._not_before(work)
-        if not_before > now:  # repeat cycle / idle wait: its timer looks again, signals need not
-            self._watch(work, frozenset())
-            self.ctx.set_timer(("eval", *key), not_before)
-            return
-        unmet = self._unmet(work, self.ctx.signals)
-        if unmet:  # only a change of what blocks it can start it
-            self._watch(work, frozenset(self._key(work, c) for c in unmet))
-            return
+    # The work queue's rules (firmware_sim.workqueue.Rules): HarmonyOS's gates and names.
+    def key(self, work: _Work) -> tuple[str, int]:
+        return (work.app, work.work_id)
+
+    def task_id(self, work: _Work) -> str:
+        return work.task_id
+
+    def not_before(self, work: _Work) -> float:
+        return self._not_before(work)
+
+    def unmet(self, work: _Work, signals: Signals) -> list[str]:
+        return self._unmet(work, signals)
+
+    def index_key(self, work: _Work, condition: str) -> str:
+        return self._key(work, condition)
+
+    def policy_wait(self, work: _Work) -> tuple[float | None, frozenset[str]] | None:
+        """The activity group's minimum interval; a forbidden group waits until the app is
+        re-registered in another group."""
         interval = self.limits.interval_s(self._group(work.app))
         last = self._last_start.get(work.app)
-        if interval is None or (last is not None and last + interval > now):
-            self._watch(work, frozenset())
-            if interval is not None and last is not None:
-                self.ctx.set_timer(("app", work.app), last + interval)
-            return  # a forbidden group waits until the app is re-registered in another group
-        self._start(work)
+        if interval is None:
+            return None, frozenset()
+        if last is not None and last + interval > self.ctx.now:
+            return last + interval, frozenset()
+        return None
 
-    def _start(self, work: _Work) -> None:
+    def budget_s(self, work: _Work) -> float:
+        return self._budget_s(work)
+
+    def on_started(self, work: _Work) -> None:
         now = self.ctx.now
-        key = (work.app, work.work_id)
-        work.state = "running"
-        work.started = now
         work.base_time = now
         work.runs += 1
         if work.cycles_left is not None:
             work.cycles_left -= 1
-        work.deadline = now + self._budget_s(work)
         self._last_start[work.app] = now
-        self._watch(work, work.watched)  # running: a lost condition revokes it
-        self.ctx.cancel_timer(("eval", *key))
-        self.ctx.set_timer(("expire", *key), work.deadline)
         self.ctx.emit("wake", self.ctx.app(work.app), work.task_id, deadline=work.deadline,
                       data={"work_info": dict(work.info), "run": work.runs})
 
+    def on_timeout(self, work: _Work) -> None:
+        self.ctx.emit("expire", self.ctx.app(work.app), work.task_id, reason="timeout",
+                      deadline=work.deadline)
+        self._end(work, timeout=True)
+
+    def on_lost(self, work: _Work, lost: list[str]) -> None:
+        if not self.limits.revoke_on_condition_loss:
+            lost = [c for c in lost if c == "idle"]
+        if lost:
+            self.ctx.emit("revoke", self.ctx.app(work.app), work.task_id,
+                          reason=self._revoke_reason(work, lost[0]))
+            self._end(work, timeout=False)
+
     def _end(self, work: _Work, *, timeout: bool) -> None:
         """A run ended: remove a work with no run to come, or wait for the next cycle."""
-        key = (work.app, work.work_id)
-        self.ctx.cancel_timer(("expire", *key))
-        work.state = "waiting"
-        work.started = work.deadline = None
+        self._queue.stopped(work)
         work.last_timeout = timeout
         if not work.repeating:
             self._remove(work)
         else:
-            self._try_start(work)
-
-    def _evaluate(self, keys: Iterable[Any]) -> None:
-        signals = self.ctx.signals
-        for key in sorted(keys):
-            work = self._works.get(key)
-            if work is None:
-                continue
-            if work.state == "waiting":
-                self._try_start(work)
-                continue
-            lost = self._unmet(work, signals)
-            if not self.limits.revoke_on_condition_loss:
-                lost = [c for c in lost if c == "idle"]
-            if lost:
-                self.ctx.emit("revoke", self.ctx.app(work.app), work.task_id,
-                              reason=self._revoke_reason(work, lost[0]))
-                self._end(work, timeout=False)
+            self._queue.try_start(work)
 
     # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        parts: tuple[Any, ...] = key if isinstance(key, tuple) else (key,)
-        kind, rest = parts[0], parts[1:]
-        if kind == "app":
-            app_id = rest[0]
-            self._evaluate((app_id, w) for w in list(self._by_app.get(app_id, {})))
-            return
-        work = self._works.get((rest[0], rest[1]))
-        if work is None:
-            return
-        if kind == "expire" and work.state == "running":
-            self.ctx.emit("expire", self.ctx.app(work.app), work.task_id, reason="timeout",
-                          deadline=work.deadline)
-            self._end(work, timeout=True)
-        elif kind == "eval":
-            self._try_start(work)
-
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         derived: set[str] = set()
         affected: set[Hashable] = set()
@@ -760,8 +726,24 @@ class HarmonyOSPolicy(Policy):
             if (old.battery_level <= low) != (new.battery_level <= low):
                 derived.add("battery_status")
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
-        affected |= self._index.affected(derived)
-        self._evaluate(affected)
+        affected |= self._queue.affected(derived)
+        self._queue.evaluate(affected)  # type: ignore[arg-type]
+
+    def on_resume(self) -> None:
+        """Persisted works are re-checked against the live signals (a running one whose condition
+        no longer holds gets ``revoke``); the others were dropped (``restart_losses``)."""
+        self._queue.evaluate(list(self._works))
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Works without ``is_persisted`` (seed 004 / OpenHarmony ``WorkInfo.isPersisted``:
+        "whether the work is persisted after device reboot")."""
+        return sorted((w.app, w.task_id) for w in self._works.values()
+                      if not w.info.get("is_persisted"))
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        for work in [w for w in self._by_app.get(app.id, {}).values()
+                     if task_id is None or w.task_id == task_id]:
+            self._remove(work)
 
     # -- views and persistence ---------------------------------------------------------------
     def _view(self, work: _Work) -> dict[str, Any]:
@@ -797,15 +779,9 @@ class HarmonyOSPolicy(Policy):
                          runs=int(raw.get("runs", 0)), started=raw.get("started"),
                          deadline=raw.get("deadline"),
                          last_timeout=bool(raw.get("last_timeout", False)))
-            self._add(work)
-            key = (work.app, work.work_id)
-            if work.state == "running" and work.deadline is not None:
-                self._watch(work, work.watched)
-                self.ctx.set_timer(("expire", *key), work.deadline)
-            else:
-                work.state = "waiting"
-                self.ctx.set_timer(("eval", *key), self.ctx.now)
-
+            work.watched = frozenset(self._key(work, c) for c in _CONDITIONS
+                                     if self._has(work, c))
+            self._queue.restore(work, work.work_id)
 
 def _network_ok(network_type: str, network: str) -> bool:
     """Whether the ``network`` signal satisfies a NetworkType."""

@@ -36,6 +36,10 @@ Behaviour, as a bench user sees it:
 * Identifiers must be ids usable in MQTT topics (``com-example-refresh``, not
   ``com.example.refresh``).
 
+Restart (``Scheduler.resume``): ``beginBackgroundTask`` tasks belong to the app process and get
+``unscheduled`` with reason ``restart``; ``BGTaskScheduler`` requests are kept (wakebench's
+reading: the system holds them, not the app) and re-checked against the live signals.
+
 Held-back requests wait in an index keyed by the one condition that blocks them (``hold``,
 ``idle``, ``power``, ``network``), and a signal change is acted on only when the condition it
 drives flips, so a battery tick costs O(1) whatever the number of requests.
@@ -51,7 +55,16 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex
+from firmware_sim.policy import (
+    App,
+    AppState,
+    Context,
+    Policy,
+    SignalIndex,
+    TimerMap,
+    app_label,
+    task_label,
+)
 from firmware_sim.signals import Signals
 
 SEED: Final = "seed 001 (iOS App in the Background)"
@@ -217,6 +230,10 @@ class IOSPolicy(Policy):
         self._waiting = SignalIndex()
         #: running processing tasks, under the conditions whose loss revokes them
         self._running = SignalIndex()
+        self._enter_timers = TimerMap(ctx, self._on_enter, app_label)
+        self._bg_timers = TimerMap(ctx, self._on_bg, app_label)
+        self._begin_timers = TimerMap(ctx, self._on_begin, task_label)
+        self._launch_timers = TimerMap(ctx, self._on_launch, task_label)
 
     def _rec(self, app_id: str) -> _AppRecord:
         rec = self._apps.get(app_id)
@@ -233,8 +250,10 @@ class IOSPolicy(Policy):
         if value is not None:
             app.settings["background_app_refresh"] = value
         app.settings.setdefault("background_app_refresh", True)
-        # settings are applied after this returns: re-check held requests on the next step
-        self.ctx.set_timer(("settings", app.id), self.ctx.now)
+
+    def on_app_configured(self, app: App) -> None:
+        """The Background App Refresh switch may have changed: re-check held requests."""
+        self._reevaluate_app(app, self._rec(app.id))
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
         rec = self._rec(app.id)
@@ -266,11 +285,11 @@ class IOSPolicy(Policy):
         rec.enter_state = "running"
         rec.enter_deadline = now + self.limits.did_enter_background_s
         rec.bg_grace_until = None
-        self.ctx.set_timer(("enter", app.id), rec.enter_deadline)
+        self._enter_timers.arm(app.id, rec.enter_deadline)
         for task in rec.bg.values():
             task.state = "running"
         if rec.bg:
-            self.ctx.set_timer(("bg", app.id), now + self.limits.background_task_s)
+            self._bg_timers.arm(app.id, now + self.limits.background_task_s)
         self.ctx.emit("wake", app, DID_ENTER_BACKGROUND, deadline=rec.enter_deadline)
 
     def _drop_window(self, app_id: str, rec: _AppRecord) -> None:
@@ -278,8 +297,8 @@ class IOSPolicy(Policy):
         rec.enter_state = None
         rec.enter_deadline = None
         rec.bg_grace_until = None
-        self.ctx.cancel_timer(("enter", app_id))
-        self.ctx.cancel_timer(("bg", app_id))
+        self._enter_timers.cancel(app_id)
+        self._bg_timers.cancel(app_id)
 
     def _kill(self, app_id: str, rec: _AppRecord) -> None:
         """The process is gone: background tasks, the window and started BGTasks end silently."""
@@ -339,7 +358,7 @@ class IOSPolicy(Policy):
         rec.bg[task.number] = task
         deadline = None if app.state == "foreground" else self._bg_deadline(rec)
         if deadline is not None:
-            self.ctx.set_timer(("bg", app.id), deadline)
+            self._bg_timers.arm(app.id, deadline)
         self.ctx.emit("wake", app, task.task_id, deadline=deadline)
         return {"task_id": task.task_id, "identifier": task.number, "deadline": deadline,
                 "background_time_remaining": self._time_remaining(app, rec)}
@@ -360,7 +379,7 @@ class IOSPolicy(Policy):
             raise RequestError("unknown_task", f"no background task {shown!r} for app {app.id!r}",
                                {"task_id": task_id, "identifier": number})
         if not rec.bg:
-            self.ctx.cancel_timer(("bg", app.id))
+            self._bg_timers.cancel(app.id)
             rec.bg_grace_until = None
             if rec.enter_state == "extended":
                 self._suspend(app, rec, "background_task_ended")
@@ -410,7 +429,7 @@ class IOSPolicy(Policy):
         replaced = self._drop_request(app.id, rec, ident)
         req = _Request(app.id, ident, kind, earliest, power, network, self.ctx.now)
         rec.requests[ident] = req
-        self.ctx.set_timer(("begin", app.id, ident), earliest if earliest is not None else self.ctx.now)
+        self._begin_timers.arm((app.id, ident), earliest if earliest is not None else self.ctx.now)
         return {"identifier": ident, "type": kind, "earliest_begin": earliest,
                 "replaced": replaced}
 
@@ -459,13 +478,13 @@ class IOSPolicy(Policy):
         req = rec.requests.pop(ident, None)
         if req is None:
             return False
-        self.ctx.cancel_timer(("begin", app_id, ident))
+        self._begin_timers.cancel((app_id, ident))
         self._waiting.discard((app_id, ident))
         return True
 
     def _end_launch(self, app_id: str, rec: _AppRecord, ident: str) -> None:
         rec.launches.pop(ident, None)
-        self.ctx.cancel_timer(("launch", app_id, ident))
+        self._launch_timers.cancel((app_id, ident))
         self._running.discard((app_id, ident))
 
     # -- launching ---------------------------------------------------------------------------
@@ -516,7 +535,7 @@ class IOSPolicy(Policy):
                          req.requires_network)
         rec.launches[req.identifier] = launch
         if deadline is not None:
-            self.ctx.set_timer(("launch", app.id, req.identifier), deadline)
+            self._launch_timers.arm((app.id, req.identifier), deadline)
         if req.type == "processing":
             self._running.add(key, _needs(launch))
         self.ctx.emit("wake", app, req.identifier, deadline=deadline, data={"type": req.type})
@@ -530,33 +549,31 @@ class IOSPolicy(Policy):
         launch.state, launch.reason = "revoked", reason
         launch.grace_until = self.ctx.now + self.limits.terminate_grace_s
         self._running.discard((app.id, launch.identifier))
-        self.ctx.set_timer(("launch", app.id, launch.identifier), launch.grace_until)
+        self._launch_timers.arm((app.id, launch.identifier), launch.grace_until)
         self.ctx.emit("revoke", app, launch.identifier, reason=reason, deadline=launch.deadline)
 
     # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        if not isinstance(key, tuple):
-            return
-        kind, app_id, *rest = key
-        app = self.ctx.app(app_id)
+    def _on_enter(self, app_id: str) -> None:
+        """The 5 s of ``applicationDidEnterBackground`` are over."""
         rec = self._rec(app_id)
-        if kind == "settings":
-            self._reevaluate_app(app, rec)
-        elif kind == "enter":
-            if rec.enter_state != "running":
-                return
-            if rec.bg:
-                rec.enter_state = "extended"  # suspension waits for the last background task
-            else:
-                self._suspend(app, rec, "time_limit")
-        elif kind == "bg":
-            self._on_bg_timer(app, rec)
-        elif kind == "begin":
-            req = rec.requests.get(rest[0])
-            if req is not None:
-                self._try_launch(app, rec, req)
-        elif kind == "launch":
-            self._on_launch_timer(app, rec, rest[0])
+        if rec.enter_state != "running":
+            return
+        if rec.bg:
+            rec.enter_state = "extended"  # suspension waits for the last background task
+        else:
+            self._suspend(self.ctx.app(app_id), rec, "time_limit")
+
+    def _on_bg(self, app_id: str) -> None:
+        self._on_bg_timer(self.ctx.app(app_id), self._rec(app_id))
+
+    def _on_begin(self, key: tuple[str, str]) -> None:
+        rec = self._rec(key[0])
+        req = rec.requests.get(key[1])
+        if req is not None:
+            self._try_launch(self.ctx.app(key[0]), rec, req)
+
+    def _on_launch(self, key: tuple[str, str]) -> None:
+        self._on_launch_timer(self.ctx.app(key[0]), self._rec(key[0]), key[1])
 
     def _on_bg_timer(self, app: App, rec: _AppRecord) -> None:
         running = [t for t in rec.bg.values() if t.state == "running"]
@@ -566,7 +583,7 @@ class IOSPolicy(Policy):
                 task.state = "expired"
                 self.ctx.emit("expire", app, task.task_id, reason="time_limit", deadline=deadline)
             rec.bg_grace_until = self.ctx.now + self.limits.terminate_grace_s
-            self.ctx.set_timer(("bg", app.id), rec.bg_grace_until)
+            self._bg_timers.arm(app.id, rec.bg_grace_until)
         elif rec.bg:
             first = next(iter(rec.bg.values()))
             self._terminate(app, rec, first.task_id, "not_ended")
@@ -579,7 +596,7 @@ class IOSPolicy(Policy):
             launch.state, launch.reason = "expired", "time_limit"
             launch.grace_until = self.ctx.now + self.limits.terminate_grace_s
             self._running.discard((app.id, ident))
-            self.ctx.set_timer(("launch", app.id, ident), launch.grace_until)
+            self._launch_timers.arm((app.id, ident), launch.grace_until)
             self.ctx.emit("expire", app, ident, reason="time_limit", deadline=launch.deadline)
         else:
             self._terminate(app, rec, ident, "not_completed")
@@ -608,6 +625,46 @@ class IOSPolicy(Policy):
                 req = rec.requests.get(ident)
                 if req is not None:
                     self._try_launch(self.ctx.app(app_id), rec, req)
+
+    def on_resume(self) -> None:
+        """BGTaskScheduler requests are re-checked against the live signals: a running processing
+        task whose condition is gone gets ``revoke``, a held-back request may start. Background
+        tasks (``beginBackgroundTask``) live in the app process and were dropped
+        (``restart_losses``)."""
+        s = self.ctx.signals
+        holds = {"idle": s.idle, "power": s.external_power, "network": s.network != "none"}
+        for app_id in sorted(self._apps):
+            rec = self._apps[app_id]
+            app = self.ctx.app(app_id)
+            for ident in sorted(rec.launches):
+                launch = rec.launches[ident]
+                if launch.state != "running":
+                    continue
+                for name in ("idle", "power", "network"):
+                    if not holds[name] and (app_id, ident) in self._running.affected((name,)):
+                        self._revoke(app, rec, launch, _REVOKE_REASON[name])
+                        break
+            for req in list(rec.requests.values()):
+                if rec.requests.get(req.identifier) is req:
+                    self._try_launch(app, rec, req)
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every ``beginBackgroundTask`` task: it belongs to the app process a restart ends."""
+        return sorted((a, t.task_id) for a, rec in self._apps.items() for t in rec.bg.values())
+
+    def drop_task(self, app: App, task_id: str | None) -> None:
+        rec = self._apps.get(app.id)
+        if rec is None:
+            return
+        for number in [n for n, t in rec.bg.items() if task_id in (None, t.task_id)]:
+            del rec.bg[number]
+        if not rec.bg:
+            self._bg_timers.cancel(app.id)
+        for ident in [i for i in rec.requests if task_id in (None, i)]:
+            self._drop_request(app.id, rec, ident)
+        for ident in [i for i in rec.launches if task_id in (None, i)]:
+            self._running.discard((app.id, ident))
+            self._end_launch(app.id, rec, ident)
 
     # -- views and persistence ---------------------------------------------------------------
     def _time_remaining(self, app: App, rec: _AppRecord) -> float | None:
@@ -684,29 +741,29 @@ class IOSPolicy(Policy):
                                r["submitted"])
                 rec.requests[req.identifier] = req
                 at = req.earliest_begin if req.earliest_begin is not None else req.submitted
-                self.ctx.set_timer(("begin", app_id, req.identifier), at)
+                self._begin_timers.arm((app_id, req.identifier), at)
             for r in raw.get("launches", []):
                 launch = _Launch(app_id, r["identifier"], r["type"], r["started"], r["deadline"],
                                  r["requires_external_power"], r["requires_network_connectivity"],
                                  r["state"], r.get("reason"), r.get("grace_until"))
                 rec.launches[launch.identifier] = launch
-                key = ("launch", app_id, launch.identifier)
+                key = (app_id, launch.identifier)
                 if launch.state != "running" and launch.grace_until is not None:
-                    self.ctx.set_timer(key, launch.grace_until)
+                    self._launch_timers.arm(key, launch.grace_until)
                 elif launch.state == "running":
                     if launch.deadline is not None:
-                        self.ctx.set_timer(key, launch.deadline)
+                        self._launch_timers.arm(key, launch.deadline)
                     if launch.type == "processing":
                         self._running.add((app_id, launch.identifier), _needs(launch))
             if rec.enter_state == "running" and rec.enter_deadline is not None:
-                self.ctx.set_timer(("enter", app_id), rec.enter_deadline)
+                self._enter_timers.arm(app_id, rec.enter_deadline)
             if rec.bg:
                 if rec.bg_grace_until is not None:
-                    self.ctx.set_timer(("bg", app_id), rec.bg_grace_until)
+                    self._bg_timers.arm(app_id, rec.bg_grace_until)
                 else:
                     deadline = self._bg_deadline(rec)
                     if deadline is not None:
-                        self.ctx.set_timer(("bg", app_id), deadline)
+                        self._bg_timers.arm(app_id, deadline)
 
 
 def _needs(launch: _Launch) -> tuple[str, ...]:

@@ -37,7 +37,8 @@ Behaviour, as a bench user sees it:
   while the app is in the background lets Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
 * Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
-  session counter is kept so ids are not reused.
+  session counter is kept so ids are not reused. On ``Scheduler.resume`` each session that was
+  open gets ``unscheduled`` with reason ``restart``.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex
+from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex, rearm
 from firmware_sim.signals import Signals
+from firmware_sim.timers import TimerHandle
 
 SEED: Final = "seed 002 (UWP extended execution)"
 
@@ -134,6 +136,7 @@ class _Session:
     deadline: float | None = None
     revoke_reason: str | None = None
     grace_until: float | None = None
+    timer: TimerHandle | None = None
 
     def view(self, deadline: float | None) -> dict[str, Any]:
         return {"task_id": self.session_id, "kind": "extended_execution", "reason": self.reason,
@@ -164,6 +167,7 @@ class UWPPolicy(Policy):
         #: when the device last went on battery (None: on wall power)
         #: (no ``battery`` timer needed now: sessions made later have their own timers)
         self._battery_since: float | None = None if ctx.signals.external_power else ctx.now
+        self._battery_timer: TimerHandle | None = None
 
     # -- register / lifecycle ----------------------------------------------------------------
     def configure_app(self, app: App, args: Args) -> None:
@@ -175,7 +179,12 @@ class UWPPolicy(Policy):
         if value is not None:
             app.settings["background_access"] = value
         app.settings.setdefault("background_access", "allowed_subject_to_system_policy")
-        self.ctx.set_timer(("settings", app.id), self.ctx.now)  # settings apply after return
+
+    def on_app_configured(self, app: App) -> None:
+        """New ``background_access``: the session's clock and index entries follow it."""
+        session = self._sessions.get(app.id)
+        if session is not None:
+            self._schedule(app, session)
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
         session = self._sessions.get(app.id)
@@ -298,7 +307,11 @@ class UWPPolicy(Policy):
             self._index.add(app.id, ("standby", "power") if clocked else ("standby",))
         deadline = self._deadline(app, session)
         if deadline is not None:
-            self.ctx.set_timer(("session", session.app, session.session_id), deadline)
+            self._arm(session, deadline)
+
+    def _arm(self, session: _Session, at: float) -> None:
+        session.timer = rearm(self.ctx, session.timer, at, lambda: self._on_session_timer(session),
+                              app=session.app, task=session.session_id)
 
     def _revoke(self, app: App, session: _Session, reason: str) -> None:
         session.deadline = self._deadline(app, session)
@@ -309,13 +322,15 @@ class UWPPolicy(Policy):
                       data={"revoked_reason": name, "revoked_reason_value": number})
         if session.reason == "saving_data" and reason != "resumed":
             session.grace_until = self.ctx.now + self.limits.saving_data_revoke_grace_s
-            self.ctx.set_timer(("session", session.app, session.session_id), session.grace_until)
+            self._arm(session, session.grace_until)
         else:
             self._maybe_suspend(app)
 
     def _release(self, session: _Session) -> None:
         """Stop the session's timer and index entries; free the device's location slot."""
-        self.ctx.cancel_timer(("session", session.app, session.session_id))
+        if session.timer is not None:
+            session.timer.cancel()
+            session.timer = None
         self._index.discard(session.app)
         if self._location_holder == session.app:
             self._location_holder = None
@@ -331,22 +346,18 @@ class UWPPolicy(Policy):
             app.state = "suspended"
 
     # -- time and signals --------------------------------------------------------------------
-    def on_timer(self, key: Hashable) -> None:
-        if not isinstance(key, tuple):
+    def _on_battery_timer(self) -> None:
+        """10 minutes since the unplug: every session clocked since then."""
+        self._battery_timer = None
+        for app_id in sorted(_ids(self._index.affected(("power",)))):
+            self._expire_if_due(app_id)
+
+    def _on_session_timer(self, session: _Session) -> None:
+        if self._sessions.get(session.app) is not session:
             return
-        if key[0] == "settings":
-            session = self._sessions.get(key[1])
-            if session is not None:
-                self._schedule(self.ctx.app(key[1]), session)
-            return
-        if key[0] == "battery":  # 10 minutes since the unplug: every session clocked since then
-            for app_id in sorted(_ids(self._index.affected(("power",)))):
-                self._expire_if_due(app_id)
-            return
-        _, app_id, session_id = key
-        session = self._sessions.get(app_id)
-        if session is None or session.session_id != session_id:
-            return
+        session.timer = None
+        app_id = session.app
+        session_id = session.session_id
         app = self.ctx.app(app_id)
         if session.state == "active":
             self._expire_if_due(app_id)
@@ -367,7 +378,7 @@ class UWPPolicy(Policy):
         if deadline <= self.ctx.now:
             self._revoke(app, session, "system_policy")
         else:
-            self.ctx.set_timer(("session", app_id, session.session_id), deadline)
+            self._arm(session, deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         if not self._standby(old) and self._standby(new):
@@ -377,10 +388,14 @@ class UWPPolicy(Policy):
                     self._revoke(self.ctx.app(app_id), session, "connected_standby")
         if old.external_power and not new.external_power:
             self._battery_since = self.ctx.now
-            self.ctx.set_timer(("battery",), self.ctx.now + self.limits.unspecified_battery_s)
+            self._battery_timer = rearm(self.ctx, self._battery_timer,
+                                        self.ctx.now + self.limits.unspecified_battery_s,
+                                        self._on_battery_timer)
         elif new.external_power and not old.external_power:
             self._battery_since = None
-            self.ctx.cancel_timer(("battery",))
+            if self._battery_timer is not None:
+                self._battery_timer.cancel()
+                self._battery_timer = None
 
     # -- views and persistence ---------------------------------------------------------------
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
@@ -395,6 +410,11 @@ class UWPPolicy(Policy):
                 "device_family": self.limits.device_family,
                 "connected_standby": self._standby(self.ctx.signals),
                 "location_tracking_holder": self._location_holder}
+
+    def restart_losses(self) -> list[tuple[str, str]]:
+        """Every session: an ``ExtendedExecutionSession`` lives in the app process, which a
+        restart ends (each gets ``unscheduled``, reason ``restart``, on resume)."""
+        return sorted((s.app, s.session_id) for s in self._sessions.values())
 
     def dump(self) -> dict[str, Any]:
         """Only the session counters: sessions, like the app process, end with a restart."""

@@ -68,7 +68,6 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Hashable
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
@@ -76,7 +75,7 @@ from firmware_sim.args import Args
 from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy
+from firmware_sim.policy import App, Context, Policy, TimerMap, app_label, task_label
 from firmware_sim.signals import Signals
 
 SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
@@ -222,6 +221,10 @@ class WP8Policy(Policy):
         self._test_waiting: dict[str, str] = {}   # app -> task name, waiting for its agent
         self._periodic_count = 0
         self._gen = 0
+        self._expiry_timers = TimerMap(ctx, self._on_expiry, task_label)
+        self._slot_timers = TimerMap(ctx, self._on_slot, task_label)
+        self._test_timers = TimerMap(ctx, self._on_test, task_label)
+        self._run_timers = TimerMap(ctx, self._on_run, app_label)
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_add(self, app: App, args: Args) -> dict[str, Any]:
@@ -269,10 +272,10 @@ class WP8Policy(Policy):
         self._by_app.setdefault(app.id, {})[name] = task
         if existing is None and kind == PERIODIC:
             self._periodic_count += 1
-        self.ctx.set_timer(("expiry", app.id, name), expires)
+        self._expiry_timers.arm((app.id, name), expires)
         if kind == PERIODIC:
             task.next_run = now + self._interval(task)
-            self.ctx.set_timer(("slot", app.id, name), task.next_run)
+            self._slot_timers.arm((app.id, name), task.next_run)
         else:
             self._make_ready(task, now)
             self._try_start_ri()
@@ -292,7 +295,7 @@ class WP8Policy(Policy):
         if task.type == PERIODIC:
             self._periodic_count -= 1
         self._drop_schedule(task)
-        self.ctx.cancel_timer(("test", app.id, name))
+        self._test_timers.cancel((app.id, name))
         self._tests.pop((app.id, name), None)
         if self._test_waiting.get(app.id) == name:
             del self._test_waiting[app.id]
@@ -318,7 +321,7 @@ class WP8Policy(Policy):
                 {"name": name, "expiration_time": task.expires})
         at = now + delay
         self._tests[(app.id, name)] = at
-        self.ctx.set_timer(("test", app.id, name), at)
+        self._test_timers.arm((app.id, name), at)
         return {"name": name, "launch_at": at}
 
     def verb_notify_complete(self, app: App, args: Args) -> dict[str, Any]:
@@ -366,35 +369,38 @@ class WP8Policy(Policy):
         if run is not None:
             self._end_run(run, "crash")
 
-    def on_timer(self, key: Hashable) -> None:
-        if not isinstance(key, tuple) or not key:
-            return
-        kind = key[0]
-        if kind == "run":
-            run = self._runs.get(key[1])
-            if run is not None:
-                self._run_timer(run)
-            return
-        if kind == "kick":
-            self._reevaluate_ri()
-            return
-        _, app_id, name = key
-        task = self._tasks.get((app_id, name))
+    def _on_run(self, app_id: str) -> None:
+        run = self._runs.get(app_id)
+        if run is not None:
+            self._run_timer(run)
+
+    def _on_expiry(self, key: tuple[str, str]) -> None:
+        task = self._tasks.get(key)
+        if task is not None and task.scheduled:
+            self._unschedule(task, "expired")
+
+    def _on_slot(self, key: tuple[str, str]) -> None:
+        task = self._tasks.get(key)
+        if task is not None:
+            self._slot(task)
+
+    def _on_test(self, key: tuple[str, str]) -> None:
+        task = self._tasks.get(key)
         if task is None:
             return
-        if kind == "expiry":
-            if task.scheduled:
-                self._unschedule(task, "expired")
-        elif kind == "slot":
-            self._slot(task)
-        elif kind == "test":
-            self._tests.pop((app_id, name), None)
-            if app_id in self._runs:
-                self._test_waiting[app_id] = name
-            else:
-                self._start(task, test=True)
+        app_id, name = key
+        self._tests.pop(key, None)
+        if app_id in self._runs:
+            self._test_waiting[app_id] = name
+        else:
+            self._start(task, test=True)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        self._reevaluate_ri()
+
+    def on_resume(self) -> None:
+        """Scheduled actions are kept by the OS across a reboot; the resource-intensive agent is
+        re-checked against the live signals (revoked if they no longer allow it)."""
         self._reevaluate_ri()
 
     # -- views and persistence ---------------------------------------------------------------
@@ -435,24 +441,23 @@ class WP8Policy(Policy):
             if task.type == PERIODIC:
                 self._periodic_count += 1
             if task.scheduled:
-                self.ctx.set_timer(("expiry", task.app, task.name), task.expires)
+                self._expiry_timers.arm((task.app, task.name), task.expires)
                 if task.ready_at is not None:
                     heapq.heappush(self._ri_heap, self._heap_entry(task))
                 elif task.next_run is not None:
-                    self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+                    self._slot_timers.arm((task.app, task.name), task.next_run)
         for raw in data.get("runs", []):
             run = _Run(**raw)
             self._runs[run.app] = run
             at = run.deadline if run.state == "running" else run.ends_at
-            self.ctx.set_timer(("run", run.app), run.deadline if at is None else at)
+            self._run_timers.arm(run.app, run.deadline if at is None else at)
         self._ri_app = data.get("ri_app")
         for raw in data.get("tests", []):
             self._tests[(raw["app"], raw["name"])] = raw["at"]
-            self.ctx.set_timer(("test", raw["app"], raw["name"]), raw["at"])
+            self._test_timers.arm((raw["app"], raw["name"]), raw["at"])
         self._test_waiting.update(data.get("test_waiting", {}))
-        # Signals may differ after the restart: re-check the resource-intensive slot on the
-        # next step (never emit from load itself).
-        self.ctx.set_timer(("kick",), self.ctx.now)
+        # Signals may differ after the restart: on_resume re-checks the resource-intensive slot
+        # (never emit from load itself).
 
     # -- internals: scheduling ---------------------------------------------------------------
     def _expiration(self, raw: Any, now: float) -> float:
@@ -499,7 +504,7 @@ class WP8Policy(Policy):
             return
         task.slot += 1
         task.next_run = now + self._interval(task)
-        self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+        self._slot_timers.arm((task.app, task.name), task.next_run)
         if self.ctx.signals.battery_saver:
             self._skip(task, "battery_saver")
         elif task.app in self._runs:
@@ -570,8 +575,8 @@ class WP8Policy(Policy):
 
     def _drop_schedule(self, task: _Task) -> None:
         """Cancel the task's own timers and queue place (its running agent is left alone)."""
-        self.ctx.cancel_timer(("slot", task.app, task.name))
-        self.ctx.cancel_timer(("expiry", task.app, task.name))
+        self._slot_timers.cancel((task.app, task.name))
+        self._expiry_timers.cancel((task.app, task.name))
         task.next_run = None
         task.ready_at = None  # any heap entry is now stale
 
@@ -589,7 +594,7 @@ class WP8Policy(Policy):
             task.ready_at = None
         task.runs += 1
         task.last_run = now
-        self.ctx.set_timer(("run", task.app), run.deadline)
+        self._run_timers.arm(task.app, run.deadline)
         data: dict[str, Any] = {"type": task.type}
         if test:
             data["launch_for_test"] = True
@@ -617,7 +622,7 @@ class WP8Policy(Policy):
             self._terminate(run, outcome)
         else:
             run.ends_at = self.ctx.now + grace
-            self.ctx.set_timer(("run", run.app), run.ends_at)
+            self._run_timers.arm(run.app, run.ends_at)
 
     def _terminate(self, run: _Run, outcome: str) -> None:
         self.ctx.emit("terminate", self.ctx.app(run.app), run.name, reason="not_finished")
@@ -629,7 +634,7 @@ class WP8Policy(Policy):
         ``outcome``: completed | expired | revoked | crash | memory_limit | abort.
         """
         del self._runs[run.app]
-        self.ctx.cancel_timer(("run", run.app))
+        self._run_timers.cancel(run.app)
         if self._ri_app == run.app and run.type == RESOURCE_INTENSIVE and not run.test:
             self._ri_app = None
         task = self._task_of(run)
@@ -649,7 +654,7 @@ class WP8Policy(Policy):
                         self._make_ready(task, run.ready_at)
                     else:
                         task.next_run = self.ctx.now + self.limits.resource_intensive_interval_s
-                        self.ctx.set_timer(("slot", task.app, task.name), task.next_run)
+                        self._slot_timers.arm((task.app, task.name), task.next_run)
         waiting = self._test_waiting.pop(run.app, None)
         if waiting is not None:
             queued = self._tasks.get((run.app, waiting))
