@@ -1,11 +1,13 @@
-"""``wakebench run``: the rig daemon (DESIGN.md sections 5, 7, 10).
+"""``wakebench run``: the rig daemon.
 
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
                   [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
+                  [--set NAME=VALUE ...] [--junit FILE]
 
-Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
+Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
+values to the file's ``[signals]`` table, read as in a scenario. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
 their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -29,6 +32,7 @@ from firmware_sim.errors import ScenarioError, SignalError
 from firmware_sim.scenario import Scenario, load_scenario
 from wakebench.config import RigConfig, RigConfigError, RigError, default_config, load_config
 from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
+from wakebench.rigctl import parse_assignments
 from wakebench.timefmt import clock
 
 EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
@@ -50,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
                         help="which embedded broker to start without --broker (default: mosquitto when "
                              "installed, else the in-process one)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="set_signals",
+                        help="start value of a signal, repeatable (--set charger=ac --set screen_locked=true); "
+                             "wins over the file's [signals]")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
@@ -60,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config) if args.config else default_config()
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
                                        speed=args.speed, state_dir=args.state_dir)
+        if args.set_signals:
+            config = dataclasses.replace(config, signals={**config.signals, **parse_assignments(args.set_signals)})
+    except SignalError as exc:
+        print(f"wakebench run: --set: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except RigConfigError as exc:
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
