@@ -193,7 +193,7 @@ class RigLink:
         assert self._client is not None
         async for message in self._client.messages:
             try:
-                body = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+                body = json.loads(bytes(message.payload))  # type: ignore[arg-type,unused-ignore]
             except (TypeError, ValueError):
                 body = None
             if isinstance(body, dict):

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             name = message.topic.value
             parts = name[len(base) + 1:].split("/")
             try:
-                body = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+                body = json.loads(bytes(message.payload))  # type: ignore[arg-type,unused-ignore]
             except (TypeError, ValueError):
                 continue
             if len(parts) == 3 and parts[0] == "apps" and parts[2] == "events" and isinstance(body, dict):

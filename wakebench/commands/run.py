@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="set_signals",
                         help="start value of a signal, repeatable (--set charger=ac --set screen_locked=true); "
                              "wins over the file's [signals]")
+    parser.add_argument("--junit", metavar="XML",
+                        help="with --scenario: write a JUnit XML report, one test case per expectation")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
@@ -88,12 +90,15 @@ def run(args: argparse.Namespace) -> int:
               f"broker {broker or 'embedded'} · state {config.resolved_state_dir}")
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.junit and scenario is None:
+        print("wakebench run: --junit needs --scenario (it reports a scenario's expectations)", file=sys.stderr)
+        return EXIT_INVALID
     return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
-                             out=None if args.quiet else sys.stdout))
+                             out=None if args.quiet else sys.stdout, junit=args.junit))
 
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
-                out: TextIO | None = sys.stdout) -> int:
+                out: TextIO | None = sys.stdout, junit: str | None = None) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -115,7 +120,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
         if scenario is None:
             await stop.wait()
             return EXIT_OK
-        return await _scenario(rig, scenario, stop, printer)
+        return await _scenario(rig, scenario, stop, printer, junit)
     finally:
         await rig.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,7 +131,8 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
             print(f"wakebench run: stopped at rig time {clock(rig.driver.scheduler.now)}{where}", flush=True)
 
 
-async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer) -> int:
+async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer,
+                    junit: str | None = None) -> int:
     if scenario.board != rig.config.board.name:
         printer.note(f"note: {scenario.path} was written for board {scenario.board!r}; this rig is "
                      f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
@@ -148,6 +154,14 @@ async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: 
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
     _report(result, sys.stdout)
+    if junit:
+        from wakebench.junit import write_junit
+
+        try:
+            write_junit(junit, scenario, result.expectations, mode="run")
+        except OSError as exc:
+            print(f"wakebench run: cannot write {junit}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
     return EXIT_OK if result.passed else EXIT_NOT_MET
 
 
