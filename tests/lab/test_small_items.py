@@ -41,3 +41,18 @@ def test_without_until_the_error_says_where_the_scenario_ends_and_what_to_add() 
     message = str(info.value)
     assert "'until' (1 s)" not in message
     assert "without 'until' it ends at the last step (1 s)" in message and "until: 6m" in message
+
+
+def test_signals_watch_prints_on_change_only() -> None:
+    from boards import SourceUpdate
+    from wakebench.commands.signals import OnChange
+
+    changes = OnChange()
+    first = changes.filter(SourceUpdate({"battery_level": 99.99, "charger": "none"}, t=0.0))
+    assert first is not None and dict(first.values) == {"battery_level": 99.99, "charger": "none"}
+    assert changes.filter(SourceUpdate({"battery_level": 99.98}, t=1.0)) is None  # prints as 100.0 % again
+    step = changes.filter(SourceUpdate({"battery_level": 99.9, "charger": "none"}, t=2.0))
+    assert step is not None and dict(step.values) == {"battery_level": 99.9}
+    stale = changes.filter(SourceUpdate({}, stale=frozenset({"battery_level"}), faults=("gauge: EIO",), t=3.0))
+    assert stale is not None
+    assert changes.filter(SourceUpdate({}, stale=frozenset({"battery_level"}), t=4.0)) is None  # still stale
