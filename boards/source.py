@@ -81,6 +81,10 @@ DEFAULT_POLL_INTERVAL_S: Final = 1.0
 _PERCENT: Final = 100.0
 _MAH_PER_AH: Final = 1000.0
 _POWER_SUPPLY: Final = "/sys/class/power_supply"
+#: Signals a power_supply board must read to know them (else: unknown + a fault, never 100 %).
+_PSY_REQUIRED: Final = frozenset({"battery_level", "charger", "charging"})
+#: Signals that come from the battery entry (unknown when there is none).
+_PSY_BATTERY: Final = frozenset({"battery_level", "voltage", "current", "temperature"})
 
 #: Signals each chip's driver reads (the ``read()`` docstrings in :mod:`hal.chips`): MAX17043/44
 #: and CW2015 voltage + SOC; MAX17048/49 add CRATE (charging sign; current with capacity_mah);
@@ -652,7 +656,15 @@ class BoardSource:
                 stale |= owned
                 faults += [self._psy_fault] if self._psy_fault else []
             else:
-                values.update(self._psy_values(self._psy, owned))
+                got = self._psy_values(self._psy, owned)
+                values.update(got)
+                unknown = owned & _PSY_REQUIRED - got.keys()  # unknown, never a stale default
+                if self._psy.battery is None:
+                    unknown |= owned & _PSY_BATTERY
+                if unknown:
+                    stale |= unknown
+                    faults.append(f"{_POWER_SUPPLY}: no reading for {', '.join(sorted(unknown))} "
+                                  f"({'no battery entry' if self._psy.battery is None else 'the kernel cannot tell'})")
 
         for pin in self.spec.input_pins:
             signal = pin.signal or ""

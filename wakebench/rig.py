@@ -314,7 +314,7 @@ class Rig:
         await source.start(self._on_update)
         snap = source.snapshot()
         await self.driver.update_signals(dict(snap.values), stale=snap.stale)
-        self._report_faults(snap.faults, snap.t)
+        # faults are reported once, by the source's first update through _on_update
         if cfg.signals:
             await self.set_signals(cfg.signals, origin="config")
 

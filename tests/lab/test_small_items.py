@@ -56,3 +56,37 @@ def test_signals_watch_prints_on_change_only() -> None:
     stale = changes.filter(SourceUpdate({}, stale=frozenset({"battery_level"}), faults=("gauge: EIO",), t=3.0))
     assert stale is not None
     assert changes.filter(SourceUpdate({}, stale=frozenset({"battery_level"}), t=4.0)) is None  # still stale
+
+
+async def test_power_supply_without_a_battery_reads_unknown_with_a_fault(tmp_path: Path) -> None:
+    from boards import build_source, get_board
+    from firmware_sim.clock import ScaledClock
+    from hal.power_supply import PowerSupplySource
+
+    (tmp_path / "ac").mkdir()  # a mains supplier only, like a desktop without a UPS
+    (tmp_path / "ac" / "type").write_text("Mains\n")
+    (tmp_path / "ac" / "online").write_text("1\n")
+    source = build_source(get_board("power-supply"), clock=ScaledClock(), watch_network=False,
+                          power_supply=PowerSupplySource(root=tmp_path), poll_interval=None)
+    await source.start()
+    try:
+        snap = source.snapshot()
+        assert {"battery_level", "voltage"} <= snap.stale  # not 100 %
+        assert any("no battery entry" in f and "battery_level" in f for f in snap.faults)
+        assert snap.values["charger"] == "ac" and "charger" not in snap.stale
+    finally:
+        await source.stop()
+
+
+async def test_a_fault_at_start_prints_once(tmp_path: Path) -> None:
+    import io
+
+    from wakebench.config import default_config
+    from wakebench.rig import Printer, Rig
+
+    out = io.StringIO()
+    cfg = default_config().with_overrides(board="x728", rig="faults", state_dir=tmp_path / "state")
+    async with Rig(cfg, embedded="in-process", printer=Printer(out, color=False)) as rig:
+        assert rig.faults
+    lines = [line for line in out.getvalue().splitlines() if "FAULT" in line]
+    assert lines and len(lines) == len(set(lines))
