@@ -236,6 +236,7 @@ class Rig:
         self.faults: list[str] = []
         #: rig files written at start (see :mod:`wakebench.rigctl`), removed at stop
         self.rig_files: list[Path] = []
+        self._hand_checks: list[Any] = []
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._started = False
@@ -294,6 +295,7 @@ class Rig:
         self.driver = _LoggedDriver(scheduler, clock=self.clock, store=store, on_answer=self._print_request)
         self.driver.add_sink(self._print_events)
         self.driver.add_signals_sink(self._print_signals)
+        self.driver.add_signals_sink(self._check_hands)
 
         try:
             self.source = build_source(cfg.board, clock=self.clock, poll_interval=self.poll_interval)
@@ -477,6 +479,45 @@ class Rig:
                 self.bridge.rig_event("manual_step", {"origin": origin, "set": dict(manual), "message": message})
         return manual
 
+    async def wait_for_hand(self, values: Mapping[str, Any], *, stdin: TextIO | None = None) -> str:
+        """Wait for a human to do a manual step: until the board measures ``values`` (returns
+        ``"measured"``) or, with ``stdin`` (a terminal), until Enter is pressed (``"enter"``).
+        The rig keeps serving meanwhile."""
+        driver = self.driver
+        if driver is None:
+            raise RigError("the rig is not started")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+
+        def measured(snapshot: Signals) -> None:
+            if not done.done() and all(getattr(snapshot, n, None) == v for n, v in values.items()):
+                done.set_result("measured")
+
+        self._hand_checks.append(measured)
+        measured(driver.signals)
+        reader = None
+        if stdin is not None and not done.done():
+            reader = stdin.fileno()
+
+            def enter() -> None:
+                stdin.readline()
+                if not done.done():
+                    done.set_result("enter")
+
+            loop.add_reader(reader, enter)
+            t = self.clock.now() if self.clock is not None else 0.0
+            self.printer.line(t, "manual", "", "waiting: press Enter once done (or let the board measure it)")
+        try:
+            return await done
+        finally:
+            self._hand_checks.remove(measured)
+            if reader is not None:
+                loop.remove_reader(reader)
+
+    def _check_hands(self, snapshot: Signals) -> None:
+        for hand_check in list(self._hand_checks):
+            hand_check(snapshot)
+
     # -- views -------------------------------------------------------------------------------
     def banner(self) -> list[str]:
         """What ``run`` prints at start: rig, board, clock, broker, how to watch."""
@@ -547,7 +588,8 @@ def live_tolerance(speed: float) -> float:
     return max(LIVE_TOLERANCE_MIN_S, speed * LIVE_TOLERANCE_WALL_S)
 
 
-async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None) -> LiveResult:
+async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None,
+                        hands: TextIO | None = None) -> LiveResult:
     """Play ``scenario``'s steps on the rig clock: signal steps go to the board (or are reported
     as manual steps), app steps are sent through the MQTT bridge by an :class:`AppClient` per
     app; at ``until`` the expectations are checked as ``simulate`` checks them, with
@@ -555,6 +597,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
 
     Args:
         initial: the scenario's ``initial`` values to apply first (those the file names).
+        hands: a terminal: a manual step then waits for the human (:meth:`Rig.wait_for_hand`:
+            the board measuring the value, or Enter on this terminal) before the scenario goes on.
 
     Raises:
         RigError: an app client could not reach the rig's broker.
@@ -569,6 +613,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         left = await rig.set_signals(initial, origin="initial")
         if left:
             manual.append((clock.now(), left))
+            if hands is not None:
+                await rig.wait_for_hand(left, stdin=hands)
     clients: dict[str, AppClient] = {}
 
     async def request(app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
@@ -608,6 +654,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                 left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
                 if left:
                     manual.append((clock.now(), left))
+                    if hands is not None:
+                        await rig.wait_for_hand(left, stdin=hands)
                 continue
             per_app: dict[str, list[Step]] = {}
             for step in batch:

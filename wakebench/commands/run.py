@@ -12,7 +12,8 @@ broker is started on loopback and its address printed. SIGINT / SIGTERM stop cle
 their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
-checked at ``until``; the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
+checked at ``until``; a step the board cannot do by itself is printed as a manual step and,
+when stdin is a terminal, waits for Enter (or for the board to measure the value); the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
 2 invalid file or configuration.
 """
 
@@ -138,7 +139,9 @@ async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: 
                      f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
     printer.note(f"scenario {scenario.name!r}: {len(scenario.steps)} step(s) until {clock(scenario.until)} "
                  f"rig time ({scenario.until / rig.config.speed:.1f} s wall)")
-    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario)))
+    # on a terminal, manual steps wait for the human (Enter, or the board measuring the value)
+    hands = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
+    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario), hands=hands))
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait({play, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
