@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -259,17 +259,14 @@ class RigLink:
                 await self._client.unsubscribe(f"{self.topics.base}/apps/+/tasks/#")
         return sorted(apps)
 
-    async def follow(self, topic: str) -> AsyncIterator[aiomqtt.Message]:
-        """Messages on ``topic`` (a filter) as they arrive, until cancelled."""
+    async def subscribe(self, topic: str) -> asyncio.Queue[aiomqtt.Message]:
+        """Subscribe to ``topic`` (a filter); messages arrive in the returned queue from the
+        moment this returns (the broker has acknowledged the subscription)."""
         assert self._client is not None
         queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
         self._subscribers.append(queue)
-        try:
-            await self._client.subscribe(topic, qos=1)
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+        await self._client.subscribe(topic, qos=1)
+        return queue
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:

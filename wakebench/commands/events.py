@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     async def body(link: RigLink) -> int:
         base = link.topics.base
         topic = f"{base}/apps/{args.app or '+'}/events"
+        queue = await link.subscribe(topic if args.app else f"{base}/#")
         print(f"following {link.ref.rig} on {link.config.url()} (Ctrl-C ends)", file=sys.stderr, flush=True)
-        async for message in link.follow(topic if args.app else f"{base}/#"):
+        while True:
+            message = await queue.get()
             name = message.topic.value
             parts = name[len(base) + 1:].split("/")
             try:
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 continue
             print(line, flush=True)
-        return EXIT_OK
 
-    return run_linked(args, "events", body)
+    try:
+        return run_linked(args, "events", body)
+    except KeyboardInterrupt:  # Ctrl-C is how `events` ends
+        return EXIT_OK
