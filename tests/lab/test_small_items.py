@@ -90,3 +90,31 @@ async def test_a_fault_at_start_prints_once(tmp_path: Path) -> None:
         assert rig.faults
     lines = [line for line in out.getvalue().splitlines() if "FAULT" in line]
     assert lines and len(lines) == len(set(lines))
+
+
+def test_run_set_values_are_checked_like_the_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--board", "sim", "--set", "charger=ac", "--set", "screen_locked=true", "--check"]) == 0
+    assert main(["run", "--board", "sim", "--set", "charger=banana", "--check"]) == 2
+    assert "--set: signal 'charger' must be one of" in capsys.readouterr().err
+
+
+async def test_the_rig_terminal_shows_each_request_its_answer_and_what_a_task_waits_for(tmp_path: Path) -> None:
+    import io
+    from dataclasses import replace
+
+    from wakebench.config import default_config
+    from wakebench.rig import Printer, Rig
+
+    out = io.StringIO()
+    cfg = replace(default_config().with_overrides(rig="log"), state_dir=None)
+    async with Rig(cfg, embedded="in-process", persist=False, printer=Printer(out, color=False)) as rig:
+        assert rig.driver is not None
+        await rig.driver.request("mail", "register", {"platform": "wp8"})
+        await rig.driver.request("mail", "add", {"name": "sync", "type": "resource_intensive"})
+        await rig.driver.request("mail", "fly", {})
+    import re
+
+    text = out.getvalue()
+    assert re.search(r'REQUEST +mail +add \{"name":"sync","type":"resource_intensive"\} → ok', text)
+    assert re.search(r'WAITS +mail +resource_intensive_unmet: \["charger_removed", "screen_unlocked"\]', text)
+    assert re.search(r"ERROR +mail +fly → error unknown_verb: ", text)
