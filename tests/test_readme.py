@@ -105,6 +105,7 @@ async def test_python_app_example_runs_as_written(private_dirs: Path) -> None:
     try:
         port = (await rig.wait_line(r"embedded broker \(\w[\w-]*\) on 127\.0\.0\.1:(\d+)")).group(1)
         out = await _shell(f"{sys.executable} {script} mqtt://127.0.0.1:{port}")
+        assert await rig.terminate(signal.SIGINT) == 0, rig.output  # stops its embedded broker too
     finally:
         await rig.kill()
     lines = out.strip().splitlines()
