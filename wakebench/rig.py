@@ -536,7 +536,7 @@ class Rig:
         assert broker is not None
         if self.embedded is not None:
             lines.append(f"  embedded broker ({self.embedded.kind}) on {self.embedded.host}:{self.embedded.port}"
-                         + (" — MQTT 3.1.1 only: app clients add ?protocol=3.1.1 to the URL"
+                         + (" — MQTT 3.1.1 only (AppClient falls back to it by itself)"
                             if self.embedded.kind == "in-process" else ""))
         else:
             lines.append(f"  broker {broker.url()}" + ("" if bridge.connected else
