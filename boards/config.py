@@ -243,10 +243,15 @@ class _Parser:
                 self.pin(item, f"pins[{i}]") for i, item in enumerate(self.array(table["pins"], "pins"))
             )
         if "relays" in table:
-            changes["relays"] = tuple(
+            own = tuple(
                 self.relay(item, f"relays[{i}]")
                 for i, item in enumerate(self.array(table["relays"], "relays"))
             )
+            # with `extends`, the base board's relays stay unless one of ours takes its GPIO or signal
+            taken = {r.gpio for r in own} | {r.signal for r in own}
+            kept = tuple(r for r in (base.relays if base is not None else ())
+                         if r.gpio not in taken and r.signal not in taken)
+            changes["relays"] = own + kept  # own first: problems() keys name the file's indices
         for field_name in ("notes", "unconfirmed"):
             items = self.strings(table, field_name, "")
             if items is not None:

@@ -34,6 +34,11 @@ from wbcommon.signals import BATTERY_MAX_PCT, BATTERY_MIN_PCT, SIGNAL_NAMES
 
 __all__ = ["MEASUREMENTS", "POWER_SUPPLY", "Inputs", "Kind", "derive", "gauge_values", "kinds_of", "labels"]
 
+#: Signals a power_supply board must read to know them (else: unknown + a fault, never 100 %).
+_PSY_REQUIRED: Final = frozenset({"battery_level", "charger", "charging"})
+#: Signals that come from the battery entry (unknown when there is none).
+_PSY_BATTERY: Final = frozenset({"battery_level", "voltage", "current", "temperature"})
+
 Kind = Literal["gauge", "psy", "pin", "net", "env"]
 
 #: Signals that are only ever measured: without a sensor they stay unknown (None) and are
@@ -146,7 +151,15 @@ def derive(
             stale |= owned
             faults += [inputs.psy_fault] if inputs.psy_fault else []
         else:
-            values.update(_psy_values(inputs.psy, owned, charger=spec.charger))
+            got = _psy_values(inputs.psy, owned, charger=spec.charger)
+            values.update(got)
+            unknown = owned & _PSY_REQUIRED - got.keys()  # unknown, never a stale default
+            if inputs.psy.battery is None:
+                unknown |= owned & _PSY_BATTERY
+            if unknown:
+                stale |= unknown
+                why = "no battery entry" if inputs.psy.battery is None else "the kernel cannot tell"
+                faults.append(f"{POWER_SUPPLY}: no reading for {', '.join(sorted(unknown))} ({why})")
 
     for pin in spec.input_pins:
         signal = pin.signal or ""

@@ -174,6 +174,12 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(text, path_s)
 
 
+def _suggest(start: float, end: float | None) -> str:
+    """A round ``until`` that covers an expectation window (for error messages)."""
+    t = end if end is not None else start
+    return f"{int(t // 60) + 1}m" if t >= 60 else f"{int(t) + 1}s"
+
+
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Validate scenario YAML ``text`` (``path`` is used in error messages)."""
     v = _Validator(path)
@@ -324,9 +330,10 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         v.check_keys(m, _EXPECT_KEYS, prefix)
         start_t, end_t = v.window(m, prefix)
         if start_t is not None and start_t > until:
-            raise v.fail(
-                m.key_lines["at"], f"{prefix}at", f"is after 'until' ({until:g} s): it can never match"
-            )
+            said = (f"is after 'until' ({until:g} s)" if "until" in top else
+                    f"is after the scenario's end: without 'until' it ends at the last step ({until:g} s)")
+            raise v.fail(m.key_lines["at"], f"{prefix}at",
+                         f"{said}: it can never match (add e.g. 'until: {_suggest(start_t, end_t)}')")
         count = m.get("count")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
             raise v.fail(

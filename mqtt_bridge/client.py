@@ -9,7 +9,8 @@
             if event["type"] == "expire":
                 await app.request("finish", task_id=event["task_id"])
 
-The client id is the app id (so per-app ACLs apply). By default it resumes a persistent session
+The client id is the app id (so per-app ACLs apply). A broker that refuses MQTT 5 (the rig's
+in-process broker) gets MQTT 3.1.1 instead, so ``?protocol=3.1.1`` is never needed. By default it resumes a persistent session
 (clean start off, MQTT 5 Session Expiry, or ``clean_session=False`` on 3.1.1) and reconnects
 with backoff, so events sent while it was away arrive after reconnect; repeated events (QoS 1)
 are dropped by ``seq`` and missing ``seq`` numbers are recorded in :attr:`AppClient.gaps`.
@@ -27,6 +28,7 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any, Final
 
 import aiomqtt
@@ -46,6 +48,9 @@ log = logging.getLogger(__name__)
 DEFAULT_SESSION_EXPIRY_S: Final = 300
 #: Events buffered for a reader that does not keep up; the oldest are dropped beyond it.
 MAX_BUFFERED_EVENTS: Final = 10_000
+#: CONNACK codes of a broker that does not speak MQTT 5: 0x84 "Unsupported Protocol Version"
+#: (MQTT 5.0 section 3.2.2.2) and 0x01 "unacceptable protocol version" (MQTT 3.1.1 section 3.2.2.3).
+_UNSUPPORTED_PROTOCOL: Final = (1, 132)
 _RECONNECT_MIN_S: Final = 0.1
 _RECONNECT_MAX_S: Final = 5.0
 
@@ -237,6 +242,11 @@ class AppClient:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, aiomqtt.MqttCodeError) and first and exc.rc in (4, 5, 134, 135):
                     log.warning("%s: broker refused the login: %s", self.app_id, exc)
+                if (isinstance(exc, aiomqtt.MqttCodeError) and exc.rc in _UNSUPPORTED_PROTOCOL
+                        and self.broker.mqtt5):
+                    log.info("%s: the broker refused MQTT 5 (%s); falling back to 3.1.1", self.app_id, exc)
+                    self.broker = replace(self.broker, protocol="3.1.1")
+                    continue  # at once: the broker answered, it is not unreachable
             await asyncio.sleep(delay)
             delay = min(delay * 2, _RECONNECT_MAX_S)
 

@@ -391,12 +391,16 @@ class InProcessBroker:
             abnormal = await self._serve(conn, reader)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError, _ProtocolError, OSError):
             abnormal = True
+        except asyncio.CancelledError:
+            # stop() cancels the connection: end normally, because Python 3.11's stream callback
+            # calls task.exception() on the finished task and logs a CancelledError traceback
+            abnormal = True
         finally:
             self._connections.discard(conn)
             self._tasks.discard(task)
             self._disconnected(conn, abnormal=abnormal)
             conn.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _serve(self, conn: _Connection, reader: asyncio.StreamReader) -> bool:

@@ -1,4 +1,4 @@
-"""``wakebench`` command line (DESIGN.md section 5). Each command lives in its own module
+"""``wakebench`` command line. Each command lives in its own module
 under :mod:`wakebench.commands` with ``add_arguments(parser)`` and ``run(args) -> int``."""
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "signals": ("wakebench.commands.signals", "print the current signals snapshot of a board"),
     "watch": ("wakebench.commands.watch", "live terminal view of a running rig over MQTT"),
     "acl": ("wakebench.commands.acl", "print a Mosquitto ACL file confining each app"),
+    "set": ("wakebench.commands.set", "set signals on a running rig (one atomic set_signals)"),
+    "status": ("wakebench.commands.status", "tasks, state, budgets and unmet conditions of a rig's apps"),
+    "force-run": ("wakebench.commands.force", "make a task run now (verb force_run)"),
+    "force-expire": ("wakebench.commands.force", "make a running task expire now (verb force_expire)"),
+    "events": ("wakebench.commands.events", "follow a running rig's events (one line or JSON each)"),
 }
 
 

@@ -32,7 +32,7 @@ from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, buil
 from firmware_sim.clock import ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
-from firmware_sim.events import Event
+from firmware_sim.events import Event, Response
 from firmware_sim.persistence import StateStore
 from firmware_sim.scenario import AppSpec, Expectation, Scenario, Step
 from firmware_sim.scheduler import Scheduler
@@ -43,6 +43,8 @@ from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
+
+from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.timefmt import clock as fmt_clock
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
@@ -60,6 +62,27 @@ _DISCRETE: Final = ("charger", "charging", "network", "metered", "roaming", "sto
                     "idle", "on_call", "user_present", "low_power_mode", "battery_saver")
 
 
+class _LoggedDriver(SchedulerDriver):
+    """The scheduler driver that also tells the terminal about every request and its answer
+    (before the request's events, so ``REQUEST`` precedes the ``WAKE`` it causes)."""
+
+    def __init__(self, *args: Any, on_answer: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_answer = on_answer
+
+    async def request(self, app: str, verb: str, args: Any = None, *,
+                      on_response: Any = None) -> Response:
+        async def answer(response: Response) -> None:
+            with contextlib.suppress(Exception):  # the terminal must never break a request
+                self._on_answer(app, verb, args, response)
+            if on_response is not None:
+                result = on_response(response)
+                if asyncio.iscoroutine(result):
+                    await result
+
+        return await super().request(app, verb, args, on_response=answer)
+
+
 class RigStartError(RigError):
     """The rig could not start (state directory, broker, board); the message says what to do."""
 
@@ -74,7 +97,8 @@ class Printer:
 
     STYLES: Final = {"wake": "green", "expire": "yellow", "revoke": "red", "terminate": "bold red",
                      "unscheduled": "magenta", "signals": "cyan", "fault": "bold yellow",
-                     "manual": "bold magenta", "rig": "blue", "request": "", "error": "red"}
+                     "manual": "bold magenta", "rig": "blue", "request": "", "error": "red",
+                     "waits": "yellow"}
 
     def __init__(self, out: TextIO | None = None, *, color: bool | None = None) -> None:
         self.out = out
@@ -114,6 +138,17 @@ class Printer:
             detail.append(f"({e.platform} #{e.seq})")
             self.line(e.t, e.type, f"{e.app}/{e.task_id or '-'}", " ".join(detail))
 
+    def request(self, t: float, app: str, verb: str, args: Any, response: Response,
+                waits: Mapping[str, Any] | None = None) -> None:
+        """``REQUEST  mail  add {"name":"sync"} → ok`` (or ``→ error CODE: message``), then a
+        ``WAITS`` line naming what a task that did not start waits for."""
+        shown = {k: v for k, v in (args or {}).items() if k != "transaction"} if isinstance(args, dict) else args
+        text = f"{verb} {json.dumps(shown, separators=(',', ':'))}" if shown else verb
+        answer = "ok" if response.ok else f"error {response.code}: {response.error}"
+        self.line(t, "request" if response.ok else "error", app, f"{text} → {answer}")
+        for key, value in (waits or {}).items():
+            self.line(t, "waits", app, f"{key}: {json.dumps(value)}")
+
     def signals(self, before: Signals | None, after: Signals) -> None:
         """A line for discrete signal changes and whole-percent battery steps."""
         changes = [f"{n}={_fmt(getattr(after, n))}" for n in _DISCRETE
@@ -126,6 +161,27 @@ class Printer:
             changes.append(f"stale=[{', '.join(sorted(after.stale))}]")
         if changes:
             self.line(after.t, "signals", "", ", ".join(changes))
+
+
+def _unmet(scheduler: Scheduler, app_id: str) -> dict[str, Any]:
+    """The non-empty ``*unmet*`` / ``waiting*`` entries of the app's ``status`` data (what its
+    waiting tasks wait for), e.g. ``{"resource_intensive_unmet": ["charger_removed"]}``."""
+    app = scheduler.apps.get(app_id)
+    if app is None:
+        return {}
+    found: dict[str, Any] = {}
+
+    def walk(node: Any, depth: int) -> None:
+        if not isinstance(node, dict) or depth > 3:
+            return
+        for key, value in node.items():
+            if ("unmet" in str(key) or str(key).startswith("waiting")) and value:
+                found[str(key)] = value
+            else:
+                walk(value, depth + 1)
+
+    walk(scheduler.policies[app.platform].status(app), 0)
+    return found
 
 
 def _stamp(t: float) -> str:
@@ -182,6 +238,9 @@ class Rig:
         self.source: BoardSource | None = None
         self.bridge: Bridge | None = None
         self.faults: list[str] = []
+        #: rig files written at start (see :mod:`wakebench.rigctl`), removed at stop
+        self.rig_files: list[Path] = []
+        self._hand_checks: list[Any] = []
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._started = False
@@ -237,12 +296,14 @@ class Rig:
             where = store.path if store is not None else "scheduler state"
             raise RigStartError(f"{where}: cannot resume from the saved state ({exc}); move the file "
                                 "away to start fresh") from exc
-        self.driver = SchedulerDriver(scheduler, clock=self.clock, store=store)
-        self.driver.add_sink(self.printer.events)
+        self.driver = _LoggedDriver(scheduler, clock=self.clock, store=store, on_answer=self._print_request)
+        self.driver.add_sink(self._print_events)
         self.driver.add_signals_sink(self._print_signals)
         if self.recorder is not None:  # `run --record`: what the rig prints, as timeline records
             self.driver.add_sink(self.recorder.events)
             self.driver.add_signals_sink(self.recorder.signals)
+
+        self.driver.add_signals_sink(self._check_hands)
 
         try:
             self.source = build_source(cfg.board, clock=self.clock, poll_interval=self.poll_interval)
@@ -263,7 +324,7 @@ class Rig:
         await source.start(self._on_update)
         snap = source.snapshot()
         await self.driver.update_signals(dict(snap.values), stale=snap.stale)
-        self._report_faults(snap.faults, snap.t)
+        # faults are reported once, by the source's first update through _on_update
         if cfg.signals:
             await self.set_signals(cfg.signals, origin="config")
 
@@ -282,6 +343,10 @@ class Rig:
         with contextlib.suppress(TimeoutError):
             await self.bridge.wait_connected(CONNECT_WAIT_S)
         self._run_task = asyncio.create_task(self.driver.run(), name="wakebench-scheduler")
+        self.rig_files = write_rig_file(
+            {"rig": cfg.rig_id, "broker": self.broker.url(), "prefix": self.broker.prefix,
+             "board": cfg.board.name, "speed": cfg.speed,
+             "state_dir": str(self.state_dir) if self.state_dir is not None else None}, self.state_dir)
 
     def _open_state(self) -> tuple[StateStore | None, dict[str, Any] | None]:
         if self.state_dir is None:
@@ -306,6 +371,7 @@ class Rig:
         if self._stopping:
             return
         self._stopping = True
+        remove_rig_file(self.rig_files)
         driver = self.driver
         if driver is not None:
             driver.stop()
@@ -356,10 +422,25 @@ class Rig:
             if self.bridge is not None:
                 self.bridge.rig_event("sensor_fault", {"message": fault})
 
+    def _print_events(self, events: list[Event]) -> None:
+        """Events after the signal change that caused them (the snapshot is already updated when
+        the event sinks run; the signals sink then finds nothing new to print)."""
+        if self.driver is not None:
+            self._print_signals(self.driver.signals)
+        self.printer.events(events)
+
     def _print_signals(self, snapshot: Signals) -> None:
         if self._announced:
             self.printer.signals(self._last_signals, snapshot)
         self._last_signals = snapshot
+
+    def _print_request(self, app: str, verb: str, args: Any, response: Response) -> None:
+        driver = self.driver
+        t = driver.scheduler.now if driver is not None else 0.0
+        waits: dict[str, Any] = {}
+        if response.ok and response.data.get("state") == "waiting" and driver is not None:
+            waits = _unmet(driver.scheduler, app)
+        self.printer.request(t, app, verb, args, response, waits)
 
     def announce(self) -> None:
         """Print the current signals in full; from now on every change gets a line."""
@@ -370,6 +451,8 @@ class Rig:
     async def _bridge_set_signals(self, values: Mapping[str, Any]) -> None:
         source = self.source
         assert source is not None
+        t = self.clock.now() if self.clock is not None else 0.0
+        self.printer.line(t, "request", "rig", "set_signals " + ", ".join(f"{n}={_fmt(v)}" for n, v in values.items()))
         try:
             await source.set(values)
         except NotSettableError as exc:
@@ -405,6 +488,45 @@ class Rig:
                 self.bridge.rig_event("manual_step", {"origin": origin, "set": dict(manual), "message": message})
         return manual
 
+    async def wait_for_hand(self, values: Mapping[str, Any], *, stdin: TextIO | None = None) -> str:
+        """Wait for a human to do a manual step: until the board measures ``values`` (returns
+        ``"measured"``) or, with ``stdin`` (a terminal), until Enter is pressed (``"enter"``).
+        The rig keeps serving meanwhile."""
+        driver = self.driver
+        if driver is None:
+            raise RigError("the rig is not started")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+
+        def measured(snapshot: Signals) -> None:
+            if not done.done() and all(getattr(snapshot, n, None) == v for n, v in values.items()):
+                done.set_result("measured")
+
+        self._hand_checks.append(measured)
+        measured(driver.signals)
+        reader = None
+        if stdin is not None and not done.done():
+            reader = stdin.fileno()
+
+            def enter() -> None:
+                stdin.readline()
+                if not done.done():
+                    done.set_result("enter")
+
+            loop.add_reader(reader, enter)
+            t = self.clock.now() if self.clock is not None else 0.0
+            self.printer.line(t, "manual", "", "waiting: press Enter once done (or let the board measure it)")
+        try:
+            return await done
+        finally:
+            self._hand_checks.remove(measured)
+            if reader is not None:
+                loop.remove_reader(reader)
+
+    def _check_hands(self, snapshot: Signals) -> None:
+        for hand_check in list(self._hand_checks):
+            hand_check(snapshot)
+
     # -- views -------------------------------------------------------------------------------
     def banner(self) -> list[str]:
         """What ``run`` prints at start: rig, board, clock, broker, how to watch."""
@@ -423,7 +545,7 @@ class Rig:
         assert broker is not None
         if self.embedded is not None:
             lines.append(f"  embedded broker ({self.embedded.kind}) on {self.embedded.host}:{self.embedded.port}"
-                         + (" — MQTT 3.1.1 only: app clients add ?protocol=3.1.1 to the URL"
+                         + (" — MQTT 3.1.1 only (AppClient falls back to it by itself)"
                             if self.embedded.kind == "in-process" else ""))
             lines.append(f"  browsers (WebSockets): {self.embedded.ws_url}" if self.embedded.ws_url else
                          "  browsers: no WebSockets on the in-process broker (install mosquitto)"
@@ -478,7 +600,8 @@ def live_tolerance(speed: float) -> float:
     return max(LIVE_TOLERANCE_MIN_S, speed * LIVE_TOLERANCE_WALL_S)
 
 
-async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None) -> LiveResult:
+async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None,
+                        hands: TextIO | None = None) -> LiveResult:
     """Play ``scenario``'s steps on the rig clock: signal steps go to the board (or are reported
     as manual steps), app steps are sent through the MQTT bridge by an :class:`AppClient` per
     app; at ``until`` the expectations are checked as ``simulate`` checks them, with
@@ -486,6 +609,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
 
     Args:
         initial: the scenario's ``initial`` values to apply first (those the file names).
+        hands: a terminal: a manual step then waits for the human (:meth:`Rig.wait_for_hand`:
+            the board measuring the value, or Enter on this terminal) before the scenario goes on.
 
     Raises:
         RigError: an app client could not reach the rig's broker.
@@ -496,25 +621,23 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     responses: list[ResponseRecord] = []
     manual: list[tuple[float, dict[str, Any]]] = []
     driver.add_sink(events.extend)
-    printer = rig.printer
     if initial:
         left = await rig.set_signals(initial, origin="initial")
         if left:
             manual.append((clock.now(), left))
+            if hands is not None:
+                await rig.wait_for_hand(left, stdin=hands)
     clients: dict[str, AppClient] = {}
 
     async def request(app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
         client = clients[app]
         t = clock.now()
-        printer.line(t, "request", app, f"→ {verb} {json.dumps(args) if args else ''}".rstrip())
-        try:
+        try:  # the rig's driver prints the request and its answer
             response = await client.send(verb, args)
         except BridgeError as exc:
             raise RigError(f"scenario line {line}: {app} {verb}: {exc}") from exc
         status = str(response.get("status"))
         code = response.get("code")
-        if status != "ok":
-            printer.line(clock.now(), "error", app, f"{verb}: {code}: {response.get('error')}")
         data = response.get("data") if isinstance(response.get("data"), dict) else {}
         responses.append(ResponseRecord(t, app, verb, status, code if isinstance(code, str) else None,
                                         response.get("error"), data or {}, line, args))
@@ -543,6 +666,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                 left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
                 if left:
                     manual.append((clock.now(), left))
+                    if hands is not None:
+                        await rig.wait_for_hand(left, stdin=hands)
                 continue
             per_app: dict[str, list[Step]] = {}
             for step in batch:

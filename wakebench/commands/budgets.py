@@ -12,7 +12,8 @@ from firmware_sim.platforms import POLICIES
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``budgets``."""
-    parser.add_argument("--platform", choices=sorted(POLICIES), help="only this platform")
+    parser.add_argument("--platform", type=str.lower, choices=sorted(POLICIES),
+                        help="only this platform (any case: iOS = ios)")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
 
 

@@ -1,17 +1,20 @@
-"""``wakebench run``: the rig daemon (DESIGN.md sections 5, 7, 10).
+"""``wakebench run``: the rig daemon.
 
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
                   [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--ws-port PORT]
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
+                  [--set NAME=VALUE ...] [--junit FILE]
 
-Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
+Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
+values to the file's ``[signals]`` table, read as in a scenario. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
 their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
-checked at ``until``; the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
+checked at ``until``; a step the board cannot do by itself is printed as a manual step and,
+when stdin is a terminal, waits for Enter (or for the board to measure the value); the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
 2 invalid file or configuration.
 """
 
@@ -32,6 +35,7 @@ from firmware_sim.scenario import Scenario, load_scenario
 from wakebench.config import RigConfig, RigConfigError, RigError, default_config, load_config
 from wakebench.records import RecordWriter
 from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
+from wakebench.rigctl import parse_assignments
 from wakebench.timefmt import clock
 
 EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
@@ -57,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="WebSocket listener port of the embedded mosquitto (default: a free one)")
     parser.add_argument("--no-websockets", dest="websockets", action="store_false", default=None,
                         help="no WebSocket listener on the embedded broker")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="set_signals",
+                        help="start value of a signal, repeatable (--set charger=ac --set screen_locked=true); "
+                             "wins over the file's [signals]")
+    parser.add_argument("--junit", metavar="XML",
+                        help="with --scenario: write a JUnit XML report, one test case per expectation")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("--record", metavar="FILE",
                         help="append every event and signals snapshot to FILE as JSON lines "
@@ -75,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
                                        ws_port=args.ws_port, websockets=args.websockets)
         if args.ha_discovery:
             config = dataclasses.replace(config, ha_discovery=True)
+        if args.set_signals:
+            config = dataclasses.replace(config, signals={**config.signals, **parse_assignments(args.set_signals)})
+    except SignalError as exc:
+        print(f"wakebench run: --set: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except RigConfigError as exc:
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -91,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
               f"broker {broker or 'embedded'} · state {config.resolved_state_dir}")
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.junit and scenario is None:
+        print("wakebench run: --junit needs --scenario (it reports a scenario's expectations)", file=sys.stderr)
+        return EXIT_INVALID
     recorder = None
     if args.record:
         try:
@@ -100,14 +117,15 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     try:
         return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
-                                 out=None if args.quiet else sys.stdout, recorder=recorder))
+                                 out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit))
     finally:
         if recorder is not None:
             recorder.close()
 
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
-                out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None) -> int:
+                out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None,
+                junit: str | None = None) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -130,7 +148,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
         if scenario is None:
             await stop.wait()
             return EXIT_OK
-        return await _scenario(rig, scenario, stop, printer)
+        return await _scenario(rig, scenario, stop, printer, junit)
     finally:
         await rig.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -141,13 +159,16 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
             print(f"wakebench run: stopped at rig time {clock(rig.driver.scheduler.now)}{where}", flush=True)
 
 
-async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer) -> int:
+async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer,
+                    junit: str | None = None) -> int:
     if scenario.board != rig.config.board.name:
         printer.note(f"note: {scenario.path} was written for board {scenario.board!r}; this rig is "
                      f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
     printer.note(f"scenario {scenario.name!r}: {len(scenario.steps)} step(s) until {clock(scenario.until)} "
                  f"rig time ({scenario.until / rig.config.speed:.1f} s wall)")
-    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario)))
+    # on a terminal, manual steps wait for the human (Enter, or the board measuring the value)
+    hands = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
+    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario), hands=hands))
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait({play, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
@@ -163,6 +184,14 @@ async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: 
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
     _report(result, sys.stdout)
+    if junit:
+        from wakebench.junit import write_junit
+
+        try:
+            write_junit(junit, scenario, result.expectations, mode="run")
+        except OSError as exc:
+            print(f"wakebench run: cannot write {junit}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
     return EXIT_OK if result.passed else EXIT_NOT_MET
 
 

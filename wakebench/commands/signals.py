@@ -1,7 +1,7 @@
 """``wakebench signals [--board NAME] [--json] [--watch]``: a board's current signals snapshot.
 
 Reads the board once through its signal source (gauge, pins, netlink; the ``sim`` board by
-default) and prints every DESIGN.md section 2 signal with its unit, where it comes from, and
+default) and prints every signal with its unit, where it comes from, and
 whether it is stale. ``--json`` prints one JSON object; ``--watch`` prints one line per change
 until Ctrl-C. Exit 0, 1 when a sensor reported a fault, 2 for a bad ``--board``.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 from typing import Any, Final, TextIO
@@ -19,7 +20,7 @@ from boards import BoardError, SourceSnapshot, SourceUpdate, build_source, resol
 from boards.spec import SIGNAL_NAMES
 from firmware_sim.clock import ScaledClock
 
-#: Unit printed after each numeric signal (DESIGN.md section 2).
+#: Unit printed after each numeric signal.
 UNITS: Final = {"battery_level": "%", "voltage": "V", "current": "A", "temperature": "°C"}
 
 
@@ -29,11 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="board name or board .toml file (default: sim)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--watch", action="store_true",
-                        help="print a line per change until Ctrl-C")
+                        help="print a line per change (at the precision printed) until Ctrl-C")
     parser.add_argument("--poll", type=float, default=1.0, metavar="S",
                         help="gauge poll period in seconds for --watch (default 1)")
     parser.add_argument("--count", type=int, default=None, metavar="N",
-                        help="with --watch: stop after N updates")
+                        help="with --watch: stop after N lines")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,10 +81,15 @@ async def _watch(board: str, args: argparse.Namespace) -> int:
     seen = 0
     faults = False
 
+    changes = OnChange()
+
     def show(update: SourceUpdate) -> None:
         nonlocal seen, faults
         faults = faults or bool(update.faults)
-        _print_update(update, args.json, sys.stdout)
+        line = changes.filter(update)
+        if line is None:
+            return
+        _print_update(line, args.json, sys.stdout)
         seen += 1
         if args.count is not None and seen >= args.count:
             done.set()
@@ -99,6 +105,26 @@ async def _watch(board: str, args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             await source.stop()
     return 1 if faults else 0
+
+
+class OnChange:
+    """``--watch`` prints on change only: an update whose values all print as they did last time
+    (a gauge re-read every second, a 0.001 % step) gives no line; a change of the stale set,
+    recovered signals and new faults always do."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, str] = {}
+        self._stale: frozenset[str] = frozenset()
+
+    def filter(self, update: SourceUpdate) -> SourceUpdate | None:
+        """The update reduced to what changed at the printed precision, or None."""
+        changed = {name: value for name, value in update.values.items()
+                   if self._shown.get(name) != _value_text(name, value)}
+        if not (changed or update.stale != self._stale or update.fresh or update.faults):
+            return None
+        self._stale = update.stale
+        self._shown.update((name, _value_text(name, value)) for name, value in changed.items())
+        return dataclasses.replace(update, values=changed)
 
 
 def _value_text(name: str, value: Any) -> str:

@@ -1,5 +1,5 @@
-"""``wakebench simulate SCENARIO.yaml [--json] [--plot PNG] [--html OUT] [--trace OUT]``: virtual
-time, exit 0 / 1 / 2."""
+"""``wakebench simulate SCENARIO.yaml [--json] [--plot PNG] [--html OUT] [--trace OUT] [--junit XML]``:
+virtual time, exit 0 / 1 / 2."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ EXIT_MET, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``simulate``."""
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (DESIGN.md section 6)")
+    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (see README, 'Scenario files')")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a timeline")
     parser.add_argument("--plot", metavar="PNG", help="draw signals, task bars and event markers to PNG")
     parser.add_argument("--html", metavar="OUT", help="write the interactive timeline as one self-contained HTML file")
     parser.add_argument("--trace", metavar="OUT", help="write Chrome Trace Event / Perfetto JSON")
+    parser.add_argument("--junit", metavar="XML", help="write a JUnit XML report, one test case per expectation")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +40,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print_timeline(result, sys.stdout)
+    if args.junit:
+        from wakebench.junit import write_junit
+
+        try:
+            write_junit(args.junit, scenario, result.expectations)
+        except OSError as exc:
+            print(f"wakebench simulate: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
     if args.plot:
         from wakebench.plot import plot_timeline
 
