@@ -43,7 +43,6 @@ from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
-
 from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.timefmt import clock as fmt_clock
 
