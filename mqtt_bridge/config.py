@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mqtt_bridge.errors import BridgeConfigError, TopicError
 from mqtt_bridge.topics import DEFAULT_HA_PREFIX, DEFAULT_PREFIX, check_id, check_prefix
+from wbcommon import files
 
 Protocol = Literal["5", "3.1.1"]
 PROTOCOLS: Final[tuple[str, ...]] = ("5", "3.1.1")
@@ -182,6 +183,12 @@ class BrokerConfig:
         """
         if not self.tls:
             return None
+        for name, path in (("ca", self.ca_file), ("cert", self.cert_file), ("key", self.key_file)):
+            if path:  # OpenSSL would read /dev/zero until memory runs out: bound it first
+                try:
+                    files.check_regular_file(path, field=name)
+                except files.FileFormatError as exc:
+                    raise BridgeConfigError(f"cannot load {name} file: {exc}") from None
         try:
             ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ca_file)
         except (OSError, ssl.SSLError) as exc:

@@ -46,7 +46,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,6 +57,7 @@ from firmware_sim.platforms import POLICIES
 from firmware_sim.signals import coerce
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
+from wbcommon import files
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
 
@@ -223,17 +223,11 @@ def load_config(path: str | os.PathLike[str]) -> RigConfig:
         RigConfigError: the first problem, naming file, key path and line.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise RigConfigError(f"cannot read the file ({reason})", source=source, key="(file)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise RigConfigError(f"not valid TOML: {exc}", source=source, key="(syntax)",
-                             line=int(match.group(1)) if match else None) from None
+    try:  # bounded size, strict UTF-8, depth-bounded TOML (tomllib refuses duplicate keys)
+        text = files.read_text(path, limit=files.MAX_CONFIG_BYTES, field="(file)")
+        data = files.parse_toml(text, source)
+    except files.FileFormatError as exc:
+        raise RigConfigError(exc.reason, source=source, key=exc.field or "(file)", line=exc.line) from None
     return _Parser(source, text).config(data)
 
 
@@ -345,6 +339,9 @@ class _Parser:
                 BrokerConfig.from_url(url, **options)
             except BridgeConfigError as exc:
                 raise self.error("broker.url", str(exc)) from None
+            for name in ("ca_file", "cert_file", "key_file"):
+                if name in options:
+                    self.tls_file(options[name], f"broker.{name}")
 
         ha = self.table(data, "homeassistant", _HA_KEYS)
         if (discovery := self.boolean(ha, "discovery", "homeassistant.discovery")) is not None:
@@ -385,15 +382,18 @@ class _Parser:
         except UnknownBoardError as exc:
             raise self.error("rig.board", str(exc)) from None
 
+    def tls_file(self, path: str, key: str) -> None:
+        try:  # OpenSSL reads what it is given: /dev/zero would never end
+            files.check_regular_file(Path(path).expanduser(), field=key)
+        except files.FileFormatError as exc:
+            raise self.error(key, f"{path!r}: {exc.reason}") from None
+
     def password_file(self, path: str) -> str:
-        try:
-            first = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        try:  # bounded: password_file = "/dev/zero" must not eat memory
+            return files.read_first_line(Path(path).expanduser(), field="broker.password_file")
+        except files.FileFormatError as exc:
+            reason = exc.reason.removeprefix("cannot read the file (").removesuffix(")")
             raise self.error("broker.password_file", f"cannot read {path!r} ({reason})") from None
-        if not first or not first[0]:
-            raise self.error("broker.password_file", f"{path!r} is empty (the first line is the password)")
-        return first[0]
 
     def limits(self, table: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
