@@ -8,6 +8,8 @@ A complete file (every table and key is optional; ``--board sim`` needs no file 
     state_dir = "/var/lib/wakebench/bench1"
     seed = 0                            # WP8 drift and other random choices derive from it
     speed = 1.0                         # rig clock speed; the sim board only
+    request_rate = 10.0                 # per-app requests/s sustained (rate_limited beyond it)
+    request_burst = 20                  # per-app burst
 
     [board]                             # your own board (see boards.config for every key)
     name = "my-ups"
@@ -55,7 +57,7 @@ from boards import BoardConfigError, BoardSpec, UnknownBoardError, board_from_ma
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.platforms import POLICIES
 from firmware_sim.signals import coerce
-from mqtt_bridge.config import BrokerConfig
+from mqtt_bridge.config import DEFAULT_RATE_BURST, DEFAULT_RATE_PER_S, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
 from wbcommon import files
 
@@ -71,7 +73,10 @@ DEFAULT_POLL_INTERVAL_S: Final = 1.0
 
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _TABLES: Final = {"rig", "board", "broker", "homeassistant", "poll", "signals", "limits"}
-_RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed"}
+_RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed", "request_rate", "request_burst"}
+#: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
+#: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
+MAX_REQUEST_RATE: Final = 10_000
 _BROKER_KEYS: Final = {
     "url", "username", "password", "password_file", "ca_file", "cert_file", "key_file",
     "insecure", "protocol", "keepalive", "client_id",
@@ -107,6 +112,7 @@ class RigConfig:
         state_dir: where scheduler state and the outbox live.
         seed: seed of every random choice.
         speed: rig clock speed (> 1 only on the sim board).
+        request_rate, request_burst: per-app request token bucket (mqtt_bridge.config defaults).
         broker_url: broker URL; None starts an embedded broker.
         broker_options: extra :class:`BrokerConfig` fields (TLS files, credentials, ...).
         ha_discovery / ha_prefix: Home Assistant discovery.
@@ -121,6 +127,8 @@ class RigConfig:
     state_dir: Path | None = None
     seed: int = 0
     speed: float = 1.0
+    request_rate: float = DEFAULT_RATE_PER_S
+    request_burst: int = DEFAULT_RATE_BURST
     broker_url: str | None = None
     broker_options: Mapping[str, Any] = field(default_factory=dict)
     ha_discovery: bool = False
@@ -173,6 +181,8 @@ class RigConfig:
         rig: str | None = None,
         speed: float | None = None,
         state_dir: str | os.PathLike[str] | None = None,
+        request_rate: float | None = None,
+        request_burst: int | None = None,
     ) -> RigConfig:
         """Apply command-line flags (they win over the file) and re-check what they touch.
 
@@ -195,6 +205,16 @@ class RigConfig:
             cfg.broker_config()  # validate now, naming the flag
         if state_dir is not None:
             cfg = replace(cfg, state_dir=Path(state_dir))
+        if request_rate is not None:
+            if not (math.isfinite(request_rate) and 0 < request_rate <= MAX_REQUEST_RATE):
+                raise RigConfigError(f"must be requests/s from above 0 to {MAX_REQUEST_RATE}, not {request_rate!r}",
+                                     source="command line", key="--request-rate")
+            cfg = replace(cfg, request_rate=float(request_rate))
+        if request_burst is not None:
+            if not 1 <= request_burst <= MAX_REQUEST_RATE:
+                raise RigConfigError(f"must be a whole number from 1 to {MAX_REQUEST_RATE}, not {request_burst!r}",
+                                     source="command line", key="--request-burst")
+            cfg = replace(cfg, request_burst=request_burst)
         if speed is not None:
             if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
                 raise RigConfigError(f"must be a positive number, not {speed!r}", source="command line",
@@ -303,6 +323,16 @@ class _Parser:
             cfg["seed"] = seed
         if (speed := self.number(rig, "speed", "rig.speed")) is not None:
             cfg["speed"] = speed
+        if (rate := self.number(rig, "request_rate", "rig.request_rate")) is not None:
+            if rate > MAX_REQUEST_RATE:
+                raise self.error("rig.request_rate", f"must be at most {MAX_REQUEST_RATE} requests/s, not {rate:g}")
+            cfg["request_rate"] = rate
+        if "request_burst" in rig:
+            burst = rig["request_burst"]
+            if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_REQUEST_RATE:
+                raise self.error("rig.request_burst", f"must be a whole number from 1 to {MAX_REQUEST_RATE}, "
+                                 f"not {burst!r}")
+            cfg["request_burst"] = burst
         cfg["board"] = self.board(data, rig)
         if cfg.get("speed", 1.0) != 1.0 and not cfg["board"].simulated:
             raise self.error("rig.speed", f"speed {cfg['speed']:g} only works with the simulated board, "

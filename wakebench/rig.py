@@ -263,7 +263,7 @@ class Rig:
 
         bridge_config = BridgeConfig(
             rig=cfg.rig_id, board=cfg.board.name, speed=cfg.speed, state_dir=self.state_dir,
-            ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix)
+            ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix, rate_per_s=cfg.request_rate, rate_burst=cfg.request_burst)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
                              set_signals=self._bridge_set_signals, settable=source.settable)
         try:

@@ -4,6 +4,7 @@
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
                   [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
+                  [--request-rate N] [--request-burst N]
 
 Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
@@ -45,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, metavar="X",
                         help="rig clock speed, sim board only (600: a 10-minute budget lasts 1 s)")
     parser.add_argument("--scenario", metavar="FILE", help="play a scenario live and check its expectations")
+    parser.add_argument("--request-rate", type=float, metavar="N",
+                        help="per-app requests/s before `rate_limited` (default 10; rig.request_rate)")
+    parser.add_argument("--request-burst", type=int, metavar="N",
+                        help="per-app request burst (default 20; rig.request_burst)")
     parser.add_argument("--state-dir", metavar="DIR",
                         help="scheduler state and outbox (default: ~/.local/state/wakebench/<rig>)")
     parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
@@ -59,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config) if args.config else default_config()
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
-                                       speed=args.speed, state_dir=args.state_dir)
+                                       speed=args.speed, state_dir=args.state_dir,
+                                       request_rate=args.request_rate, request_burst=args.request_burst)
     except RigConfigError as exc:
         print(f"wakebench run: {exc}", file=sys.stderr)
         return EXIT_INVALID
