@@ -44,6 +44,7 @@ from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
 from wakebench.timefmt import clock as fmt_clock
+from wbcommon import files
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
@@ -572,13 +573,13 @@ def _widen(exp: Expectation, tol: float) -> Expectation:
 
 def scenario_initial(scenario: Scenario) -> dict[str, Any]:
     """The ``initial`` values the scenario file names (not every default of the snapshot)."""
-    try:
-        raw = yaml.safe_load(Path(scenario.path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    try:  # bounded like every read of a user's file (wbcommon.files)
+        node = files.compose_yaml(files.read_text(scenario.path, limit=files.MAX_SCENARIO_BYTES), scenario.path)
+    except files.FileFormatError:
         return {}
-    names = raw.get("initial") if isinstance(raw, dict) else None
-    if not isinstance(names, dict):
-        return {}
+    pairs = node.value if isinstance(node, yaml.MappingNode) else []
+    initial = next((v for k, v in pairs if getattr(k, "value", None) == "initial"), None)
+    names = [k.value for k, _ in initial.value] if isinstance(initial, yaml.MappingNode) else []
     return {n: getattr(scenario.initial, n) for n in names if n in Signals.names()}
 
 
