@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +43,7 @@ from typing import Any, Final
 from boards.catalogue import get_board
 from boards.errors import BoardConfigError, UnknownBoardError
 from boards.spec import BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
+from wbcommon import files
 
 __all__ = ["board_from_mapping", "load_board_file", "resolve_board"]
 
@@ -71,20 +71,11 @@ def load_board_file(path: str | Path) -> BoardSpec:
             names the file, the key path, the line when known, and what is wrong.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BoardConfigError(f"cannot read the file ({exc})", source=str(path), key="(file)") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise BoardConfigError(
-            f"not valid TOML: {exc}",
-            source=str(path),
-            key="(syntax)",
-            line=int(match.group(1)) if match else None,
-        ) from exc
+    try:  # bounded size, strict UTF-8, depth-bounded TOML (wbcommon.files)
+        text = files.read_text(path, limit=files.MAX_CONFIG_BYTES, field="(file)")
+        data = files.parse_toml(text, str(path))
+    except files.FileFormatError as exc:
+        raise BoardConfigError(exc.reason, source=str(path), key=exc.field or "(file)", line=exc.line) from None
     if "board" in data:
         table, prefix = data["board"], "board"
         if not isinstance(table, Mapping):

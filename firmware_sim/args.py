@@ -3,6 +3,11 @@
 Arguments arrive as JSON objects using the platform's own field names in snake_case; camelCase
 aliases of the real APIs (``repeatCycleTime``, ``requiresExternalPower``) are accepted too.
 Every problem raises :class:`RequestError` with the policy's error code and names the field.
+
+Ranges every verb gets without asking (README "Argument ranges"): every number anywhere in the
+arguments, nested ones included, is finite and within ±:data:`MAX_NUMBER`; a duration is 0 to
+:data:`~firmware_sim.durations.HORIZON_S`; nesting is at most :data:`MAX_ARG_DEPTH` deep. A
+policy adds its own narrower ranges (``minimum=``, ``maximum=``) on top.
 """
 
 from __future__ import annotations
@@ -13,9 +18,16 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
-from firmware_sim.durations import parse_duration
+from firmware_sim.durations import HORIZON_S, parse_duration
 from firmware_sim.errors import RequestError
 
+#: Largest magnitude of any number in a request: 2**53, beyond which JSON numbers are not
+#: interoperable (RFC 8259 section 6: IEEE 754 doubles represent integers exactly only up to it).
+#: Refused centrally so no policy ever sees ``10**400`` (``float()`` overflows) or ``1e308``.
+MAX_NUMBER: Final = 2**53
+#: Deepest nesting of objects/lists in arguments (the deepest verb, HarmonyOS ``start_work``
+#: with ``parameters``, needs 3). wakebench bound.
+MAX_ARG_DEPTH: Final = 16
 ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _MISSING: Final = object()
@@ -53,6 +65,9 @@ class Args:
                 continue
             if name in self._values:
                 raise RequestError(code, f"argument {self._path(name)} given twice")
+            problem = _out_of_range(value, 1)
+            if problem is not None:
+                raise RequestError(code, f"{self._path(name)} {problem}", {"field": name})
             self._values[name] = value
         self._used: set[str] = set()
 
@@ -115,8 +130,11 @@ class Args:
             raise self.fail(name, f"must be true or false, not {value!r}")
         return value
 
-    def int(self, name: builtins.str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
-        """A JSON integer (``5.0`` is accepted as 5), at least ``minimum``."""
+    def int(
+        self, name: builtins.str, default: Any = _MISSING, *, minimum: int | None = None,
+        maximum: int = MAX_NUMBER,
+    ) -> Any:
+        """A JSON integer (``5.0`` is accepted as 5), from ``minimum`` to ``maximum``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -126,10 +144,15 @@ class Args:
             raise self.fail(name, f"must be an integer, not {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(name, f"must be at least {minimum}, not {value!r}")
+        if value > maximum:
+            raise self.fail(name, f"must be at most {maximum}, not {value!r}")
         return value
 
-    def number(self, name: builtins.str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
-        """A finite JSON number, at least ``minimum``."""
+    def number(
+        self, name: builtins.str, default: Any = _MISSING, *, minimum: float | None = None,
+        maximum: float = MAX_NUMBER,
+    ) -> Any:
+        """A finite JSON number from ``minimum`` to ``maximum``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -137,17 +160,20 @@ class Args:
             raise self.fail(name, f"must be a finite number, not {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(name, f"must be at least {minimum}, not {value!r}")
+        if value > maximum:
+            raise self.fail(name, f"must be at most {maximum:g}, not {value!r}")
         return float(value)
 
     def duration(self, name: builtins.str, default: Any = _MISSING) -> Any:
-        """A non-negative duration in seconds: a number, or text like ``"90s"`` / ``"1h30m"``."""
+        """A duration in seconds from 0 to :data:`HORIZON_S`: a number, or text like ``"90s"``."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
         try:
             return parse_duration(value)
         except ValueError as exc:
-            raise self.fail(name, f"must be seconds or a duration such as \"90s\", \"30m\", \"12h\": {exc}") from None
+            raise self.fail(name, f"must be seconds from 0 to {HORIZON_S:.0f} (100 years) or a duration "
+                                  f"such as \"90s\", \"30m\", \"12h\": {exc}") from None
 
     def choice(
         self, name: builtins.str, choices: Mapping[Any, E] | tuple[E, ...], default: Any = _MISSING
@@ -183,3 +209,31 @@ class Args:
         unknown = sorted(set(self._values) - self._used)
         if unknown:
             raise self.fail(unknown[0], "is not a known argument", None)
+
+
+def _out_of_range(value: Any, depth: builtins.int) -> str | None:
+    """Why ``value`` (or something nested in it) is outside the central ranges, or None."""
+    if depth > MAX_ARG_DEPTH:
+        return f"is nested deeper than {MAX_ARG_DEPTH} levels"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, builtins.int):
+        if abs(value) > MAX_NUMBER:
+            return f"must be within ±{MAX_NUMBER} (2**53), not a {len(str(abs(value)))}-digit number"
+        return None
+    if isinstance(value, builtins.float):
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            return f"must be a finite number within ±{MAX_NUMBER} (2**53), not {value!r}"
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            problem = _out_of_range(item, depth + 1)
+            if problem is not None:
+                return f"(at {key!r}) {problem}" if depth == 1 else problem
+        return None
+    if isinstance(value, list | tuple):
+        for item in value:
+            problem = _out_of_range(item, depth + 1)
+            if problem is not None:
+                return problem
+    return None

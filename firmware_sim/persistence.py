@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_sim.errors import ConfigError
+from wbcommon import files
 
 STATE_FILE = "scheduler-state.json"
 
@@ -52,14 +53,12 @@ class StateStore:
         Raises:
             ConfigError: the file exists but is not a JSON object (names the file).
         """
-        try:
-            raw = self.path.read_bytes()
+        try:  # bounded size and depth, strict UTF-8 (wbcommon.files)
+            state = files.load_json(self.path, limit=files.MAX_STATE_BYTES)
         except FileNotFoundError:
             return None
-        try:
-            state = json.loads(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{self.path}: not valid JSON ({exc})") from exc
+        except files.FileFormatError as exc:
+            raise ConfigError(str(exc)) from None
         if not isinstance(state, dict):
             raise ConfigError(f"{self.path}: expected a JSON object")
         return state

@@ -23,6 +23,7 @@ from firmware_sim.events import EVENT_TYPES
 from firmware_sim.platforms import POLICIES
 from firmware_sim.scheduler import COMMON_VERBS
 from firmware_sim.signals import SIGNAL_NAMES, Signals
+from wbcommon import files
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -168,9 +169,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path_s = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(path_s, None, None, f"cannot read: {exc.strerror or exc}") from None
+        text = files.read_text(path, limit=files.MAX_SCENARIO_BYTES)
+    except files.FileFormatError as exc:
+        raise ScenarioError(path_s, exc.line, exc.field, exc.reason) from None
     return parse_scenario(text, path_s)
 
 
@@ -183,13 +184,10 @@ def _suggest(start: float, end: float | None) -> str:
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Validate scenario YAML ``text`` (``path`` is used in error messages)."""
     v = _Validator(path)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(path, line, None, f"not valid YAML: {problem}") from None
+    try:  # bounded: size, depth, alias expansion; duplicate keys refused
+        node = files.compose_yaml(text, path)
+    except files.FileFormatError as exc:
+        raise ScenarioError(path, exc.line, exc.field, exc.reason) from None
     if node is None:
         raise ScenarioError(path, 1, None, "the file is empty")
     try:

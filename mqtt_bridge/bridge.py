@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import aiomqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from firmware_sim import Event, Signals
 from firmware_sim.driver import SchedulerDriver
@@ -33,6 +34,7 @@ from firmware_sim.platforms import POLICIES
 from mqtt_bridge import discovery
 from mqtt_bridge.config import BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
+from mqtt_bridge.intake import intake_queue
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
 from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, Link, Outgoing, Publisher
@@ -45,9 +47,6 @@ log = logging.getLogger(__name__)
 API_VERSION: Final = 1
 ONLINE: Final = b'{"state":"online"}'
 OFFLINE: Final = b'{"state":"offline"}'
-#: Incoming messages buffered while a request is being served; beyond it paho's callback drops
-#: them with a warning (bounded memory under a flood). wakebench default.
-MAX_QUEUED_INCOMING: Final = 1000
 #: Backoff jitter: each wait is multiplied by a factor in [1 - J, 1 + J].
 _JITTER: Final = 0.2
 
@@ -346,7 +345,8 @@ class Bridge:
             keepalive=self.broker.keepalive,
             timeout=self.config.publish_timeout_s,
             tls_context=self.broker.ssl_context(),
-            max_queued_incoming_messages=MAX_QUEUED_INCOMING,
+            queue_type=intake_queue(max_messages=self.config.max_queued_requests,  # full: `overloaded`
+                                    max_bytes=self.config.max_queued_request_bytes, on_overflow=self._shed),
             max_inflight_messages=DEFAULT_WINDOW,
             socket_options=NO_DELAY,
         )
@@ -395,7 +395,11 @@ class Bridge:
         outbox = self._require_outbox()
         timeout = self.config.publish_timeout_s
         for topic_filter in self.topics.subscriptions(ha=self.config.ha_discovery):
-            await client.subscribe(topic_filter, qos=1, timeout=timeout)
+            # MQTT 5: see the RETAIN flag as published (a stored request is refused, never run)
+            # and get no stored ones at subscribe (retain handling 2); 3.1.1 flags those itself.
+            options = (SubscribeOptions(qos=1, retainAsPublished=True, retainHandling=2)
+                       if self.broker.mqtt5 and topic_filter != self.topics.ha_status() else None)
+            await client.subscribe(topic_filter, qos=0 if options else 1, options=options, timeout=timeout)
         await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), ONLINE, qos=1, retain=True))
         report = outbox.drops()
         if report is not None:
@@ -442,7 +446,17 @@ class Bridge:
             response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
             correlation = getattr(props, "CorrelationData", None) if props is not None else None
             await router.handle(message.topic.value, bytes(payload),
-                                RequestMeta(response_topic=response_topic, correlation=correlation))
+                                RequestMeta(response_topic=response_topic, correlation=correlation,
+                                            retained=bool(message.retain)))
+
+    def _shed(self, message: aiomqtt.Message) -> None:
+        """The intake queue is full: answer ``overloaded`` now (runs in paho's callback)."""
+        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
+        props = message.properties
+        self.router.shed(message.topic.value, bytes(payload), RequestMeta(
+            response_topic=getattr(props, "ResponseTopic", None) if props is not None else None,
+            correlation=getattr(props, "CorrelationData", None) if props is not None else None,
+            retained=bool(message.retain)))
 
     # -- helpers -------------------------------------------------------------------------------
     def _require_publisher(self) -> Publisher:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mqtt_bridge.errors import BridgeConfigError, TopicError
 from mqtt_bridge.topics import DEFAULT_HA_PREFIX, DEFAULT_PREFIX, check_id, check_prefix
+from wbcommon import files
 
 Protocol = Literal["5", "3.1.1"]
 PROTOCOLS: Final[tuple[str, ...]] = ("5", "3.1.1")
@@ -33,9 +34,19 @@ DEFAULT_KEEPALIVE_S: Final = 30
 #: leaves room for big WorkInfo/constraint objects while bounding JSON parsing. wakebench default.
 MAX_REQUEST_BYTES: Final = 64 * 1024
 #: Per-app request rate limit (token bucket): sustained rate and burst. An app sends a handful of
-#: requests per task; this stops a runaway loop from starving other apps. wakebench default.
+#: requests per task (register, submit, finish), so 10/s is far above any real app, while 256 apps
+#: at 10/s (2,560/s) stay just under what the bridge publishes (~2,600 answers/s at QoS 1, README
+#: benchmarks): a runaway loop cannot starve the others. Burst 20: a prototype's start-up burst
+#: (register + a dozen submits) passes. ``rig.request_rate`` / ``--request-rate`` and
+#: ``rig.request_burst`` / ``--request-burst`` change them. wakebench default.
 DEFAULT_RATE_PER_S: Final = 10.0
 DEFAULT_RATE_BURST: Final = 20
+#: Incoming requests queued while earlier ones are served; beyond either bound a request is
+#: answered ``overloaded`` at once (never dropped). 5,000 stays below the publisher's 10,000
+#: buffered messages, so every queued request's answer has room; 16 MiB bounds memory against
+#: large payloads (256 requests of the 64 KiB maximum). wakebench default.
+MAX_QUEUED_REQUESTS: Final = 5000
+MAX_QUEUED_REQUEST_BYTES: Final = 16 * 1024 * 1024
 #: Most apps one rig serves; a ``register`` beyond it is refused (``too_many_apps``), which keeps
 #: every per-app table bounded. wakebench default.
 DEFAULT_MAX_APPS: Final = 256
@@ -182,6 +193,12 @@ class BrokerConfig:
         """
         if not self.tls:
             return None
+        for name, path in (("ca", self.ca_file), ("cert", self.cert_file), ("key", self.key_file)):
+            if path:  # OpenSSL would read /dev/zero until memory runs out: bound it first
+                try:
+                    files.check_regular_file(path, field=name)
+                except files.FileFormatError as exc:
+                    raise BridgeConfigError(f"cannot load {name} file: {exc}") from None
         try:
             ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ca_file)
         except (OSError, ssl.SSLError) as exc:
@@ -248,6 +265,7 @@ class BridgeConfig:
         state_dir: directory of the outbox file; None keeps the outbox in memory (still bounded).
         max_request_bytes: larger request payloads are refused (``payload_too_large``).
         rate_per_s, rate_burst: per-app token bucket (``rate_limited`` beyond it).
+        max_queued_requests, max_queued_request_bytes: intake queue bound (``overloaded`` beyond it).
         max_apps: most registered apps (``too_many_apps`` beyond it).
         outbox_max_events, outbox_max_bytes: outbox bound (oldest dropped and reported).
         publish_timeout_s: a publish not acknowledged in time breaks the connection.
@@ -269,6 +287,8 @@ class BridgeConfig:
     max_request_bytes: int = MAX_REQUEST_BYTES
     rate_per_s: float = DEFAULT_RATE_PER_S
     rate_burst: int = DEFAULT_RATE_BURST
+    max_queued_requests: int = MAX_QUEUED_REQUESTS
+    max_queued_request_bytes: int = MAX_QUEUED_REQUEST_BYTES
     max_apps: int = DEFAULT_MAX_APPS
     outbox_max_events: int = DEFAULT_OUTBOX_MAX_EVENTS
     outbox_max_bytes: int = DEFAULT_OUTBOX_MAX_BYTES
@@ -286,7 +306,8 @@ class BridgeConfig:
             check_prefix(self.ha_prefix, kind="Home Assistant discovery prefix")
         except TopicError as exc:
             raise BridgeConfigError(str(exc)) from None
-        for name in ("max_request_bytes", "rate_burst", "max_apps", "outbox_max_events", "outbox_max_bytes"):
+        for name in ("max_request_bytes", "rate_burst", "max_apps", "outbox_max_events", "outbox_max_bytes",
+                     "max_queued_requests", "max_queued_request_bytes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise BridgeConfigError(f"{name} must be a positive integer, not {value!r}")

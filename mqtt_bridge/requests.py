@@ -1,8 +1,11 @@
 """Request handling: every message on a request topic gets exactly one answer, whatever it holds.
 
 :meth:`RequestRouter.handle` takes the raw topic and payload (and the MQTT 5 Response Topic /
-Correlation Data), checks them in a fixed order — topic, rate limit, size, JSON, envelope
-schema, common-verb schema — and hands good requests to the scheduler driver. Answers go to
+Correlation Data), checks them in a fixed order — topic, retained flag, rate limit, size, JSON,
+envelope schema, common-verb schema — and hands good requests to the scheduler driver. Every
+refusal echoes the request's ``transaction`` (read from the payload even when the refusal came
+first) and its MQTT 5 Correlation Data. A request the bounded intake queue cannot hold is
+answered ``overloaded`` by :meth:`RequestRouter.shed`. Answers go to
 the ``emit`` callable as :class:`~mqtt_bridge.publisher.Outgoing` messages; nothing here talks
 to the network, so the whole path can be fuzzed in-process.
 """
@@ -54,6 +57,8 @@ class RequestMeta:
 
     response_topic: str | None = None
     correlation: bytes | None = None
+    #: The message arrived with the RETAIN flag: a stored request, never executed.
+    retained: bool = False
 
 
 class RefusedError(Exception):
@@ -110,6 +115,9 @@ class RequestRouter:
         self.limiter = limiter or RateLimiter(config.rate_per_s, config.rate_burst,
                                               max_keys=config.max_apps + 3)
         self.handled = 0
+        #: Requests answered ``overloaded`` by :meth:`shed` / ``retained_request``.
+        self.shed_total = 0
+        self.retained_refused = 0
 
     async def handle(self, topic: str, payload: bytes, meta: RequestMeta | None = None) -> None:
         """Answer one incoming message. Never raises (a bug becomes ``internal_error``)."""
@@ -117,7 +125,10 @@ class RequestRouter:
         meta = meta or RequestMeta()
         target = self.topics.parse(topic)
         try:
-            if isinstance(target, AppRequestTopic):
+            if meta.retained and not isinstance(target, HAStatusTopic | InvalidTopic):
+                if payload:  # an empty retained message only clears a stored one: nothing to answer
+                    self._refuse_retained(target, payload, meta)
+            elif isinstance(target, AppRequestTopic):
                 await self._app_request(target, payload, meta)
             elif isinstance(target, BridgeRequestTopic):
                 await self._bridge_request(target, payload, meta)
@@ -153,6 +164,8 @@ class RequestRouter:
                 raise RefusedError("too_many_apps", f"this rig serves at most {self.config.max_apps} apps; "
                               f"{target.app!r} cannot register")
         except RefusedError as exc:
+            if transaction is None:
+                transaction = self._salvage_transaction(payload)
             self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
             return
 
@@ -186,6 +199,8 @@ class RequestRouter:
             else:
                 raise RefusedError("unknown_verb", f"unknown rig verb {target.verb!r} (known: {', '.join(BRIDGE_VERBS)})")
         except RefusedError as exc:
+            if transaction is None:
+                transaction = self._salvage_transaction(payload)
             self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
             return
         self._respond(target, transaction, meta, Response("ok", data))
@@ -199,6 +214,8 @@ class RequestRouter:
             self._check_schema(body)
             await self._apply_signals(body)
         except RefusedError as exc:
+            if transaction is None:
+                transaction = self._salvage_transaction(payload)
             self.rig_event("signals_set_error", {"code": exc.code, "error": exc.error,
                                                  "transaction": transaction})
 
@@ -232,6 +249,52 @@ class RequestRouter:
             log.exception("set_signals(%r) failed", values)
             raise RefusedError("set_failed", f"the board could not set {', '.join(sorted(values))}: {exc}") from None
         return {"applied": values, "signals": self.driver.signals.to_dict()}
+
+    # -- refusals that never reach the scheduler --------------------------------------------
+    def _refuse_retained(self, target: AppRequestTopic | BridgeRequestTopic | SignalsSetTopic,
+                         payload: bytes, meta: RequestMeta) -> None:
+        """A retained request is a stored command that would replay on every reconnect (a
+        retained ``crash`` crashed the app each time): answer ``retained_request``, run nothing."""
+        self.retained_refused += 1
+        code, error = "retained_request", ("retained requests are never executed; publish requests "
+                                           "without the retain flag (and clear this one with an empty "
+                                           "retained message)")
+        transaction = self._salvage_transaction(payload)
+        if isinstance(target, SignalsSetTopic):
+            self.rig_event("signals_set_error", {"code": code, "error": error, "transaction": transaction})
+            return
+        self._respond(target, transaction, meta, Response("error", {}, code, error))
+
+    def shed(self, topic: str, payload: bytes, meta: RequestMeta | None = None) -> None:
+        """Answer a request the intake queue has no room for with ``overloaded`` (never raises).
+
+        Called synchronously from the MQTT client's message callback when the bounded intake
+        queue is full, so a flood is answered, not dropped with only a log line.
+        """
+        self.shed_total += 1
+        meta = meta or RequestMeta()
+        try:
+            target = self.topics.parse(topic)
+            error = (f"the rig's request queue is full ({self.config.max_queued_requests} requests); "
+                     "retry later")
+            transaction = self._salvage_transaction(payload)
+            if isinstance(target, AppRequestTopic | BridgeRequestTopic):
+                self._respond(target, transaction, meta, Response("error", {}, "overloaded", error))
+            elif isinstance(target, SignalsSetTopic):
+                self.rig_event("signals_set_error", {"code": "overloaded", "error": error,
+                                                     "transaction": transaction})
+        except Exception:
+            log.exception("cannot answer a shed request on %r", topic[:200])
+
+    def _salvage_transaction(self, payload: bytes) -> Any:
+        """The ``transaction`` of a payload refused before it was decoded (rate limit, overload,
+        retained), so even a refusal can be matched to its request; None when unreadable."""
+        if len(payload) > self.config.max_request_bytes:
+            return None
+        try:
+            return _transaction(self._decode(payload))
+        except RefusedError:
+            return None
 
     # -- checks ------------------------------------------------------------------------------
     def _rate(self, key: str) -> None:

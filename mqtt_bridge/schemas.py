@@ -16,7 +16,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-#: AsyncAPI 3.0's default schema format is a superset of JSON Schema draft 7.
+#: AsyncAPI 3.x's default schema format (3.0 and 3.1 alike) is a superset of JSON Schema draft 7.
 _DOC_URI: Final = "urn:wakebench:mqtt-api"
 ASYNCAPI_FILE: Final = "asyncapi.yaml"
 

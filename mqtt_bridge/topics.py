@@ -232,18 +232,22 @@ class Topics:
         """Whether an MQTT 5 Response Topic is safe to publish to.
 
         Refused: ``$`` system topics, wildcards, anything under any ``<prefix>/`` rig namespace
-        or the Home Assistant prefix — except the requesting app's own ``<base>/apps/<app>/``.
+        or the Home Assistant prefix — except the requesting app's own ``<base>/apps/<app>/``,
+        and there not its ``events``, ``tasks``, ``response`` or ``request`` levels (the rig's).
         """
         if not response_topic or len(response_topic) > _MAX_REPLY_TOPIC or response_topic.startswith("$"):
             return False
         if any(c in response_topic for c in "+#\x00"):
             return False
         if app is not None and valid_id(app) and response_topic.startswith(self.app_root(app) + "/"):
-            return True
+            # never a topic the rig publishes (events, tasks, responses) or reads (requests)
+            return response_topic[len(self.app_root(app)) + 1:].split("/", maxsplit=1)[0] not in _RIG_APP_LEVELS
         return not (response_topic == self.prefix or response_topic.startswith(self.prefix + "/")
                     or response_topic.startswith(self.ha_prefix + "/"))
 
 
+#: Levels under ``apps/<app>/`` the rig owns: a Response Topic there is refused (issue #11).
+_RIG_APP_LEVELS: Final = frozenset({"events", "tasks", "response", "request"})
 #: Longest Response Topic the bridge will publish to (bytes of text; wakebench default).
 _MAX_REPLY_TOPIC: Final = 1024
 

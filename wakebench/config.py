@@ -8,6 +8,8 @@ A complete file (every table and key is optional; ``--board sim`` needs no file 
     state_dir = "/var/lib/wakebench/bench1"
     seed = 0                            # WP8 drift and other random choices derive from it
     speed = 1.0                         # rig clock speed; the sim board only
+    request_rate = 10.0                 # per-app requests/s sustained (rate_limited beyond it)
+    request_burst = 20                  # per-app burst
 
     [board]                             # your own board (see boards.config for every key)
     name = "my-ups"
@@ -52,7 +54,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,9 +63,10 @@ from boards import BoardConfigError, BoardSpec, UnknownBoardError, board_from_ma
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.platforms import POLICIES
 from firmware_sim.signals import coerce
-from mqtt_bridge.config import BrokerConfig
+from mqtt_bridge.config import DEFAULT_RATE_BURST, DEFAULT_RATE_PER_S, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
 from wakebench.broker import WebSocketOptions
+from wbcommon import files
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
 
@@ -78,7 +80,10 @@ DEFAULT_POLL_INTERVAL_S: Final = 1.0
 
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _TABLES: Final = {"rig", "board", "broker", "embedded_broker", "homeassistant", "poll", "signals", "limits"}
-_RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed"}
+_RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed", "request_rate", "request_burst"}
+#: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
+#: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
+MAX_REQUEST_RATE: Final = 10_000
 _BROKER_KEYS: Final = {
     "url", "username", "password", "password_file", "ca_file", "cert_file", "key_file",
     "insecure", "protocol", "keepalive", "client_id",
@@ -115,6 +120,7 @@ class RigConfig:
         state_dir: where scheduler state and the outbox live.
         seed: seed of every random choice.
         speed: rig clock speed (> 1 only on the sim board).
+        request_rate, request_burst: per-app request token bucket (mqtt_bridge.config defaults).
         broker_url: broker URL; None starts an embedded broker.
         broker_options: extra :class:`BrokerConfig` fields (TLS files, credentials, ...).
         websockets: the embedded broker's WebSocket listener (``[embedded_broker]``, ``--ws-port``).
@@ -130,6 +136,8 @@ class RigConfig:
     state_dir: Path | None = None
     seed: int = 0
     speed: float = 1.0
+    request_rate: float = DEFAULT_RATE_PER_S
+    request_burst: int = DEFAULT_RATE_BURST
     broker_url: str | None = None
     broker_options: Mapping[str, Any] = field(default_factory=dict)
     websockets: WebSocketOptions = field(default_factory=WebSocketOptions)
@@ -185,6 +193,8 @@ class RigConfig:
         state_dir: str | os.PathLike[str] | None = None,
         ws_port: int | None = None,
         websockets: bool | None = None,
+        request_rate: float | None = None,
+        request_burst: int | None = None,
     ) -> RigConfig:
         """Apply command-line flags (they win over the file) and re-check what they touch.
 
@@ -214,6 +224,16 @@ class RigConfig:
             cfg = replace(cfg, websockets=replace(cfg.websockets, port=ws_port, enabled=True))
         if websockets is not None:
             cfg = replace(cfg, websockets=replace(cfg.websockets, enabled=websockets))
+        if request_rate is not None:
+            if not (math.isfinite(request_rate) and 0 < request_rate <= MAX_REQUEST_RATE):
+                raise RigConfigError(f"must be requests/s from above 0 to {MAX_REQUEST_RATE}, not {request_rate!r}",
+                                     source="command line", key="--request-rate")
+            cfg = replace(cfg, request_rate=float(request_rate))
+        if request_burst is not None:
+            if not 1 <= request_burst <= MAX_REQUEST_RATE:
+                raise RigConfigError(f"must be a whole number from 1 to {MAX_REQUEST_RATE}, not {request_burst!r}",
+                                     source="command line", key="--request-burst")
+            cfg = replace(cfg, request_burst=request_burst)
         if speed is not None:
             if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
                 raise RigConfigError(f"must be a positive number, not {speed!r}", source="command line",
@@ -242,17 +262,11 @@ def load_config(path: str | os.PathLike[str]) -> RigConfig:
         RigConfigError: the first problem, naming file, key path and line.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise RigConfigError(f"cannot read the file ({reason})", source=source, key="(file)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise RigConfigError(f"not valid TOML: {exc}", source=source, key="(syntax)",
-                             line=int(match.group(1)) if match else None) from None
+    try:  # bounded size, strict UTF-8, depth-bounded TOML (tomllib refuses duplicate keys)
+        text = files.read_text(path, limit=files.MAX_CONFIG_BYTES, field="(file)")
+        data = files.parse_toml(text, source)
+    except files.FileFormatError as exc:
+        raise RigConfigError(exc.reason, source=source, key=exc.field or "(file)", line=exc.line) from None
     return _Parser(source, text).config(data)
 
 
@@ -328,6 +342,16 @@ class _Parser:
             cfg["seed"] = seed
         if (speed := self.number(rig, "speed", "rig.speed")) is not None:
             cfg["speed"] = speed
+        if (rate := self.number(rig, "request_rate", "rig.request_rate")) is not None:
+            if rate > MAX_REQUEST_RATE:
+                raise self.error("rig.request_rate", f"must be at most {MAX_REQUEST_RATE} requests/s, not {rate:g}")
+            cfg["request_rate"] = rate
+        if "request_burst" in rig:
+            burst = rig["request_burst"]
+            if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_REQUEST_RATE:
+                raise self.error("rig.request_burst", f"must be a whole number from 1 to {MAX_REQUEST_RATE}, "
+                                 f"not {burst!r}")
+            cfg["request_burst"] = burst
         cfg["board"] = self.board(data, rig)
         if cfg.get("speed", 1.0) != 1.0 and not cfg["board"].simulated:
             raise self.error("rig.speed", f"speed {cfg['speed']:g} only works with the simulated board, "
@@ -364,6 +388,9 @@ class _Parser:
                 BrokerConfig.from_url(url, **options)
             except BridgeConfigError as exc:
                 raise self.error("broker.url", str(exc)) from None
+            for name in ("ca_file", "cert_file", "key_file"):
+                if name in options:
+                    self.tls_file(options[name], f"broker.{name}")
 
         cfg["websockets"] = self.websockets(self.table(data, "embedded_broker", _EMBEDDED_KEYS))
 
@@ -422,16 +449,18 @@ class _Parser:
         return WebSocketOptions(enabled=True if enabled is None else enabled, port=port,
                                 cert_file=None if cert is None else str(Path(cert).expanduser()),
                                 key_file=None if key is None else str(Path(key).expanduser()))
+    def tls_file(self, path: str, key: str) -> None:
+        try:  # OpenSSL reads what it is given: /dev/zero would never end
+            files.check_regular_file(Path(path).expanduser(), field=key)
+        except files.FileFormatError as exc:
+            raise self.error(key, f"{path!r}: {exc.reason}") from None
 
     def password_file(self, path: str) -> str:
-        try:
-            first = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        try:  # bounded: password_file = "/dev/zero" must not eat memory
+            return files.read_first_line(Path(path).expanduser(), field="broker.password_file")
+        except files.FileFormatError as exc:
+            reason = exc.reason.removeprefix("cannot read the file (").removesuffix(")")
             raise self.error("broker.password_file", f"cannot read {path!r} ({reason})") from None
-        if not first or not first[0]:
-            raise self.error("broker.password_file", f"{path!r} is empty (the first line is the password)")
-        return first[0]
 
     def limits(self, table: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

@@ -45,6 +45,7 @@ from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
 from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.timefmt import clock as fmt_clock
+from wbcommon import files
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
@@ -329,7 +330,7 @@ class Rig:
 
         bridge_config = BridgeConfig(
             rig=cfg.rig_id, board=cfg.board.name, speed=cfg.speed, state_dir=self.state_dir,
-            ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix)
+            ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix, rate_per_s=cfg.request_rate, rate_burst=cfg.request_burst)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
                              set_signals=self._bridge_set_signals, settable=source.settable)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
@@ -706,13 +707,13 @@ def _widen(exp: Expectation, tol: float) -> Expectation:
 
 def scenario_initial(scenario: Scenario) -> dict[str, Any]:
     """The ``initial`` values the scenario file names (not every default of the snapshot)."""
-    try:
-        raw = yaml.safe_load(Path(scenario.path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    try:  # bounded like every read of a user's file (wbcommon.files)
+        node = files.compose_yaml(files.read_text(scenario.path, limit=files.MAX_SCENARIO_BYTES), scenario.path)
+    except files.FileFormatError:
         return {}
-    names = raw.get("initial") if isinstance(raw, dict) else None
-    if not isinstance(names, dict):
-        return {}
+    pairs = node.value if isinstance(node, yaml.MappingNode) else []
+    initial = next((v for k, v in pairs if getattr(k, "value", None) == "initial"), None)
+    names = [k.value for k, _ in initial.value] if isinstance(initial, yaml.MappingNode) else []
     return {n: getattr(scenario.initial, n) for n in names if n in Signals.names()}
 
 

@@ -40,3 +40,14 @@ def test_cli_prints_the_file(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_bad_app_exits_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["acl", "--rig", "bench1", "--app", "Mail"]) == 2
     assert "app id must match" in capsys.readouterr().err
+
+
+def test_the_safe_listener_settings_are_impossible_to_miss(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #11: without use_username_as_clientid an app can take over another's client id."""
+    text = render_acl("bench1", ["mail"])
+    head = text.split("\nuser ", 1)[0]
+    assert "REQUIRED" in head and "use_username_as_clientid true" in head
+    assert "allow_anonymous false" in head and "per_listener_settings true" in head
+    assert main(["acl", "--rig", "bench1", "--app", "mail"]) == 0
+    err = capsys.readouterr().err
+    assert "use_username_as_clientid true" in err and "allow_anonymous false" in err

@@ -1,7 +1,8 @@
-"""The AsyncAPI 3.0 document: complete, self-consistent, and in step with the code."""
+"""The AsyncAPI 3.1 document: complete, self-consistent, and in step with the code."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -36,7 +37,7 @@ def resolve(ref: str) -> Any:
 
 
 def test_document_header() -> None:
-    assert DOC["asyncapi"] == "3.0.0"
+    assert DOC["asyncapi"] == "3.1.0"  # 3.1.0 (2026-01-31) adds only ROS 2 bindings: nothing blocks it
     assert DOC["info"]["version"] == str(API_VERSION)
     assert DOC["defaultContentType"] == "application/json"
     assert DOC["servers"]["rig"]["bindings"]["mqtt"]["keepAlive"] == DEFAULT_KEEPALIVE_S
@@ -123,3 +124,128 @@ def test_schemas_accept_and_refuse(name: str, good: Any, bad: Any) -> None:
 def test_transaction_length_boundary() -> None:
     assert first_error("Transaction", "x" * 256) is None
     assert first_error("Transaction", "x" * 257) is not None
+
+
+# -- strict schemas (issue #11: a comma in a flow mapping split `current` and `seq`) ----------
+#: JSON Schema draft-07 keywords, plus the AsyncAPI Schema Object's own (discriminator,
+#: externalDocs, deprecated) — anything else is a typo or YAML junk, which Ajv strict refuses.
+SCHEMA_KEYWORDS = frozenset({
+    "$id", "$schema", "$ref", "$comment", "title", "description", "default", "readOnly", "writeOnly",
+    "examples", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
+    "minLength", "pattern", "additionalItems", "items", "maxItems", "minItems", "uniqueItems", "contains",
+    "maxProperties", "minProperties", "required", "additionalProperties", "definitions", "properties",
+    "patternProperties", "dependencies", "propertyNames", "const", "enum", "type", "format",
+    "contentMediaType", "contentEncoding", "if", "then", "else", "allOf", "anyOf", "oneOf", "not",
+    "discriminator", "externalDocs", "deprecated",
+})
+_SUBSCHEMA = ("items", "additionalItems", "additionalProperties", "contains", "propertyNames", "if", "then",
+              "else", "not")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions")
+
+
+def strict_problems(schema: Any, path: str) -> list[str]:
+    """Unknown keywords and malformed subschemas anywhere in ``schema``."""
+    if isinstance(schema, bool):
+        return []
+    if not isinstance(schema, dict):
+        return [f"{path}: a schema must be an object, not {schema!r}"]
+    problems = [f"{path}: unknown keyword {key!r}" for key in schema if key not in SCHEMA_KEYWORDS]
+    for key in _SUBSCHEMA:
+        if key in schema and not (key == "items" and isinstance(schema[key], list)):
+            problems += strict_problems(schema[key], f"{path}/{key}")
+    for key in _SUBSCHEMA_LISTS:
+        for i, sub in enumerate(schema.get(key, [])):
+            problems += strict_problems(sub, f"{path}/{key}[{i}]")
+    for key in _SUBSCHEMA_MAPS:
+        for name, sub in schema.get(key, {}).items():
+            problems += strict_problems(sub, f"{path}/{key}/{name}")
+    return problems
+
+
+def all_schemas() -> list[tuple[str, Any]]:
+    found = [(f"components/schemas/{n}", s) for n, s in DOC["components"]["schemas"].items()]
+    found += [(f"components/messages/{n}/payload", m["payload"]) for n, m in DOC["components"]["messages"].items()]
+    found += [(f"components/parameters/{n}/schema", p["schema"]) for n, p in DOC["components"]["parameters"].items()
+              if "schema" in p]
+    return found
+
+
+@pytest.mark.parametrize(("path", "schema"), all_schemas(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_schema_compiles_strictly(path: str, schema: Any) -> None:
+    import jsonschema
+
+    jsonschema.Draft7Validator.check_schema(schema)  # the meta-schema
+    assert strict_problems(schema, path) == []
+
+
+def test_no_key_in_the_document_is_yaml_junk() -> None:
+    """A key with a null value is what ``{description: a, b}`` leaves behind."""
+    def nulls(node: Any, path: str) -> list[str]:
+        if isinstance(node, dict):
+            return [f"{path}/{k}" for k, v in node.items() if v is None] + [
+                p for k, v in node.items() for p in nulls(v, f"{path}/{k}")]
+        if isinstance(node, list):
+            return [p for i, v in enumerate(node) for p in nulls(v, f"{path}[{i}]")]
+        return []
+
+    assert nulls(DOC, "") == []
+    assert DOC["components"]["schemas"]["Signals"]["properties"]["current"]["description"] == \
+        "A, negative while discharging"
+
+
+def test_the_strict_check_catches_the_old_junk() -> None:
+    assert strict_problems({"type": "number", "description": "A", "negative while discharging": None}, "x") == [
+        "x: unknown keyword 'negative while discharging'"]
+
+
+def test_bridge_codes_are_in_the_error_code_enum() -> None:
+    assert {"rate_limited", "overloaded", "retained_request"} <= set(enum("ErrorCode"))
+
+
+# -- recorded traffic of a live rig --------------------------------------------------------
+def channel_for(topic: str) -> tuple[str, Any]:
+    for name, channel in DOC["channels"].items():
+        pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(channel["address"]))
+        if re.fullmatch(pattern, topic):
+            return name, channel
+    raise AssertionError(f"no channel describes {topic!r}")
+
+
+@pytest.mark.broker
+async def test_recorded_traffic_of_a_live_rig_matches_the_document(mosquitto: Any) -> None:
+    import jsonschema
+
+    from mqtt_bridge import AppClient, AppRequestError
+    from tests.bridge.helpers import RigHarness, Watcher, unique_id
+
+    rig = unique_id("traffic")
+    async with RigHarness(mosquitto.url(), rig, options={"ha_discovery": True}) as h, \
+            Watcher(mosquitto.url(), f"{h.topics.base}/#", "homeassistant/#") as watch:
+        async with AppClient(mosquitto.url(), app_id="rec", rig=rig) as app:
+            await app.register("capacitor")
+            task = await app.request("before_exit")
+            await h.driver.update_signals({"charger": "none", "battery_level": 40})
+            await app.request("finish", task_id=task["task_id"])
+            for verb, args in (("finish", {"task_id": "nope"}), ("fly", {})):
+                with pytest.raises(AppRequestError):
+                    await app.request(verb, **args)
+        await watch.client.publish(h.topics.bridge_request("health_check"), b"{}", qos=1)
+        await watch.client.publish(h.topics.signals_set(), b'{"nuclear": true}', qos=1)
+        await watch.topic(h.topics.bridge_event(), where=lambda p: p["type"] == "signals_set_error")
+        await watch.topic(h.topics.bridge_response("health_check"))
+    seen: set[str] = set()
+    for m in watch.messages:
+        name, channel = channel_for(m.topic)
+        if name in ("appRequest", "bridgeRequest", "signalsSet", "haStatus"):
+            continue  # what the test sent (some deliberately invalid); the rig's output is checked
+        if not m.payload and name == "appTask":
+            continue  # the documented empty retained payload that clears a task
+        (message,) = channel["messages"].values()
+        payload = resolve(message["$ref"])["payload"]
+        body = json.loads(m.payload)
+        errors = list(jsonschema.Draft7Validator({**payload, "components": DOC["components"]}).iter_errors(body))
+        assert errors == [], (m.topic, body, errors[0].message if errors else None)
+        seen.add(name)
+    assert {"bridgeState", "bridgeInfo", "bridgeEvent", "bridgeResponse", "signals", "appResponse",
+            "appEvents", "appTask", "haDiscovery"} <= seen

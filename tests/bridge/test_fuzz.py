@@ -45,11 +45,14 @@ app_ids = st.one_of(st.sampled_from(["fz", "mail", "a-1", "x_y", "z" * 64]), lev
 verbs = st.one_of(st.sampled_from([*COMMON_VERBS, *PLATFORM_VERBS, "bogus"]), level)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([10**400, -(10**400), 2**53 + 1, 1e308, "1" + "0" * 400 + "s"])  # issue #11
     | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12)
 transactions = st.one_of(st.text(max_size=300), st.integers(), json_values)
 known_args = st.fixed_dictionaries({}, optional={
+    "delay": json_values, "mb": json_values, "repeat_interval": json_values,
+    "expiration_time": json_values, "repeat_cycle_time": json_values, "earliest_begin": json_values,
     "platform": st.one_of(st.sampled_from(list(POLICIES)), json_values),
     "task_id": st.one_of(st.sampled_from(["task-1", "task-2"]), json_values),
     "state": st.one_of(st.sampled_from(["foreground", "background", "suspended", "terminated"]), json_values),
@@ -143,6 +146,7 @@ def check_answer(env: Env, topic: str, payload: bytes, meta: RequestMeta, new: l
         assert len(new) == 1 + len(replies), [m.topic for m in new]
         body = json.loads(answers[0].payload)
         assert first_error("Response", body) is None, body
+        assert body.get("code") != "internal_error", (topic, payload[:200], body)  # issue #11
         assert answers[0].correlation == meta.correlation
         sent_tx = _transaction_of(payload)
         if body["transaction"] is not None:

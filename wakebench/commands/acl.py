@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mqtt_bridge.acl import default_rig_user, render_acl
+from mqtt_bridge.acl import SAFE_LISTENER_SETTINGS, default_rig_user, render_acl
 from mqtt_bridge.errors import TopicError
 from mqtt_bridge.topics import DEFAULT_HA_PREFIX, DEFAULT_PREFIX
 
@@ -34,4 +34,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wakebench acl: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
+    print("wakebench acl: the listener using this file needs:\n  "
+          + "\n  ".join(line.split("  #")[0].rstrip() for line in SAFE_LISTENER_SETTINGS), file=sys.stderr)
     return 0

@@ -6,6 +6,7 @@
                   [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--ws-port PORT]
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
                   [--set NAME=VALUE ...] [--junit FILE]
+                  [--request-rate N] [--request-burst N]
 
 Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
 values to the file's ``[signals]`` table, read as in a scenario. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
@@ -52,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, metavar="X",
                         help="rig clock speed, sim board only (600: a 10-minute budget lasts 1 s)")
     parser.add_argument("--scenario", metavar="FILE", help="play a scenario live and check its expectations")
+    parser.add_argument("--request-rate", type=float, metavar="N",
+                        help="per-app requests/s before `rate_limited` (default 10; rig.request_rate)")
+    parser.add_argument("--request-burst", type=int, metavar="N",
+                        help="per-app request burst (default 20; rig.request_burst)")
     parser.add_argument("--state-dir", metavar="DIR",
                         help="scheduler state and outbox (default: ~/.local/state/wakebench/<rig>)")
     parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
@@ -81,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config) if args.config else default_config()
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
                                        speed=args.speed, state_dir=args.state_dir,
-                                       ws_port=args.ws_port, websockets=args.websockets)
+                                       ws_port=args.ws_port, websockets=args.websockets,
+                                       request_rate=args.request_rate, request_burst=args.request_burst)
         if args.ha_discovery:
             config = dataclasses.replace(config, ha_discovery=True)
         if args.set_signals:
