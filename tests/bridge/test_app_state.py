@@ -13,12 +13,16 @@ pytestmark = pytest.mark.broker
 
 async def test_a_late_viewer_sees_platform_and_state_of_every_app(mosquitto: Mosquitto) -> None:
     rig = unique_id("appstate")
-    async with RigHarness(mosquitto.url(), rig) as h:
+    topic = f"wakebench/{rig}/apps/+/state"
+    async with RigHarness(mosquitto.url(), rig) as h, Watcher(mosquitto.url(), topic) as early:
         for app, platform in (("mail", "wp8"), ("news", "ios")):
             await h.bridge.router.handle(h.topics.app_request(app, "register"),
                                          f'{{"platform": "{platform}"}}'.encode())
         await h.bridge.router.handle(h.topics.app_request("news", "state"), b'{"state": "background"}')
         await h.bridge.router.handle(h.topics.app_request("mail", "state"), b'{"state": "nonsense"}')
+        # the broker has them once an early subscriber does; only then does the late viewer come
+        await early.topic(h.topics.app_state("news"), where=lambda p: p["state"] == "background")
+        await early.topic(h.topics.app_state("mail"))
         async with Watcher(mosquitto.url(), f"wakebench/{rig}/apps/+/state") as late:
             news = await late.topic(h.topics.app_state("news"), where=lambda p: p["state"] == "background")
             mail = await late.topic(h.topics.app_state("mail"))
