@@ -171,6 +171,14 @@ def ios_minimum_fetch_interval(harness: Any) -> None:
     assert h.timeline() == [(3600, "wake", "feed", None)]
 
 
+def ios_refresh_status_switch(harness: Any) -> None:
+    h = _app(harness, "ios", register={"background_app_refresh": False})
+    err = h.error(0, "app", "submit", {"type": "refresh", "identifier": "feed"})
+    assert err.code == "unavailable"
+    h.ok(1, "app", "register", {"platform": "ios", "background_app_refresh": True})
+    h.ok(2, "app", "submit", {"type": "refresh", "identifier": "feed"})
+
+
 # -- seed 002: UWP extended execution ------------------------------------------------------------
 ON_WALL = Signals(charger="ac", battery_level=70)
 ON_BATTERY = Signals(charger="none", battery_level=70)
@@ -246,6 +254,32 @@ def uwp_user_approval_checked(harness: Any) -> None:
         assert data["result"] == "denied" and h.events == [], access
 
 
+def uwp_second_session_refused(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "request_extension", {"reason": "unspecified"})
+    err = h.error(1, "app", "request_extension", {"reason": "saving_data"})
+    assert err.code == "0x8007139F"
+    assert [e.type for e in h.events] == ["wake"]
+
+
+def uwp_dispose_by_reference(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    session = h.ok(0, "app", "request_extension", {"reason": "unspecified"})["session_id"]
+    assert h.error(1, "app", "dispose", {"session_id": "session-99"}).code
+    h.ok(2, "app", "dispose", {"session_id": session})
+    assert h.sched.tasks("app") == {}
+
+
+def uwp_previous_closed_first(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_BATTERY)
+    h.ok(0, "app", "request_extension", {"reason": "unspecified"})
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(601)  # revoked, never disposed by the app
+    h.ok(1000, "app", "state", {"state": "foreground"})
+    assert h.ok(1001, "app", "request_extension", {"reason": "unspecified"})["result"] == "allowed"
+    assert list(h.sched.tasks("app")) == ["session-2"]
+
+
 def uwp_revoked_before_any_end(harness: Any) -> None:
     h = _app(harness, "uwp", ON_WALL)
     h.ok(0, "app", "state", {"state": "background"})
@@ -266,6 +300,35 @@ def uwp_revoked_reasons(harness: Any) -> None:
     h.ok(4, "app", "state", {"state": "background"})
     h.advance(DAY)
     assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+
+
+# -- seed 003: Windows Phone 8 scheduled tasks --------------------------------------------------
+RI_OK = Signals(battery_level=95.0, charger="ac", network="wifi", screen_locked=True, on_call=False)
+
+
+def wp8_waits_until_not_in_use(harness: Any) -> None:
+    h = _app(harness, "wp8", Signals(battery_level=95.0, charger="ac", network="wifi",
+                                     screen_locked=False))
+    h.ok(0, "app", "add", {"name": "sync", "type": "resource_intensive"})
+    h.advance(DAY)
+    assert h.events == []
+    h.set(DAY, screen_locked=True)
+    assert h.timeline() == [(DAY, "wake", "sync", None)]
+
+
+def wp8_ended_early_by_another_limit(harness: Any) -> None:
+    h = _app(harness, "wp8", RI_OK)
+    h.ok(0, "app", "add", {"name": "sync", "type": "resource_intensive"})
+    h.ok(10, "app", "report_memory", {"mb": 7})
+    assert h.timeline()[-1] == (10, "terminate", "sync", "memory_limit")
+
+
+def wp8_may_never_run(harness: Any) -> None:
+    h = _app(harness, "wp8", Signals(battery_level=95.0, charger="ac", network="cellular",
+                                     screen_locked=True))
+    h.ok(0, "app", "add", {"name": "sync", "type": "resource_intensive"})
+    h.advance(14 * DAY)
+    assert [e.type for e in h.events] == ["unscheduled"]  # expired without ever running
 
 
 # -- seed 004: HarmonyOS workScheduler -----------------------------------------------------------
@@ -354,6 +417,35 @@ def ho_one_condition(harness: Any) -> None:
     assert h.events == []
 
 
+def ho_activity_group(harness: Any) -> None:
+    h = _app(harness, "harmonyos", Signals(network="wifi"), register={"group": "rarely_used"})
+    h.ok(0, "app", "start_work", _work(1, network_type="wifi"))
+    h.ok(1, "app", "start_work", _work(2, network_type="wifi"))
+    h.advance(48 * 3600 - 0.001)
+    assert [e.task_id for e in h.events if e.type == "wake"] == ["1"]
+    h.advance(48 * 3600)
+    assert h.timeline()[-1] == (48 * 3600, "wake", "2", None)
+
+
+def ho_forbidden_group(group: str) -> Callable[[Any], None]:
+    def check(harness: Any) -> None:
+        h = _app(harness, "harmonyos", Signals(network="wifi"), register={"group": group})
+        h.ok(0, "app", "start_work", _work(network_type="wifi"))
+        h.advance(30 * DAY)
+        assert h.events == []
+    return check
+
+
+def ho_on_work_stop(harness: Any) -> None:
+    h = _ho(harness, network="wifi")
+    h.ok(0, "app", "start_work", _work(1, network_type="wifi"))
+    h.advance(120)
+    assert h.timeline()[-1] == (120, "expire", "1", "timeout")
+    h.ok(200, "app", "start_work", _work(2, network_type="wifi"))
+    h.set(210, network="none")
+    assert h.timeline()[-1] == (210, "revoke", "2", "network_lost")
+
+
 def ho_stop_work(harness: Any) -> None:
     h = _ho(harness, network="wifi")
     h.ok(0, "app", "start_work", _work(network_type="wifi"))
@@ -434,6 +526,12 @@ RULES: tuple[SeedRule, ...] = (
              cap_finish_with_the_returned_task_id),
     SeedRule("cap-finish-notifies", "000", "通知系统指定任务已完成",
              cap_finish_with_the_returned_task_id),
+    SeedRule("ios-launch-for-events", "001",
+             "the system launches or resumes the app in the background to handle events "
+             "associated with those capabilities", ios_launched_into_background),
+    SeedRule("ios-refresh-status", "001",
+             "Check the status: UIApplication.shared.backgroundRefreshStatus",
+             ios_refresh_status_switch),
     SeedRule("ios-launched-into-background", "001",
              "System events cause a not running app to be launched directly into the background.",
              ios_launched_into_background),
@@ -458,6 +556,23 @@ RULES: tuple[SeedRule, ...] = (
              ios_processing_several_minutes),
     SeedRule("uwp-three-reasons", "002",
              "There are three ExtendedExecutionReason enum values", uwp_three_reasons),
+    SeedRule("uwp-foreground-request", "002",
+             "At any point during regular foreground execution, while the application is in the "
+             "running state.", uwp_three_reasons),
+    SeedRule("uwp-one-approved", "002",
+             "Only one session will be approved for an app at any time", uwp_second_session_refused),
+    SeedRule("uwp-one-active", "002",
+             "An app can only have one ExtendedExecutionSession active at a time.",
+             uwp_second_session_refused),
+    SeedRule("uwp-dispose-reference", "002",
+             "You must maintain a reference to the ExtendedExecutionSession object until the end "
+             "of the operation so that you can call its Dispose method.", uwp_dispose_by_reference),
+    SeedRule("uwp-previous-closed", "002",
+             "The previous Extended Execution must be closed before a new one can be requested.",
+             uwp_previous_closed_first),
+    SeedRule("uwp-request-access", "002",
+             "Use BackgroundExecutionManager.RequestAccessAsync to determine if the user has "
+             "decided that your app", uwp_user_approval_checked),
     SeedRule("uwp-no-foreground-session", "002",
              "Do not use ExtendedExecutionForegroundSession and ExtendedExecutionForegroundReason",
              uwp_no_foreground_session),
@@ -495,6 +610,33 @@ RULES: tuple[SeedRule, ...] = (
              "firing the Revoked event handler.", uwp_revoked_before_any_end),
     SeedRule("uwp-revoked-reasons", "002", "case ExtendedExecutionRevokedReason.Resumed:",
              uwp_revoked_reasons),
+    SeedRule("wp8-not-in-use", "003", "當phone沒有被使用者使用而未處於活動狀態時",
+             wp8_waits_until_not_in_use),
+    SeedRule("wp8-ended-early", "003", "也有其它的限制條件可能導致一個代理過早終止",
+             wp8_ended_early_by_another_limit),
+    SeedRule("wp8-may-never-run", "003", "可能會出現一個代理在某個裝置上永遠不能運行",
+             wp8_may_never_run),
+    SeedRule("ho-user-habits", "004",
+             "based on the memory, power consumption, device temperature, and user habits",
+             ho_activity_group),
+    SeedRule("ho-activity-group", "004",
+             "The system controls the execution frequency of deferred tasks based on the "
+             "application activity group.", ho_activity_group),
+    SeedRule("ho-restricted", "004", "Group of restricted applications | Forbidden",
+             ho_forbidden_group("restricted")),
+    SeedRule("ho-never-used", "004", "Group of applications never used | Forbidden",
+             ho_forbidden_group("never_used")),
+    SeedRule("ho-start-work", "004", "startWork(work: WorkInfo): void; | Starts a deferred task.",
+             ho_on_work_start_with_duration),
+    SeedRule("ho-work-status", "004", "Obtains the information about a deferred task.",
+             ho_status_queries),
+    SeedRule("ho-is-repeat", "004", "Whether the deferred task is repeated.",
+             ho_repeat_cycle_and_count),
+    SeedRule("ho-on-work-start", "004",
+             "Called when the system starts scheduling the deferred task.",
+             ho_on_work_start_with_duration),
+    SeedRule("ho-on-work-stop", "004", "Called when the system stops scheduling the deferred task.",
+             ho_on_work_stop),
     SeedRule("ho-queue", "004",
              "When the specified conditions (including the network type, charging type, storage "
              "status, battery status, and timing status) are met, the system adds the task to "
@@ -622,6 +764,66 @@ def test_every_modelled_row_names_a_test_that_exists() -> None:
             assert name in _test_names(ROOT / path), f"{seed}:{line}: {path}::{name}"
             if path.endswith("test_seed_rules.py") and case:
                 assert case in ids, f"{seed}:{line}: no case {case!r}"
+
+
+def _comment_block(lines: list[str], start: int) -> int:
+    """First line (0-based) of the comment block right above line ``start`` (0-based)."""
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return start
+
+
+@functools.cache
+def _quoting_text(path: Path, name: str) -> str:
+    """What test ``name`` quotes: its source with decorators and the comments above it, plus the
+    module-level constants it uses (with their comments)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    consts: dict[str, str] = {}
+    func = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            start = _comment_block(lines, node.lineno - 1)
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    consts[target.id] = "\n".join(lines[start:node.end_lineno])
+        elif isinstance(node, ast.FunctionDef) and node.name == name:
+            func = node
+    assert func is not None, name
+    start = _comment_block(lines, min([d.lineno for d in func.decorator_list] + [func.lineno]) - 1)
+    used = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
+    parts = ["\n".join(lines[start:func.end_lineno])] + [consts[n] for n in used if n in consts]
+    return _flat("\n".join(parts))
+
+
+def _keys(quote_cell: str) -> set[str]:
+    """Every run of 16 characters (6 for Chinese) of each quoted fragment of a row: a test
+    "quotes" the row when its text shares one of them."""
+    keys = set()
+    for quote in re.findall(r"“([^”]+)”", quote_cell):
+        for fragment in map(_flat, quote.split("…")):
+            n = 6 if re.search(r"[\u4e00-\u9fff]", fragment) else 16
+            keys |= {fragment[i:i + n] for i in range(max(1, len(fragment) - n + 1))}
+    return keys
+
+
+def test_every_modelled_row_has_a_test_that_quotes_it() -> None:
+    """A modelled row names a ``test_seed_rule`` case with the row's quote, or a test whose
+    source (docstring, comments, constants) quotes the row."""
+    quotes = {r.id: _flat(r.quote) for r in RULES}
+    unquoted = []
+    for seed, line, cells in _rows():
+        if not cells[-1].startswith("modelled"):
+            continue
+        keys = _keys(cells[0])
+        texts = []
+        for path, name, case in _TEST_REF.findall(" ".join(cells)):
+            texts.append(quotes.get(case, "") if case else _quoting_text(ROOT / path, name))
+        if not any(key in text for key in keys for text in texts):
+            unquoted.append(f"{seed}:{line} {cells[0][:60]}")
+    assert unquoted == [], "\n".join(unquoted)
 
 
 def test_every_quote_in_the_document_is_the_seeds_text() -> None:
