@@ -229,6 +229,14 @@ def uwp_expired_extension_suspends(harness: Any) -> None:
     assert len(h.events) == 2  # nothing further
 
 
+def uwp_desktop_standby_later(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)  # device_family: desktop (the default)
+    h.ok(0, "app", "request_extension", {"reason": "unspecified"})
+    assert h.set(10, screen_locked=True) == []  # the screen is off: not yet Connected Standby
+    h.set(20, idle=True)
+    assert h.timeline()[-1] == (20, "revoke", "session-1", "connected_standby")
+
+
 def uwp_location_one_per_device_foreground_only(harness: Any) -> None:
     h = harness(signals=ON_BATTERY)
     for app in ("maps", "run"):
@@ -601,6 +609,14 @@ RULES: tuple[SeedRule, ...] = (
     SeedRule("uwp-first-case", "002",
              "In the first case, the application stays in the running state",
              uwp_no_suspending_while_extended),
+    SeedRule("uwp-standby-later", "002",
+             "The device does not enter Connected Standby for a period of time after the screen "
+             "turns off.", uwp_desktop_standby_later),
+    SeedRule("uwp-time-limit", "002", "an execution time limit was reached",
+             uwp_expired_extension_suspends),
+    SeedRule("uwp-user-in-control", "002",
+             "The user is ultimately in control of all background activity that your app can "
+             "perform", uwp_user_approval_checked),
     SeedRule("uwp-one-approved", "002",
              "Only one session will be approved for an app at any time", uwp_second_session_refused),
     SeedRule("uwp-one-active", "002",
@@ -682,6 +698,9 @@ RULES: tuple[SeedRule, ...] = (
     SeedRule("ho-obtain-all", "004", "Obtains all the deferred tasks.", ho_status_queries),
     SeedRule("ho-work-status", "004", "Obtains the information about a deferred task.",
              ho_status_queries),
+    SeedRule("ho-repeat-cycle", "004",
+             "repeatCycleTime | number | No | Repeat interval, in milliseconds.",
+             ho_repeat_cycle_and_count),
     SeedRule("ho-is-repeat", "004", "Whether the deferred task is repeated.",
              ho_repeat_cycle_and_count),
     SeedRule("ho-on-work-start", "004",
@@ -851,12 +870,12 @@ def _quoting_text(path: Path, name: str) -> str:
 
 
 def _keys(quote_cell: str) -> set[str]:
-    """Every run of 16 characters (6 for Chinese) of each quoted fragment of a row: a test
+    """Every run of 24 characters (6 for Chinese) of each quoted fragment of a row: a test
     "quotes" the row when its text shares one of them."""
     keys = set()
     for quote in re.findall(r"“([^”]+)”", quote_cell):
         for fragment in map(_flat, quote.split("…")):
-            n = 6 if re.search(r"[\u4e00-\u9fff]", fragment) else 16
+            n = 6 if re.search(r"[\u4e00-\u9fff]", fragment) else 24
             keys |= {fragment[i:i + n] for i in range(max(1, len(fragment) - n + 1))}
     return keys
 
