@@ -3,8 +3,12 @@
 Each case names its seed file, quotes the seed's own words (short, original language) and checks
 the behaviour in virtual time. ``docs/seed-rules.md`` links a case as
 ``tests/firmware_sim/test_seed_rules.py::test_seed_rule[<id>]``; the last tests here keep that
-document honest: every "modelled" row names a test that exists, and every quote in the document
-and in this file is the seed's text (checked when ``shared/seeds/`` is reachable).
+document honest: every row has a status; every "modelled" row names a test that exists and
+quotes the row (a case here with the row's words, or a test whose docstring, comments or
+constants share 24 characters — 6 Chinese ones — with it); every quote in the document is the
+seed's text on the line the row names, and every quote in this file is the seed's text. The
+quote checks need ``shared/seeds/`` next to the checkout or ``$WAKEBENCH_SEEDS``; without it
+they are skipped.
 """
 
 from __future__ import annotations
@@ -227,6 +231,14 @@ def uwp_expired_extension_suspends(harness: Any) -> None:
     assert h.sched.apps["app"].state == "suspended"
     h.advance(DAY)
     assert len(h.events) == 2  # nothing further
+
+
+def uwp_desktop_battery_aware(harness: Any) -> None:
+    for signals, deadline in ((ON_BATTERY, 600.0), (ON_WALL, None)):
+        h = _app(harness, "uwp", signals, limits={"uwp": {"device_family": "desktop"}})
+        h.ok(0, "app", "request_extension", {"reason": "unspecified"})
+        h.ok(0, "app", "state", {"state": "background"})
+        assert h.sched.tasks("app")["session-1"]["deadline"] == deadline, signals.charger
 
 
 def uwp_desktop_standby_later(harness: Any) -> None:
@@ -609,6 +621,10 @@ RULES: tuple[SeedRule, ...] = (
     SeedRule("uwp-first-case", "002",
              "In the first case, the application stays in the running state",
              uwp_no_suspending_while_extended),
+    SeedRule("uwp-desktop-battery-aware", "002",
+             "On desktop devices, extended execution sessions created with "
+             "ExtendedExecutionReason.Unspecified have a battery-aware time limit.",
+             uwp_desktop_battery_aware),
     SeedRule("uwp-standby-later", "002",
              "The device does not enter Connected Standby for a period of time after the screen "
              "turns off.", uwp_desktop_standby_later),
