@@ -182,6 +182,22 @@ class Scheduler:
                     policy.on_signals(old_eff, self._effective, changed)
         return self._take()
 
+    def resume(self, now: float, signals: Signals) -> list[Event]:
+        """After :meth:`load`: apply the live ``signals`` and let every policy re-check its
+        restored tasks against all the signals it watches (not only the changed ones).
+
+        MINIMAL VERSION (wb-journal, issue #8.2 driver side); the policy-hook version of the
+        scheduler work replaces it at merge.
+        """
+        self._run_timers(now)
+        old_eff = self._effective
+        self._signals = signals
+        self._effective = signals.effective()
+        for policy in self.policies.values():
+            if policy.watched:
+                policy.on_signals(old_eff, self._effective, policy.watched)
+        return self._take()
+
     def handle(self, now: float, app_id: str, verb: str, args: Any = None) -> tuple[Response, list[Event]]:
         """Advance to ``now``, then serve one request. Never raises for bad input.
 

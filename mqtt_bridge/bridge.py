@@ -29,6 +29,7 @@ import aiomqtt
 
 from firmware_sim import Event, Signals
 from firmware_sim.driver import SchedulerDriver
+from firmware_sim.journal import Journal
 from firmware_sim.platforms import POLICIES
 from mqtt_bridge import discovery
 from mqtt_bridge.config import BridgeConfig, BrokerConfig
@@ -83,7 +84,8 @@ class Bridge:
         self.last_error: str | None = None
         self._set_signals = set_signals
         self._settable = settable if set_signals is not None else frozenset()
-        self._outbox: Outbox | None = None
+        self._outbox: Journal | None = None
+        self._own_outbox = False
         self._publisher: Publisher | None = None
         self._router: RequestRouter | None = None
         self._retained: dict[str, tuple[bytes, int]] = {}
@@ -105,11 +107,19 @@ class Bridge:
         if self._started or self._stop_requested.is_set():
             raise BridgeError("a bridge starts once; make a new Bridge to start again")
         self.broker.ssl_context()  # fail now, not in the reconnect loop
-        path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
-        self._outbox = Outbox(path, max_events=self.config.outbox_max_events,
-                              max_bytes=self.config.outbox_max_bytes)
-        self._publisher = Publisher(self._outbox, timeout=self.config.publish_timeout_s,
-                                    event_expiry=self.config.event_expiry_s)
+        journal = self.driver.journal
+        if journal is None:  # no rig journal: a queue of our own (same file name, same rules)
+            path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
+            journal = Outbox(path, max_events=self.config.outbox_max_events,
+                             max_bytes=self.config.outbox_max_bytes)
+            self._own_outbox = True
+        else:
+            journal.max_events = self.config.outbox_max_events
+            journal.max_bytes = self.config.outbox_max_bytes
+        self._outbox = journal
+        self._publisher = Publisher(journal, timeout=self.config.publish_timeout_s,
+                                    event_expiry=self.config.event_expiry_s,
+                                    event_topic=self.topics.app_events)
         self._router = RequestRouter(
             self.driver, self.topics, self.config, self._publisher.put,
             set_signals=self._set_signals, settable=self._settable, info=self.info,
@@ -119,7 +129,7 @@ class Bridge:
         self.driver.add_signals_sink(self._on_signals)
         self._set_retained(self.topics.bridge_info(), dumps(self.info()), qos=1)
         self._on_signals(self.driver.signals)
-        for app in self.driver.scheduler.apps:
+        for app in self.driver.app_ids():
             self._app_touched(app)
         self._publish_discovery()
         self._tasks = [asyncio.create_task(self._publisher.run(), name="wakebench-publisher"),
@@ -149,7 +159,8 @@ class Bridge:
                 await task
         publisher.detach()
         publisher.spill()
-        self._require_outbox().close()
+        if self._own_outbox:
+            self._require_outbox().close()
 
     async def __aenter__(self) -> Bridge:
         await self.start()
@@ -185,7 +196,7 @@ class Bridge:
         return {"healthy": True, "connected": self.connected,
                 "outbox": 0 if outbox is None else len(outbox),
                 "dropped": 0 if outbox is None else outbox.dropped_total,
-                "apps": len(self.driver.scheduler.apps), "reconnects": max(0, self.connections - 1)}
+                "apps": len(self.driver.app_ids()), "reconnects": max(0, self.connections - 1)}
 
     @property
     def pending(self) -> int:
@@ -213,19 +224,16 @@ class Bridge:
         if not self._started:
             return
         publisher = self._require_publisher()
-        epoch = self.driver.scheduler.epoch
+        rows = self.driver.journal_rows(events)
         apps: dict[str, None] = {}
-        for event in events:
-            body = event.to_dict(epoch)
-            if body["ts"] is None:
-                body["ts"] = wall_iso(self.driver, event.t)
+        for event, row in zip(events, rows, strict=True):
             try:
                 topic = self.topics.app_events(event.app)
             except TopicError:
                 log.exception("event for an app id that cannot be a topic: %r", event.app)
                 continue
-            publisher.put(Outgoing(topic, dumps(body), qos=1, durable=True, app=event.app,
-                                   seq=event.seq, expiry=self.config.event_expiry_s))
+            publisher.put(Outgoing(topic, self.driver.encode(event), qos=1, durable=True, app=event.app,
+                                   seq=event.seq, expiry=self.config.event_expiry_s, row=row))
             apps[event.app] = None
         for app in apps:
             self._refresh_tasks(app)
@@ -241,7 +249,7 @@ class Bridge:
 
     def _app_touched(self, app: str) -> None:
         self._refresh_tasks(app)
-        if self.config.ha_discovery and app in self.driver.scheduler.apps and app not in self._ha_apps:
+        if self.config.ha_discovery and self.driver.has_app(app) and app not in self._ha_apps:
             self._publish_discovery()
 
     # -- retained state ------------------------------------------------------------------------
@@ -253,7 +261,7 @@ class Bridge:
         """
         old = self._task_topics.get(app, {})
         new: dict[str, tuple[dict[str, Any], bytes]] = {}
-        for task_id, state in self.driver.scheduler.tasks(app).items():
+        for task_id, state in self.driver.tasks(app).items():
             topic = self.topics.app_task(app, task_id)
             before = old.get(topic)
             if before is not None and before[0] == state:
@@ -294,7 +302,7 @@ class Bridge:
     def _publish_discovery(self) -> None:
         if not self.config.ha_discovery:
             return
-        self._ha_apps = set(self.driver.scheduler.apps)
+        self._ha_apps = set(self.driver.app_ids())
         payload = discovery.device_config(self.topics, board=self.config.board, version=self.config.version,
                                           apps=self._ha_apps)
         self._set_retained(self.topics.ha_device_config(), dumps(payload), qos=1)
@@ -419,7 +427,7 @@ class Bridge:
             raise BridgeError("the bridge is not started")
         return self._publisher
 
-    def _require_outbox(self) -> Outbox:
+    def _require_outbox(self) -> Journal:
         if self._outbox is None:
             raise BridgeError("the bridge is not started")
         return self._outbox

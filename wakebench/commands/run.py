@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedded-broker", choices=("auto", "mosquitto", "in-process"), default="auto",
                         help="which embedded broker to start without --broker (default: mosquitto when "
                              "installed, else the in-process one)")
+    parser.add_argument("--reset-state", action="store_true",
+                        help="move the state directory's journal aside (never deleted) and start fresh")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
@@ -77,11 +79,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
-                             out=None if args.quiet else sys.stdout))
+                             out=None if args.quiet else sys.stdout,
+                             reset_state=getattr(args, "reset_state", False)))
 
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
-                out: TextIO | None = sys.stdout) -> int:
+                out: TextIO | None = sys.stdout, reset_state: bool = False) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -91,7 +94,8 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
     printer = Printer(out)
     rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
               printer=printer, persist=scenario is None,
-              seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None)
+              seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
+              reset_state=reset_state)
     try:
         try:
             await rig.start()
