@@ -28,6 +28,7 @@ from typing import Any, Final
 from firmware_sim.errors import ConfigError
 from firmware_sim.journal import JOURNAL_FILE, Journal, JournalError, PendingItem, Synchronous
 from firmware_sim.persistence import STATE_FILE, check_state, load_legacy_state
+from firmware_sim.scheduler import Scheduler
 
 __all__ = ["LOCK_FILE", "StateDir", "StateDirError", "open_state_dir"]
 
@@ -146,6 +147,11 @@ def _migrate(path: Path, journal: Journal) -> str:
     """Copy legacy JSON state and outbox entries into ``journal``; rename the old files."""
     legacy = path / STATE_FILE
     state = load_legacy_state(legacy) if legacy.exists() else None
+    if state is not None:
+        try:  # a trial load: policy data the shape check cannot see
+            Scheduler(now=float(state["now"])).load(state)
+        except Exception as exc:
+            raise ConfigError(f"{legacy}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
     items = _legacy_outbox(path / LEGACY_OUTBOX_FILE)
     journal.commit(state, items)
     done = []
