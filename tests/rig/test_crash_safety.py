@@ -11,7 +11,6 @@ Random moments come from a seeded generator (the seed is in the failure message)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -186,7 +185,7 @@ async def test_sigkill_at_random_moments_loses_nothing(mosquitto_factory: Any, t
                 try:
                     await proc.wait_line(r"wakebench rig", within=WAIT)
                     seen = len(sub.events)
-                    await sub.wait_for(lambda s=seen: len(sub.events) > s, f"events after start {n}")  # noqa: B023
+                    await sub.wait_for(lambda s=seen: len(sub.events) > s, f"events after start {n}")
                     if n % FROZEN_EVERY == FROZEN_EVERY - 1:
                         assert broker.proc is not None
                         broker.proc.send_signal(signal.SIGSTOP)
@@ -213,7 +212,7 @@ async def test_broker_kill_9_under_load_loses_nothing(mosquitto_factory: Any, tm
             for n in range(BROKER_KILLS):
                 async with Load(broker.port, rig):
                     seen = len(sub.events)
-                    await sub.wait_for(lambda s=seen: len(sub.events) > s + 10, f"load round {n}")  # noqa: B023
+                    await sub.wait_for(lambda s=seen: len(sub.events) > s + 10, f"load round {n}")
                     broker.save()  # the subscriber's session survives the kill (mosquitto persistence)
                     broker.kill()
                     broker.start()
