@@ -106,3 +106,11 @@ def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(JournalError, match="not a wakebench journal"):
         Journal(path)
+
+
+def test_full_synchronous_is_offered_and_checked(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / JOURNAL_FILE, synchronous="full")
+    assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert journal._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with pytest.raises(ValueError, match="synchronous"):
+        Journal(None, synchronous="off")  # type: ignore[arg-type]
