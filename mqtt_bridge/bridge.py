@@ -25,8 +25,6 @@ import random
 from collections.abc import Mapping
 from typing import Any, Final
 
-import aiomqtt
-
 from firmware_sim import Event, Signals
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.journal import Journal
@@ -36,9 +34,10 @@ from mqtt_bridge.config import BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
-from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, Link, Outgoing, Publisher
+from mqtt_bridge.publisher import Link, Outgoing, Publisher
 from mqtt_bridge.requests import RequestMeta, RequestRouter, SetSignals
 from mqtt_bridge.topics import Topics
+from mqtt_bridge.transport import AiomqttTransport, Connection, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +61,7 @@ class Bridge:
         config: rig id and bridge behaviour.
         set_signals: async callable setting signals on the board (sim or relays).
         settable: names ``set_signals`` can set (others are refused with ``not_settable``).
+        transport: how connections are made (default: aiomqtt, :mod:`mqtt_bridge.transport`).
 
     Stop the driver before the bridge: events produced after :meth:`stop` are not published.
     """
@@ -74,8 +74,10 @@ class Bridge:
         config: BridgeConfig,
         set_signals: SetSignals | None = None,
         settable: frozenset[str] = frozenset(),
+        transport: Transport | None = None,
     ) -> None:
         self.driver = driver
+        self._transport: Transport = transport or AiomqttTransport()
         self.broker = broker
         self.config = config
         self.topics = Topics(config.rig, broker.prefix, config.ha_prefix)
@@ -312,30 +314,15 @@ class Bridge:
             self._publish_discovery()
 
     # -- connection ----------------------------------------------------------------------------
-    def _client(self) -> aiomqtt.Client:
-        client = aiomqtt.Client(
-            self.broker.host, self.broker.port,
-            username=self.broker.username, password=self.broker.password,
-            identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5 if self.broker.mqtt5 else aiomqtt.ProtocolVersion.V311,
-            will=aiomqtt.Will(self.topics.bridge_state(), OFFLINE, qos=1, retain=True),
-            clean_session=None if self.broker.mqtt5 else True,
-            keepalive=self.broker.keepalive,
-            timeout=self.config.publish_timeout_s,
-            tls_context=self.broker.ssl_context(),
-            max_queued_incoming_messages=MAX_QUEUED_INCOMING,
-            max_inflight_messages=DEFAULT_WINDOW,
-            socket_options=NO_DELAY,
-        )
-        client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
-        return client
-
     async def _connection_loop(self) -> None:
         publisher = self._require_publisher()
         delay = self.config.reconnect_min_s
         while not self._stop_requested.is_set():
             try:
-                client = self._client()
+                client = self._transport.connect(
+                    self.broker, client_id=self.client_id, will_topic=self.topics.bridge_state(),
+                    will_payload=OFFLINE, timeout=self.config.publish_timeout_s,
+                    max_queued_incoming=MAX_QUEUED_INCOMING)
                 async with client:
                     self.connections += 1
                     delay = self.config.reconnect_min_s
@@ -347,7 +334,7 @@ class Bridge:
                         self._connected.clear()
                         link.broken.set()  # wakes publishes still waiting for their PUBACK
                         publisher.detach()
-            except aiomqtt.MqttError as exc:
+            except TransportError as exc:
                 self._note_error(exc)
             except (BridgeConfigError, asyncio.CancelledError):
                 raise
@@ -367,7 +354,7 @@ class Bridge:
             log.warning("MQTT broker %s: %s; reconnecting", self.broker.url(), message)
         self.last_error = message
 
-    async def _on_connected(self, client: aiomqtt.Client, link: Link) -> None:
+    async def _on_connected(self, client: Connection, link: Link) -> None:
         publisher = self._require_publisher()
         outbox = self._require_outbox()
         timeout = self.config.publish_timeout_s
@@ -387,7 +374,7 @@ class Bridge:
         self._connected.set()
         log.info("connected to %s as %s", self.broker.url(), self.client_id)
 
-    async def _serve(self, client: aiomqtt.Client, link: Link) -> None:
+    async def _serve(self, client: Connection, link: Link) -> None:
         reader = asyncio.ensure_future(self._read(client))
         broken = asyncio.ensure_future(link.broken.wait())
         stop = asyncio.ensure_future(self._stop_requested.wait())
@@ -401,25 +388,18 @@ class Bridge:
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
             raise reader.exception()  # type: ignore[misc]
         if stop.done() and not stop.cancelled() and not link.broken.is_set():
-            with contextlib.suppress(aiomqtt.MqttError):
+            with contextlib.suppress(TransportError):
                 await self._require_publisher().publish_now(
                     link, Outgoing(self.topics.bridge_state(), OFFLINE, qos=1, retain=True))
         elif link.broken.is_set():
-            raise aiomqtt.MqttError("a publish failed or timed out; reconnecting")
+            raise TransportError("a publish failed or timed out; reconnecting")
 
-    async def _read(self, client: aiomqtt.Client) -> None:
+    async def _read(self, client: Connection) -> None:
         router = self.router
-        async for message in client.messages:
-            payload = message.payload
-            if isinstance(payload, str):
-                payload = payload.encode()
-            elif not isinstance(payload, bytes | bytearray):
-                payload = b"" if payload is None else str(payload).encode()
-            props = message.properties
-            response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
-            correlation = getattr(props, "CorrelationData", None) if props is not None else None
-            await router.handle(message.topic.value, bytes(payload),
-                                RequestMeta(response_topic=response_topic, correlation=correlation))
+        async for message in self._transport.messages(client):
+            await router.handle(message.topic, message.payload,
+                                RequestMeta(response_topic=message.response_topic,
+                                            correlation=message.correlation))
 
     # -- helpers -------------------------------------------------------------------------------
     def _require_publisher(self) -> Publisher:
