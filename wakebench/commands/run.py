@@ -3,11 +3,13 @@
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
-                  [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--check] [--quiet]
+                  [--scenario FILE] [--state-dir DIR] [--reset-state] [--embedded-broker KIND]
+                  [--check] [--quiet]
 
 Flags win over the file. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
-their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
+their safe state, ``bridge/state`` offline, scheduler state saved for the next start. A locked,
+damaged or foreign state directory is one line on stderr and exit 2 (:mod:`wakebench.statedir`).
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
 checked at ``until``; the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
