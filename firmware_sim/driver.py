@@ -1,8 +1,10 @@
 """The thin async shell that runs the pure scheduler on a clock.
 
 It serialises every input (requests, signal snapshots, due timers) through one lock, so the
-events of each app leave in ``seq`` order, and hands every batch of events to the registered
-sinks (the MQTT bridge, the state store, a terminal view) before taking the next input.
+events of each app leave in ``seq`` order. With a :class:`~firmware_sim.journal.Journal`, every
+batch of events and the state that produced it are committed in one transaction *before* the
+batch goes to the registered sinks (the MQTT bridge, a terminal view); the bridge learns each
+event's journal row from :meth:`SchedulerDriver.journal_rows` and acknowledges it on PUBACK.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from firmware_sim.clock import Clock
+from firmware_sim.clock import Clock, wall_now
 from firmware_sim.events import Event, Response
-from firmware_sim.persistence import StateStore
+from firmware_sim.journal import Journal, JournalError, PendingItem, encode_event
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 
@@ -33,13 +35,16 @@ class SchedulerDriver:
     Args:
         scheduler: the pure state machine.
         clock: real, scaled (``--speed``) or virtual time.
-        store: if given, the scheduler state is saved after every change.
+        journal: if given, every change of state and every event batch is committed to it
+            (one transaction) before the sinks see the batch.
     """
 
-    def __init__(self, scheduler: Scheduler, *, clock: Clock, store: StateStore | None = None) -> None:
+    def __init__(self, scheduler: Scheduler, *, clock: Clock, journal: Journal | None = None) -> None:
         self.scheduler = scheduler
         self.clock = clock
-        self.store = store
+        self.journal = journal
+        self.journal_failures = 0
+        self._rows: dict[int, int] = {}
         self._sinks: list[EventSink] = []
         self._signal_sinks: list[SignalsSink] = []
         self._lock = asyncio.Lock()
@@ -59,6 +64,63 @@ class SchedulerDriver:
     def signals(self) -> Signals:
         """The scheduler's current snapshot."""
         return self.scheduler.signals
+
+    # -- the query API the bridge uses (no reaching into the scheduler) ------------------------
+    @property
+    def epoch(self) -> Any:
+        """Wall time of rig second 0 (a datetime), or None."""
+        return self.scheduler.epoch
+
+    def app_ids(self) -> list[str]:
+        """Registered app ids, in registration order."""
+        return list(self.scheduler.apps)
+
+    def has_app(self, app: str) -> bool:
+        """True if ``app`` is registered."""
+        return app in self.scheduler.apps
+
+    def tasks(self, app: str) -> dict[str, dict[str, Any]]:
+        """Task states of ``app`` (task id → state dict)."""
+        return self.scheduler.tasks(app)
+
+    def app_state(self, app: str) -> tuple[str, str] | None:
+        """``(platform, state)`` of a registered app, or None."""
+        found = self.scheduler.apps.get(app)
+        return None if found is None else (found.platform, found.state)
+
+    @property
+    def now(self) -> float:
+        """Rig time (s) of the scheduler's last step."""
+        return self.scheduler.now
+
+    def journal_rows(self, events: list[Event]) -> list[int | None]:
+        """The journal row of each event of the batch being delivered (None: not journaled)."""
+        return [self._rows.get(id(e)) for e in events]
+
+    def encode(self, event: Event) -> bytes:
+        """The ``apps/<app>/events`` payload of ``event`` (what the journal stores)."""
+        return encode_event(event, self.scheduler.epoch, wall_now())
+
+    async def resume(self, values: Mapping[str, Any], *, stale: frozenset[str] = frozenset()) -> list[Event]:
+        """Apply the live signals read at start-up and re-check every restored task against
+        them (:meth:`Scheduler.resume`); the events are journaled and delivered like any other.
+
+        Raises:
+            SignalError: an unknown signal or bad value (nothing is applied).
+        """
+        async with self._lock:
+            now = self._now()
+            before = self.scheduler.signals
+            snapshot = before.updated(values, t=now, stale=stale)
+            events = self.scheduler.resume(now, snapshot)
+            await self._deliver(events, changed=True)
+            for sink in self._signal_sinks:
+                try:
+                    await _maybe_await(sink(snapshot))
+                except Exception:
+                    log.exception("signals sink %r failed", sink)
+        self._wake.set()
+        return events
 
     async def request(
         self, app: str, verb: str, args: Any = None, *, on_response: ResponseHook | None = None
@@ -126,9 +188,13 @@ class SchedulerDriver:
         self._wake.set()
 
     def save(self) -> None:
-        """Save the scheduler state now (no-op without a store)."""
-        if self.store is not None:
-            self.store.save(self.scheduler.dump())
+        """Commit the scheduler state now (no-op without a journal).
+
+        Raises:
+            JournalError: the write failed.
+        """
+        if self.journal is not None:
+            self.journal.commit(self.scheduler.dump(), ())
 
     def _now(self) -> float:
         # A scaled clock read can never be earlier than the scheduler's last step, but a timer
@@ -136,11 +202,16 @@ class SchedulerDriver:
         return max(self.clock.now(), self.scheduler.now)
 
     async def _deliver(self, events: list[Event], *, changed: bool) -> None:
-        if changed:
+        self._rows = {}
+        if self.journal is not None and (changed or events):
+            items = [PendingItem(None, self.encode(e), 1, e.app, e.seq) for e in events]
             try:
-                self.save()
-            except OSError:
-                log.exception("could not save scheduler state")
+                rows = self.journal.commit(self.scheduler.dump(), items)
+                self._rows = {id(e): r for e, r in zip(events, rows, strict=True)}
+            except JournalError:
+                # the events still go out from memory; the failure is logged and counted
+                self.journal_failures += 1
+                log.exception("could not write the journal; this batch is not crash-safe")
         if not events:
             return
         for sink in self._sinks:

@@ -25,21 +25,19 @@ import random
 from collections.abc import Mapping
 from typing import Any, Final
 
-import aiomqtt
-from paho.mqtt.subscribeoptions import SubscribeOptions
-
 from firmware_sim import Event, Signals
 from firmware_sim.driver import SchedulerDriver
+from firmware_sim.journal import Journal
 from firmware_sim.platforms import POLICIES
 from mqtt_bridge import discovery
 from mqtt_bridge.config import BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
-from mqtt_bridge.intake import intake_queue
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
-from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, Link, Outgoing, Publisher
+from mqtt_bridge.publisher import Link, Outgoing, Publisher
 from mqtt_bridge.requests import RequestMeta, RequestRouter, SetSignals
 from mqtt_bridge.topics import Topics
+from mqtt_bridge.transport import AiomqttTransport, Connection, Incoming, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +58,7 @@ class Bridge:
         config: rig id and bridge behaviour.
         set_signals: async callable setting signals on the board (sim or relays).
         settable: names ``set_signals`` can set (others are refused with ``not_settable``).
+        transport: how connections are made (default: aiomqtt, :mod:`mqtt_bridge.transport`).
 
     Stop the driver before the bridge: events produced after :meth:`stop` are not published.
     """
@@ -72,8 +71,10 @@ class Bridge:
         config: BridgeConfig,
         set_signals: SetSignals | None = None,
         settable: frozenset[str] = frozenset(),
+        transport: Transport | None = None,
     ) -> None:
         self.driver = driver
+        self._transport: Transport = transport or AiomqttTransport()
         self.broker = broker
         self.config = config
         self.topics = Topics(config.rig, broker.prefix, config.ha_prefix)
@@ -82,7 +83,8 @@ class Bridge:
         self.last_error: str | None = None
         self._set_signals = set_signals
         self._settable = settable if set_signals is not None else frozenset()
-        self._outbox: Outbox | None = None
+        self._outbox: Journal | None = None
+        self._own_outbox = False
         self._publisher: Publisher | None = None
         self._router: RequestRouter | None = None
         self._retained: dict[str, tuple[bytes, int]] = {}
@@ -109,11 +111,19 @@ class Bridge:
         if self._started or self._stop_requested.is_set():
             raise BridgeError("a bridge starts once; make a new Bridge to start again")
         self.broker.ssl_context()  # fail now, not in the reconnect loop
-        path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
-        self._outbox = Outbox(path, max_events=self.config.outbox_max_events,
-                              max_bytes=self.config.outbox_max_bytes)
-        self._publisher = Publisher(self._outbox, timeout=self.config.publish_timeout_s,
-                                    event_expiry=self.config.event_expiry_s)
+        journal = self.driver.journal
+        if journal is None:  # no rig journal: a queue of our own (same file name, same rules)
+            path = None if self.config.state_dir is None else self.config.state_dir / OUTBOX_FILE
+            journal = Outbox(path, max_events=self.config.outbox_max_events,
+                             max_bytes=self.config.outbox_max_bytes)
+            self._own_outbox = True
+        else:
+            journal.max_events = self.config.outbox_max_events
+            journal.max_bytes = self.config.outbox_max_bytes
+        self._outbox = journal
+        self._publisher = Publisher(journal, timeout=self.config.publish_timeout_s,
+                                    event_expiry=self.config.event_expiry_s,
+                                    event_topic=self.topics.app_events)
         self._router = RequestRouter(
             self.driver, self.topics, self.config, self._publisher.put,
             set_signals=self._set_signals, settable=self._settable, info=self.info,
@@ -123,7 +133,7 @@ class Bridge:
         self.driver.add_signals_sink(self._on_signals)
         self._set_retained(self.topics.bridge_info(), dumps(self.info()), qos=1)
         self._on_signals(self.driver.signals)
-        for app in self.driver.scheduler.apps:
+        for app in self.driver.app_ids():
             self._app_touched(app)
         self._publish_discovery()
         self._tasks = [asyncio.create_task(self._publisher.run(), name="wakebench-publisher"),
@@ -155,7 +165,8 @@ class Bridge:
                 await task
         publisher.detach()
         publisher.spill()
-        self._require_outbox().close()
+        if self._own_outbox:
+            self._require_outbox().close()
 
     async def __aenter__(self) -> Bridge:
         await self.start()
@@ -191,7 +202,7 @@ class Bridge:
         return {"healthy": True, "connected": self.connected,
                 "outbox": 0 if outbox is None else len(outbox),
                 "dropped": 0 if outbox is None else outbox.dropped_total,
-                "apps": len(self.driver.scheduler.apps), "reconnects": max(0, self.connections - 1)}
+                "apps": len(self.driver.app_ids()), "reconnects": max(0, self.connections - 1)}
 
     @property
     def pending(self) -> int:
@@ -219,19 +230,16 @@ class Bridge:
         if not self._started:
             return
         publisher = self._require_publisher()
-        epoch = self.driver.scheduler.epoch
+        rows = self.driver.journal_rows(events)
         apps: dict[str, None] = {}
-        for event in events:
-            body = event.to_dict(epoch)
-            if body["ts"] is None:
-                body["ts"] = wall_iso(self.driver, event.t)
+        for event, row in zip(events, rows, strict=True):
             try:
                 topic = self.topics.app_events(event.app)
             except TopicError:
                 log.exception("event for an app id that cannot be a topic: %r", event.app)
                 continue
-            publisher.put(Outgoing(topic, dumps(body), qos=1, durable=True, app=event.app,
-                                   seq=event.seq, expiry=self.config.event_expiry_s))
+            publisher.put(Outgoing(topic, self.driver.encode(event), qos=1, durable=True, app=event.app,
+                                   seq=event.seq, expiry=self.config.event_expiry_s, row=row))
             apps[event.app] = None
         for app in apps:
             self._refresh_tasks(app)
@@ -249,18 +257,17 @@ class Bridge:
     def _app_touched(self, app: str) -> None:
         self._refresh_tasks(app)
         self._publish_app_state(app)
-        if self.config.ha_discovery and app in self.driver.scheduler.apps and app not in self._ha_apps \
+        if self.config.ha_discovery and self.driver.has_app(app) and app not in self._ha_apps \
                 and self._ha_pending is None:  # a burst of new apps: one update, not one per app
             self._ha_pending = asyncio.get_running_loop().call_later(discovery.COALESCE_S, self._flush_discovery)
 
     def _publish_app_state(self, app: str) -> None:
         """Retained ``apps/<app>/state`` whenever platform or state changes (late viewers see it)."""
-        found = self.driver.scheduler.apps.get(app)
-        if found is None or self._app_states.get(app) == (found.platform, found.state):
+        found = self.driver.app_state(app)
+        if found is None or self._app_states.get(app) == found:
             return
-        self._app_states[app] = (found.platform, found.state)
-        body = {"app": app, "platform": found.platform, "state": found.state,
-                "t": round(self.driver.scheduler.now, 6)}
+        self._app_states[app] = found
+        body = {"app": app, "platform": found[0], "state": found[1], "t": round(self.driver.now, 6)}
         self._set_retained(self.topics.app_state(app), dumps(body), qos=1)
 
     # -- retained state ------------------------------------------------------------------------
@@ -272,7 +279,7 @@ class Bridge:
         """
         old = self._task_topics.get(app, {})
         new: dict[str, tuple[dict[str, Any], bytes]] = {}
-        for task_id, state in self.driver.scheduler.tasks(app).items():
+        for task_id, state in self.driver.tasks(app).items():
             topic = self.topics.app_task(app, task_id)
             before = old.get(topic)
             if before is not None and before[0] == state:
@@ -314,7 +321,7 @@ class Bridge:
         """The retained device config, only when it changed (``force``: HA came online)."""
         if not self.config.ha_discovery:
             return
-        self._ha_apps = set(self.driver.scheduler.apps)
+        self._ha_apps = set(self.driver.app_ids())
         payload = dumps(discovery.device_config(self.topics, board=self.config.board,
                                                 version=self.config.version, apps=self._ha_apps))
         if payload == self._ha_sent and not force:
@@ -334,31 +341,16 @@ class Bridge:
             self._publish_discovery(force=True)
 
     # -- connection ----------------------------------------------------------------------------
-    def _client(self) -> aiomqtt.Client:
-        client = aiomqtt.Client(
-            self.broker.host, self.broker.port,
-            username=self.broker.username, password=self.broker.password,
-            identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5 if self.broker.mqtt5 else aiomqtt.ProtocolVersion.V311,
-            will=aiomqtt.Will(self.topics.bridge_state(), OFFLINE, qos=1, retain=True),
-            clean_session=None if self.broker.mqtt5 else True,
-            keepalive=self.broker.keepalive,
-            timeout=self.config.publish_timeout_s,
-            tls_context=self.broker.ssl_context(),
-            queue_type=intake_queue(max_messages=self.config.max_queued_requests,  # full: `overloaded`
-                                    max_bytes=self.config.max_queued_request_bytes, on_overflow=self._shed),
-            max_inflight_messages=DEFAULT_WINDOW,
-            socket_options=NO_DELAY,
-        )
-        client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
-        return client
-
     async def _connection_loop(self) -> None:
         publisher = self._require_publisher()
         delay = self.config.reconnect_min_s
         while not self._stop_requested.is_set():
             try:
-                client = self._client()
+                client = self._transport.connect(
+                    self.broker, client_id=self.client_id, will_topic=self.topics.bridge_state(),
+                    will_payload=OFFLINE, timeout=self.config.publish_timeout_s,
+                    max_queued_incoming=self.config.max_queued_requests,
+                    max_queued_bytes=self.config.max_queued_request_bytes, on_overflow=self._shed)
                 async with client:
                     self.connections += 1
                     delay = self.config.reconnect_min_s
@@ -370,7 +362,7 @@ class Bridge:
                         self._connected.clear()
                         link.broken.set()  # wakes publishes still waiting for their PUBACK
                         publisher.detach()
-            except aiomqtt.MqttError as exc:
+            except TransportError as exc:
                 self._note_error(exc)
             except (BridgeConfigError, asyncio.CancelledError):
                 raise
@@ -390,16 +382,15 @@ class Bridge:
             log.warning("MQTT broker %s: %s; reconnecting", self.broker.url(), message)
         self.last_error = message
 
-    async def _on_connected(self, client: aiomqtt.Client, link: Link) -> None:
+    async def _on_connected(self, client: Connection, link: Link) -> None:
         publisher = self._require_publisher()
         outbox = self._require_outbox()
         timeout = self.config.publish_timeout_s
         for topic_filter in self.topics.subscriptions(ha=self.config.ha_discovery):
             # MQTT 5: see the RETAIN flag as published (a stored request is refused, never run)
             # and get no stored ones at subscribe (retain handling 2); 3.1.1 flags those itself.
-            options = (SubscribeOptions(qos=1, retainAsPublished=True, retainHandling=2)
-                       if self.broker.mqtt5 and topic_filter != self.topics.ha_status() else None)
-            await client.subscribe(topic_filter, qos=0 if options else 1, options=options, timeout=timeout)
+            await self._transport.subscribe(client, topic_filter, mqtt5=self.broker.mqtt5,
+                                            requests=topic_filter != self.topics.ha_status(), timeout=timeout)
         await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), ONLINE, qos=1, retain=True))
         report = outbox.drops()
         if report is not None:
@@ -414,7 +405,7 @@ class Bridge:
         self._connected.set()
         log.info("connected to %s as %s", self.broker.url(), self.client_id)
 
-    async def _serve(self, client: aiomqtt.Client, link: Link) -> None:
+    async def _serve(self, client: Connection, link: Link) -> None:
         reader = asyncio.ensure_future(self._read(client))
         broken = asyncio.ensure_future(link.broken.wait())
         stop = asyncio.ensure_future(self._stop_requested.wait())
@@ -428,35 +419,24 @@ class Bridge:
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
             raise reader.exception()  # type: ignore[misc]
         if stop.done() and not stop.cancelled() and not link.broken.is_set():
-            with contextlib.suppress(aiomqtt.MqttError):
+            with contextlib.suppress(TransportError):
                 await self._require_publisher().publish_now(
                     link, Outgoing(self.topics.bridge_state(), OFFLINE, qos=1, retain=True))
         elif link.broken.is_set():
-            raise aiomqtt.MqttError("a publish failed or timed out; reconnecting")
+            raise TransportError("a publish failed or timed out; reconnecting")
 
-    async def _read(self, client: aiomqtt.Client) -> None:
+    async def _read(self, client: Connection) -> None:
         router = self.router
-        async for message in client.messages:
-            payload = message.payload
-            if isinstance(payload, str):
-                payload = payload.encode()
-            elif not isinstance(payload, bytes | bytearray):
-                payload = b"" if payload is None else str(payload).encode()
-            props = message.properties
-            response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
-            correlation = getattr(props, "CorrelationData", None) if props is not None else None
-            await router.handle(message.topic.value, bytes(payload),
-                                RequestMeta(response_topic=response_topic, correlation=correlation,
-                                            retained=bool(message.retain)))
+        async for message in self._transport.messages(client):
+            await router.handle(message.topic, message.payload,
+                                RequestMeta(response_topic=message.response_topic,
+                                            correlation=message.correlation, retained=message.retained))
 
-    def _shed(self, message: aiomqtt.Message) -> None:
-        """The intake queue is full: answer ``overloaded`` now (runs in paho's callback)."""
-        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-        props = message.properties
-        self.router.shed(message.topic.value, bytes(payload), RequestMeta(
-            response_topic=getattr(props, "ResponseTopic", None) if props is not None else None,
-            correlation=getattr(props, "CorrelationData", None) if props is not None else None,
-            retained=bool(message.retain)))
+    def _shed(self, message: Incoming) -> None:
+        """The intake queue is full: answer ``overloaded`` now (runs in the client's callback)."""
+        self.router.shed(message.topic, message.payload, RequestMeta(
+            response_topic=message.response_topic, correlation=message.correlation,
+            retained=message.retained))
 
     # -- helpers -------------------------------------------------------------------------------
     def _require_publisher(self) -> Publisher:
@@ -464,7 +444,7 @@ class Bridge:
             raise BridgeError("the bridge is not started")
         return self._publisher
 
-    def _require_outbox(self) -> Outbox:
+    def _require_outbox(self) -> Journal:
         if self._outbox is None:
             raise BridgeError("the bridge is not started")
         return self._outbox

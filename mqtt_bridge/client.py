@@ -12,8 +12,11 @@
 The client id is the app id (so per-app ACLs apply). A broker that refuses MQTT 5 (the rig's
 in-process broker) gets MQTT 3.1.1 instead, so ``?protocol=3.1.1`` is never needed. By default it resumes a persistent session
 (clean start off, MQTT 5 Session Expiry, or ``clean_session=False`` on 3.1.1) and reconnects
-with backoff, so events sent while it was away arrive after reconnect; repeated events (QoS 1)
-are dropped by ``seq`` and missing ``seq`` numbers are recorded in :attr:`AppClient.gaps`.
+with backoff, so events sent while it was away arrive after reconnect. Delivery contract (see
+``asyncapi.yaml``): the rig re-publishes every event the broker has not acknowledged after any
+restart, so an event may arrive twice with the same ``seq`` — those repeats are dropped here by
+``seq`` — but never a gap; a missing ``seq`` (only after a reported ``outbox_overflow``) is
+recorded in :attr:`AppClient.gaps`.
 (Observed on Mosquitto 2.0.11: only sessions that connected with clean start *off* are written
 to the broker's persistence file, so ``resume_session=False`` loses the session when the broker
 restarts.)

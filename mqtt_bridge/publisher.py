@@ -15,6 +15,12 @@ latest payload of a topic waits, so the broker's retained value is never left st
 memory is bounded by the number of retained topics. Outbox entries are removed only after their
 publish completed, through the longest completed prefix, so nothing is lost and a reconnect can
 at most repeat messages (QoS 1 semantics; subscribers dedupe events by ``seq``).
+
+With the rig's journal as the outbox, events are written to it by the driver *before* they reach
+the publisher (``Outgoing.row``); such a message is never appended again: while connected it is
+published from memory and acknowledged in the journal on PUBACK, otherwise it stays in the
+journal and is replayed from there (every pending row older than the oldest journaled message in
+memory or in flight) before memory.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from typing import Any, Final, Protocol
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from firmware_sim.journal import Journal, JournalError
 from mqtt_bridge.errors import OutboxError
-from mqtt_bridge.outbox import Outbox, OutboxItem
+from mqtt_bridge.outbox import OutboxEntry, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,7 @@ class Outgoing:
     app: str | None = None
     seq: int | None = None
     on_published: Callable[[], None] | None = None
+    row: int | None = None  #: the journal row that already holds this message (durable only)
 
 
 class PublishClient(Protocol):
@@ -93,16 +101,20 @@ class Publisher:
     """Ordered publishing with an on-disk outbox for durable messages.
 
     Args:
-        outbox: where durable messages wait while the broker is unreachable.
+        outbox: where durable messages wait while the broker is unreachable (the rig journal).
         timeout: seconds a publish may take before the connection counts as broken.
         window: publishes in flight at once.
         max_memory: volatile messages kept in memory while a slow broker catches up.
         event_expiry: MQTT 5 Message Expiry of outbox messages (None: none).
+        event_topic: the topic of a journaled app event (entries stored without a topic).
     """
 
-    def __init__(self, outbox: Outbox, *, timeout: float, window: int = DEFAULT_WINDOW,
-                 max_memory: int = DEFAULT_MAX_MEMORY, event_expiry: int | None = None) -> None:
+    def __init__(self, outbox: Journal, *, timeout: float, window: int = DEFAULT_WINDOW,
+                 max_memory: int = DEFAULT_MAX_MEMORY, event_expiry: int | None = None,
+                 event_topic: Callable[[str], str] | None = None) -> None:
         self.outbox = outbox
+        self.event_topic = event_topic
+        self._flying_rows: list[int] = []
         self.timeout = timeout
         self.window = window
         self.max_memory = max_memory
@@ -126,6 +138,10 @@ class Publisher:
         Returns:
             False if a volatile message was dropped (not connected, or memory full).
         """
+        if msg.row is not None and self._link is None:  # already in the journal: replay from there
+            self._idle.clear()
+            self._wake.set()
+            return True
         if not msg.durable and (self._link is None or len(self._memory) >= self.max_memory):
             self.dropped_volatile += 1
             return False
@@ -154,7 +170,8 @@ class Publisher:
     @property
     def pending(self) -> int:
         """Messages not yet confirmed (memory, retained, in flight, outbox)."""
-        return len(self._memory) + len(self._retained) + self._inflight + len(self.outbox)
+        in_memory = sum(1 for m in self._memory if m.row is None)  # journaled rows count once
+        return in_memory + len(self._retained) + self._inflight + len(self.outbox)
 
     # -- connection --------------------------------------------------------------------------
     def attach(self, link: Link) -> None:
@@ -200,7 +217,7 @@ class Publisher:
             self._wake.clear()
             try:
                 await self._drain()
-            except OutboxError:
+            except (OutboxError, JournalError):
                 log.exception("outbox write failed; events may be lost")
             if not self._memory and not self._retained and not len(self.outbox):
                 self._idle.set()
@@ -212,14 +229,18 @@ class Publisher:
                 self._link = None
                 self.spill()
                 return
-            if len(self.outbox):
-                entries = self.outbox.peek(self.window)
-                msgs = [Outgoing(e.topic, e.payload, e.qos, durable=True, expiry=self.event_expiry)
-                        for e in entries]
-                done = await self._send(link, msgs)
+            entries = self.outbox.peek(self.window, upto=self._replay_limit()) if len(self.outbox) else []
+            if entries:
+                msgs = [Outgoing(topic, e.payload, e.qos, durable=True, expiry=self.event_expiry)
+                        for e in entries if (topic := self._topic_of(e)) is not None]
+                done = await self._send(link, msgs) if msgs else 0
+                if len(msgs) < len(entries) and done == len(msgs):  # unroutable entries: drop
+                    done = len(entries)
+                elif done < len(msgs):  # map the sent prefix back to entries
+                    done = _prefix(entries, msgs[:done], self._topic_of)
                 if done:
                     self.outbox.remove_through(entries[done - 1].id)
-                if done < len(msgs):
+                if done < len(entries):
                     self._break(link)
                 continue
             # one window of each per round: retained state keeps flowing under a stream of events
@@ -261,10 +282,15 @@ class Publisher:
     async def _send_batch(self, link: Link, batch: list[Outgoing]) -> int:
         """Send ``batch``, run the callbacks of the confirmed prefix, return its length."""
         self._inflight = len(batch)
+        self._flying_rows = [m.row for m in batch if m.row is not None]
         try:
             done = await self._send(link, batch)
         finally:
             self._inflight = 0
+            self._flying_rows = []
+        rows = [m.row for m in batch[:done] if m.row is not None]
+        if rows:
+            self.outbox.remove_through(max(rows))  # PUBACK: the journal lets these go
         for msg in batch[:done]:
             if msg.retain and self._newest.get(msg.topic) is msg:
                 del self._newest[msg.topic]
@@ -311,6 +337,8 @@ class Publisher:
         durable: list[OutboxItem] = []
         while self._memory:
             msg = self._memory.popleft()
+            if msg.row is not None:  # already in the journal: replayed from there
+                continue
             if msg.durable:
                 durable.append(OutboxItem(msg.topic, msg.payload, msg.qos, msg.app, msg.seq))
             else:
@@ -319,6 +347,38 @@ class Publisher:
             dropped = self.outbox.append(durable)
             if dropped:
                 log.warning("outbox full: dropped the %d oldest events", dropped)
+
+    def _replay_limit(self) -> int | None:
+        """Journal rows up to this id are not in memory or in flight (None: no limit)."""
+        rows = [m.row for m in self._memory if m.row is not None] + self._flying_rows
+        return min(rows) - 1 if rows else None
+
+    def _topic_of(self, entry: OutboxEntry) -> str | None:
+        if entry.topic is not None:
+            return entry.topic
+        if entry.app is None or self.event_topic is None:
+            log.error("journal entry %d has neither topic nor app; dropped", entry.id)
+            return None
+        try:
+            return self.event_topic(entry.app)
+        except Exception:
+            log.exception("journal entry %d: no topic for app %r; dropped", entry.id, entry.app)
+            return None
+
+
+def _prefix(entries: list[OutboxEntry], sent: list[Outgoing], topic_of: Callable[[OutboxEntry], str | None]) -> int:
+    """How many of ``entries`` are covered by the ``sent`` prefix (unroutable ones included)."""
+    n = 0
+    left = len(sent)
+    for entry in entries:
+        if topic_of(entry) is None:
+            n += 1
+            continue
+        if left == 0:
+            break
+        left -= 1
+        n += 1
+    return n
 
 
 def _properties(msg: Outgoing, mqtt5: bool) -> Properties | None:

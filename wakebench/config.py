@@ -80,7 +80,7 @@ DEFAULT_POLL_INTERVAL_S: Final = 1.0
 
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _TABLES: Final = {"rig", "board", "broker", "embedded_broker", "homeassistant", "poll", "signals", "limits"}
-_RIG_KEYS: Final = {"id", "board", "state_dir", "seed", "speed", "request_rate", "request_burst"}
+_RIG_KEYS: Final = {"id", "board", "state_dir", "state_sync", "seed", "speed", "request_rate", "request_burst"}
 #: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
 #: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
 MAX_REQUEST_RATE: Final = 10_000
@@ -118,6 +118,7 @@ class RigConfig:
         rig_id: the rig id.
         board: the board spec (catalogue or the file's own ``[board]``).
         state_dir: where scheduler state and the outbox live.
+        state_sync: journal durability, ``normal`` or ``full`` (firmware_sim.journal docstring).
         seed: seed of every random choice.
         speed: rig clock speed (> 1 only on the sim board).
         request_rate, request_burst: per-app request token bucket (mqtt_bridge.config defaults).
@@ -134,6 +135,7 @@ class RigConfig:
     rig_id: str = DEFAULT_RIG_ID
     board: BoardSpec = field(default_factory=lambda: get_board(SIM_BOARD))
     state_dir: Path | None = None
+    state_sync: str = "normal"
     seed: int = 0
     speed: float = 1.0
     request_rate: float = DEFAULT_RATE_PER_S
@@ -335,6 +337,10 @@ class _Parser:
             cfg["rig_id"] = rig_id
         if (state_dir := self.string(rig, "state_dir", "rig.state_dir")) is not None:
             cfg["state_dir"] = Path(state_dir).expanduser()
+        if (sync := self.string(rig, "state_sync", "rig.state_sync")) is not None:
+            if sync not in ("normal", "full"):
+                raise self.error("rig.state_sync", f"must be 'normal' or 'full', not {sync!r}")
+            cfg["state_sync"] = sync
         if "seed" in rig:
             seed = rig["seed"]
             if isinstance(seed, bool) or not isinstance(seed, int):

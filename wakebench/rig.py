@@ -7,7 +7,8 @@ Signal path: a pin edge → :class:`boards.source.BoardSource` → :meth:`Rig._o
 publisher and the terminal, in that order, at once.
 
 Rig time across restarts: the rig clock continues from the rig time saved with the scheduler
-state (``scheduler-state.json`` in the state directory), not from the wall clock. Downtime does
+state (the journal ``journal.sqlite3`` in the state directory, see :mod:`wakebench.statedir`),
+not from the wall clock. Downtime does
 not count: a task with 4 minutes of budget left when the rig stopped has 4 minutes left after
 the restart, and saved deadlines (WP8 periodic slots, iOS earliest-begin dates, HarmonyOS
 repeat cycles) stay meaningful relative to rig time — as on a phone that was switched off.
@@ -33,7 +34,6 @@ from firmware_sim.clock import ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.events import Event, Response
-from firmware_sim.persistence import StateStore
 from firmware_sim.scenario import AppSpec, Expectation, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
@@ -44,6 +44,7 @@ from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hi
 from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
 from wakebench.rigctl import remove_rig_file, write_rig_file
+from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
 from wbcommon import files
 
@@ -208,6 +209,8 @@ class Rig:
         persist: load and save scheduler state in the state directory (a scenario run does not).
         seed / limits: override the config's (a scenario's own seed and limits).
         recorder: ``run --record``: gets every event batch and signals snapshot as it happens.
+        reset_state: move the journal aside (``--reset-state``) and start fresh.
+        synchronous: the journal's durability, ``"normal"`` or ``"full"`` (see firmware_sim.journal).
     """
 
     def __init__(
@@ -219,9 +222,14 @@ class Rig:
         persist: bool = True,
         seed: int | None = None,
         limits: Mapping[str, Mapping[str, Any]] | None = None,
+        reset_state: bool = False,
+        synchronous: str | None = None,
         recorder: RecordWriter | None = None,
     ) -> None:
         self.config = config
+        self.reset_state = reset_state
+        self.synchronous = synchronous or config.state_sync
+        self.state: StateDir | None = None
         self.recorder = recorder
         self.embedded_kind: BrokerKind = embedded
         self.printer = printer or Printer(None)
@@ -283,7 +291,7 @@ class Rig:
 
     async def _start(self) -> None:
         cfg = self.config
-        store, saved = self._open_state()
+        saved = self._open_state()
         now = float(saved.get("now", 0.0)) if saved else 0.0
         self.resumed_from = now if saved else None
         self.clock = ScaledClock(cfg.speed, start=now)
@@ -292,11 +300,13 @@ class Rig:
                                   if saved else self.seed, limits=self.limits)
             if saved:
                 scheduler.load(saved)
-        except (ConfigError, KeyError, TypeError, ValueError) as exc:
-            where = store.path if store is not None else "scheduler state"
-            raise RigStartError(f"{where}: cannot resume from the saved state ({exc}); move the file "
-                                "away to start fresh") from exc
-        self.driver = _LoggedDriver(scheduler, clock=self.clock, store=store, on_answer=self._print_request)
+        except Exception as exc:  # any fault of a damaged state is one line, never a traceback
+            where = self.state.journal.path if self.state is not None else "scheduler state"
+            raise RigStartError(f"{where}: cannot resume from the saved state ({type(exc).__name__}: {exc}); "
+                                "start with --reset-state to move it aside and begin fresh") from exc
+        self.driver = _LoggedDriver(scheduler, clock=self.clock,
+                                    journal=self.state.journal if self.state is not None else None,
+                                    on_answer=self._print_request)
         self.driver.add_sink(self._print_events)
         self.driver.add_signals_sink(self._print_signals)
         if self.recorder is not None:  # `run --record`: what the rig prints, as timeline records
@@ -323,7 +333,12 @@ class Rig:
         source = self.source
         await source.start(self._on_update)
         snap = source.snapshot()
-        await self.driver.update_signals(dict(snap.values), stale=snap.stale)
+        # before `online`: re-check restored tasks against the live signals; what that produces
+        # is journaled now and published first when the bridge connects (issue #8.2)
+        if saved:
+            await self.driver.resume(dict(snap.values), stale=snap.stale)
+        else:
+            await self.driver.update_signals(dict(snap.values), stale=snap.stale)
         # faults are reported once, by the source's first update through _on_update
         if cfg.signals:
             await self.set_signals(cfg.signals, origin="config")
@@ -348,21 +363,18 @@ class Rig:
              "board": cfg.board.name, "speed": cfg.speed,
              "state_dir": str(self.state_dir) if self.state_dir is not None else None}, self.state_dir)
 
-    def _open_state(self) -> tuple[StateStore | None, dict[str, Any] | None]:
+    def _open_state(self) -> dict[str, Any] | None:
         if self.state_dir is None:
-            return None, None
+            return None
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RigStartError(f"state directory {self.state_dir}: cannot create it ({exc.strerror or exc}); "
-                                "set rig.state_dir or pass --state-dir") from exc
-        store = StateStore(self.state_dir)
-        try:
-            return store, store.load()
-        except ConfigError as exc:
-            raise RigStartError(f"{exc}; move the file away to start fresh") from exc
-        except OSError as exc:
-            raise RigStartError(f"{store.path}: cannot read it ({exc.strerror or exc})") from exc
+            self.state = open_state_dir(self.state_dir, reset=self.reset_state,
+                                        synchronous="full" if self.synchronous == "full" else "normal")
+        except StateDirError as exc:
+            raise RigStartError(str(exc)) from exc
+        for note in self.state.notes:
+            self.printer.note(note)
+            log.warning("%s", note)
+        return self.state.state
 
     async def stop(self) -> None:
         """Clean shutdown: stop the scheduler and save its state (at the current rig time), put
@@ -383,7 +395,7 @@ class Rig:
                     await driver.update_signals({})
             try:
                 driver.save()
-            except OSError as exc:
+            except ConfigError as exc:
                 log.error("could not save the scheduler state: %s", exc)
         if self.source is not None:
             with contextlib.suppress(Exception):
@@ -394,6 +406,8 @@ class Rig:
         if self.embedded is not None:
             with contextlib.suppress(Exception):
                 await self.embedded.stop()
+        if self.state is not None:
+            self.state.close()
 
     async def __aenter__(self) -> Rig:
         await self.start()

@@ -149,3 +149,39 @@ async def test_mqtt5_properties_carry_correlation_and_expiry() -> None:
     await publisher.publish_now(Link(Props(), mqtt5=False), msg)
     assert seen[0].CorrelationData == b"c1" and seen[0].MessageExpiryInterval == 60
     assert seen[1] is None
+
+
+async def test_journaled_events_leave_the_journal_only_on_puback_and_are_replayed_in_order() -> None:
+    """Issue #8: the driver commits events to the journal before the publisher sees them; the
+    publisher never appends them again, acknowledges them on PUBACK and, after a lost link,
+    replays them from the journal (in row order) before newer ones."""
+    from firmware_sim.journal import Journal, PendingItem
+
+    journal = Journal(None)
+    publisher = Publisher(journal, timeout=1, window=4, event_topic=lambda app: f"apps/{app}/events")
+    task = asyncio.create_task(publisher.run())
+    try:
+        def commit(n: int) -> Outgoing:
+            (row,) = journal.commit(None, [PendingItem(None, str(n).encode(), 1, "a", n)])
+            return Outgoing("apps/a/events", str(n).encode(), durable=True, app="a", seq=n, row=row)
+
+        publisher.put(commit(1))  # not connected: stays in the journal only
+        publisher.put(commit(2))
+        assert len(journal) == 2
+        broken = ScriptedClient(fail_at=2)
+        publisher.attach(Link(broken, mqtt5=False))
+        await asyncio.wait_for(_until(lambda: not publisher.attached), 5)
+        assert len(journal) == 1  # seq 1 confirmed and acknowledged; seq 2 still pending
+        client = ScriptedClient()
+        publisher.attach(Link(client, mqtt5=False))
+        publisher.put(commit(3))
+        await drained(publisher)
+        assert [p for _t, p, _r in client.confirmed] == [b"2", b"3"]  # replay first, no repeat of 1
+        assert len(journal) == 0 and [t for t, _p, _r in client.confirmed] == ["apps/a/events"] * 2
+    finally:
+        task.cancel()
+
+
+async def _until(pred: Any) -> None:
+    while not pred():
+        await asyncio.sleep(0)  # yield to the publisher task until the condition holds

@@ -1,15 +1,16 @@
-"""State survives a restart atomically; the async driver fires timers on a scaled clock."""
+"""State survives a restart atomically (legacy JSON store, read for migration); the async driver
+fires timers on a scaled clock and commits every batch to its journal."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
 
 from firmware_sim import ConfigError, ScaledClock, Scheduler, Signals
 from firmware_sim.driver import SchedulerDriver
+from firmware_sim.journal import JOURNAL_FILE, Journal
 from firmware_sim.persistence import StateStore
 
 
@@ -38,7 +39,7 @@ async def test_driver_fires_timers_and_saves_state(tmp_path: Path) -> None:
     driver = SchedulerDriver(
         Scheduler(limits={"capacitor": {"terminate_grace_s": 1.0}}),
         clock=ScaledClock(1800),
-        store=StateStore(tmp_path),
+        journal=Journal(tmp_path / JOURNAL_FILE),
     )
     batches: list[list[str]] = []
     done = asyncio.Event()
@@ -58,8 +59,8 @@ async def test_driver_fires_timers_and_saves_state(tmp_path: Path) -> None:
     driver.stop()
     await asyncio.wait_for(runner, timeout=2)
     assert [t for b in batches for t in b] == ["wake", "expire", "terminate"]
-    saved = json.loads((tmp_path / "scheduler-state.json").read_text())
-    assert saved["seq"] == {"cap": 3}
+    saved = Journal(tmp_path / JOURNAL_FILE).load_state()
+    assert saved is not None and saved["seq"] == {"cap": 3}
 
 
 async def test_driver_signal_updates_reach_sinks() -> None:

@@ -162,3 +162,11 @@ def test_state_dir_defaults_per_rig(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_the_shipped_sample_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config(DEPLOY_SAMPLE)
     assert cfg.board.name == "x120x" and not cfg.simulated
+
+
+def test_state_sync_offers_the_stricter_journal_setting(tmp_path: Path) -> None:
+    # firmware_sim/journal.py: "normal" loses nothing on a kill, "full" nothing on a power cut
+    assert default_config().state_sync == "normal"
+    assert load_config(write(tmp_path, '[rig]\nstate_sync = "full"\n')).state_sync == "full"
+    with pytest.raises(RigConfigError, match=r"rig\.state_sync: must be 'normal' or 'full', not 'fast'"):
+        load_config(write(tmp_path, '[rig]\nstate_sync = "fast"\n'))

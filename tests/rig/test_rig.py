@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from firmware_sim import Event
-from firmware_sim.persistence import STATE_FILE
+from firmware_sim.journal import JOURNAL_FILE, Journal
 from firmware_sim.scenario import parse_scenario
 from firmware_sim.signals import Signals
 from tests.rig.helpers import Observer, is_json
@@ -101,8 +100,10 @@ async def test_clean_stop_saves_state_and_the_next_start_resumes_rig_time(tmp_pa
             await rig.stop()
             await obs.wait(is_json("wakebench/inproc/bridge/state", state="offline"))
         stopped_at = rig.driver.scheduler.now
-    saved = json.loads((tmp_path / "state" / STATE_FILE).read_text())
-    assert saved["now"] == pytest.approx(stopped_at)
+    journal = Journal(tmp_path / "state" / JOURNAL_FILE)
+    saved = journal.load_state()
+    journal.close()
+    assert saved is not None and saved["now"] == pytest.approx(stopped_at)
     async with Rig(cfg, embedded="in-process") as again:  # type: ignore[arg-type]
         assert again.driver is not None and again.clock is not None
         assert again.resumed_from == pytest.approx(stopped_at)

@@ -3,7 +3,7 @@
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
-                  [--scenario FILE] [--state-dir DIR] [--embedded-broker KIND] [--ws-port PORT]
+                  [--scenario FILE] [--state-dir DIR] [--reset-state] [--embedded-broker KIND] [--ws-port PORT]
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
                   [--set NAME=VALUE ...] [--junit FILE]
                   [--request-rate N] [--request-burst N]
@@ -11,7 +11,8 @@
 Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
 values to the file's ``[signals]`` table, read as in a scenario. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
-their safe state, ``bridge/state`` offline, scheduler state saved for the next start.
+their safe state, ``bridge/state`` offline, scheduler state saved for the next start. A locked,
+damaged or foreign state directory is one line on stderr and exit 2 (:mod:`wakebench.statedir`).
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
 checked at ``until``; a step the board cannot do by itself is printed as a manual step and,
@@ -71,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "wins over the file's [signals]")
     parser.add_argument("--junit", metavar="XML",
                         help="with --scenario: write a JUnit XML report, one test case per expectation")
+    parser.add_argument("--reset-state", action="store_true",
+                        help="move the state directory's journal aside (never deleted) and start fresh")
     parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
     parser.add_argument("--record", metavar="FILE",
                         help="append every event and signals snapshot to FILE as JSON lines "
@@ -123,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     try:
         return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
-                                 out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit))
+                                 out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit,
+                                 reset_state=getattr(args, "reset_state", False)))
     finally:
         if recorder is not None:
             recorder.close()
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
                 out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None,
-                junit: str | None = None) -> int:
+                junit: str | None = None, reset_state: bool = False) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -142,7 +146,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
     rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
               printer=printer, persist=scenario is None,
               seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
-              recorder=recorder)
+              recorder=recorder, reset_state=reset_state)
     try:
         try:
             await rig.start()

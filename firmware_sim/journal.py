@@ -1,0 +1,446 @@
+"""The rig's durable journal: one SQLite file (WAL mode) holding the scheduler state, the ``seq``
+counters and every event the broker has not acknowledged yet.
+
+Contract (issue #8):
+
+- :meth:`Journal.commit` writes a batch of events *and* the state change that produced them in
+  one transaction, before anything is published. A killed process therefore never loses an
+  event and never reuses a ``seq``: either the batch and its state are both on disk, or neither.
+- An event leaves the pending set only when :meth:`Journal.remove_through` is called after the
+  broker's PUBACK; on start every pending event is re-published in ``seq`` order (row order).
+  Subscribers may see a QoS 1 duplicate (same ``seq``), never a gap.
+- Pending events are bounded (:data:`MAX_PENDING_EVENTS` / :data:`MAX_PENDING_BYTES`, today's
+  outbox promise); beyond it the *oldest* are dropped and recorded per app (first/last ``seq``)
+  for an ``outbox_overflow`` report on ``bridge/event``.
+- The state is stored as rows (``core``: version, rig time, seed, seq counters; ``apps``; one row
+  per policy) and only rows whose JSON changed are rewritten, so a batch costs a few hundred
+  bytes of WAL, not the whole state.
+
+Durability (``PRAGMA synchronous``, https://sqlite.org/pragma.html#pragma_synchronous and
+https://sqlite.org/wal.html): in WAL mode ``NORMAL`` (the default here) writes every commit to
+the WAL file before returning, so a killed process loses nothing; a *power cut* can lose the
+transactions committed since the last checkpoint (the database stays consistent). ``FULL``
+syncs the WAL on every commit: a power cut loses nothing committed, at the price of an fsync
+per batch (rig.toml ``[state] synchronous = "full"``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from firmware_sim.errors import ConfigError
+from firmware_sim.events import Event, iso
+
+__all__ = [
+    "JOURNAL_FILE",
+    "MAX_PENDING_BYTES",
+    "MAX_PENDING_EVENTS",
+    "DropReport",
+    "Journal",
+    "JournalError",
+    "PendingEntry",
+    "PendingItem",
+    "encode_event",
+]
+
+JOURNAL_FILE: Final = "journal.sqlite3"
+#: ``PRAGMA application_id`` of a wakebench journal ("wkbj"): tells our file from a foreign one.
+APPLICATION_ID: Final = 0x776B626A
+#: ``PRAGMA user_version``: the journal's schema version.
+SCHEMA_VERSION: Final = 1
+#: Pending events kept at most; then the oldest are dropped and reported. Today's outbox bound
+#: (mqtt_bridge/config.py ``DEFAULT_OUTBOX_MAX_EVENTS``, README "MQTT API"). wakebench choice.
+MAX_PENDING_EVENTS: Final = 10_000
+#: Payload bytes of pending events kept at most (16 MiB, same source as above).
+MAX_PENDING_BYTES: Final = 16 * 1024 * 1024
+#: ``PRAGMA synchronous`` values offered (see the module docstring).
+SYNCHRONOUS: Final = ("normal", "full")
+#: SQLite files start with this 16-byte header (https://sqlite.org/fileformat.html, 1.3).
+_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+
+Synchronous = Literal["normal", "full"]
+
+_SCHEMA: Final = """
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    app TEXT,
+    seq INTEGER
+);
+CREATE TABLE drops (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    first_seq INTEGER,
+    last_seq INTEGER,
+    count INTEGER NOT NULL
+);
+"""
+_TABLES: Final = {"state": {"key", "value"}, "pending": {"id", "topic", "payload", "qos", "app", "seq"},
+                  "drops": {"id", "app", "first_seq", "last_seq", "count"}}
+_HINT: Final = "start with --reset-state to move it aside and begin fresh"
+
+
+class JournalError(ConfigError):
+    """The journal cannot be opened, read or written; the message names the file and the fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """A message to keep until acknowledged. ``topic`` None: an app event (the bridge derives
+    ``apps/<app>/events``); ``app``/``seq`` let a drop be reported per app."""
+
+    topic: str | None
+    payload: bytes
+    qos: int = 1
+    app: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """A stored pending message with its row ``id`` (increasing in commit order)."""
+
+    id: int
+    topic: str | None
+    payload: bytes
+    qos: int
+    app: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DropReport:
+    """Entries dropped from a full journal and not yet reported; ``upto`` marks the snapshot."""
+
+    total: int
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    upto: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``data`` of an ``outbox_overflow`` bridge event (``total`` includes rig events)."""
+        return {"dropped": self.total, "apps": self.apps}
+
+
+def encode_event(event: Event, epoch: Any, wall: Any = None) -> bytes:
+    """The ``apps/<app>/events`` payload of ``event``: compact ASCII JSON, non-finite floats as
+    null. ``ts`` is the wall time from ``epoch``, else ``wall`` (a datetime: now)."""
+    body = event.to_dict(epoch)
+    if body.get("ts") is None:
+        body["ts"] = iso(wall, 0.0) if wall is not None else None
+    return _dumps(body)
+
+
+class Journal:
+    """Scheduler state + pending events in one SQLite file (None: in memory, same rules).
+
+    Args:
+        path: the journal file (its directory must exist); None for an in-memory journal.
+        synchronous: ``"normal"`` or ``"full"`` (see the module docstring).
+        max_events / max_bytes: bound of the pending events.
+
+    Raises:
+        JournalError: the file is not a journal, is damaged, or cannot be opened (one line naming
+            the file, what is wrong and the ``--reset-state`` hint).
+    """
+
+    def __init__(self, path: Path | None, *, synchronous: Synchronous = "normal",
+                 max_events: int = MAX_PENDING_EVENTS, max_bytes: int = MAX_PENDING_BYTES) -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        self.path = path
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.dropped_total = 0
+        self._written: dict[str, str] = {}
+        self._where = str(path) if path is not None else ":memory:"
+        if path is not None:
+            self._check_header(path)
+        try:
+            self._db = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot open it ({exc})") from exc
+        try:
+            self._open(synchronous)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._error(f"damaged ({exc})") from exc
+        except JournalError:
+            self._db.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------------------
+    def _error(self, what: str) -> JournalError:
+        return JournalError(f"{self._where}: {what}; {_HINT}")
+
+    def _check_header(self, path: Path) -> None:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise self._error(f"cannot read it ({exc.strerror or exc})") from exc
+        if head and head != _SQLITE_MAGIC:
+            raise self._error("not an SQLite database (foreign or overwritten file)")
+        if not head and path.stat().st_size == 0:
+            return  # an empty file (created, never written): initialised below
+
+    def _open(self, synchronous: str) -> None:
+        db = self._db
+        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables.discard("sqlite_sequence")
+        if app_id == 0 and version == 0 and not tables:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.executescript(_SCHEMA)
+        else:
+            if app_id != APPLICATION_ID:
+                raise self._error(f"not a wakebench journal (application_id {app_id:#x}, "
+                                  f"expected {APPLICATION_ID:#x})")
+            if version != SCHEMA_VERSION:
+                raise self._error(f"journal schema version {version}, this wakebench reads {SCHEMA_VERSION}")
+            for table, columns in _TABLES.items():
+                have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+                if have != columns:
+                    raise self._error(f"table {table!r} is missing or has columns {sorted(have)}")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise self._error(f"integrity check failed ({check[0] if check else 'no answer'})")
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        count, size = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
+        self._count, self._bytes = int(count), int(size)
+        for key, value in db.execute("SELECT key, value FROM state"):
+            self._written[str(key)] = str(value)
+
+    # -- state -------------------------------------------------------------------------------
+    def load_state(self) -> dict[str, Any] | None:
+        """The saved scheduler state (a :meth:`Scheduler.dump`), or None if none was saved.
+
+        Raises:
+            JournalError: a state row is not valid JSON of the expected shape (names the row).
+        """
+        if "core" not in self._written:
+            return None
+        rows: dict[str, Any] = {}
+        for key, text in self._written.items():
+            try:
+                rows[key] = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                raise self._error(f"state row {key!r} is not valid JSON ({exc})") from exc
+        core = rows.pop("core")
+        if not isinstance(core, dict):
+            raise self._error("state row 'core' is not an object")
+        apps = rows.pop("apps", [])
+        policies = {k.removeprefix("policy:"): v for k, v in rows.items() if k.startswith("policy:")}
+        return {**core, "apps": apps, "policies": policies}
+
+    def commit(self, state: Mapping[str, Any] | None, items: Iterable[PendingItem]) -> list[int]:
+        """Write ``state`` (rows that changed) and append ``items`` to the pending set, in one
+        transaction; then enforce the bound.
+
+        Returns:
+            The row id of each item, in order (an id of an item dropped by the bound stays valid
+            for :meth:`remove_through`).
+
+        Raises:
+            JournalError: the write failed (disk full, file removed ...); nothing was written.
+        """
+        rows = [(i.topic, i.payload, i.qos, i.app, i.seq) for i in items]
+        changed = _state_rows(state) if state is not None else {}
+        changed = {k: v for k, v in changed.items() if self._written.get(k) != v}
+        stale = [k for k in self._written if k.startswith("policy:") and state is not None
+                 and k not in _state_keys(state)]
+        if not rows and not changed and not stale:
+            return []
+        ids: list[int] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if changed:
+                    self._db.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                                         list(changed.items()))
+                for key in stale:
+                    self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+                for row in rows:
+                    cur = self._db.execute(
+                        "INSERT INTO pending (topic, payload, qos, app, seq) VALUES (?, ?, ?, ?, ?)", row)
+                    ids.append(int(cur.lastrowid or 0))
+                self._count += len(rows)
+                self._bytes += sum(len(r[1]) for r in rows)
+                self._enforce_bound()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self._reload_counts()
+            raise self._error(f"cannot write it ({exc})") from exc
+        self._written.update(changed)
+        for key in stale:
+            self._written.pop(key, None)
+        return ids
+
+    # -- pending events (the bridge's outbox) ------------------------------------------------
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def bytes(self) -> int:
+        """Payload bytes of pending events."""
+        return self._bytes
+
+    @property
+    def last_id(self) -> int:
+        """The highest pending row id (0 when none is pending)."""
+        row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()
+        return int(row[0])
+
+    def append(self, items: Iterable[PendingItem]) -> int:
+        """Append ``items`` without a state change. Returns how many oldest entries were dropped.
+
+        Raises:
+            JournalError: the write failed.
+        """
+        before = self.dropped_total
+        self.commit(None, items)
+        return self.dropped_total - before
+
+    def peek(self, n: int, upto: int | None = None) -> list[PendingEntry]:
+        """The ``n`` oldest pending entries (only ids ≤ ``upto`` if given), oldest first."""
+        limit = (1 << 62) if upto is None else upto
+        cur = self._db.execute(
+            "SELECT id, topic, payload, qos, app FROM pending WHERE id <= ? ORDER BY id LIMIT ?", (limit, n))
+        return [PendingEntry(int(r[0]), None if r[1] is None else str(r[1]), bytes(r[2]), int(r[3]),
+                             None if r[4] is None else str(r[4])) for r in cur]
+
+    def remove_through(self, entry_id: int) -> None:
+        """Acknowledge every pending entry up to and including ``entry_id`` (PUBACK received).
+
+        Raises:
+            JournalError: the write failed.
+        """
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                count, size = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending WHERE id <= ?",
+                    (entry_id,)).fetchone()
+                self._db.execute("DELETE FROM pending WHERE id <= ?", (entry_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self._reload_counts()
+            raise self._error(f"cannot write it ({exc})") from exc
+        self._count -= int(count)
+        self._bytes -= int(size)
+
+    def drops(self) -> DropReport | None:
+        """Drops not yet reported, aggregated per app (None if there are none)."""
+        rows = self._db.execute(
+            "SELECT MAX(id), app, MIN(first_seq), MAX(last_seq), SUM(count) FROM drops GROUP BY app").fetchall()
+        if not rows:
+            return None
+        apps = {str(r[1]): {"first_seq": r[2], "last_seq": r[3], "count": int(r[4])} for r in rows if r[1]}
+        return DropReport(total=sum(int(r[4]) for r in rows), apps=apps, upto=max(int(r[0]) for r in rows))
+
+    def clear_drops(self, report: DropReport) -> None:
+        """Forget the drops contained in ``report`` (it was published)."""
+        self._db.execute("DELETE FROM drops WHERE id <= ?", (report.upto,))
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (on a clean stop)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Close the file (pending entries stay for the next start). Safe to call twice."""
+        self._db.close()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _reload_counts(self) -> None:
+        try:
+            count, size = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
+        except sqlite3.Error:
+            return
+        self._count, self._bytes = int(count), int(size)
+
+    def _enforce_bound(self) -> None:
+        need_count = self._count - self.max_events
+        need_bytes = self._bytes - self.max_bytes
+        if need_count <= 0 and need_bytes <= 0:
+            return
+        size = 0
+        last_id: int | None = None
+        cur = self._db.execute("SELECT id, LENGTH(payload) FROM pending ORDER BY id")
+        for n, (entry_id, length) in enumerate(cur, start=1):
+            size += int(length)
+            last_id = int(entry_id)
+            if n >= need_count and size >= need_bytes:
+                break
+        cur.close()
+        if last_id is None:
+            return
+        rows = self._db.execute(
+            "SELECT COALESCE(app, ''), MIN(seq), MAX(seq), COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) "
+            "FROM pending WHERE id <= ? GROUP BY COALESCE(app, '')", (last_id,)).fetchall()
+        self._db.execute("DELETE FROM pending WHERE id <= ?", (last_id,))
+        for app, first, last, count, nbytes in rows:
+            self._db.execute("INSERT INTO drops (app, first_seq, last_seq, count) VALUES (?, ?, ?, ?)",
+                             (app, first, last, count))
+            self._count -= int(count)
+            self._bytes -= int(nbytes)
+            self.dropped_total += int(count)
+
+
+def _state_keys(state: Mapping[str, Any]) -> set[str]:
+    policies = state.get("policies")
+    names = policies.keys() if isinstance(policies, Mapping) else ()
+    return {"core", "apps", *(f"policy:{n}" for n in names)}
+
+
+def _state_rows(state: Mapping[str, Any]) -> dict[str, str]:
+    core = {k: v for k, v in state.items() if k not in ("apps", "policies")}
+    rows = {"core": _text(core), "apps": _text(state.get("apps", []))}
+    policies = state.get("policies")
+    if isinstance(policies, Mapping):
+        rows.update({f"policy:{name}": _text(value) for name, value in policies.items()})
+    return rows
+
+
+def _text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=str)
+    except ValueError:
+        text = json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=True, allow_nan=False,
+                          default=str)
+    return text.encode("ascii")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+

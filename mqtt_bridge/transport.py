@@ -1,0 +1,121 @@
+"""The one place that knows aiomqtt and paho (issue #15.7): the bridge asks a :class:`Transport`
+for a connection and reads incoming messages as plain :class:`Incoming` values.
+
+:class:`AiomqttTransport` builds the ``aiomqtt.Client`` (last will, protocol, TLS, in-flight
+window, ``TCP_NODELAY``) and translates paho's MQTT 5 properties; a test or another MQTT library
+can satisfy :class:`Transport` without subclassing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+import aiomqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from mqtt_bridge.config import BrokerConfig
+from mqtt_bridge.intake import intake_queue
+from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, PublishClient
+
+__all__ = ["AiomqttTransport", "Connection", "Incoming", "Transport", "TransportError"]
+
+#: The transport's failure: a lost or refused connection, a failed publish or subscribe.
+TransportError: Final = aiomqtt.MqttError
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One received message; ``response_topic``/``correlation`` are MQTT 5 properties (or None)."""
+
+    topic: str
+    payload: bytes
+    response_topic: str | None = None
+    correlation: bytes | None = None
+    retained: bool = False  # the RETAIN flag as delivered (a stored request is never executed)
+
+
+#: Called (from the client library's callback) with a message the full intake queue cannot take.
+Overflow = Callable[[Incoming], None]
+
+
+class Connection(PublishClient, Protocol):
+    """An open connection: publish (with PUBACK), subscribe, read messages."""
+
+    async def subscribe(self, topic: str, qos: int = ..., *args: Any,
+                        timeout: float | None = ...,  # noqa: ASYNC109 - aiomqtt's signature
+                        **kwargs: Any) -> Any:
+        """Subscribe and wait for the SUBACK."""
+        ...
+
+
+class Transport(Protocol):
+    """Makes connections for the bridge and turns their messages into :class:`Incoming`."""
+
+    def connect(self, broker: BrokerConfig, *, client_id: str, will_topic: str, will_payload: bytes,
+                timeout: float, max_queued_incoming: int, max_queued_bytes: int,
+                on_overflow: Overflow) -> Any:
+        """An async context manager yielding a :class:`Connection` (raises TransportError).
+
+        Incoming messages beyond ``max_queued_incoming`` / ``max_queued_bytes`` go to
+        ``on_overflow`` at once instead of being dropped (the bridge answers ``overloaded``).
+        """
+        ...
+
+    async def subscribe(self, connection: Any, topic_filter: str, *, mqtt5: bool, requests: bool,
+                        timeout: float) -> None:  # noqa: ASYNC109 - a plain bound
+        """Subscribe at QoS 1; for request filters on MQTT 5, keep the RETAIN flag as published
+        and receive no stored messages (retain handling 2)."""
+        ...
+
+    def messages(self, connection: Any) -> AsyncIterator[Incoming]:
+        """The connection's incoming messages, in arrival order."""
+        ...
+
+
+class AiomqttTransport:
+    """:class:`Transport` on aiomqtt 2.x / paho-mqtt 2.x."""
+
+    def connect(self, broker: BrokerConfig, *, client_id: str, will_topic: str, will_payload: bytes,
+                timeout: float, max_queued_incoming: int, max_queued_bytes: int,
+                on_overflow: Overflow) -> aiomqtt.Client:
+        client = aiomqtt.Client(
+            broker.host, broker.port,
+            username=broker.username, password=broker.password,
+            identifier=client_id,
+            protocol=aiomqtt.ProtocolVersion.V5 if broker.mqtt5 else aiomqtt.ProtocolVersion.V311,
+            will=aiomqtt.Will(will_topic, will_payload, qos=1, retain=True),
+            clean_session=None if broker.mqtt5 else True,
+            keepalive=broker.keepalive,
+            timeout=timeout,
+            tls_context=broker.ssl_context(),
+            queue_type=intake_queue(max_messages=max_queued_incoming, max_bytes=max_queued_bytes,
+                                    on_overflow=lambda message: on_overflow(_incoming(message))),
+            max_inflight_messages=DEFAULT_WINDOW,
+            socket_options=NO_DELAY,
+        )
+        client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
+        return client
+
+    async def subscribe(self, connection: Any, topic_filter: str, *, mqtt5: bool, requests: bool,
+                        timeout: float) -> None:  # noqa: ASYNC109 - a plain bound
+        options = SubscribeOptions(qos=1, retainAsPublished=True, retainHandling=2) if mqtt5 and requests else None
+        await connection.subscribe(topic_filter, qos=0 if options else 1, options=options, timeout=timeout)
+
+    async def messages(self, connection: Any) -> AsyncIterator[Incoming]:
+        async for message in connection.messages:
+            yield _incoming(message)
+
+
+def _incoming(message: aiomqtt.Message) -> Incoming:
+    """paho's message and MQTT 5 properties as a plain :class:`Incoming`."""
+    payload: Any = message.payload
+    if isinstance(payload, str):
+        payload = payload.encode()
+    elif not isinstance(payload, bytes | bytearray):
+        payload = b"" if payload is None else str(payload).encode()
+    props = message.properties
+    response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
+    correlation = getattr(props, "CorrelationData", None) if props is not None else None
+    return Incoming(message.topic.value, bytes(payload), response_topic, correlation, bool(message.retain))
