@@ -94,6 +94,8 @@ async def test_clean_stop_saves_state_and_the_next_start_resumes_rig_time(tmp_pa
         assert rig.driver is not None and rig.embedded is not None and rig.clock is not None
         await rig.driver.request("up", "register", {"platform": "capacitor"})
         await rig.driver.request("up", "before_exit", {})
+        await rig.driver.request("pics", "register", {"platform": "android"})
+        await rig.driver.request("pics", "enqueue", {"id": "sync", "type": "periodic", "repeat_interval": 3600})
         host, port = rig.embedded.host, rig.embedded.port
         async with Observer(host, port, "wakebench/inproc/bridge/state", v311=True) as obs:
             await obs.wait(is_json("wakebench/inproc/bridge/state", state="online"))
@@ -108,8 +110,9 @@ async def test_clean_stop_saves_state_and_the_next_start_resumes_rig_time(tmp_pa
         assert again.driver is not None and again.clock is not None
         assert again.resumed_from == pytest.approx(stopped_at)
         assert again.clock.now() >= stopped_at
-        assert list(again.driver.scheduler.apps) == ["up"]
-        assert "task-1" in again.driver.scheduler.tasks("up")
+        assert list(again.driver.scheduler.apps) == ["up", "pics"]
+        assert "sync" in again.driver.scheduler.tasks("pics")  # WorkManager work is persisted
+        assert again.driver.scheduler.tasks("up") == {}  # a beforeExit task ends with its process
         assert any("resumes at" in line for line in again.banner())
 
 
