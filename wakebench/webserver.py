@@ -183,6 +183,10 @@ class WebServer:
             self._add({"kind": "app_state", "t": round(sched.now, 6), "app": app_id,
                        "platform": app.platform, "state": app.state})
 
+    def app_touched(self, app_id: str) -> None:
+        """An app's request was served: note its state if it changed (``Bridge.app_listeners``)."""
+        self._note_app_states((app_id,))
+
     def config(self) -> dict[str, Any]:
         """The ``/api/config`` answer."""
         return {**self._info(), "rig": self.rig, "ws_url": self.ws_url, "controls": self.options.controls}

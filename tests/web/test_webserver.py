@@ -92,6 +92,19 @@ async def test_history_holds_signals_events_and_app_states_since_the_start(serve
     assert body["dropped"] == 0
 
 
+async def test_an_app_state_change_without_an_event_reaches_the_history(served: Any) -> None:
+    server, driver, clock = served
+    await driver.request("mail", "register", {"platform": "wp8"})
+    server.app_touched("mail")
+    clock.advance_to(30.0)
+    await driver.request("mail", "state", {"state": "background"})
+    server.app_touched("mail")
+    server.app_touched("mail")  # unchanged: no second record
+    _, _, body = await get(server, "/api/history")
+    states = [(r["t"], r["state"]) for r in body["records"] if r["kind"] == "app_state"]
+    assert states == [(0.0, "foreground"), (30.0, "background")]
+
+
 async def test_history_keeps_the_newest_records_and_counts_the_dropped(served: Any, monkeypatch: Any) -> None:
     server, driver, _ = served
     monkeypatch.setattr(server, "history", type(server.history)(server.history, maxlen=3))

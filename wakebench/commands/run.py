@@ -167,6 +167,7 @@ async def _start_web(rig: Rig) -> WebServer | bool | None:
         return None
     ws_url = rig.embedded.ws_url if rig.embedded is not None else None
     web = WebServer(rig.driver, options=options, rig=rig.config.rig_id, ws_url=ws_url, info=rig.bridge.info)
+    rig.bridge.app_listeners.append(web.app_touched)  # state changes without an event reach the history
     try:
         await web.start()
     except OSError as exc:
