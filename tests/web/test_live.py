@@ -140,6 +140,10 @@ def test_clicking_pull_charger_shows_the_revoke_on_the_timeline_within_a_second(
         web_rig.publish("apps/mail/request/register", {"platform": "wp8", "transaction": 1})
         web_rig.publish("apps/mail/request/add", {"name": "sync", "type": "resource_intensive", "transaction": 2})
         page.wait_for_function(TASK_EVENT, arg=["mail", "sync", "wake"], timeout=TIMEOUT_MS)
+        # the app panel: the running task with its budget used and left on the rig clock
+        countdown = page.locator(".wbl-app[data-app='mail'] tr[data-task='sync'] .wbl-countdown")
+        countdown.filter(has_text=re.compile(r"used \d:\d\d:\d\d · 0:\d\d:\d\d left")).wait_for(timeout=TIMEOUT_MS)
+        assert "running" in page.inner_text(".wbl-app[data-app='mail'] tr[data-task='sync']")
 
         page.evaluate("""() => document.querySelector('#wbl-controls').addEventListener(
             'click', () => { window.clickedAt = performance.now(); }, { capture: true })""")

@@ -249,27 +249,40 @@ function buildControls() {
 
 // -- app panels ----------------------------------------------------------------------------------
 function refreshStatus(a) {
-  if (!live.config || live.config.rig !== live.rig || a.statusTimer) return;
+  if (!live.config || live.config.rig !== live.rig) return;
+  if (a.statusTimer) {
+    a.statusDirty = true; // read again once the pending read is done: the last change counts
+    return;
+  }
+  a.statusDirty = false;
   a.statusTimer = setTimeout(async () => {
-    a.statusTimer = null;
     try {
       const r = await fetch(`api/status/${encodeURIComponent(a.id)}`);
       if (r.ok) a.status = await r.json();
     } catch {
-      return; // the page stays up without the status details; the next event asks again
+      // the page stays up without the status details; the next change asks again
     }
+    a.statusTimer = null;
     renderApp(a);
+    if (a.statusDirty) refreshStatus(a);
   }, STATUS_DEBOUNCE_MS);
 }
 
-function countdown(deadline) {
+/** "used 0:00:12 · 0:09:48 left" for a run with a start and a deadline (rig s). */
+function countdown(deadline, started) {
   if (typeof deadline !== "number") return "";
-  const left = deadline - rigNow();
-  return left > 0 ? `${formatT(left)} left` : "due";
+  const now = rigNow();
+  const used = typeof started === "number" ? `used ${formatT(Math.floor(now - started))} · ` : "";
+  const left = deadline - now;
+  return used + (left > 0 ? `${formatT(Math.ceil(left))} left` : "due");
 }
 
 function deadlineOf(task) {
   return task.deadline ?? task.run?.deadline ?? null;
+}
+
+function startedOf(task) {
+  return task.started ?? task.run?.started ?? null;
 }
 
 function summary(value, depth = 0) {
@@ -317,11 +330,12 @@ function renderApp(a) {
     const tr = table.insertRow();
     tr.dataset.task = id;
     tr.insertCell().textContent = id;
-    tr.insertCell().textContent = task.state ?? task.status ?? "";
+    tr.insertCell().textContent = task.run?.state ?? task.state ?? task.status ?? "";
     const left = tr.insertCell();
     left.className = "wbl-countdown";
     left.dataset.deadline = deadlineOf(task) ?? "";
-    left.textContent = countdown(deadlineOf(task));
+    left.dataset.started = startedOf(task) ?? "";
+    left.textContent = countdown(deadlineOf(task), startedOf(task));
     const unmet = unmetOf(task);
     if (unmet.length) {
       const u = tr.insertCell();
@@ -359,7 +373,8 @@ function tick() {
   timeline.advance(live.rigNow);
   for (const cell of document.querySelectorAll(".wbl-countdown")) {
     const d = cell.dataset.deadline;
-    if (d !== "") cell.textContent = countdown(Number(d));
+    const started = cell.dataset.started;
+    if (d !== "") cell.textContent = countdown(Number(d), started === "" ? null : Number(started));
   }
 }
 
