@@ -207,6 +207,22 @@ def test_a_late_viewer_sees_the_history_and_every_app(browser: Any, web_rig: Web
         page.close()
 
 
+def test_events_published_while_the_viewer_was_disconnected_show_after_it_reconnects(
+        browser: Any, web_rig: WebRig) -> None:
+    page, errors = open_page(browser, web_rig.web_url)
+    try:
+        page.evaluate("() => new Promise((r) => window.wbLive.client.end(true, {}, r))")
+        # seed 000: Capacitor's beforeExit task starts at once (the wake is not retained anywhere)
+        web_rig.publish("apps/away/request/register", {"platform": "capacitor", "transaction": 1})
+        web_rig.publish("apps/away/request/before_exit", {"transaction": 2})
+        assert page.evaluate("window.timeline.apps.has('away')") is False
+        page.evaluate("window.wbLive.client.reconnect()")
+        page.wait_for_function(TASK_EVENT, arg=["away", "task-1", "wake"], timeout=TIMEOUT_MS)
+        assert errors == []
+    finally:
+        page.close()
+
+
 def test_the_fleet_page_lists_the_rig_from_its_retained_topics(browser: Any, web_rig: WebRig) -> None:
     page = browser.new_page()
     errors: list[str] = []

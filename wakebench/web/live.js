@@ -155,6 +155,14 @@ function onBridge(rest, body) {
 function onApp(id, rest, body) {
   if (!ID_PATTERN.test(id)) return;
   if (rest[0] === "events" && body) {
+    const last = lastSeq.get(id) ?? 0;
+    if (live.ready && Number.isInteger(body.seq) && body.seq > last + 1 && body.seq !== 1
+        && refilledAt.get(id) !== body.seq) {
+      refilledAt.set(id, body.seq); // events are missing before this one: the history has them
+      held.push([`${TOPIC_PREFIX}/${live.rig}/apps/${id}/events`, new TextEncoder().encode(JSON.stringify(body))]);
+      refill();
+      return;
+    }
     take({ kind: "event", ...body, app: body.app ?? id });
   } else if (rest[0] === "state" && body) {
     take({ kind: "app_state", t: body.t ?? rigNow(), app: id, platform: body.platform, state: body.state });
@@ -378,6 +386,38 @@ function tick() {
   }
 }
 
+// -- history -------------------------------------------------------------------------------------
+const held = []; // broker messages that arrived while the history was being read
+let holding = 0;
+const refilledAt = new Map(); // app id -> the event seq a gap refill was made for
+
+function release() {
+  if (!holding) for (const [topic, payload] of held.splice(0)) onMessage(topic, payload);
+}
+
+/** Merge the rig's records (``/api/history``) into the view: at the start, after a reconnect
+ *  and when an app's event seq jumps; take() drops what is already shown. */
+async function refill() {
+  if (live.config.rig !== live.rig) {
+    release();
+    return;
+  }
+  holding += 1;
+  try {
+    const history = await (await fetch("api/history")).json();
+    for (const rec of history.records) take(rec);
+    if (history.dropped && !live.droppedLogged) {
+      live.droppedLogged = true;
+      log(`history: the oldest ${history.dropped} records were dropped (the rig keeps the newest)`);
+    }
+  } catch (err) {
+    log(`history: ${err.message}`);
+  } finally {
+    holding -= 1;
+    release();
+  }
+}
+
 // -- start ---------------------------------------------------------------------------------------
 async function main() {
   const config = await (await fetch("api/config")).json();
@@ -396,26 +436,23 @@ async function main() {
     fail("no WebSocket URL for the broker: start the rig with its embedded mosquitto, or set [web] ws_url");
     return;
   }
-  // subscribe first and hold the messages: nothing between the history and the live feed is lost
-  const held = [];
-  let holding = true;
+  // subscribe first and hold the messages while the history is read: nothing is lost between them
   client = mqtt.connect(config.ws_url, { clientId: `wakebench-web-${randomHex(4)}`, clean: true,
     reconnectPeriod: RECONNECT_PERIOD_MS, connectTimeout: DEFAULT_TIMEOUT_S * 1000 });
+  live.client = client;
   client.on("message", (topic, payload) => (holding ? held.push([topic, payload]) : onMessage(topic, payload)));
   client.on("error", (err) => log(`MQTT: ${err.message}`));
   client.on("close", () => { live.connected = false; $("wbl-state").textContent = "broker unreachable"; });
+  holding += 1;
   await new Promise((resolve) => client.once("connect", resolve));
   live.connected = true;
   await client.subscribeAsync(`${TOPIC_PREFIX}/${live.rig}/#`, { qos: 1 });
-  client.on("connect", () => { live.connected = true; });
-  if (config.rig === live.rig) {
-    const history = await (await fetch("api/history")).json();
-    timeline.load([], 0);
-    for (const rec of history.records) take(rec);
-    if (history.dropped) log(`history: the oldest ${history.dropped} records were dropped`);
-  }
-  holding = false;
-  for (const [topic, payload] of held.splice(0)) onMessage(topic, payload);
+  // back after a broken connection: what was published meanwhile is in the history
+  client.on("connect", () => { live.connected = true; if (live.ready) refill(); });
+  timeline.load([], 0);
+  await refill();
+  holding -= 1;
+  release();
   if (config.controls && config.rig === live.rig) buildControls();
   for (const a of apps.values()) renderApp(a);
   setInterval(tick, TICK_MS);
