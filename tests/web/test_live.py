@@ -167,7 +167,8 @@ def test_clicking_pull_charger_shows_the_revoke_on_the_timeline_within_a_second(
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "live-view.png"
         page.screenshot(path=str(shot))
-        print(f"\nlive view screenshot: {shot}")
+        print(f"\nlive view screenshot: {shot}; revoke drawn {seen['shown'] - seen['clicked']:.0f} ms after the "
+              f"click, {seen['shown'] - seen['edge']['wallMs']:.0f} ms after the edge reached the page")
         assert errors == []
     finally:
         page.close()
@@ -235,6 +236,8 @@ def test_the_fleet_page_lists_the_rig_from_its_retained_topics(browser: Any, web
         page.wait_for_function(f"document.querySelector(\"tr[data-rig='{web_rig.rig}']\").innerText.includes('online')",
                                timeout=TIMEOUT_MS)
         assert "sim" in row.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "fleet.png"))
         assert row.locator("a").get_attribute("href") == f"./?rig={web_rig.rig}"
         assert errors == []
     finally:
