@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from firmware_sim import Event, Signals
@@ -99,6 +99,8 @@ class Bridge:
         self._started = False
         #: the broker's WebSocket URL for browsers, shown in ``bridge/info`` (set before start)
         self.ws_url: str | None = None
+        #: called with the app id after each request the scheduler served (the web view's history)
+        self.app_listeners: list[Callable[[str], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -257,6 +259,8 @@ class Bridge:
     def _app_touched(self, app: str) -> None:
         self._refresh_tasks(app)
         self._publish_app_state(app)
+        for listener in self.app_listeners:
+            listener(app)
         if self.config.ha_discovery and self.driver.has_app(app) and app not in self._ha_apps \
                 and self._ha_pending is None:  # a burst of new apps: one update, not one per app
             self._ha_pending = asyncio.get_running_loop().call_later(discovery.COALESCE_S, self._flush_discovery)

@@ -32,6 +32,13 @@ A complete file (every table and key is optional; ``--board sim`` needs no file 
     ws_cert_file = "/etc/wakebench/ws.pem"   # with ws_key_file: wss:// instead of ws://
     ws_key_file = "/etc/wakebench/ws.key"
 
+    [web]                               # the live web view `run` serves
+    enabled = true
+    host = "127.0.0.1"                  # loopback by default: the page has no login
+    port = 8080                         # absent: a free port; `run --http-port` wins
+    controls = false                    # `run --web-controls`: set signals, faults, force-run
+    ws_url = "ws://broker.lan:9001"     # the broker's WebSockets for browsers (default: embedded)
+
     [homeassistant]
     discovery = true
     prefix = "homeassistant"
@@ -66,6 +73,7 @@ from firmware_sim.signals import coerce
 from mqtt_bridge.config import DEFAULT_RATE_BURST, DEFAULT_RATE_PER_S, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
 from wakebench.broker import WebSocketOptions
+from wakebench.webserver import WebOptions
 from wbcommon import files
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
@@ -79,7 +87,7 @@ SIM_BOARD: Final = "sim"
 DEFAULT_POLL_INTERVAL_S: Final = 1.0
 
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
-_TABLES: Final = {"rig", "board", "broker", "embedded_broker", "homeassistant", "poll", "signals", "limits"}
+_TABLES: Final = {"rig", "board", "broker", "embedded_broker", "web", "homeassistant", "poll", "signals", "limits"}
 _RIG_KEYS: Final = {"id", "board", "state_dir", "state_sync", "seed", "speed", "request_rate", "request_burst"}
 #: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
 #: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
@@ -90,6 +98,7 @@ _BROKER_KEYS: Final = {
 }
 _EMBEDDED_KEYS: Final = {"websockets", "ws_port", "ws_cert_file", "ws_key_file"}
 _HA_KEYS: Final = {"discovery", "prefix"}
+_WEB_KEYS: Final = {"enabled", "host", "port", "controls", "ws_url"}
 _POLL_KEYS: Final = {"interval"}
 
 
@@ -125,6 +134,7 @@ class RigConfig:
         broker_url: broker URL; None starts an embedded broker.
         broker_options: extra :class:`BrokerConfig` fields (TLS files, credentials, ...).
         websockets: the embedded broker's WebSocket listener (``[embedded_broker]``, ``--ws-port``).
+        web: the live web view (``[web]``, ``--http-port``, ``--web-controls``, ``--no-web``).
         ha_discovery / ha_prefix: Home Assistant discovery.
         poll_interval: sensor poll period (s).
         signals: start values of manual signals.
@@ -143,6 +153,7 @@ class RigConfig:
     broker_url: str | None = None
     broker_options: Mapping[str, Any] = field(default_factory=dict)
     websockets: WebSocketOptions = field(default_factory=WebSocketOptions)
+    web: WebOptions = field(default_factory=WebOptions)
     ha_discovery: bool = False
     ha_prefix: str = "homeassistant"
     poll_interval: float = DEFAULT_POLL_INTERVAL_S
@@ -197,6 +208,9 @@ class RigConfig:
         websockets: bool | None = None,
         request_rate: float | None = None,
         request_burst: int | None = None,
+        http_port: int | None = None,
+        web: bool | None = None,
+        web_controls: bool | None = None,
     ) -> RigConfig:
         """Apply command-line flags (they win over the file) and re-check what they touch.
 
@@ -236,6 +250,15 @@ class RigConfig:
                 raise RigConfigError(f"must be a whole number from 1 to {MAX_REQUEST_RATE}, not {request_burst!r}",
                                      source="command line", key="--request-burst")
             cfg = replace(cfg, request_burst=request_burst)
+        if http_port is not None:
+            if isinstance(http_port, bool) or not isinstance(http_port, int) or not 0 < http_port <= 65535:
+                raise RigConfigError(f"must be a port from 1 to 65535, not {http_port!r}",
+                                     source="command line", key="--http-port")
+            cfg = replace(cfg, web=replace(cfg.web, port=http_port, enabled=True))
+        if web is not None:
+            cfg = replace(cfg, web=replace(cfg.web, enabled=web))
+        if web_controls is not None:
+            cfg = replace(cfg, web=replace(cfg.web, controls=web_controls))
         if speed is not None:
             if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
                 raise RigConfigError(f"must be a positive number, not {speed!r}", source="command line",
@@ -400,6 +423,8 @@ class _Parser:
 
         cfg["websockets"] = self.websockets(self.table(data, "embedded_broker", _EMBEDDED_KEYS))
 
+        cfg["web"] = self.web(self.table(data, "web", _WEB_KEYS))
+
         ha = self.table(data, "homeassistant", _HA_KEYS)
         if (discovery := self.boolean(ha, "discovery", "homeassistant.discovery")) is not None:
             cfg["ha_discovery"] = discovery
@@ -460,6 +485,21 @@ class _Parser:
             files.check_regular_file(Path(path).expanduser(), field=key)
         except files.FileFormatError as exc:
             raise self.error(key, f"{path!r}: {exc.reason}") from None
+
+    def web(self, table: Mapping[str, Any]) -> WebOptions:
+        enabled = self.boolean(table, "enabled", "web.enabled")
+        controls = self.boolean(table, "controls", "web.controls")
+        port = table.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535):
+            raise self.error("web.port", f"must be a port from 1 to 65535, not {port!r}")
+        host = self.string(table, "host", "web.host")
+        ws_url = self.string(table, "ws_url", "web.ws_url")
+        if ws_url is not None and not re.match(r"^wss?://[^\s/]+", ws_url):
+            raise self.error("web.ws_url", f"must be a ws:// or wss:// URL, not {ws_url!r}")
+        defaults = WebOptions()
+        return WebOptions(enabled=defaults.enabled if enabled is None else enabled,
+                          host=host or defaults.host, port=port,
+                          controls=defaults.controls if controls is None else controls, ws_url=ws_url)
 
     def password_file(self, path: str) -> str:
         try:  # bounded: password_file = "/dev/zero" must not eat memory

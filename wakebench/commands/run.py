@@ -7,8 +7,10 @@
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
                   [--set NAME=VALUE ...] [--junit FILE]
                   [--request-rate N] [--request-burst N]
+                  [--http-port PORT] [--no-web] [--web-controls]
 
-Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
+The live web view (:mod:`wakebench.webserver`) is served on loopback and its URL printed with
+the banner. Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
 values to the file's ``[signals]`` table, read as in a scenario. Without ``--broker`` (and no ``[broker]`` in the file) an embedded
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
 their safe state, ``bridge/state`` offline, scheduler state saved for the next start. A locked,
@@ -39,6 +41,7 @@ from wakebench.records import RecordWriter
 from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
 from wakebench.rigctl import parse_assignments
 from wakebench.timefmt import clock
+from wakebench.webserver import WebServer
 
 EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 
@@ -80,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(render with `wakebench timeline FILE`)")
     parser.add_argument("--ha-discovery", action="store_true",
                         help="publish Home Assistant MQTT discovery (same as ha_discovery = true in the file)")
+    parser.add_argument("--http-port", type=int, metavar="PORT",
+                        help="port of the live web view (default: a free one; [web] port in the file)")
+    parser.add_argument("--no-web", dest="web", action="store_false", default=None,
+                        help="do not serve the live web view")
+    parser.add_argument("--web-controls", action="store_true", default=None,
+                        help="show controls on the web view: set signals, inject a fault, force-run/expire")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
 
@@ -90,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         config = config.with_overrides(board=args.board, broker=args.broker, rig=args.rig,
                                        speed=args.speed, state_dir=args.state_dir,
                                        ws_port=args.ws_port, websockets=args.websockets,
-                                       request_rate=args.request_rate, request_burst=args.request_burst)
+                                       request_rate=args.request_rate, request_burst=args.request_burst,
+                                       http_port=args.http_port, web=args.web, web_controls=args.web_controls)
         if args.ha_discovery:
             config = dataclasses.replace(config, ha_discovery=True)
         if args.set_signals:
@@ -147,19 +157,28 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
               printer=printer, persist=scenario is None,
               seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
               recorder=recorder, reset_state=reset_state)
+    web: WebServer | bool | None = None
     try:
         try:
             await rig.start()
         except (RigError, BoardError, SignalError) as exc:
             print(f"wakebench run: {exc}", file=sys.stderr)
             return EXIT_INVALID
+        web = await _start_web(rig)
+        if web is False:
+            return EXIT_INVALID
         print_banner(rig, sys.stdout)
+        if isinstance(web, WebServer):
+            print(f"  web view:         {web.url}" + ("  (controls on)" if web.options.controls else ""),
+                  flush=True)
         rig.announce()
         if scenario is None:
             await stop.wait()
             return EXIT_OK
         return await _scenario(rig, scenario, stop, printer, junit)
     finally:
+        if isinstance(web, WebServer):
+            await web.stop()
         await rig.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -167,6 +186,24 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
         if rig.driver is not None:
             where = f"; state saved in {rig.state_dir}" if rig.state_dir is not None else ""
             print(f"wakebench run: stopped at rig time {clock(rig.driver.scheduler.now)}{where}", flush=True)
+
+
+async def _start_web(rig: Rig) -> WebServer | bool | None:
+    """Start the web view; None when disabled, False when it cannot bind (the error is printed)."""
+    options = rig.config.web
+    if not options.enabled or rig.driver is None or rig.bridge is None:
+        return None
+    ws_url = rig.embedded.ws_url if rig.embedded is not None else None
+    web = WebServer(rig.driver, options=options, rig=rig.config.rig_id, ws_url=ws_url, info=rig.bridge.info)
+    rig.bridge.app_listeners.append(web.app_touched)  # state changes without an event reach the history
+    try:
+        await web.start()
+    except OSError as exc:
+        print(f"wakebench run: {rig.config.source}: web.port: cannot serve the web view on "
+              f"{options.host}:{options.port or 0} ({exc.strerror or exc}); pick another port "
+              "(--http-port) or --no-web", file=sys.stderr)
+        return False
+    return web
 
 
 async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer,

@@ -35,7 +35,7 @@ export const MARKERS = {
 const STATE_COLORS = { foreground: "#4c9be8", background: "#a6c8ef", suspended: "#d9d9d9",
   terminated: "#555555" };
 const END_TYPES = new Set(["expire", "revoke", "terminate", "unscheduled"]);
-const ENDING_VERBS = new Set(["finish", "end_background_task", "set_task_completed", "dispose",
+export const ENDING_VERBS = new Set(["finish", "end_background_task", "set_task_completed", "dispose",
   "notify_complete", "abort", "stop_work", "cancel", "remove", "stop_and_clear_works"]);
 const ID_KEYS = ["task_id", "taskId", "identifier", "name", "session_id", "work_id", "workId", "id"];
 
@@ -106,6 +106,7 @@ export class Timeline {
     this.drawn = { bars: 0, markers: 0, rows: 0 };
     this.lastRenderMs = 0;
     this._rows = [];
+    this._rowsDirty = true; // a frame drawn before any data (the live view) still lays out its rows
     this._hits = [];
     this._pending = false;
     this.canvas = document.createElement("canvas");
@@ -133,6 +134,14 @@ export class Timeline {
   push(rec) {
     this._add(rec);
     this._closeOpenRuns();
+    if (this.follow) this._fit();
+    this.schedule();
+  }
+
+  /** The live view: the rig clock reached `now` (rig s); open runs and lanes reach it too. */
+  advance(now) {
+    if (!(now > this.until)) return;
+    this.until = now;
     if (this.follow) this._fit();
     this.schedule();
   }
