@@ -491,15 +491,19 @@ def live_tolerance(speed: float) -> float:
 
 
 def checked_window(exp: Expectation, step_times: list[float], until: float) -> float | None:
-    """Rig seconds of timing an expectation checks, or None when it has no ``at``.
+    """Rig seconds of timing an expectation checks, or None when it has no ``at``. ``step_times``
+    are the file's timed steps (and 0, when the apps register); reactions move with their events.
 
     A window measured from a cause: from the latest step before it to its end (``at: 30s``
     after a step at 0 checks 30 s). A window that opens with a step (an immediate consequence,
     ``at: 5m`` with a step at 5m) checks that the event came with that step and not with the next
-    one: the time from its end to the next step (or ``until``).
+    one: the time from its end to the next step (or ``until``). An absence range (``count: 0``,
+    never widened) checks its own width.
     """
     if exp.start is None or exp.end is None:
         return None
+    if exp.count == 0 and exp.end > exp.start:  # an absence: late steps only push events later,
+        return exp.end - exp.start                # so what it checks is its own width
     if any(abs(t - exp.start) < 1e-9 for t in step_times):
         after = [t for t in step_times if t > exp.end]
         return min(after, default=until) - exp.end
@@ -573,7 +577,6 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                         f"{MAX_REACTIONS_PER_INSTANT} steps at one instant); no more were run")))
                 continue
             if step.at <= scenario.until:
-                step_times.append(step.at)
                 task = asyncio.create_task(run_at(step))
                 reactions.add(task)
                 task.add_done_callback(reactions.discard)
