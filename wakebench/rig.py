@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -490,9 +490,12 @@ def live_tolerance(speed: float) -> float:
     return max(LIVE_TOLERANCE_MIN_S, speed * LIVE_TOLERANCE_WALL_S)
 
 
-def checked_window(exp: Expectation, step_times: list[float], until: float) -> float | None:
-    """Rig seconds of timing an expectation checks, or None when it has no ``at``. ``step_times``
-    are the file's timed steps (and 0, when the apps register); reactions move with their events.
+def checked_window(exp: Expectation, steps: Sequence[tuple[float, str | None]], until: float) -> float | None:
+    """Rig seconds of timing an expectation checks, or None when it has no ``at``.
+
+    ``steps`` are the file's timed steps as ``(time, app)`` (``app`` None for signal steps and for
+    the registration at 0, which concern every app); an expectation about one app is measured
+    against that app's steps and the signal steps only. Reactions move with their events.
 
     A window measured from a cause: from the latest step before it to its end (``at: 30s``
     after a step at 0 checks 30 s). A window that opens with a step (an immediate consequence,
@@ -504,10 +507,15 @@ def checked_window(exp: Expectation, step_times: list[float], until: float) -> f
         return None
     if exp.count == 0 and exp.end > exp.start:  # an absence: late steps only push events later,
         return exp.end - exp.start                # so what it checks is its own width
-    if any(abs(t - exp.start) < 1e-9 for t in step_times):
-        after = [t for t in step_times if t > exp.end]
-        return min(after, default=until) - exp.end
-    return exp.end - max((t for t in step_times if t < exp.start), default=0.0)
+    times = [t for t, app in steps if exp.app is None or app in (None, exp.app)]
+    if any(abs(t - exp.start) < 1e-9 for t in times):
+        return min((t for t in times if t > exp.end), default=until) - exp.end
+    return exp.end - max((t for t in times if t < exp.start), default=0.0)
+
+
+def step_apps(scenario: Scenario) -> list[tuple[float, str | None]]:
+    """``(time, app)`` of the registration (0, every app) and each timed step (signal steps: None)."""
+    return [(0.0, None), *((s.at, s.app) for s in scenario.steps)]
 
 
 def _verdict(result: ExpectationResult, window: float | None, tolerance: float, speed: float) -> ExpectationResult:
@@ -543,7 +551,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     responses: list[ResponseRecord] = []
     manual: list[tuple[float, dict[str, Any]]] = []
     lateness: list[float] = []
-    step_times: list[float] = [0.0, *(s.at for s in scenario.steps)]
+    step_times = step_apps(scenario)
     reactor = Reactor(scenario.reactions)
     reactions: set[asyncio.Task[None]] = set()
     origin = clock.now()

@@ -11,7 +11,7 @@ import pytest
 
 from firmware_sim.scenario import load_scenario, parse_scenario
 from wakebench.config import default_config
-from wakebench.rig import LiveResult, Rig, checked_window, play_scenario, scenario_initial
+from wakebench.rig import LiveResult, Rig, checked_window, play_scenario, scenario_initial, step_apps
 
 ROOT = Path(__file__).resolve().parents[2]
 #: scenario -> a speed its narrowest window allows on a loaded 2-core machine (a step takes effect
@@ -45,8 +45,7 @@ async def test_each_platforms_reactive_scenario_passes_live(name: str) -> None:
     assert result.passed, (result.tolerance, details, result.failures)
     # the tolerance applied is the measured one, and no window it was applied to is narrower
     assert result.tolerance == max(result.lateness)
-    step_times = [0.0, *(s.at for s in scenario.steps)]
-    windows = [w for e in scenario.expect if (w := checked_window(e, step_times, scenario.until)) is not None]
+    windows = [w for e in scenario.expect if (w := checked_window(e, step_apps(scenario), scenario.until)) is not None]
     assert all(result.tolerance <= w for w in windows)
 
 
@@ -99,9 +98,10 @@ async def test_a_window_narrower_than_the_measured_tolerance_fails_as_unverifiab
 
 def test_the_window_an_expectation_checks() -> None:
     sc = parse_scenario("""
-apps: [{id: a, platform: ios}]
+apps: [{id: a, platform: ios}, {id: b, platform: ios}]
 steps:
   - {at: 0s, app: a, request: state, args: {state: background}}
+  - {at: 10s, app: b, request: state, args: {state: background}}   # another app's step: not a cause
   - {at: 5m, set: {charger: ac}}
 expect:
   - {at: 30s, app: a, event: expire}          # 30 s after the step before it
@@ -111,5 +111,7 @@ expect:
   - {at: 0s..4m59s, app: a, event: revoke, count: 0}   # an absence: its own width
 until: 10m
 """)
-    times = [0.0, *(s.at for s in sc.steps)]
-    assert [checked_window(e, times, sc.until) for e in sc.expect] == [30.0, 300.0, 120.0, None, 299.0]
+    assert [checked_window(e, step_apps(sc), sc.until) for e in sc.expect] == [30.0, 300.0, 120.0, None, 299.0]
+    # without an app the expectation may be caused by any step: b's step at 10 s is the one before
+    unscoped = replace(sc.expect[0], app=None)
+    assert checked_window(unscoped, step_apps(sc), sc.until) == 20.0
