@@ -115,3 +115,16 @@ until: 10m
     # without an app the expectation may be caused by any step: b's step at 10 s is the one before
     unscoped = replace(sc.expect[0], app=None)
     assert checked_window(unscoped, step_apps(sc), sc.until) == 20.0
+
+
+async def test_run_scenario_prints_the_measured_tolerance_and_fails_a_refused_step(tmp_path: Path) -> None:
+    from tests.rig.helpers import RigProcess, unique_rig
+
+    path = tmp_path / "c.yaml"
+    path.write_text(CAPACITOR, encoding="utf-8")
+    proc = await RigProcess("--board", "sim", "--speed", "24", "--rig", unique_rig("react"),
+                            "--embedded-broker", "in-process", "--scenario", str(path)).start()
+    assert await proc.wait(within=60) == 1, proc.output
+    assert "live timing:" in proc.output and "at ×24" in proc.output
+    assert "2/2 met" in proc.output
+    assert f"✘ {path}:8 at 0:01:0" in proc.output and "up finish refused: unknown_task" in proc.output

@@ -166,7 +166,8 @@ def _report(result: LiveResult, out: TextIO) -> None:
     late = sorted(result.lateness)
     median = late[len(late) // 2] if late else 0.0
     out.write(f"\nlive timing: {len(late)} step(s) took effect up to {result.tolerance:.3g} s (median "
-              f"{median:.3g} s) rig time after their time in the file, at ×{result.speed:g}; that measured "
+              f"{median:.3g} s) rig time after their time in the file, at ×{result.speed:g} (scenario t = 0 "
+              f"at rig time {result.origin:.3f} s, when every app was connected); that measured "
               f"tolerance is added to the end of each window, and a window narrower than it is unverifiable\n")
     out.write(f"expectations: {met}/{len(result.expectations)} met\n")
     for r in result.expectations:
