@@ -3,13 +3,23 @@
 Times are ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"``, ``"500ms"``, combinations such as
 ``"1h30m"``, or plain seconds. ``expect`` entries match events (``event:``) or responses to the
 scenario's own requests (``response:``); ``at`` is one time or an inclusive range ``a..b``;
-``count`` asks for an exact number of matches (default: at least one).
+``count`` asks for an exact number of matches (default: at least one); a response expectation
+may also name its ``code`` and a ``data`` mapping that must be a subset of the response's data.
+
+Steps are a table of kinds (:data:`STEP_KINDS`: ``set``, ``request``; each kind parses its own
+keys) and one of two triggers: ``at`` (a time) or ``on`` (an app's event, optionally a task and
+a reason) with ``after`` (a delay, default 0) and ``nth`` (only the n-th matching event) or
+``count`` (only the first n): app behaviour such as "finish 4 minutes after each wake". In a
+reactive request the string ``"$task"`` anywhere in ``args`` stands for the event's task id.
+A request step that is refused fails the run unless ``expect_error: CODE`` is on the step or a
+``status: error`` response expectation matches it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +31,7 @@ from firmware_sim.durations import parse_duration
 from firmware_sim.errors import ScenarioError, SignalError
 from firmware_sim.events import EVENT_TYPES
 from firmware_sim.platforms import POLICIES
-from firmware_sim.scheduler import COMMON_VERBS
+from firmware_sim.scheduler import COMMON_VERBS, Scheduler
 from firmware_sim.signals import SIGNAL_NAMES, Signals
 from wbcommon import files
 
@@ -29,7 +39,12 @@ DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 _TOP_KEYS: Final = {"name", "seed", "board", "start", "initial", "limits", "apps", "steps", "expect", "until"}
-_EXPECT_KEYS: Final = {"at", "app", "event", "task", "reason", "count", "response", "status", "code"}
+_EXPECT_KEYS: Final = {"at", "app", "event", "task", "reason", "count", "response", "status", "code", "data"}
+#: Keys every step may carry, whatever its kind: the trigger.
+_TRIGGER_KEYS: Final = {"at", "on", "after", "nth", "count"}
+_ON_KEYS: Final = {"app", "event", "task", "reason"}
+#: Placeholder in a reactive request's ``args``: replaced by the triggering event's task id.
+TASK_PLACEHOLDER: Final = "$task"
 
 
 class _Map(dict[str, Any]):
@@ -49,7 +64,8 @@ def _to_python(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         out.line = node.start_mark.line + 1
         out.key_lines = {}
         for key_node, value_node in node.value:
-            key = _to_python(key_node, loader)
+            # a key is its text: YAML 1.1 would read the reactive steps' `on:` as True
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else _to_python(key_node, loader)
             if not isinstance(key, str):
                 key = str(key)
             out[key] = _to_python(value_node, loader)
@@ -74,7 +90,11 @@ class AppSpec:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A request (``app`` + ``request`` + ``args``) or a signal change (``set``) at ``at`` s."""
+    """A request (``app`` + ``request`` + ``args``) or a signal change (``set``) at ``at`` s.
+
+    ``kind`` is the :data:`STEP_KINDS` key the step was parsed by; ``expect_error`` the error
+    code a request step is expected to be refused with (None: it must succeed).
+    """
 
     at: float
     line: int
@@ -82,6 +102,53 @@ class Step:
     request: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     set: dict[str, Any] = field(default_factory=dict)
+    kind: str = "request"
+    expect_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """``on:`` of a reactive step: which events it answers (None matches anything)."""
+
+    app: str
+    event: str
+    task: str | None = None
+    reason: str | None = None
+
+    def matches(self, app: str, event: str, task: str | None, reason: str | None) -> bool:
+        """True when an event of ``app`` of type ``event`` (``task``, ``reason``) triggers it."""
+        return (app == self.app and event == self.event and self.task in (None, task)
+                and self.reason in (None, reason))
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A reactive step: ``step`` (its ``at`` is 0) runs ``after`` s after a matching event.
+
+    ``nth``: only the n-th matching event (1-based) triggers it; ``count``: only the first n.
+    """
+
+    on: Trigger
+    after: float
+    step: Step
+    nth: int | None = None
+    count: int | None = None
+
+    @property
+    def line(self) -> int:
+        """The step's line in the file."""
+        return self.step.line
+
+    def wants(self, n: int) -> bool:
+        """Whether the ``n``-th matching event (1-based) triggers the step."""
+        if self.nth is not None:
+            return n == self.nth
+        return self.count is None or n <= self.count
+
+    def bind(self, at: float, task: str | None) -> Step:
+        """The step to run at rig time ``at`` for an event of task ``task``."""
+        args = _substitute(self.step.args, task) if self.step.args else self.step.args
+        return _replace_step(self.step, at=at, args=args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +167,7 @@ class Expectation:
     response: str | None = None
     status: str | None = None
     code: str | None = None
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +185,7 @@ class Scenario:
     steps: tuple[Step, ...]
     expect: tuple[Expectation, ...]
     until: float
+    reactions: tuple[Reaction, ...] = ()
 
 
 class _Validator:
@@ -237,10 +306,11 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
             if platform not in POLICIES:
                 raise v.fail(line, f"limits.{platform}", f"unknown platform (known: {', '.join(POLICIES)})")
             values = v.mapping(lim[platform], line, f"limits.{platform}")
-            try:
+            try:  # the limits themselves, then the platform built with them (combinations)
                 POLICIES[platform].limits_type().with_overrides(values)
-            except ValueError as exc:
-                raise v.fail(line, f"limits.{platform}", str(exc)) from None
+                Scheduler(limits={platform: dict(values)})
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise v.fail(_first_line(values, exc, line), f"limits.{platform}", str(exc)) from None
             limits[platform] = dict(values)
 
     apps: list[AppSpec] = []
@@ -269,48 +339,18 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     platform_of = {a.id: a.platform for a in apps}
 
     steps: list[Step] = []
+    reactions: list[Reaction] = []
     raw_steps = top.get("steps", _List())
     if not isinstance(raw_steps, list):
         raise v.fail(top.key_lines["steps"], "steps", "must be a list")
+    ctx = _StepContext(v, platform_of)
     for i, raw_step in enumerate(raw_steps):
-        prefix = f"steps[{i}]."
         m = v.mapping(raw_step, getattr(raw_step, "line", None) or top.key_lines["steps"], f"steps[{i}]")
-        v.check_keys(m, {"at", "app", "request", "args", "set"}, prefix)
-        if "at" not in m:
-            raise v.fail(m.line, f"{prefix}at", "is required")
-        at = v.duration(m, "at", prefix)
-        if "set" in m:
-            if "request" in m or "app" in m:
-                raise v.fail(m.line, f"steps[{i}]", "a step either sets signals or sends a request, not both")
-            values = v.mapping(m["set"], m.key_lines["set"], f"{prefix}set")
-            probe = Signals()
-            for key in values:
-                try:
-                    probe = probe.updated({key: values[key]})
-                except SignalError as exc:
-                    raise v.fail(values.key_lines[key], f"{prefix}set.{key}", str(exc)) from None
-            steps.append(Step(at=at, line=m.line, set=_plain(values)))
-            continue
-        for key in ("app", "request"):
-            if key not in m:
-                raise v.fail(m.line, f"{prefix}{key}", "is required (or use 'set' to change signals)")
-        app_id, verb = m["app"], m["request"]
-        if app_id not in platform_of:
-            raise v.fail(
-                m.key_lines["app"], f"{prefix}app", f"unknown app {app_id!r} (declare it under apps)"
-            )
-        platform = platform_of[app_id]
-        verbs = (*COMMON_VERBS, *POLICIES[platform].verbs())
-        if verb not in verbs:
-            raise v.fail(
-                m.key_lines["request"],
-                f"{prefix}request",
-                f"{platform} has no verb {verb!r} (known: {', '.join(verbs)})",
-            )
-        args = m.get("args", _Map())
-        if not isinstance(args, dict):
-            raise v.fail(m.key_lines["args"], f"{prefix}args", "must be a mapping")
-        steps.append(Step(at=at, line=m.line, app=app_id, request=verb, args=_plain(args)))
+        parsed = _parse_step(ctx, m, i)
+        if isinstance(parsed, Reaction):
+            reactions.append(parsed)
+        else:
+            steps.append(parsed)
 
     last = max((s.at for s in steps), default=0.0)
     if until is None:
@@ -350,7 +390,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
                     f"{prefix}event",
                     f"unknown event type {m['event']!r} (known: {', '.join(EVENT_TYPES)})",
                 )
-            for key in ("status", "code"):
+            for key in ("status", "code", "data"):
                 if key in m:
                     raise v.fail(
                         m.key_lines[key], f"{prefix}{key}", "applies to 'response' expectations only"
@@ -371,6 +411,8 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
                 )
             if m.get("status", "ok") not in ("ok", "error"):
                 raise v.fail(m.key_lines["status"], f"{prefix}status", "must be ok or error")
+            if "data" in m:
+                v.mapping(m["data"], m.key_lines["data"], f"{prefix}data")
             for key in ("task", "reason"):
                 if key in m:
                     raise v.fail(m.key_lines[key], f"{prefix}{key}", "applies to 'event' expectations only")
@@ -388,6 +430,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
                 response=m.get("response"),
                 status=m.get("status"),
                 code=_opt_str(m.get("code")),
+                data=_plain(m["data"]) if "data" in m else None,
             )
         )
 
@@ -403,7 +446,159 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         steps=tuple(sorted(steps, key=lambda s: s.at)),
         expect=tuple(expects),
         until=until,
+        reactions=tuple(reactions),
     )
+
+
+class _StepContext:
+    """What a step kind's parser may look at: the validator and the declared apps."""
+
+    def __init__(self, v: _Validator, platform_of: dict[str, str]) -> None:
+        self.v = v
+        self.platform_of = platform_of
+        #: the app a reactive request goes to when it names none: its trigger's app
+        self.default_app: str | None = None
+
+
+#: A step kind's parser: (context, the step's mapping, "steps[i].") -> the Step's fields.
+StepParser = Callable[[_StepContext, _Map, str], dict[str, Any]]
+
+
+def _parse_set_step(ctx: _StepContext, m: _Map, prefix: str) -> dict[str, Any]:
+    values = ctx.v.mapping(m["set"], m.key_lines["set"], f"{prefix}set")
+    probe = Signals()
+    for key in values:
+        try:
+            probe = probe.updated({key: values[key]})
+        except SignalError as exc:
+            raise ctx.v.fail(values.key_lines[key], f"{prefix}set.{key}", str(exc)) from None
+    return {"set": _plain(values)}
+
+
+def _parse_request_step(ctx: _StepContext, m: _Map, prefix: str) -> dict[str, Any]:
+    v = ctx.v
+    app_id = m.get("app", ctx.default_app)
+    if app_id is None:
+        raise v.fail(m.line, f"{prefix}app", "is required (or use 'set' to change signals)")
+    verb = m["request"]
+    if not isinstance(app_id, str) or app_id not in ctx.platform_of:
+        raise v.fail(m.key_lines.get("app", m.line), f"{prefix}app",
+                     f"unknown app {app_id!r} (declare it under apps)")
+    platform = ctx.platform_of[app_id]
+    verbs = (*COMMON_VERBS, *POLICIES[platform].verbs())
+    if verb not in verbs:
+        raise v.fail(
+            m.key_lines["request"],
+            f"{prefix}request",
+            f"{platform} has no verb {verb!r} (known: {', '.join(verbs)})",
+        )
+    args = m.get("args", _Map())
+    if not isinstance(args, dict):
+        raise v.fail(m.key_lines["args"], f"{prefix}args", "must be a mapping")
+    expect_error = None
+    if "expect_error" in m:
+        raw = m["expect_error"]
+        if isinstance(raw, bool) or not isinstance(raw, str | int) or str(raw) == "":
+            raise v.fail(m.key_lines["expect_error"], f"{prefix}expect_error",
+                         f"must be the expected error code (e.g. invalid_args), not {raw!r}")
+        expect_error = str(raw)
+    return {"app": app_id, "request": verb, "args": _plain(args), "expect_error": expect_error}
+
+
+@dataclass(frozen=True, slots=True)
+class StepKind:
+    """One kind of step: the key that names it, the other keys it takes, its parser."""
+
+    keys: frozenset[str]
+    parse: StepParser
+
+
+#: Step kinds, by the key that names them. Another kind registers here with its own keys.
+STEP_KINDS: Final[dict[str, StepKind]] = {
+    "set": StepKind(frozenset({"set"}), _parse_set_step),
+    "request": StepKind(frozenset({"request", "app", "args", "expect_error"}), _parse_request_step),
+}
+
+
+def _parse_step(ctx: _StepContext, m: _Map, i: int) -> Step | Reaction:
+    """One entry of ``steps``: its kind (by :data:`STEP_KINDS`) and its trigger (``at`` / ``on``)."""
+    v, prefix = ctx.v, f"steps[{i}]."
+    kinds = [k for k in STEP_KINDS if k in m]
+    if not kinds:
+        if "app" in m:
+            raise v.fail(m.line, f"{prefix}request", "is required (or use 'set' to change signals)")
+        raise v.fail(m.line, f"steps[{i}]", f"needs one of: {', '.join(STEP_KINDS)}")
+    if len(kinds) > 1:
+        raise v.fail(m.line, f"steps[{i}]", f"a step does one thing: {' or '.join(kinds)}, not both")
+    kind = STEP_KINDS[kinds[0]]
+    allowed = set(kind.keys) | _TRIGGER_KEYS
+    if kinds[0] == "set" and ("app" in m):
+        raise v.fail(m.line, f"steps[{i}]", "a step either sets signals or sends a request, not both")
+    v.check_keys(m, allowed, prefix)
+    on = _parse_trigger(ctx, m, prefix) if "on" in m else None
+    ctx.default_app = on.app if on is not None else None
+    fields = kind.parse(ctx, m, prefix)
+    if on is None:
+        for key in ("after", "nth", "count"):
+            if key in m:
+                raise v.fail(m.key_lines[key], f"{prefix}{key}", "applies to reactive steps (with 'on') only")
+        if "at" not in m:
+            raise v.fail(m.line, f"{prefix}at", "is required (or 'on' for a reactive step)")
+        return Step(at=v.duration(m, "at", prefix), line=m.line, kind=kinds[0], **fields)
+    if "at" in m:
+        raise v.fail(m.key_lines["at"], f"{prefix}at",
+                     "a reactive step ('on') takes 'after', not 'at'")
+    after = v.duration(m, "after", prefix) if "after" in m else 0.0
+    if "nth" in m and "count" in m:
+        raise v.fail(m.key_lines["count"], f"{prefix}count", "use either 'nth' or 'count', not both")
+    picks: dict[str, int | None] = {}
+    for key in ("nth", "count"):
+        raw = m.get(key)
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int) or raw < 1):
+            raise v.fail(m.key_lines[key], f"{prefix}{key}", f"must be a whole number >= 1, not {raw!r}")
+        picks[key] = raw
+    step = Step(at=0.0, line=m.line, kind=kinds[0], **fields)
+    return Reaction(on=on, after=after, step=step, nth=picks["nth"], count=picks["count"])
+
+
+def _parse_trigger(ctx: _StepContext, m: _Map, prefix: str) -> Trigger:
+    v = ctx.v
+    on = v.mapping(m["on"], m.key_lines["on"], f"{prefix}on")
+    v.check_keys(on, _ON_KEYS, f"{prefix}on.")
+    for key in ("app", "event"):
+        if key not in on:
+            raise v.fail(on.line, f"{prefix}on.{key}", "is required")
+    app_id, event = on["app"], on["event"]
+    if not isinstance(app_id, str) or app_id not in ctx.platform_of:
+        raise v.fail(on.key_lines["app"], f"{prefix}on.app", f"unknown app {app_id!r} (declare it under apps)")
+    if event not in EVENT_TYPES:
+        raise v.fail(on.key_lines["event"], f"{prefix}on.event",
+                     f"unknown event type {event!r} (known: {', '.join(EVENT_TYPES)})")
+    if event == "wake" and "reason" in on:
+        raise v.fail(on.key_lines["reason"], f"{prefix}on.reason", "wake events carry no reason: it can never match")
+    return Trigger(app=app_id, event=event, task=_opt_str(on.get("task")), reason=_opt_str(on.get("reason")))
+
+
+def _substitute(value: Any, task: str | None) -> Any:
+    if isinstance(value, str) and TASK_PLACEHOLDER in value:
+        return value.replace(TASK_PLACEHOLDER, task or "")
+    if isinstance(value, dict):
+        return {k: _substitute(x, task) for k, x in value.items()}
+    if isinstance(value, list):
+        return [_substitute(x, task) for x in value]
+    return value
+
+
+def _replace_step(step: Step, **changes: Any) -> Step:
+    return dataclasses.replace(step, **changes)
+
+
+def _first_line(values: _Map, exc: Exception, default: int) -> int:
+    """The line of the limit an error message names (``limit 'x' ...``), else ``default``."""
+    for key in values:
+        if repr(str(key)) in str(exc):
+            return values.key_lines[key]
+    return default
 
 
 def _opt_str(value: Any) -> str | None:

@@ -9,17 +9,28 @@ rules trigger by themselves. ``charging``, ``current`` and ``voltage`` are the m
 ⇔ a charger is attached and the cell is not full, as on the live sim); a step that sets
 ``battery_level`` or ``charger`` changes the model, and each step is ONE snapshot. The seam:
 ``firmware_sim`` may not import ``boards``, so the model lives in the shared leaf ``wbcommon``.
+
+Reactive steps (``on:``) are run by a :class:`Reactor`, shared with the live player: each event
+that matches a reaction schedules its step ``after`` seconds later; with reactions the run stops
+at every scheduler deadline, so a reaction due between two steps runs at its exact time. Steps
+and reactions due at the same time run in file order, reactions after the timed steps.
+
+A request that is refused fails the run (:attr:`SimulationResult.failures`, exit 1) unless the
+step says ``expect_error`` with that code or a ``status: error`` expectation matches it.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from firmware_sim.errors import ScenarioError
+from firmware_sim.errors import ConfigError, ScenarioError
 from firmware_sim.events import Event
-from firmware_sim.scenario import Expectation, Scenario
+from firmware_sim.scenario import Expectation, Reaction, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 from wbcommon.battery import BatteryModel
@@ -30,6 +41,11 @@ SIM_BOARD = "sim"
 MODEL_DERIVED = frozenset({"charging", "current", "voltage"})
 
 _EPS = 1e-6
+
+#: Reactions that may run at one rig instant before the run is stopped as a loop (a step that
+#: answers a wake with a request that wakes again at once). wakebench choice: far above any
+#: real app's burst (a WP8 device holds at most 6 periodic agents, HarmonyOS 10 works per app).
+MAX_REACTIONS_PER_INSTANT: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,8 @@ class ResponseRecord:
     data: dict[str, Any]
     line: int | None = None
     args: dict[str, Any] | None = None
+    #: The error code the step said to expect (``expect_error``), None when it must succeed.
+    expect_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of DESIGN.md section 6 (``error`` added for people)."""
@@ -75,6 +93,38 @@ class ExpectationResult:
 
 
 @dataclass(frozen=True, slots=True)
+class StepFailure:
+    """A step that did not do what the file says (a refused request, a reaction loop)."""
+
+    t: float
+    line: int | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON: ``{"t", "line", "message"}``."""
+        return {"t": self.t, "line": self.line, "message": self.message}
+
+
+class Reactor:
+    """Turns events into the reactive steps they trigger (simulation and live player alike)."""
+
+    def __init__(self, reactions: Iterable[Reaction]) -> None:
+        self.reactions = tuple(reactions)
+        self._seen = [0] * len(self.reactions)
+
+    def react(self, events: Iterable[Event]) -> list[Step]:
+        """The steps that ``events`` trigger, each with ``at`` = event time + ``after``, in order."""
+        due: list[Step] = []
+        for e in events:
+            for i, r in enumerate(self.reactions):
+                if r.on.matches(e.app, e.type, e.task_id, e.reason):
+                    self._seen[i] += 1
+                    if r.wants(self._seen[i]):
+                        due.append(r.bind(e.t + r.after, e.task_id))
+        return due
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationResult:
     """Everything a run produced."""
 
@@ -85,11 +135,13 @@ class SimulationResult:
     signal_history: tuple[Signals, ...]
     #: Everything in the order it happened: ResponseRecord, Signals (a change) or Event.
     log: tuple[ResponseRecord | Signals | Event, ...] = ()
+    #: Steps that failed (refused requests nobody expected, reaction loops).
+    failures: tuple[StepFailure, ...] = ()
 
     @property
     def passed(self) -> bool:
-        """True when every expectation was met."""
-        return all(r.met for r in self.expectations)
+        """True when every expectation was met and no step failed."""
+        return all(r.met for r in self.expectations) and not self.failures
 
     def to_dict(self) -> dict[str, Any]:
         """The ``simulate --json`` object."""
@@ -99,6 +151,7 @@ class SimulationResult:
             "events": [e.to_dict(epoch) for e in self.events],
             "responses": [r.to_dict() for r in self.responses],
             "expectations": [r.to_dict() for r in self.expectations],
+            "failures": [f.to_dict() for f in self.failures],
         }
 
 
@@ -142,8 +195,10 @@ class _Battery:
         if current == 0.0:
             return None
         below, above = math.floor(soc + _EPS), math.ceil(soc - _EPS)
-        target = below + 1 if current > 0 else above - 1
-        wait = self.model.seconds_until_level(float(min(max(target, 0), 100)))
+        target = min(max(below + 1 if current > 0 else above - 1, 0), 100)
+        if abs(target - soc) <= _EPS:  # full or empty within float error: nothing left to cross
+            return None
+        wait = self.model.seconds_until_level(float(target))
         return None if wait is None else self.clock.t + max(wait, 0.0)
 
 
@@ -151,12 +206,13 @@ def simulate(scenario: Scenario) -> SimulationResult:
     """Play ``scenario`` from t = 0 to ``until`` and check its expectations.
 
     Raises:
-        ScenarioError: a step sets a signal the sim board's battery model derives.
+        ScenarioError: a step sets a signal the sim board's battery model derives, or the
+            scenario's ``limits`` are refused by a platform (names the file and field).
     """
     battery = _Battery(scenario.initial) if scenario.board == SIM_BOARD else None
     initial = scenario.initial
     if battery is not None:
-        for step in scenario.steps:
+        for step in (*scenario.steps, *(r.step for r in scenario.reactions)):
             derived = sorted(set(step.set) & MODEL_DERIVED)
             if derived:
                 raise ScenarioError(
@@ -164,17 +220,28 @@ def simulate(scenario: Scenario) -> SimulationResult:
                     f"{derived[0]!r} is derived by the sim board's battery model "
                     "(set charger or battery_level instead)")
         initial = initial.updated(battery.values(), t=0.0)
-    sched = Scheduler(
-        signals=initial, seed=scenario.seed, limits=scenario.limits, epoch=scenario.start
-    )
+    try:
+        sched = Scheduler(
+            signals=initial, seed=scenario.seed, limits=scenario.limits, epoch=scenario.start
+        )
+    except (ConfigError, ValueError, TypeError, OverflowError) as exc:
+        raise ScenarioError(scenario.path, None, "limits", str(exc)) from None
     events: list[Event] = []
     responses: list[ResponseRecord] = []
     history: list[Signals] = [initial]
     log: list[ResponseRecord | Signals | Event] = []
+    failures: list[StepFailure] = []
+    reactor = Reactor(scenario.reactions)
+    order = itertools.count()
+    #: (at, order, step): timed steps in file order first, reactions as they are triggered
+    pending: list[tuple[float, int, Step]] = [(s.at, next(order), s) for s in scenario.steps]
+    heapq.heapify(pending)
 
     def add_events(produced: list[Event]) -> None:
         events.extend(produced)
         log.extend(produced)
+        for step in reactor.react(produced):
+            heapq.heappush(pending, (step.at, next(order), step))
 
     def publish(t: float, values: dict[str, Any]) -> None:
         add_events(sched.advance(t))
@@ -192,20 +259,17 @@ def simulate(scenario: Scenario) -> SimulationResult:
             publish(crossing, battery.values())
         battery.clock.t = t
 
-    def request(t: float, app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
+    def request(t: float, app: str, verb: str, args: dict[str, Any], line: int | None,
+                expect_error: str | None = None) -> None:
         add_events(sched.advance(t))
         response, produced = sched.handle(t, app, verb, args)
-        record = ResponseRecord(
-            t, app, verb, response.status, response.code, response.error, response.data, line, args
-        )
+        record = ResponseRecord(t, app, verb, response.status, response.code, response.error,
+                                response.data, line, args, expect_error)
         responses.append(record)
         log.append(record)
         add_events(produced)
 
-    for spec in scenario.apps:
-        request(0.0, spec.id, "register", spec.register_args, spec.line)
-    for step in scenario.steps:
-        battery_until(step.at)
+    def run(step: Step) -> None:
         if step.set:
             values = dict(step.set)
             if battery is not None:
@@ -214,12 +278,93 @@ def simulate(scenario: Scenario) -> SimulationResult:
             publish(step.at, values)
         else:
             assert step.app is not None and step.request is not None
-            request(step.at, step.app, step.request, step.args, step.line)
-    battery_until(scenario.until)
-    add_events(sched.advance(scenario.until))
+            request(step.at, step.app, step.request, step.args, step.line, step.expect_error)
+
+    for spec in scenario.apps:
+        request(0.0, spec.id, "register", spec.register_args, spec.line)
+    reactive = bool(scenario.reactions)
+    instant, at_instant, stopped = -1.0, 0, False
+    while pending or reactive:
+        at = pending[0][0] if pending else math.inf
+        if reactive:  # stop at every deadline before the step: its events may trigger reactions
+            deadline = sched.next_deadline()
+            if deadline is not None and deadline < at and deadline <= scenario.until:
+                battery_until(deadline)
+                add_events(sched.advance(deadline))
+                continue
+        if at > scenario.until:
+            break
+        battery_until(at)
+        if pending[0][0] < at:  # a battery crossing triggered an earlier reaction
+            continue
+        _at, _order, step = heapq.heappop(pending)
+        if at == instant:
+            at_instant += 1
+            if at_instant > MAX_REACTIONS_PER_INSTANT:
+                failures.append(StepFailure(at, step.line, (
+                    f"reactive steps keep triggering each other at {at:g} s (more than "
+                    f"{MAX_REACTIONS_PER_INSTANT} steps at one instant); the run stopped there")))
+                stopped = True
+                break
+        else:
+            instant, at_instant = at, 1
+        run(step)
+    if not stopped:
+        battery_until(scenario.until)
+        add_events(sched.advance(scenario.until))
 
     results = tuple(check(exp, events, responses) for exp in scenario.expect)
-    return SimulationResult(scenario, tuple(events), tuple(responses), results, tuple(history), tuple(log))
+    failures = [*refused_steps(responses, scenario.expect), *failures]
+    return SimulationResult(scenario, tuple(events), tuple(responses), results, tuple(history), tuple(log),
+                            tuple(failures))
+
+
+def refused_steps(responses: Iterable[ResponseRecord], expect: Iterable[Expectation],
+                  tolerance: float = 0.0) -> list[StepFailure]:
+    """Requests whose outcome the file did not ask for: refused without ``expect_error`` or a
+    matching ``status: error`` expectation, refused with another code, or accepted although
+    ``expect_error`` said otherwise. ``tolerance`` widens the expectations' windows (live)."""
+    errors = [e for e in expect if e.response is not None and e.status == "error"]
+    out: list[StepFailure] = []
+    for r in responses:
+        where = f"{r.app} {r.verb}"
+        if r.status == "ok":
+            if r.expect_error is not None:
+                out.append(StepFailure(r.t, r.line, f"{where}: expected error {r.expect_error}, but it succeeded"))
+            continue
+        if r.expect_error is not None:
+            if r.code != r.expect_error:
+                out.append(StepFailure(r.t, r.line, (f"{where}: expected error {r.expect_error}, "
+                                                     f"refused with {r.code}: {r.error}")))
+            continue
+        if any(_expects_error(e, r, tolerance) for e in errors):
+            continue
+        out.append(StepFailure(r.t, r.line, (f"{where} refused: {r.code}: {r.error} (if this is "
+                                             f"intended, add expect_error: {r.code} to the step)")))
+    return out
+
+
+def _expects_error(exp: Expectation, r: ResponseRecord, tolerance: float) -> bool:
+    if exp.response != r.verb or exp.app not in (None, r.app) or exp.code not in (None, r.code):
+        return False
+    if exp.data is not None and not subset(exp.data, r.data):
+        return False
+    if exp.start is None or exp.end is None:
+        return True
+    return exp.start - _EPS <= r.t <= exp.end + tolerance + _EPS
+
+
+def subset(want: Any, have: Any) -> bool:
+    """True when ``want`` is part of ``have``: mappings key by key (recursively), anything else
+    equal (``1`` matches ``1.0``; a list must match element by element)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return (isinstance(have, list) and len(want) == len(have)
+                and all(subset(a, b) for a, b in zip(want, have, strict=True)))
+    if isinstance(want, bool) or isinstance(have, bool):
+        return isinstance(want, bool) and isinstance(have, bool) and want is have
+    return bool(want == have)
 
 
 def _in_window(exp: Expectation, t: float) -> bool:
@@ -250,6 +395,7 @@ def check(exp: Expectation, events: list[Event], responses: list[ResponseRecord]
             and exp.app in (None, r.app)
             and (exp.status or "ok") == r.status
             and exp.code in (None, r.code)
+            and (exp.data is None or subset(exp.data, r.data))
             and _in_window(exp, r.t)
         ]
         what = f"{exp.response} responses"
@@ -277,5 +423,6 @@ def _near_miss(exp: Expectation, events: list[Event], responses: list[ResponseRe
         same_r = [r for r in responses if r.verb == exp.response and exp.app in (None, r.app)]
         if same_r:
             r = same_r[0]
-            return f"; nearest: {r.verb} {r.status} code={r.code} at {r.t:g}s"
+            data = f" data={r.data}" if exp.data is not None else ""
+            return f"; nearest: {r.verb} {r.status} code={r.code}{data} at {r.t:g}s"
     return ""

@@ -22,8 +22,9 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -37,7 +38,15 @@ from firmware_sim.events import Event, Response
 from firmware_sim.scenario import AppSpec, Expectation, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
-from firmware_sim.simulation import ExpectationResult, ResponseRecord, check
+from firmware_sim.simulation import (
+    MAX_REACTIONS_PER_INSTANT,
+    ExpectationResult,
+    Reactor,
+    ResponseRecord,
+    StepFailure,
+    check,
+    refused_steps,
+)
 from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
@@ -582,11 +591,9 @@ class Rig:
 
 
 # -- scenarios on the live rig ------------------------------------------------------------------
-#: Live timing tolerance. On the rig a step runs when the rig clock has reached its time, a few
-#: hundred microseconds of wall time later; at ``--speed 600`` that is a fraction of a rig second.
-#: Expectation windows are therefore extended at their END by this much wall time (scaled by the
-#: speed), never less than LIVE_TOLERANCE_MIN_S rig seconds. Events never come early, so the
-#: start of a window is kept, and windows that demand absence (``count: 0``) are not widened.
+#: A-priori estimate of how late a step may be applied live: 0.25 s of wall time at the rig's
+#: speed, never less than LIVE_TOLERANCE_MIN_S rig seconds. Only used to warn before the run that
+#: a window may be too narrow; the tolerance actually applied is MEASURED (see play_scenario).
 #: wakebench choice.
 LIVE_TOLERANCE_WALL_S: Final = 0.25
 LIVE_TOLERANCE_MIN_S: Final = 1.0
@@ -594,7 +601,12 @@ LIVE_TOLERANCE_MIN_S: Final = 1.0
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LiveResult:
-    """What a scenario produced on the live rig, and whether its expectations were met."""
+    """What a scenario produced on the live rig, and whether its expectations were met.
+
+    Times are scenario seconds (rig time minus ``origin``, the rig time at which the scenario's
+    apps were connected and its t = 0 began). ``tolerance`` is the measured lateness: the most
+    any step's effect came after its time in the file (round trip included), in rig seconds.
+    """
 
     scenario: Scenario
     events: tuple[Event, ...]
@@ -602,24 +614,71 @@ class LiveResult:
     expectations: tuple[ExpectationResult, ...]
     tolerance: float
     manual: tuple[tuple[float, dict[str, Any]], ...]
+    failures: tuple[StepFailure, ...] = ()
+    lateness: tuple[float, ...] = ()
+    origin: float = 0.0
+    speed: float = 1.0
 
     @property
     def passed(self) -> bool:
-        """True when every expectation was met."""
-        return all(r.met for r in self.expectations)
+        """True when every expectation was met (and verifiable) and no step failed."""
+        return all(r.met for r in self.expectations) and not self.failures
 
 
 def live_tolerance(speed: float) -> float:
-    """Rig seconds added to the end of every expectation window (see LIVE_TOLERANCE_WALL_S)."""
+    """The a-priori lateness estimate at ``speed`` (see LIVE_TOLERANCE_WALL_S), in rig seconds."""
     return max(LIVE_TOLERANCE_MIN_S, speed * LIVE_TOLERANCE_WALL_S)
+
+
+def checked_window(exp: Expectation, steps: Sequence[tuple[float, str | None]], until: float) -> float | None:
+    """Rig seconds of timing an expectation checks, or None when it has no ``at``.
+
+    ``steps`` are the file's timed steps as ``(time, app)`` (``app`` None for signal steps and for
+    the registration at 0, which concern every app); an expectation about one app is measured
+    against that app's steps and the signal steps only. Reactions move with their events.
+
+    A window measured from a cause: from the latest step before it to its end (``at: 30s``
+    after a step at 0 checks 30 s). A window that opens with a step (an immediate consequence,
+    ``at: 5m`` with a step at 5m) checks that the event came with that step and not with the next
+    one: the time from its end to the next step (or ``until``). An absence range (``count: 0``,
+    never widened) checks its own width.
+    """
+    if exp.start is None or exp.end is None:
+        return None
+    if exp.count == 0 and exp.end > exp.start:  # an absence: late steps only push events later,
+        return exp.end - exp.start                # so what it checks is its own width
+    times = [t for t, app in steps if exp.app is None or app in (None, exp.app)]
+    if any(abs(t - exp.start) < 1e-9 for t in times):
+        return min((t for t in times if t > exp.end), default=until) - exp.end
+    return exp.end - max((t for t in times if t < exp.start), default=0.0)
+
+
+def step_apps(scenario: Scenario) -> list[tuple[float, str | None]]:
+    """``(time, app)`` of the registration (0, every app) and each timed step (signal steps: None)."""
+    return [(0.0, None), *((s.at, s.app) for s in scenario.steps)]
+
+
+def _verdict(result: ExpectationResult, window: float | None, tolerance: float, speed: float) -> ExpectationResult:
+    """``result``, or not met when ``tolerance`` is larger than the ``window`` it checks."""
+    if window is None or tolerance <= window:
+        return result
+    fastest = math.floor(speed * window / tolerance) if tolerance > 0 else speed
+    hint = f"run at --speed {fastest:g} or slower" if fastest >= 1 else "too narrow to check live"
+    return dataclasses.replace(result, met=False, detail=(
+        f"unverifiable live at ×{speed:g}: steps were applied up to {tolerance:.3g} s (rig time) "
+        f"late, more than the {window:g} s this window checks; {hint} (measured: {result.detail})"))
 
 
 async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None,
                         hands: TextIO | None = None) -> LiveResult:
-    """Play ``scenario``'s steps on the rig clock: signal steps go to the board (or are reported
-    as manual steps), app steps are sent through the MQTT bridge by an :class:`AppClient` per
-    app; at ``until`` the expectations are checked as ``simulate`` checks them, with
-    :func:`live_tolerance` at the end of each time window.
+    """Play ``scenario`` on the rig clock: signal steps go to the board (or are reported as manual
+    steps), app steps go through the MQTT bridge by an :class:`AppClient` per app, reactive steps
+    run ``after`` their triggering event on rig time. Scenario t = 0 is the rig time at which every
+    app is connected. At ``until`` the expectations are checked as ``simulate`` checks them, each
+    window's end widened by the MEASURED tolerance (the latest any step took effect); an
+    expectation whose window is narrower than that tolerance is unverifiable and not met, and a
+    refused request fails the run unless the file expects it (as in ``simulate``). A step the
+    board cannot make by itself is a manual step; with ``hands`` (a terminal) it waits for Enter.
 
     Args:
         initial: the scenario's ``initial`` values to apply first (those the file names).
@@ -631,30 +690,88 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     """
     clock, driver, _source, _bridge = rig._require()
     assert rig.broker is not None
+    speed = rig.config.speed
     events: list[Event] = []
     responses: list[ResponseRecord] = []
     manual: list[tuple[float, dict[str, Any]]] = []
-    driver.add_sink(events.extend)
+    lateness: list[float] = []
+    step_times = step_apps(scenario)
+    reactor = Reactor(scenario.reactions)
+    reactions: set[asyncio.Task[None]] = set()
+    origin = clock.now()
+    printer = rig.printer
+    estimate = live_tolerance(speed)
+    for exp in scenario.expect:
+        window = checked_window(exp, step_times, scenario.until)
+        if window is not None and window < estimate:
+            printer.note(f"note: line {exp.line} checks {window:g} s; at ×{speed:g} a step may be applied "
+                         f"up to ~{estimate:g} s late: it may be unverifiable (the measured lateness decides)")
+
+    def scenario_time() -> float:
+        return clock.now() - origin
+
+    playing = True
+    loops: list[StepFailure] = []
+    per_instant: dict[float, int] = {}
+
+    def on_events(batch: list[Event]) -> None:
+        if not playing:
+            return
+        shifted = [dataclasses.replace(e, t=e.t - origin, deadline=None if e.deadline is None
+                                       else e.deadline - origin) for e in batch]
+        events.extend(shifted)
+        for step in reactor.react(shifted):
+            per_instant[step.at] = per_instant.get(step.at, 0) + 1
+            if per_instant[step.at] > MAX_REACTIONS_PER_INSTANT:
+                if not loops:
+                    loops.append(StepFailure(step.at, step.line, (
+                        f"reactive steps keep triggering each other at {step.at:g} s (more than "
+                        f"{MAX_REACTIONS_PER_INSTANT} steps at one instant); no more were run")))
+                continue
+            if step.at <= scenario.until:
+                task = asyncio.create_task(run_at(step))
+                reactions.add(task)
+                task.add_done_callback(reactions.discard)
+
+    driver.add_sink(on_events)
     if initial:
         left = await rig.set_signals(initial, origin="initial")
         if left:
-            manual.append((clock.now(), left))
+            manual.append((scenario_time(), left))
             if hands is not None:
                 await rig.wait_for_hand(left, stdin=hands)
     clients: dict[str, AppClient] = {}
 
-    async def request(app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
+    async def request(app: str, verb: str, args: dict[str, Any], line: int | None, due: float,
+                      expect_error: str | None = None) -> None:
         client = clients[app]
-        t = clock.now()
+        t = scenario_time()
         try:  # the rig's driver prints the request and its answer
             response = await client.send(verb, args)
         except BridgeError as exc:
             raise RigError(f"scenario line {line}: {app} {verb}: {exc}") from exc
+        lateness.append(max(0.0, scenario_time() - due))
         status = str(response.get("status"))
         code = response.get("code")
         data = response.get("data") if isinstance(response.get("data"), dict) else {}
         responses.append(ResponseRecord(t, app, verb, status, code if isinstance(code, str) else None,
-                                        response.get("error"), data or {}, line, args))
+                                        response.get("error"), data or {}, line, args, expect_error))
+
+    async def run_step(step: Step) -> None:
+        if step.set:
+            left = await rig.set_signals(step.set, origin=f"line {step.line}")
+            lateness.append(max(0.0, scenario_time() - step.at))
+            if left:
+                manual.append((scenario_time(), left))
+                if hands is not None:
+                    await rig.wait_for_hand(left, stdin=hands)
+            return
+        assert step.app is not None and step.request is not None
+        await request(step.app, step.request, dict(step.args), step.line, step.at, step.expect_error)
+
+    async def run_at(step: Step) -> None:
+        await clock.sleep_until(origin + step.at)
+        await run_step(step)
 
     async def connect(spec: AppSpec) -> None:
         assert rig.broker is not None
@@ -664,39 +781,50 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         except BridgeError as exc:
             raise RigError(f"scenario app {spec.id!r} cannot reach {rig.broker.url()}: {exc}") from exc
         clients[spec.id] = client
-        await request(spec.id, "register", dict(spec.register_args), spec.line)
+        # warm-up before t = 0, not recorded: the first request through the bridge pays one-time
+        # costs (validators, topic routes) that would otherwise make the register step late
+        with contextlib.suppress(BridgeError):
+            await client.send("status", {})
 
     async def chain(steps: list[Step]) -> None:
         for step in steps:
-            assert step.app is not None and step.request is not None
-            await request(step.app, step.request, dict(step.args), step.line)
+            await run_step(step)
 
     try:
-        # apps connect and register side by side: each round trip costs rig time at high speed
+        # apps connect side by side before t = 0 (each round trip costs rig time at high speed),
+        # then register together at t = 0
         await asyncio.gather(*(connect(spec) for spec in scenario.apps))
+        origin = clock.now()
+        await asyncio.gather(*(request(spec.id, "register", dict(spec.register_args), spec.line, 0.0)
+                               for spec in scenario.apps))
         for batch in _batches(scenario.steps):
-            await clock.sleep_until(batch[0].at)
+            await clock.sleep_until(origin + batch[0].at)
             if batch[0].set:
-                left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
-                if left:
-                    manual.append((clock.now(), left))
-                    if hands is not None:
-                        await rig.wait_for_hand(left, stdin=hands)
+                await run_step(batch[0])
                 continue
             per_app: dict[str, list[Step]] = {}
             for step in batch:
                 per_app.setdefault(step.app or "", []).append(step)
             await asyncio.gather(*(chain(steps) for steps in per_app.values()))
-        await clock.sleep_until(scenario.until)
+        await clock.sleep_until(origin + scenario.until)
         await driver.update_signals({})  # fire everything due up to `until` before checking
+        while due := [t for t in reactions if not t.done()]:  # reactions due by `until` finish
+            await asyncio.gather(*due)
     finally:
+        playing = False
+        for task in list(reactions):
+            task.cancel()
         for client in clients.values():
             with contextlib.suppress(Exception):
                 await client.close()
-    tol = live_tolerance(rig.config.speed)
+    tol = max(lateness, default=0.0)
     results = tuple(check(_widen(exp, tol), events, responses) for exp in scenario.expect)
-    results = tuple(dataclasses.replace(r, expect=exp) for r, exp in zip(results, scenario.expect, strict=True))
-    return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual))
+    results = tuple(
+        _verdict(dataclasses.replace(r, expect=exp), checked_window(exp, step_times, scenario.until), tol, speed)
+        for r, exp in zip(results, scenario.expect, strict=True))
+    failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *loops)
+    return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual), failures,
+                      tuple(lateness), origin, speed)
 
 
 def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:

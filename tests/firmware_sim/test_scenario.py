@@ -155,7 +155,8 @@ def test_empty_and_non_mapping_files() -> None:
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
                      st.text(max_size=8), st.sampled_from(["5m", "1h", "0s..1m", "wifi", "ac", "wp8", "wake"]))
 _keys = st.sampled_from(["name", "seed", "initial", "apps", "steps", "expect", "until", "limits", "at", "app",
-                         "request", "args", "set", "id", "platform", "event", "count", "charger", "x"])
+                         "request", "args", "set", "id", "platform", "event", "count", "charger", "x",
+                         "on", "after", "nth", "expect_error", "data", "task", "response"])
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=4),
                        max_leaves=12)
 

@@ -244,12 +244,21 @@ async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: 
 
 def _report(result: LiveResult, out: TextIO) -> None:
     met = sum(r.met for r in result.expectations)
-    out.write(f"\nexpectations: {met}/{len(result.expectations)} met "
-              f"(live timing tolerance +{result.tolerance:g} s rig time at the end of each window)\n")
+    late = sorted(result.lateness)
+    median = late[len(late) // 2] if late else 0.0
+    out.write(f"\nlive timing: {len(late)} step(s) took effect up to {result.tolerance:.3g} s (median "
+              f"{median:.3g} s) rig time after their time in the file, at ×{result.speed:g} (scenario t = 0 "
+              f"at rig time {result.origin:.3f} s, when every app was connected); that measured "
+              f"tolerance is added to the end of each window, and a window narrower than it is unverifiable\n")
+    out.write(f"expectations: {met}/{len(result.expectations)} met\n")
     for r in result.expectations:
         mark = "✔" if r.met else "✘"
         what = ", ".join(f"{k}={v}" for k, v in r.expect.raw.items())
         out.write(f"  {mark} line {r.expect.line}: {what} — {r.detail}\n")
+    if result.failures:
+        out.write(f"steps: {len(result.failures)} failed\n")
+        for f in result.failures:
+            out.write(f"  ✘ {result.scenario.path}:{f.line} at {clock(max(f.t, 0.0))}: {f.message}\n")
     if result.manual:
         out.write(f"  ({len(result.manual)} manual step(s) needed a hand on the bench)\n")
     out.flush()

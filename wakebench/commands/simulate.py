@@ -31,10 +31,10 @@ def run(args: argparse.Namespace) -> int:
     """Load, simulate, print; exit 0 when every expectation is met, 1 if not, 2 if the file is invalid."""
     try:
         scenario = load_scenario(args.scenario)
+        result = simulate(scenario)
     except ScenarioError as exc:
         print(f"wakebench simulate: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    result = simulate(scenario)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -122,6 +122,10 @@ def print_timeline(result: SimulationResult, out: TextIO) -> None:
     for r in result.expectations:
         mark = "✔" if r.met else "✘"
         out.write(f"  {mark} line {r.expect.line}: {_describe(r.expect.raw)} — {r.detail}\n")
+    if result.failures:
+        out.write(f"steps: {len(result.failures)} failed\n")
+        for f in result.failures:
+            out.write(f"  ✘ {sc.path}:{f.line} at {clock(f.t)}: {f.message}\n")
 
 
 def _fmt(value: Any) -> str:
