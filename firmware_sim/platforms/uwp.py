@@ -15,7 +15,9 @@ Behaviour, as a bench user sees it:
   ``saving_data`` is requested outside the foreground ("SavingData is the only type ... that can
   be requested in the Suspending state"), for ``location_tracking`` held by another app (one per
   device), for ``unspecified`` during Connected Standby, or when the app is terminated.
-* ``unspecified``: unlimited on wall power; on battery "up to ten minutes in the background".
+* ``unspecified``: on a ``desktop`` device family, unlimited on wall power and on battery "up to
+  ten minutes in the background"; on ``mobile`` it runs "as long as the screen is on" (no
+  battery limit, Connected Standby ends it); an ``xbox`` has no battery limit either.
   The 10-minute clock runs only while the device is on battery *and* the app is not in the
   foreground; it starts afresh each time both become true (an unplug starts a new 10 minutes,
   plugging in before they end makes the session unlimited again; a session started on battery
@@ -26,10 +28,14 @@ Behaviour, as a bench user sees it:
 * Connected Standby from signals, by ``device_family`` (a limit, so a rig config sets it):
   ``mobile`` — the screen is off (``screen_locked``) and the device enters it at once;
   ``desktop`` — the lock screen alone does not stop sessions; ``screen_locked`` and ``idle``
-  together stand for "the screen has been off for the period Windows waits".
+  together stand for "the screen has been off for the period Windows waits"; ``xbox`` — the
+  console has been ``idle`` for ``xbox_standby_s`` (one hour; "unless the user changes the
+  default": override the limit).
+* ``background_access`` switched to a denied status by a ``register`` during a session revokes
+  it (reason ``background_access_denied``, ``SystemPolicy``).
 * ``location_tracking``: foreground request only, unlimited, one app per device.
-* ``saving_data``: may be requested in any running state (foreground, background = suspending,
-  suspended), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
+* ``saving_data``: may be requested while Running (foreground) or Suspending (background), not
+  once the app is ``suspended`` (denied, ``app_suspended``), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
   ``dispose``, else ``terminate`` (unless it is back in the foreground by then).
 * Revoke reasons: ``resumed`` — the app returned to the foreground and the session was requested
   outside it; ``system_policy`` — a time limit ran out; ``connected_standby``. Each revoke carries
@@ -85,12 +91,19 @@ _ACCESS_CHOICES: Final[dict[Any, str]] = {
     "allowed": "allowed_subject_to_system_policy",  # Windows' default, "Managed by Windows"
 }
 _DENIED: Final = frozenset({"denied", "denied_by_system_policy", "denied_by_user"})
+#: Revoke reason when the user switches background access off during a session.
+BACKGROUND_ACCESS_DENIED: Final = "background_access_denied"
 
 #: ExtendedExecutionRevokedReason: Resumed 0, SystemPolicy 1 (platform-budgets.md §4).
 _REVOKED_REASON: Final = {"resumed": ("Resumed", 0)}
 _SYSTEM_POLICY: Final = ("SystemPolicy", 1)
 
-DEVICE_FAMILIES: Final = ("desktop", "mobile")
+DEVICE_FAMILIES: Final = ("desktop", "mobile", "xbox")
+#: Device families where an unspecified session has the battery limit. Seed 002: "On desktop
+#: devices, extended execution sessions created with ExtendedExecutionReason.Unspecified have a
+#: battery-aware time limit"; "On mobile devices running Windows 10 Mobile, this kind of extended
+#: execution session will run as long as the screen is on"; an Xbox has no battery.
+BATTERY_LIMITED_FAMILIES: Final = frozenset({"desktop"})
 
 
 @dataclass(frozen=True)
@@ -112,13 +125,21 @@ class UWPLimits(Limits):
         "extended execution session, the app has one second to complete the operation'",
         "time after a SavingData revoke before the app is terminated unless it disposed")
     device_family: str = limit(
-        "desktop", "desktop | mobile",
+        "desktop", "desktop | mobile | xbox",
         f"{SEED}: mobile 'When the screen turns off, the device immediately attempts to enter the "
         "low-power Connected-Standby mode'; desktop 'the session will continue running if the "
         "lock screen appears ... does not enter Connected Standby for a period of time after the "
-        "screen turns off'",
+        "screen turns off'; xbox 'On the Xbox OS Edition, the device enters Connect Standby after "
+        "one hour unless the user changes the default'",
         "how Connected Standby follows the signals (mobile: screen_locked; desktop: "
-        "screen_locked and idle)")
+        "screen_locked and idle; xbox: idle held for xbox_standby_s)",
+        choices=DEVICE_FAMILIES)
+    xbox_standby_s: float = limit(
+        3600.0, "s",
+        f"{SEED}: 'On the Xbox OS Edition, the device enters Connect Standby after one hour "
+        "unless the user changes the default'",
+        "xbox: how long the console is idle (the ``idle`` signal) before Connected Standby")
+
 
 
 @dataclass(slots=True)
@@ -168,6 +189,11 @@ class UWPPolicy(Policy):
         #: (no ``battery`` timer needed now: sessions made later have their own timers)
         self._battery_since: float | None = None if ctx.signals.external_power else ctx.now
         self._battery_timer: TimerHandle | None = None
+        #: xbox: since when the console has been idle (None: not idle), and the standby timer
+        self._idle_since: float | None = ctx.now if ctx.signals.idle else None
+        self._xbox_timer: TimerHandle | None = None
+        if self._idle_since is not None:
+            self._arm_xbox()
 
     # -- register / lifecycle ----------------------------------------------------------------
     def configure_app(self, app: App, args: Args) -> None:
@@ -181,9 +207,16 @@ class UWPPolicy(Policy):
         app.settings.setdefault("background_access", "allowed_subject_to_system_policy")
 
     def on_app_configured(self, app: App) -> None:
-        """New ``background_access``: the session's clock and index entries follow it."""
+        """New ``background_access``: the session's clock and index entries follow it; switched
+        to a denied status, the running session is revoked (reason ``background_access_denied``,
+        ``SystemPolicy``: seed 002, the Revoked handler runs "if the user, or the system, decides
+        that the app can no longer run in the background")."""
         session = self._sessions.get(app.id)
-        if session is not None:
+        if session is None or session.state != "active":
+            return
+        if str(app.settings.get("background_access")) in _DENIED:
+            self._revoke(app, session, BACKGROUND_ACCESS_DENIED)
+        else:
             self._schedule(app, session)
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
@@ -261,6 +294,10 @@ class UWPPolicy(Policy):
             return "app_not_running"
         if reason != "saving_data" and app.state != "foreground":
             return "not_in_foreground"
+        if reason == "saving_data" and app.state == "suspended":
+            # seed 002: "can be requested either when the app is in the foreground and in the
+            # Running state, or in the background and in the Suspending state"
+            return "app_suspended"
         if reason == "unspecified" and self._standby(self.ctx.signals):
             return "connected_standby"
         if reason == "location_tracking" and self._location_holder not in (None, app.id):
@@ -269,9 +306,37 @@ class UWPPolicy(Policy):
 
     # -- session clock -----------------------------------------------------------------------
     def _standby(self, s: Signals) -> bool:
-        if self.limits.device_family == "mobile":
+        family = self.limits.device_family
+        if family == "mobile":
             return s.screen_locked
+        if family == "xbox":
+            return (s.idle and self._idle_since is not None
+                    and self.ctx.now >= self._idle_since + self.limits.xbox_standby_s)
         return s.screen_locked and s.idle
+
+    def _arm_xbox(self) -> None:
+        if self.limits.device_family == "xbox" and self._idle_since is not None:
+            self._xbox_timer = rearm(self.ctx, self._xbox_timer,
+                                     self._idle_since + self.limits.xbox_standby_s,
+                                     self._on_xbox_timer)
+
+    def _on_xbox_timer(self) -> None:
+        """An hour idle: the Xbox enters Connected Standby."""
+        self._xbox_timer = None
+        if self._standby(self.ctx.signals):
+            self._enter_standby()
+
+    def _enter_standby(self) -> None:
+        """'On all OS editions this kind of extended execution session stops when the device
+        enters Connected Standby' (seed 002): every active unspecified session is revoked."""
+        for app_id in sorted(_ids(self._index.affected(("standby",)))):
+            session = self._sessions.get(app_id)
+            if session is not None and session.state == "active" and session.reason == "unspecified":
+                self._revoke(self.ctx.app(app_id), session, "connected_standby")
+
+    def _battery_limited(self, app: App) -> bool:
+        return (self.limits.device_family in BATTERY_LIMITED_FAMILIES
+                and app.settings.get("background_access") != "always_allowed")
 
     def _deadline(self, app: App, session: _Session) -> float | None:
         """When the session runs out, from the current state (None: unlimited).
@@ -287,7 +352,7 @@ class UWPPolicy(Policy):
         if session.reason == "location_tracking":
             return None
         if (session.background_since is None or self._battery_since is None
-                or app.settings.get("background_access") == "always_allowed"):
+                or not self._battery_limited(app)):
             return None
         return max(self._battery_since, session.background_since) + self.limits.unspecified_battery_s
 
@@ -302,8 +367,7 @@ class UWPPolicy(Policy):
         elif session.background_since is None:
             session.background_since = self.ctx.now
         if session.reason == "unspecified":
-            clocked = (session.background_since is not None
-                       and app.settings.get("background_access") != "always_allowed")
+            clocked = session.background_since is not None and self._battery_limited(app)
             self._index.add(app.id, ("standby", "power") if clocked else ("standby",))
         deadline = self._deadline(app, session)
         if deadline is not None:
@@ -381,11 +445,16 @@ class UWPPolicy(Policy):
             self._arm(session, deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
-        if not self._standby(old) and self._standby(new):
-            for app_id in sorted(_ids(self._index.affected(("standby",)))):
-                session = self._sessions.get(app_id)
-                if session is not None and session.state == "active" and session.reason == "unspecified":
-                    self._revoke(self.ctx.app(app_id), session, "connected_standby")
+        was_standby = self._standby(old)
+        if "idle" in changed:
+            self._idle_since = self.ctx.now if new.idle else None
+            if self._idle_since is not None:
+                self._arm_xbox()
+            elif self._xbox_timer is not None:
+                self._xbox_timer.cancel()
+                self._xbox_timer = None
+        if not was_standby and self._standby(new):
+            self._enter_standby()
         if old.external_power and not new.external_power:
             self._battery_since = self.ctx.now
             self._battery_timer = rearm(self.ctx, self._battery_timer,
