@@ -33,8 +33,10 @@ Behaviour, as a bench user sees it:
   seconds, like the ``Date`` the real API takes; ``earliest_begin_delay`` is seconds from now,
   like ``Date(timeIntervalSinceNow:)``. A time in the past means no delay. wakebench starts a
   request as soon as it is allowed; the real system only promises "not sooner".
-* Identifiers must be ids usable in MQTT topics (``com-example-refresh``, not
-  ``com.example.refresh``).
+* ``BGTaskScheduler`` identifiers are reverse-DNS strings as real apps write them
+  (``com.example.refresh``: letters, digits, ``.``, ``_``, ``-``; up to 255 characters). Events
+  carry them unchanged; the MQTT bridge maps one that is not a topic-safe id to a
+  ``<slug>-<8 hex>`` topic level (asyncapi.yaml).
 
 Restart (``Scheduler.resume``): ``beginBackgroundTask`` tasks belong to the app process and get
 ``unscheduled`` with reason ``restart``; ``BGTaskScheduler`` requests are kept (wakebench's
@@ -73,6 +75,9 @@ APPLE: Final = "developer.apple.com/documentation"
 #: The pseudo-task standing for ``applicationDidEnterBackground``.
 DID_ENTER_BACKGROUND: Final = "did_enter_background"
 _BG_TASK_RE: Final = re.compile(r"^bg-\d+$")
+#: A ``BGTaskScheduler`` task identifier: reverse-DNS by convention (Apple: "use reverse-DNS
+#: notation", BGTaskSchedulerPermittedIdentifiers); wakebench bounds it to a printable token.
+IDENTIFIER_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 #: UIBackgroundTaskIdentifier.invalid
 INVALID_BACKGROUND_TASK: Final = 0
 
@@ -399,7 +404,7 @@ class IOSPolicy(Policy):
                 ``too_many_pending_task_requests`` (1 refresh / 10 processing pending).
         """
         kind: str = args.choice("type", _TYPES)
-        ident: str = args.id("identifier")
+        ident: str = _identifier(args)
         if ident == DID_ENTER_BACKGROUND or _BG_TASK_RE.match(ident):
             raise args.fail("identifier", f"{ident!r} is reserved for wakebench's own task ids")
         earliest = self._earliest_begin(args)
@@ -447,7 +452,7 @@ class IOSPolicy(Policy):
     def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
         """``cancel(taskRequestWithIdentifier:)`` with ``identifier``, or ``cancelAllTaskRequests()``
         with ``all: true``. Started tasks are not affected; an unknown identifier cancels nothing."""
-        ident = args.id("identifier", None)
+        ident = _identifier(args, None)
         everything = args.bool("all", False)
         args.done()
         if (ident is None) == (not everything):
@@ -459,7 +464,7 @@ class IOSPolicy(Policy):
 
     def verb_set_task_completed(self, app: App, args: Args) -> dict[str, Any]:
         """``BGTask.setTaskCompleted(success:)``: ``identifier``, ``success``."""
-        ident = args.id("identifier")
+        ident = _identifier(args)
         success = args.bool("success")
         args.done()
         rec = self._rec(app.id)
@@ -775,3 +780,16 @@ def _needs(launch: _Launch) -> tuple[str, ...]:
 
 def _keys(keys: Iterable[Hashable]) -> list[tuple[str, str]]:
     return [k for k in keys if isinstance(k, tuple)]
+
+
+def _identifier(args: Args, *default: None) -> Any:
+    """A task identifier (:data:`IDENTIFIER_RE`; a number is taken as its text)."""
+    raw = args.any("identifier", *default)
+    if raw is None and default:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        raw = str(raw)
+    if not isinstance(raw, str) or not IDENTIFIER_RE.match(raw):
+        raise args.fail("identifier", "must be a task identifier such as com.example.refresh "
+                        f"(letters, digits, '.', '_', '-'; up to 255), not {raw!r}")
+    return raw

@@ -231,7 +231,7 @@ def test_submit_argument_errors(harness) -> None:
     h = ios(harness)
     bad = [
         {"type": "fetch", "identifier": "a"},
-        {"type": "refresh", "identifier": "com.example.refresh"},
+        {"type": "refresh", "identifier": "com example refresh"},  # reverse-DNS is fine (issue 10)
         {"type": "refresh", "identifier": "did_enter_background"},
         {"type": "refresh", "identifier": "bg-1"},
         {"type": "refresh", "identifier": "a", "requires_external_power": True},
@@ -540,3 +540,19 @@ def test_random_requests_never_crash_and_seq_has_no_gaps(harness, steps) -> None
     h.advance(t + 3600)
     assert [e.seq for e in h.events] == list(range(1, len(h.events) + 1))
     assert sorted(e.t for e in h.events) == [e.t for e in h.events]
+
+
+def test_reverse_dns_identifiers_work_as_real_apps_write_them(harness) -> None:
+    """Apple: identifiers in BGTaskSchedulerPermittedIdentifiers use reverse-DNS notation;
+    ``BGTaskScheduler.shared.submit(BGAppRefreshTaskRequest(identifier: "com.example.refresh"))``
+    pasted from an app must work (issue 10)."""
+    h = ios(harness)
+    data = h.ok(0, "app", "submit", {"type": "refresh", "identifier": "com.example.refresh"})
+    assert data["identifier"] == "com.example.refresh"
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(10)
+    assert ("wake", "com.example.refresh") in [(e.type, e.task_id) for e in h.events]
+    h.ok(11, "app", "set_task_completed", {"identifier": "com.example.refresh", "success": True})
+    h.ok(12, "app", "submit", {"type": "processing", "identifier": "com.example.Cleanup_DB"})
+    assert h.ok(13, "app", "cancel", {"identifier": "com.example.Cleanup_DB"})["cancelled"] == [
+        "com.example.Cleanup_DB"]
