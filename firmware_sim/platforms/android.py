@@ -80,7 +80,15 @@ from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, TimerMap, app_label
+from firmware_sim.policy import (
+    App,
+    Context,
+    Policy,
+    TimerMap,
+    app_label,
+    invalid_state,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 from firmware_sim.workqueue import WorkQueue
 
@@ -580,6 +588,29 @@ class AndroidPolicy(Policy):
 
     def on_timeout(self, work: _Work) -> None:
         self._interrupt(work, "expire", "timeout")
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``adb shell cmd jobscheduler run -f``: run an enqueued work now, constraints, delay,
+        backoff and bucket quota notwithstanding."""
+        work = self._works.get((app.id, task_id))
+        if work is None:
+            raise unknown_task(app, task_id)
+        if work.state != "enqueued":
+            raise invalid_state(app, task_id, work.state, "enqueued")
+        self._queue.force_start(work)
+        return {"state": work.state, "deadline": work.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """``adb shell cmd jobscheduler timeout``: a running worker times out now (``expire``,
+        reason ``timeout``, rescheduled with backoff)."""
+        work = self._works.get((app.id, task_id))
+        if work is None:
+            raise unknown_task(app, task_id)
+        if work.state != "running":
+            raise invalid_state(app, task_id, work.state, "running")
+        self._queue.force_timeout(work)
+        return {"state": work.state, "next_run": work.eligible_at}
 
     def on_crash(self, app: App) -> None:
         """The app process died: each running worker is stopped (``revoke``, ``app_crashed``) and

@@ -23,7 +23,7 @@ from typing import Any
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Policy
+from firmware_sim.policy import App, Policy, invalid_state, unknown_task
 from firmware_sim.timers import TimerHandle
 
 SEED = "seed 000 (Capacitor BackgroundTask docs)"
@@ -111,6 +111,18 @@ class CapacitorPolicy(Policy):
         else:
             del self._tasks[(task.app, task.task_id)]
             self.ctx.emit("terminate", app, task.task_id, reason="not_finished")
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The 3-minute budget runs out now: ``expire``, then ``terminate`` after the grace
+        period unless ``finish`` comes (``force_run`` is not supported: a task runs at once)."""
+        task = self._tasks.get((app.id, task_id))
+        if task is None:
+            raise unknown_task(app, task_id)
+        if task.state != "running":
+            raise invalid_state(app, task_id, task.state, "running")
+        _cancel(task)
+        self._on_deadline(task)
+        return {"state": task.state, "terminate_at": self.ctx.now + self.limits.terminate_grace_s}
 
     def on_crash(self, app: App) -> None:
         """The app process crashed: its ``beforeExit`` callbacks died with it — no later

@@ -98,7 +98,7 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy
+from firmware_sim.policy import App, Context, Policy, invalid_state, unknown_task
 from firmware_sim.signals import Signals
 from firmware_sim.workqueue import WorkQueue
 
@@ -742,6 +742,31 @@ class HarmonyOSPolicy(Policy):
         self.ctx.emit("terminate", app, work.task_id, reason=TERMINATE_REASON,
                       data={"process": "WorkSchedulerExtensionAbility"})
         self._end(work, timeout=True)
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def _debug_work(self, app: App, task_id: str) -> _Work:
+        work = self._works.get((app.id, int(task_id))) if task_id.isdigit() else None
+        if work is None:
+            raise unknown_task(app, task_id)
+        return work
+
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """Start a waiting work now (onWorkStart), conditions, repeat cycle and activity-group
+        interval notwithstanding; the run counts as a start (group interval, repeat count)."""
+        work = self._debug_work(app, task_id)
+        if work.state != "waiting":
+            raise invalid_state(app, task_id, work.state, "waiting")
+        self._queue.force_start(work)
+        return {"state": work.state, "deadline": work.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The running callback reaches its limit now: ``expire`` (onWorkStop) and
+        ``terminate``, as at the real timeout."""
+        work = self._debug_work(app, task_id)
+        if work.state != "running":
+            raise invalid_state(app, task_id, work.state, "running")
+        self._queue.force_timeout(work)
+        return {"state": work.state if (app.id, work.work_id) in self._works else "removed"}
 
     def on_crash(self, app: App) -> None:
         """The app process crashed: each running work gets ``revoke`` (onWorkStop), reason

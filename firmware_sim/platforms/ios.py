@@ -65,7 +65,9 @@ from firmware_sim.policy import (
     SignalIndex,
     TimerMap,
     app_label,
+    invalid_state,
     task_label,
+    unknown_task,
 )
 from firmware_sim.signals import Signals
 
@@ -531,6 +533,10 @@ class IOSPolicy(Policy):
             else:
                 self._waiting.add(key, (blocker[1],))
             return
+        self._launch(app, rec, req)
+
+    def _launch(self, app: App, rec: _AppRecord, req: _Request) -> None:
+        key = (app.id, req.identifier)
         self._drop_request(app.id, rec, req.identifier)
         now = self.ctx.now
         runtime = (self.limits.refresh_runtime_s if req.type == "refresh"
@@ -592,6 +598,45 @@ class IOSPolicy(Policy):
         elif rec.bg:
             first = next(iter(rec.bg.values()))
             self._terminate(app, rec, first.task_id, "not_ended")
+
+    # -- debug verbs (Xcode's LLDB commands on BGTaskScheduler) --------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``e -l objc -- (void)[[BGTaskScheduler sharedScheduler]
+        _simulateLaunchForTaskWithIdentifier:@"<id>"]``: launch a submitted request now, earliest
+        begin and every hold-back notwithstanding."""
+        rec = self._rec(app.id)
+        if task_id in rec.launches:
+            raise invalid_state(app, task_id, rec.launches[task_id].state, "submitted (pending)")
+        req = rec.requests.get(task_id)
+        if req is None:
+            raise unknown_task(app, task_id)
+        self._launch(app, rec, req)
+        launch = rec.launches[task_id]
+        return {"state": launch.state, "deadline": launch.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """``_simulateExpirationForTaskWithIdentifier:``: a launched task's expiration handler
+        runs now (``expire``, then ``terminate`` unless ``set_task_completed`` comes in
+        ``terminate_grace_s``). For a ``bg-N`` task, the app's shared background time runs out
+        (every open background task expires, as ``backgroundTimeRemaining`` is one budget)."""
+        rec = self._rec(app.id)
+        if _BG_TASK_RE.match(task_id):
+            task = rec.bg.get(int(task_id[3:]))
+            if task is None:
+                raise unknown_task(app, task_id)
+            if task.state != "running":
+                raise invalid_state(app, task_id, task.state, "running")
+            self._on_bg_timer(app, rec)
+            return {"state": task.state, "terminate_at": rec.bg_grace_until}
+        launch = rec.launches.get(task_id)
+        if launch is None:
+            if task_id in rec.requests:
+                raise invalid_state(app, task_id, rec.requests[task_id].state, "running")
+            raise unknown_task(app, task_id)
+        if launch.state != "running":
+            raise invalid_state(app, task_id, launch.state, "running")
+        self._on_launch_timer(app, rec, task_id)
+        return {"state": launch.state, "terminate_at": launch.grace_until}
 
     def _on_launch_timer(self, app: App, rec: _AppRecord, ident: str) -> None:
         launch = rec.launches.get(ident)

@@ -56,7 +56,16 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex, rearm
+from firmware_sim.policy import (
+    App,
+    AppState,
+    Context,
+    Policy,
+    SignalIndex,
+    invalid_state,
+    rearm,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle
 
@@ -235,6 +244,19 @@ class UWPPolicy(Policy):
         if session is not None:
             self._drop(session)
         app.state = "terminated"
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The session's time limit is reached now: ``revoke`` ``system_policy`` (SystemPolicy),
+        with SavingData's one second before ``terminate``. ``force_run`` is not supported: a
+        session runs from the moment the app's request is allowed."""
+        session = self._sessions.get(app.id)
+        if session is None or session.session_id != task_id:
+            raise unknown_task(app, task_id)
+        if session.state != "active":
+            raise invalid_state(app, task_id, session.state, "active")
+        self._revoke(app, session, "system_policy")
+        return {"state": session.state, "grace_until": session.grace_until}
 
     # -- verbs -------------------------------------------------------------------------------
     def verb_request_extension(self, app: App, args: Args) -> dict[str, Any]:

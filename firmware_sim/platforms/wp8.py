@@ -75,7 +75,16 @@ from firmware_sim.args import Args
 from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, TimerMap, app_label, task_label
+from firmware_sim.policy import (
+    App,
+    Context,
+    Policy,
+    TimerMap,
+    app_label,
+    invalid_state,
+    task_label,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 
 SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
@@ -323,6 +332,32 @@ class WP8Policy(Policy):
         self._tests[(app.id, name)] = at
         self._test_timers.arm((app.id, name), at)
         return {"name": name, "launch_at": at}
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``LaunchForTest(name, TimeSpan.Zero)``: the same rules as ``launch_for_test`` (the task
+        must be added and not expired), started at once (or after the app's running agent)."""
+        self.verb_launch_for_test(app, Args({"name": task_id, "delay": 0}))
+        key = (app.id, task_id)
+        self._test_timers.cancel(key)
+        self._on_test(key)
+        run = self._runs.get(app.id)
+        started = run is not None and run.name == task_id and run.test
+        return {"state": "running" if started else "waiting_for_agent",
+                "deadline": run.deadline if started and run is not None else None}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The running agent reaches its run-time limit now (``expire`` ``time_limit``, then
+        ``terminate`` after the grace period unless ``notify_complete`` comes)."""
+        if (app.id, task_id) not in self._tasks:
+            raise unknown_task(app, task_id)
+        run = self._runs.get(app.id)
+        if run is None or run.name != task_id or run.state != "running":
+            raise invalid_state(app, task_id, "not running" if run is None or run.name != task_id
+                                else run.state, "running")
+        self._run_timers.cancel(app.id)
+        self._run_timer(run)
+        return {"state": run.state, "terminate_at": run.ends_at}
 
     def verb_notify_complete(self, app: App, args: Args) -> dict[str, Any]:
         """``BackgroundAgent.NotifyComplete()``: the agent finished its work."""
