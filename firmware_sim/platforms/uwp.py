@@ -42,6 +42,13 @@ Behaviour, as a bench user sees it:
   the real ``ExtendedExecutionRevokedReason`` in ``data``. A session that ends (revoke, dispose)
   while the app is in the background lets Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
+* Background energy quota (``energy_quota_s`` per ``energy_quota_window_s``; off by default,
+  the seed gives no number): an app's session uses quota while the app is out of the
+  foreground on battery — a revoked session too, until it is disposed (disposing early saves
+  quota for later sessions). Used up: ``revoke`` ``energy_quota``; new requests are denied
+  ``energy_quota_exhausted`` until the window refills.
+* ``reclaim_memory`` (sent by the bench: the user opens an app needing memory) revokes the
+  app's session with ``memory_pressure`` unless the app is in the foreground.
 * Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
   session counter is kept so ids are not reused. On ``Scheduler.resume`` each session that was
   open gets ``unscheduled`` with reason ``restart``.
@@ -102,6 +109,10 @@ _ACCESS_CHOICES: Final[dict[Any, str]] = {
 _DENIED: Final = frozenset({"denied", "denied_by_system_policy", "denied_by_user"})
 #: Revoke reason when the user switches background access off during a session.
 BACKGROUND_ACCESS_DENIED: Final = "background_access_denied"
+#: Revoke reasons of seed 002's "a background energy quota was reached, or memory needs to be
+#: reclaimed in order for the user to open a new app in the foreground".
+ENERGY_QUOTA: Final = "energy_quota"
+MEMORY_PRESSURE: Final = "memory_pressure"
 
 #: ExtendedExecutionRevokedReason: Resumed 0, SystemPolicy 1 (platform-budgets.md §4).
 _REVOKED_REASON: Final = {"resumed": ("Resumed", 0)}
@@ -143,12 +154,35 @@ class UWPLimits(Limits):
         "how Connected Standby follows the signals (mobile: screen_locked; desktop: "
         "screen_locked and idle; xbox: idle held for xbox_standby_s)",
         choices=DEVICE_FAMILIES)
+    energy_quota_s: float = limit(
+        0.0, "s (0 = off)",
+        f"UNCONFIRMED: {SEED}: 'Revocation can occur for many reasons: ... a background energy "
+        "quota was reached' and 'the energy used by the app while it is waiting for the session "
+        "to close will be counted against the app's energy quota' — no number is given, so it is "
+        "off by default",
+        "background session time on battery an app may use per energy_quota_window_s "
+        "(0: no quota)")
+    energy_quota_window_s: float = limit(
+        86400.0, "s",
+        "UNCONFIRMED: wakebench's choice (the seed names no period for the energy quota)",
+        "period after which an app's energy quota is full again")
     xbox_standby_s: float = limit(
         3600.0, "s",
         f"{SEED}: 'On the Xbox OS Edition, the device enters Connect Standby after one hour "
         "unless the user changes the default'",
         "xbox: how long the console is idle (the ``idle`` signal) before Connected Standby")
 
+
+
+@dataclass(slots=True)
+class _Quota:
+    """One app's background energy quota: seconds used in the current window."""
+
+    used: float = 0.0
+    window_start: float | None = None
+    #: since when the app's session has been using quota (None: not now)
+    since: float | None = None
+    timer: TimerHandle | None = None
 
 
 @dataclass(slots=True)
@@ -201,6 +235,7 @@ class UWPPolicy(Policy):
         #: xbox: since when the console has been idle (None: not idle), and the standby timer
         self._idle_since: float | None = ctx.now if ctx.signals.idle else None
         self._xbox_timer: TimerHandle | None = None
+        self._quota: dict[str, _Quota] = {}
         if self._idle_since is not None:
             self._arm_xbox()
 
@@ -259,6 +294,18 @@ class UWPPolicy(Policy):
         return {"state": session.state, "grace_until": session.grace_until}
 
     # -- verbs -------------------------------------------------------------------------------
+    def verb_reclaim_memory(self, app: App, args: Args) -> dict[str, Any]:
+        """The user opens an app that needs memory (sent by the bench): seed 002 "memory needs to
+        be reclaimed in order for the user to open a new app in the foreground" — this app's
+        session is revoked (``memory_pressure``, SystemPolicy) unless the app is itself in the
+        foreground."""
+        args.done()
+        session = self._sessions.get(app.id)
+        if session is None or session.state != "active" or app.state == "foreground":
+            return {"revoked": None}
+        self._revoke(app, session, MEMORY_PRESSURE)
+        return {"revoked": session.session_id}
+
     def verb_request_extension(self, app: App, args: Args) -> dict[str, Any]:
         """``new ExtendedExecutionSession { Reason, Description }.RequestExtensionAsync()``.
 
@@ -322,6 +369,8 @@ class UWPPolicy(Policy):
             return "app_suspended"
         if reason == "unspecified" and self._standby(self.ctx.signals):
             return "connected_standby"
+        if self.limits.energy_quota_s > 0 and self._quota_left(app.id) <= 0:
+            return "energy_quota_exhausted"
         if reason == "location_tracking" and self._location_holder not in (None, app.id):
             return f"location_tracking_held_by_{self._location_holder}"
         return None
@@ -382,6 +431,7 @@ class UWPPolicy(Policy):
         """After a request, app-state or settings change: index entries and the session's own
         timer. A charger change needs none of this: its one ``battery`` timer covers every
         session that was already in the background, and stale session timers re-check."""
+        self._account(app.id)
         if session.state != "active":
             return
         if app.state == "foreground":
@@ -411,6 +461,7 @@ class UWPPolicy(Policy):
             self._arm(session, session.grace_until)
         else:
             self._maybe_suspend(app)
+        self._account(app.id)
 
     def _release(self, session: _Session) -> None:
         """Stop the session's timer and index entries; free the device's location slot."""
@@ -425,6 +476,52 @@ class UWPPolicy(Policy):
         self._release(session)
         if self._sessions.get(session.app) is session:
             del self._sessions[session.app]
+        self._account(session.app)
+
+    # -- background energy quota (seed 002; numbers UNCONFIRMED, off by default) -------------
+    def _quota_left(self, app_id: str) -> float:
+        q = self._fold(app_id)
+        return self.limits.energy_quota_s - q.used
+
+    def _fold(self, app_id: str) -> _Quota:
+        """Bring ``app_id``'s quota up to now (a new window refills it)."""
+        q = self._quota.setdefault(app_id, _Quota())
+        now = self.ctx.now
+        if q.since is not None:
+            q.used += now - q.since
+            q.since = now
+        if q.window_start is None or now >= q.window_start + self.limits.energy_quota_window_s:
+            q.window_start, q.used = now, 0.0
+        return q
+
+    def _account(self, app_id: str) -> None:
+        """Start or stop the app's quota clock: it runs while the app holds a session (active,
+        or revoked and not yet disposed: "the energy used by the app while it is waiting for the
+        session to close will be counted") outside the foreground on battery."""
+        if self.limits.energy_quota_s <= 0:
+            return
+        q = self._fold(app_id)
+        session = self._sessions.get(app_id)
+        using = (session is not None and self.ctx.app(app_id).state != "foreground"
+                 and not self.ctx.signals.external_power)
+        q.since = self.ctx.now if using else None
+        if q.timer is not None:
+            q.timer.cancel()
+            q.timer = None
+        if using and session is not None and session.state == "active":
+            left = max(0.0, self.limits.energy_quota_s - q.used)
+            q.timer = self.ctx.call_at(self.ctx.now + left, lambda: self._on_quota(app_id),
+                                       app=app_id, task=session.session_id)
+
+    def _on_quota(self, app_id: str) -> None:
+        q = self._quota[app_id]
+        q.timer = None
+        session = self._sessions.get(app_id)
+        if session is None or session.state != "active":
+            return
+        if self._quota_left(app_id) <= 0:
+            self._revoke(self.ctx.app(app_id), session, ENERGY_QUOTA)
+        self._account(app_id)
 
     def _maybe_suspend(self, app: App) -> None:
         """'When the extension is disposed, the application becomes eligible for suspension.'"""
@@ -487,6 +584,9 @@ class UWPPolicy(Policy):
             if self._battery_timer is not None:
                 self._battery_timer.cancel()
                 self._battery_timer = None
+        if old.external_power != new.external_power and self.limits.energy_quota_s > 0:
+            for app_id in sorted(self._sessions):
+                self._account(app_id)
 
     # -- views and persistence ---------------------------------------------------------------
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
@@ -500,7 +600,9 @@ class UWPPolicy(Policy):
                 "background_access": app.settings.get("background_access"),
                 "device_family": self.limits.device_family,
                 "connected_standby": self._standby(self.ctx.signals),
-                "location_tracking_holder": self._location_holder}
+                "location_tracking_holder": self._location_holder,
+                "energy_quota_left_s": (self._quota_left(app.id)
+                                        if self.limits.energy_quota_s > 0 else None)}
 
     def restart_losses(self) -> list[tuple[str, str]]:
         """Every session: an ``ExtendedExecutionSession`` lives in the app process, which a

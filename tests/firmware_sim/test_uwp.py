@@ -472,3 +472,67 @@ def test_saving_data_is_refused_to_an_app_already_suspended(harness) -> None:
     assert h.sched.apps["app"].state == "suspended"
     data = request(h, 3, "saving_data")
     assert data["result"] == "denied" and data["denied_because"] == "app_suspended"
+
+
+# -- issue 10: energy quota and memory pressure (seed 002) ---------------------------------------
+# seed 002: "Revocation can occur for many reasons: an execution time limit was reached, a
+# background energy quota was reached, or memory needs to be reclaimed in order for the user to
+# open a new app in the foreground."
+QUOTA = {"uwp": {"energy_quota_s": 900, "device_family": "mobile"}}  # mobile: no 10-min limit
+
+
+def test_energy_quota_is_labelled_and_off_by_default() -> None:
+    assert UWPLimits().energy_quota_s == 0
+    assert "a background energy quota was reached" in UWPLimits.source_of("energy_quota_s")
+    assert "UNCONFIRMED" in UWPLimits.source_of("energy_quota_s")
+
+
+def test_energy_quota_reached_revokes_the_session(harness) -> None:
+    h = uwp(harness, limits=QUOTA)
+    request(h, 0)
+    h.ok(100, "app", "state", {"state": "background"})
+    assert h.advance(100 + 900 - 0.001) == []
+    h.advance(1000)
+    assert h.timeline()[-1] == (1000, "revoke", "session-1", "energy_quota")
+    assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+    h.ok(1001, "app", "dispose")
+    h.ok(1002, "app", "state", {"state": "foreground"})
+    assert request(h, 1003)["denied_because"] == "energy_quota_exhausted"
+    assert request(h, 1003 + DAY)["result"] == "allowed"  # a new window
+
+
+def test_disposing_early_leaves_more_quota_for_later_sessions(harness) -> None:
+    """seed 002: "Disposing of the session yourself, rather than waiting for the revocation
+    event, reduces your app's energy quota usage. This means that your app will be permitted to
+    run in the background longer in future sessions"."""
+    h = uwp(harness, apps=("tidy", "lazy"), limits=QUOTA)
+    for app in ("tidy", "lazy"):
+        request(h, 0, app=app)
+        h.ok(0, app, "state", {"state": "background"})
+    h.ok(300, "tidy", "dispose")       # done after 5 minutes: disposes at once
+    h.ok(300, "lazy", "reclaim_memory")  # revoked; it waits 5 more minutes before disposing
+    assert h.timeline("lazy")[-1] == (300, "revoke", "session-1", "memory_pressure")
+    h.ok(600, "lazy", "dispose")
+    for app in ("tidy", "lazy"):
+        h.ok(700, app, "state", {"state": "foreground"})
+        request(h, 700, app=app)
+        h.ok(700, app, "state", {"state": "background"})
+    h.advance(DAY - 1)
+    revoked = {e.app: e.t for e in h.events if e.type == "revoke" and e.task_id == "session-2"}
+    assert revoked == {"lazy": 700 + 300, "tidy": 700 + 600}
+
+
+def test_quota_is_not_used_on_wall_power(harness) -> None:
+    h = uwp(harness, ON_WALL, limits=QUOTA)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(DAY - 1)
+    assert [e.type for e in h.events] == ["wake"]
+    assert h.ok(DAY - 1, "app", "status")["energy_quota_left_s"] == 900
+
+
+def test_reclaim_memory_spares_the_foreground_app(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    assert h.ok(1, "app", "reclaim_memory") == {"revoked": None}
+    assert [e.type for e in h.events] == ["wake"]
