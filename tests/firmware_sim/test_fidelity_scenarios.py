@@ -41,3 +41,28 @@ def test_a_bad_device_family_is_exit_2_with_one_line(tmp_path: Path, value: obje
     assert main(["simulate", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bad.yaml" in err and "Traceback" not in err
+
+
+FORCED_RUN = """\
+name: force-run an Android job whose network is missing (adb shell cmd jobscheduler run -f)
+initial: {charger: ac, network: none}
+apps:
+  - {id: photos, platform: android}
+steps:
+  - {at: 0s, app: photos, request: enqueue, args: {id: backup, constraints: {required_network_type: unmetered}}}
+  - {at: 1m, app: photos, request: force_run, args: {task_id: backup}}
+  - {at: 2m, app: photos, request: force_expire, args: {task_id: backup}}
+expect:
+  - {at: 1m, app: photos, event: wake, task: backup}
+  - {at: 2m, app: photos, event: expire, task: backup, reason: timeout}
+  - {at: 1m, app: photos, response: force_run, status: ok}
+  - {app: photos, event: wake, count: 1}
+until: 1h
+"""
+
+
+def test_debug_verbs_are_usable_from_scenarios(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "forced.yaml"
+    path.write_text(FORCED_RUN)
+    assert main(["simulate", str(path)]) == 0, capsys.readouterr().out
