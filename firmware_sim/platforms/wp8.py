@@ -790,6 +790,30 @@ class WP8Policy(Policy):
             return "waiting"
         return "scheduled"
 
+    def debug_fields(self, app: App, task_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The agent's run (``view["run"]``) carries the budget; a periodic action's next slot or
+        a resource-intensive one's conditions say when it may run."""
+        now = self.ctx.now
+        task = self._tasks.get((app.id, task_id))
+        run = view.get("run")
+        out: dict[str, Any] = {"state": view["state"], "next_eligible": None, "budget_s": None,
+                               "budget_used_s": None, "budget_left_s": None, "unmet": []}
+        if run is not None:
+            out.update(budget_s=run["deadline"] - run["started"],
+                       budget_used_s=now - run["started"],
+                       budget_left_s=max(0.0, run["deadline"] - now))
+        elif task is not None and task.scheduled:
+            if task.type == PERIODIC:
+                out["next_eligible"] = max(now, task.next_run or now)
+                if self.ctx.signals.battery_saver:
+                    out["unmet"] = ["battery_saver"]
+            else:
+                out["next_eligible"] = max(now, task.next_run or now)
+                out["unmet"] = self._unmet(self.ctx.signals)
+                if self._ri_app not in (None, app.id):
+                    out["unmet"].append("resource_intensive_slot_busy")
+        return out
+
     def _view(self, task: _Task) -> dict[str, Any]:
         run = self._runs.get(task.app)
         mine = run is not None and run.name == task.name and run.gen == task.gen

@@ -151,3 +151,16 @@ def test_requests_responses_and_events_match_the_asyncapi_schemas(harness) -> No
     assert first_error("ForceResponseData", h.ok(3, "app", "force_expire", {"task_id": 7})) is None
     for event in h.events:
         assert first_error("Event", event.to_dict() | {"ts": "2026-01-01T00:00:00Z"}) is None
+
+
+def test_wp8_status_debug_names_the_resource_intensive_conditions(harness) -> None:
+    """seed 003: a resource-intensive agent needs external power, Wi-Fi / PC, > 90 % battery,
+    the lock screen and no call; ``status`` names the unmet ones and the run's budget."""
+    h = registered(harness, "wp8", Signals(charger="none", network="wifi", battery_level=95,
+                                           screen_locked=True))
+    h.ok(0, "app", "add", {"name": "upload", "type": "resource_intensive"})
+    debug = h.ok(1, "app", "status")["debug"]["upload"]
+    assert debug["state"] == "waiting" and debug["unmet"] and debug["budget_s"] is None
+    h.ok(2, "app", "force_run", {"task_id": "upload"})
+    debug = h.ok(12, "app", "status")["debug"]["upload"]
+    assert (debug["budget_s"], debug["budget_used_s"], debug["budget_left_s"]) == (600, 10, 590)
