@@ -372,8 +372,10 @@ class Scheduler:
         if verb == "status":
             Args(raw).done()
             data = {"app": app.to_dict(), "seq": self._seq.get(app.id, 0), **policy.status(app)}
-            data["debug"] = {tid: policy.debug_fields(app, tid, view)
-                             for tid, view in policy.tasks(app).items()}
+            views = data.get("tasks")
+            if not isinstance(views, dict):
+                views = policy.tasks(app)
+            data["debug"] = {tid: policy.debug_fields(app, tid, view) for tid, view in views.items()}
             return data
         if verb in FORCE_VERBS:
             return self._force(policy, app, verb, raw)
