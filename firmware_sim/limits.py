@@ -34,9 +34,14 @@ class LimitInfo:
         return dataclasses.asdict(self)
 
 
-def limit(value: Any, unit: str, source: str, doc: str) -> Any:
-    """Declare a limit field: its default ``value``, ``unit``, ``source`` and a one-line ``doc``."""
-    return dataclasses.field(default=value, metadata={"unit": unit, "source": source, "doc": doc})
+def limit(value: Any, unit: str, source: str, doc: str, *,
+          choices: tuple[str, ...] | None = None) -> Any:
+    """Declare a limit field: its default ``value``, ``unit``, ``source`` and a one-line ``doc``;
+    ``choices``: the only values an override may take (checked by :meth:`Limits.with_overrides`)."""
+    metadata: dict[str, Any] = {"unit": unit, "source": source, "doc": doc}
+    if choices is not None:
+        metadata["choices"] = choices
+    return dataclasses.field(default=value, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ class Limits:
         """Return a copy with some limits replaced (rig config, scenario ``limits:``).
 
         Raises:
-            ConfigError: an unknown limit name or a value of the wrong type.
+            ConfigError: an unknown limit name, a value of the wrong type or not one of the
+                limit's ``choices``.
         """
         fields = {f.name: f for f in dataclasses.fields(self)}
         changes: dict[str, Any] = {}
@@ -57,6 +63,10 @@ class Limits:
                 raise ConfigError(f"unknown limit {name!r} (known: {known})")
             default = fields[name].default
             changes[name] = _coerce(name, default, value)
+            choices = fields[name].metadata.get("choices")
+            if choices is not None and changes[name] not in choices:
+                raise ConfigError(f"limit {name!r} must be one of {', '.join(choices)}, "
+                                  f"not {value!r}")
         return dataclasses.replace(self, **changes)
 
     def describe(self, platform: str) -> list[LimitInfo]:

@@ -24,6 +24,10 @@ from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle
 
 AppState = Literal["foreground", "background", "suspended", "terminated"]
+#: Task states of the platforms' views that mean "not started yet" (for ``debug_fields``).
+WAITING_STATES: Final = frozenset({"waiting", "enqueued", "scheduled", "pending"})
+#: View keys that carry a time gate (rig s) of a waiting task, across the platforms.
+_TIME_KEYS: Final = ("next_run", "next_cycle", "earliest_begin", "launch_at", "not_before")
 APP_STATES: Final[tuple[str, ...]] = ("foreground", "background", "suspended", "terminated")
 
 
@@ -177,12 +181,74 @@ class Policy:
         """Data of the common ``status`` verb."""
         return {"tasks": self.tasks(app)}
 
+    def debug_fields(self, app: App, task_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The common debug fields of one task for ``status`` (``dumpsys jobscheduler`` style).
+
+        From the task's :meth:`tasks` view: ``state``; ``next_eligible`` (rig s: the earliest
+        time its time gates allow a start — now if none, None while it runs or when nothing
+        will start it); ``budget_s`` / ``budget_used_s`` / ``budget_left_s`` of the current run
+        (None when it has no run or no limit); ``unmet``: the conditions holding it back, by
+        name. A platform whose view keeps these elsewhere overrides this.
+        """
+        now = self.ctx.now
+        state = view.get("state")
+        started, deadline = view.get("started"), view.get("deadline")
+        running = state == "running" or (started is not None and state not in WAITING_STATES)
+        raw_unmet = view.get("waiting_for")
+        unmet = ([raw_unmet] if isinstance(raw_unmet, str)
+                 else list(raw_unmet) if isinstance(raw_unmet, list | tuple) else [])
+        next_eligible: float | None = None
+        if not running:
+            gates = [float(view[k]) for k in _TIME_KEYS if isinstance(view.get(k), int | float)]
+            next_eligible = max([now, *gates])
+        budget = used = left = None
+        if running and isinstance(started, int | float):
+            used = now - started
+            if isinstance(deadline, int | float):
+                budget, left = deadline - started, max(0.0, deadline - now)
+        return {"state": state, "next_eligible": next_eligible, "budget_s": budget,
+                "budget_used_s": used, "budget_left_s": left, "unmet": unmet}
+
+    # -- debug verbs (Xcode _simulateLaunch/_simulateExpiration, jobscheduler run -f, ...) ------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """Start ``task_id`` now whatever holds it back (common verb ``force_run``); its events
+        carry ``data.forced: true``.
+
+        Raises:
+            RequestError: ``not_supported`` (the platform has no such debug action),
+                ``unknown_task``, ``invalid_state`` (already running).
+        """
+        raise RequestError("not_supported",
+                           f"{self.platform} has no force-run: its tasks start when the app asks")
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """Make running ``task_id`` run out of time now, as the platform would at its deadline
+        (common verb ``force_expire``); its events carry ``data.forced: true``.
+
+        Raises:
+            RequestError: ``not_supported``, ``unknown_task``, ``invalid_state`` (not running).
+        """
+        raise RequestError("not_supported", f"{self.platform} has no force-expire")
+
     def dump(self) -> dict[str, Any]:
         """State that must survive a restart (JSON-ready)."""
         return {}
 
     def load(self, data: dict[str, Any]) -> None:
         """Restore :meth:`dump` output; re-arm timers through ``ctx``."""
+
+
+def unknown_task(app: App, task_id: str) -> RequestError:
+    """The debug verbs' answer for a task the app does not have."""
+    return RequestError("unknown_task", f"app {app.id!r} has no task {task_id!r}",
+                        {"task_id": task_id})
+
+
+def invalid_state(app: App, task_id: str, state: Any, wanted: str) -> RequestError:
+    """The debug verbs' answer for a task in the wrong state (``wanted``: what it must be)."""
+    return RequestError("invalid_state",
+                        f"task {task_id!r} of app {app.id!r} is {state}, not {wanted}",
+                        {"task_id": task_id, "state": state})
 
 
 def rearm(ctx: Context, handle: TimerHandle | None, at: float, callback: Callable[[], None], *,

@@ -20,9 +20,11 @@ handler, verb, app-state hook, resume) is logged with its traceback, recorded in
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,7 +43,15 @@ from firmware_sim.timers import TimerHandle, TimerHeap
 log = logging.getLogger(__name__)
 
 STATE_VERSION: Final = 1
-COMMON_VERBS: Final[tuple[str, ...]] = ("register", "state", "status", "crash")
+COMMON_VERBS: Final[tuple[str, ...]] = ("register", "state", "status", "crash", "force_run",
+                                         "force_expire")
+#: The debug verbs (issue 10): like Xcode's ``_simulateLaunchForTaskWithIdentifier`` /
+#: ``_simulateExpirationForTaskWithIdentifier`` and ``adb shell cmd jobscheduler run -f``.
+FORCE_VERBS: Final = ("force_run", "force_expire")
+#: What a forced action puts in the ``data`` of each event it causes.
+FORCED: Final = "forced"
+#: A task id as the debug verbs take it: any platform's (``com.example.refresh``, ``7``, ``bg-1``).
+_FORCE_TASK_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 #: How many recent faults :attr:`Scheduler.faults` keeps (wakebench's choice: enough to read a
 #: burst, bounded so a rule failing every minute for a year cannot grow memory).
 FAULTS_KEPT: Final = 100
@@ -361,7 +371,14 @@ class Scheduler:
             return {"state": new, "previous": old}
         if verb == "status":
             Args(raw).done()
-            return {"app": app.to_dict(), "seq": self._seq.get(app.id, 0), **policy.status(app)}
+            data = {"app": app.to_dict(), "seq": self._seq.get(app.id, 0), **policy.status(app)}
+            views = data.get("tasks")
+            if not isinstance(views, dict):
+                views = policy.tasks(app)
+            data["debug"] = {tid: policy.debug_fields(app, tid, view) for tid, view in views.items()}
+            return data
+        if verb in FORCE_VERBS:
+            return self._force(policy, app, verb, raw)
         if verb == "crash":
             Args(raw).done()
             policy.on_crash(app)
@@ -377,6 +394,21 @@ class Scheduler:
             known = ", ".join((*COMMON_VERBS, *policy.verbs()))
             raise RequestError("unknown_verb", f"unknown verb {verb!r} for {app.platform} (known: {known})")
         return policy.handle(app, verb, raw)
+
+    def _force(self, policy: Policy, app: App, verb: str, raw: Any) -> dict[str, Any]:
+        """``force_run`` / ``force_expire`` ``{"task_id"}``: the policy acts as the platform's
+        debug tool does; every event it causes now is marked ``data.forced: true``."""
+        args = Args(raw, code=policy.args_code)
+        task_id = args.str("task_id", pattern=_FORCE_TASK_RE) if not isinstance(
+            args.any("task_id", None), int) else str(args.int("task_id", minimum=0))
+        args.done()
+        first = len(self._pending)
+        method = policy.force_run if verb == "force_run" else policy.force_expire
+        data = method(app, task_id)
+        self._pending[first:] = [
+            dataclasses.replace(e, data={**e.data, FORCED: True}) if e.app == app.id else e
+            for e in self._pending[first:]]
+        return {"task_id": task_id, FORCED: verb.removeprefix("force_"), **data}
 
     def _register(self, app_id: str, raw: Any) -> dict[str, Any]:
         args = Args(raw)

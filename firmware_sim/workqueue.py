@@ -195,6 +195,16 @@ class WorkQueue(Generic[W, K]):
         self._expire.arm(key, work.deadline)
         self.rules.on_started(work)
 
+    def force_start(self, work: W) -> None:
+        """Start a waiting ``work`` now whatever its gates say (the debug verb ``force_run``,
+        like ``adb shell cmd jobscheduler run -f``)."""
+        self.start(work)
+
+    def force_timeout(self, work: W) -> None:
+        """A running ``work`` reaches its deadline now (the debug verb ``force_expire``)."""
+        self._expire.cancel(self.rules.key(work))
+        self.rules.on_timeout(work)
+
     def stopped(self, work: W) -> None:
         """Bookkeeping when a run ends, whatever the cause: back to waiting, no deadline."""
         self._expire.cancel(self.rules.key(work))

@@ -38,8 +38,9 @@ unmetered" network); charging = a charger attached (``charger`` signal); battery
 AOSP ``BatteryService`` hysteresis (low at <= 15 % on battery, not low again at >= 20 % or on a
 charger); storage not low = not ``storage_low``; device idle = ``idle``. A running worker is
 stopped with ``revoke`` when one is lost: ``network_lost``, ``charger_removed``,
-``battery_low``, ``storage_low``, ``user_active`` (idle lost). At 10 minutes it gets ``expire``
-with reason ``timeout``.
+``battery_low``, ``storage_low``, ``user_active`` (idle lost), or ``app_crashed`` after the
+common verb ``crash`` (then rescheduled with backoff, as JobScheduler reschedules a job whose
+process died). At 10 minutes it gets ``expire`` with reason ``timeout``.
 
 Standby-bucket job quotas (official pre-Android-13 table, developer.android.com/topic/
 performance/power/power-details, reference section 2):
@@ -79,7 +80,15 @@ from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, TimerMap, app_label
+from firmware_sim.policy import (
+    App,
+    Context,
+    Policy,
+    TimerMap,
+    app_label,
+    invalid_state,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 from firmware_sim.workqueue import WorkQueue
 
@@ -120,6 +129,10 @@ _CONSTRAINTS: Final = (
     ("requires_storage_not_low", "storage", "storage_low"),
     ("requires_device_idle", "idle", "user_active"),
 )
+
+
+#: ``revoke`` reason of a running worker whose app crashed (common verb ``crash``).
+CRASHED: Final = "app_crashed"
 
 
 @dataclass(frozen=True)
@@ -575,6 +588,36 @@ class AndroidPolicy(Policy):
 
     def on_timeout(self, work: _Work) -> None:
         self._interrupt(work, "expire", "timeout")
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``adb shell cmd jobscheduler run -f``: run an enqueued work now, constraints, delay,
+        backoff and bucket quota notwithstanding."""
+        work = self._works.get((app.id, task_id))
+        if work is None:
+            raise unknown_task(app, task_id)
+        if work.state != "enqueued":
+            raise invalid_state(app, task_id, work.state, "enqueued")
+        self._queue.force_start(work)
+        return {"state": work.state, "deadline": work.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """``adb shell cmd jobscheduler timeout``: a running worker times out now (``expire``,
+        reason ``timeout``, rescheduled with backoff)."""
+        work = self._works.get((app.id, task_id))
+        if work is None:
+            raise unknown_task(app, task_id)
+        if work.state != "running":
+            raise invalid_state(app, task_id, work.state, "running")
+        self._queue.force_timeout(work)
+        return {"state": work.state, "next_run": work.eligible_at}
+
+    def on_crash(self, app: App) -> None:
+        """The app process died: each running worker is stopped (``revoke``, ``app_crashed``) and
+        rescheduled as JobScheduler reschedules a job whose service died — with backoff, like
+        any interrupted run; nothing is lost, nothing runs on in a dead process."""
+        for work_id in sorted(self._running.get(app.id, ())):
+            self._interrupt(self._works[(app.id, work_id)], "revoke", CRASHED)
 
     def on_lost(self, work: _Work, lost: list[str]) -> None:
         self._interrupt(work, "revoke", lost[0])

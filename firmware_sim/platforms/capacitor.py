@@ -6,7 +6,8 @@ Source: seed 000 (Capacitor "Background Tasks" docs, zh): "任务必须在 3 分
 
 Behaviour: ``before_exit`` runs the callback at once (``wake`` with the 3-minute deadline); at
 the deadline an unfinished task gets ``expire``, then ``terminate`` after the grace period;
-``finish`` before that ends it cleanly. An unknown ``task_id`` is an error.
+``finish`` before that ends it cleanly. An unknown ``task_id`` is an error. The common verb
+``crash`` ends every task of the app at once (no later event: the process is gone).
 
 Restart: a ``beforeExit`` callback runs inside the app process, so no task survives a restart of
 the device; :meth:`~firmware_sim.scheduler.Scheduler.load` restores them (their timers run as
@@ -22,7 +23,7 @@ from typing import Any
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Policy
+from firmware_sim.policy import App, Policy, invalid_state, unknown_task
 from firmware_sim.timers import TimerHandle
 
 SEED = "seed 000 (Capacitor BackgroundTask docs)"
@@ -110,6 +111,24 @@ class CapacitorPolicy(Policy):
         else:
             del self._tasks[(task.app, task.task_id)]
             self.ctx.emit("terminate", app, task.task_id, reason="not_finished")
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The 3-minute budget runs out now: ``expire``, then ``terminate`` after the grace
+        period unless ``finish`` comes (``force_run`` is not supported: a task runs at once)."""
+        task = self._tasks.get((app.id, task_id))
+        if task is None:
+            raise unknown_task(app, task_id)
+        if task.state != "running":
+            raise invalid_state(app, task_id, task.state, "running")
+        _cancel(task)
+        self._on_deadline(task)
+        return {"state": task.state, "terminate_at": self.ctx.now + self.limits.terminate_grace_s}
+
+    def on_crash(self, app: App) -> None:
+        """The app process crashed: its ``beforeExit`` callbacks died with it — no later
+        ``expire`` / ``terminate``; the app is ``terminated``."""
+        self.drop_task(app, None)
+        app.state = "terminated"
 
     def on_app_state(self, app: App, old: str, new: str) -> None:
         if new == "terminated":

@@ -20,7 +20,8 @@ causes):
   ``ability_name``, a negative ``work_id``, an enum or ``battery_level`` out of range, **no
   condition at all** (``E_CONDITION_EMPTY`` is a parameter error), a non-scalar
   ``parameters`` value. wakebench adds, also as ``401``: repeat fields that the real NAPI layer
-  would silently ignore (``is_repeat`` / ``repeat_count`` without ``repeat_cycle_time``,
+  would silently ignore or the seed forbids (``is_repeat`` with neither ``repeat_cycle_time``
+  nor ``repeat_count``, ``repeat_count`` with neither ``is_repeat`` nor ``repeat_cycle_time``,
   ``repeat_cycle_time`` without ``is_repeat`` or ``repeat_count``), ``charger_type`` without
   ``is_charging: true`` and ``idle_wait_time`` without ``is_deep_idle: true``.
 * ``9700004`` "Check on workInfo failed": ``bundle_name`` is not the app's bundle, or the work
@@ -47,15 +48,24 @@ Conditions (``WorkStatus::IsReadyInner``), on the effective signals:
   ``is_deep_idle: false`` requires the device not idle.
 * repeat: a repeating work first runs ``repeat_cycle_time`` after ``start_work`` and then that
   long after each start (``baseTime_`` is refreshed when a run starts); ``repeat_count`` N runs
-  it N times (0 behaves as 1); ``is_repeat: true`` without a count repeats forever.
+  it N times (0 behaves as 1); ``is_repeat: true`` without a count repeats forever. The count
+  form without a cycle (seed 004: "you must set repeatCycleTime or repeatCount") runs N times,
+  each when the conditions and the group interval allow again.
 
 Policy gates: activity group minimum interval between two starts of *any* of the app's works
 (seed 004 Table 1; per uid in ``WorkStatus::IsReady``), forbidden for ``restricted`` /
 ``never_used``; ``exempt`` and ``privileged`` apps are not restricted. A work whose gates all
 pass starts at once: ``wake`` (onWorkStart) with the callback deadline.
 
+Callback limit: 2 minutes; privileged apps (``register`` ``privileged: true``) 20 minutes on a
+charger, 10 on battery (seed 004). The OpenHarmony sources' 20 minutes for any deep idle +
+charger work is the option ``deep_idle_charging_any_app``. Thermal delay: no work starts while
+``temperature`` >= ``thermal_delay_c`` (UNCONFIRMED level; not measured = no delay).
+
 A run ends with ``stop_work`` from the app (no event), ``expire`` (reason ``timeout``,
-onWorkStop at the callback limit; ``is_last_work_time_out`` then answers true), or ``revoke``
+onWorkStop at the callback limit; ``is_last_work_time_out`` then answers true) followed at once
+by ``terminate`` (reason ``callback_timeout``: "the system forcibly terminates the process"),
+``revoke`` reason ``app_crashed`` after the common verb ``crash``, or ``revoke``
 when a condition is lost while running (onWorkStop; reasons ``network_lost``,
 ``charger_removed``, ``charger_connected``, ``battery_low``, ``battery_okay``, ``storage_low``,
 ``storage_okay``, ``user_active`` (deep idle lost), ``idle_entered``). A non-repeating work
@@ -72,7 +82,7 @@ Cost: a signal change re-evaluates only the works it can start or stop (a waitin
 indexed under the conditions that block it, battery levels by threshold, a running one under all
 of its conditions, a work waiting for its cycle or the group interval under none).
 
-Not modelled: the 3-works-running system cap (``MAX_RUNNING_COUNT``), memory / thermal / CPU
+Not modelled: the 3-works-running system cap (``MAX_RUNNING_COUNT``), memory / CPU
 policy filters, the 5 s condition-check delay after ``startWork``, the newer charging and
 e-mail interval tables of the OpenHarmony spec.
 """
@@ -88,12 +98,17 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy
+from firmware_sim.policy import App, Context, Policy, invalid_state, unknown_task
 from firmware_sim.signals import Signals
 from firmware_sim.workqueue import WorkQueue
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
 OH_SRC = "openharmony/resourceschedule_work_scheduler"
+
+#: ``terminate`` reason after a callback overran its limit (seed 004 Timeout).
+TERMINATE_REASON: Final = "callback_timeout"
+#: ``revoke`` reason of a running work whose app crashed (common verb ``crash``).
+CRASHED: Final = "app_crashed"
 
 CODE_PARAM: Final = "401"
 CODE_CHECK_WORKINFO: Final = "9700004"
@@ -179,7 +194,23 @@ class HarmonyOSLimits(Limits):
         1200.0, "s",
         f"{OH_SRC} work_policy_manager.cpp UpdateWatchdogTime: deep idle + charger condition "
         "→ LONG_WATCHDOG_TIME (20 * 60 * 1000)",
-        "callback limit of a work that requires deep idle and a charger")
+        "callback limit of a work that requires deep idle and a charger (with "
+        "deep_idle_charging_any_app)")
+    deep_idle_charging_any_app: bool = limit(
+        False, "",
+        f"{SEED}, Timeout: 'a maximum of 2 minutes for a single callback' and 'Privileged system "
+        "applications can request the WORK_SCHEDULER resource to extend the duration' (the seed, "
+        f"the default); true: {OH_SRC} UpdateWatchdogTime gives every deep idle + charger work "
+        "LONG_WATCHDOG_TIME",
+        "give deep_idle_charging_s to every app's deep idle + charger work (OpenHarmony sources) "
+        "instead of only to privileged apps (seed 004)")
+    thermal_delay_c: float = limit(
+        45.0, "°C",
+        f"UNCONFIRMED: {SEED}, Scheduling delay: 'when the system memory resources are "
+        "insufficient or the temperature reaches a certain level, the system delays task "
+        "scheduling' names no level; 45 °C is wakebench's choice (the upper end of common "
+        "Li-ion charge-temperature ranges)",
+        "no work starts while the temperature signal is at or above this (running works go on)")
     interval_active_s: float = limit(
         7200.0, "s", f"{SEED}, Table 1: active applications, minimum interval of 2 hours",
         "minimum time between starts for an app in the active group")
@@ -251,9 +282,9 @@ class _Work:
     @property
     def repeating(self) -> bool:
         """True while another run is still to come after the current one."""
-        if self.cycle_s is None:
-            return False
-        return self.cycles_left is None or self.cycles_left > 0
+        if self.cycles_left is not None:
+            return self.cycles_left > 0
+        return self.cycle_s is not None
 
     def to_dump(self) -> dict[str, Any]:
         return {"app": self.app, "info": self.info, "base_time": self.base_time,
@@ -302,7 +333,8 @@ class HarmonyOSPolicy(Policy):
     limits_type = HarmonyOSLimits
     limits: HarmonyOSLimits
     args_code = CODE_PARAM
-    watched = frozenset({"network", "charger", "battery_level", "storage_low", "idle"})
+    watched = frozenset({"network", "charger", "battery_level", "storage_low", "idle",
+                         "temperature"})
 
     def __init__(self, ctx: Context, limits: Limits) -> None:
         super().__init__(ctx, limits)
@@ -446,10 +478,15 @@ class HarmonyOSPolicy(Policy):
             raise args.fail("battery_level", f"must be from 0 to 100, not {level}")
         if charger is not None and charging is not True:
             raise args.fail("charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
-        if cycle is None and (is_repeat or count is not None):
+        if is_repeat and cycle is None and count is None:
             raise args.fail("repeat_cycle_time",
-                            "is required with is_repeat / repeat_count (seed 004: 'When isRepeat is "
-                            "set, you must set repeatCycleTime or repeatCount')")
+                            "or repeat_count is required with is_repeat (seed 004: 'When isRepeat "
+                            "is set, you must set repeatCycleTime or repeatCount')")
+        if cycle is None and count is not None and not is_repeat:
+            raise args.fail("repeat_count", "needs is_repeat: true or a repeat_cycle_time "
+                            "(OpenHarmony ignores it otherwise)")
+        if cycle is None and count == 0:
+            raise args.fail("repeat_count", "must be at least 1 without a repeat_cycle_time")
         if cycle is not None and not is_repeat and count is None:
             raise args.fail("repeat_cycle_time",
                             "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
@@ -475,6 +512,9 @@ class HarmonyOSPolicy(Policy):
             info["is_repeat"] = bool(is_repeat) and not count
             if not info["is_repeat"]:
                 info["repeat_count"] = count or 0
+        elif count is not None:  # the count form: N runs, each when the conditions hold again
+            info["is_repeat"] = False
+            info["repeat_count"] = count
         if deep_idle is not None:
             info["is_deep_idle"] = deep_idle
             if deep_idle:
@@ -614,10 +654,11 @@ class HarmonyOSPolicy(Policy):
     def _budget_s(self, work: _Work) -> float:
         app = self.ctx.app(work.app)
         charging = self.ctx.signals.charger != "none"
-        if work.info.get("is_deep_idle") and work.info.get("is_charging"):
-            return self.limits.deep_idle_charging_s
         if app.settings.get("privileged"):
             return self.limits.privileged_charging_s if charging else self.limits.privileged_battery_s
+        if (self.limits.deep_idle_charging_any_app and work.info.get("is_deep_idle")
+                and work.info.get("is_charging")):
+            return self.limits.deep_idle_charging_s
         return self.limits.callback_s
 
     # -- scheduling --------------------------------------------------------------------------
@@ -632,11 +673,17 @@ class HarmonyOSPolicy(Policy):
             at = max(at, self._idle_since + wait_ms / 1000.0)
         return at
 
+    def _too_hot(self, s: Signals) -> bool:
+        """Seed 004 scheduling delay: at or above ``thermal_delay_c`` (not measured: no delay)."""
+        return s.temperature is not None and s.temperature >= self.limits.thermal_delay_c
+
     def _blockers(self, work: _Work) -> list[str]:
         """Why a waiting work does not run now (for ``status``)."""
         out = self._unmet(work, self.ctx.signals)
         if self._not_before(work) > self.ctx.now:
             out.append("time")
+        if self._too_hot(self.ctx.signals):
+            out.append("temperature")
         interval = self.limits.interval_s(self._group(work.app))
         if interval is None:
             out.append("group_forbidden")
@@ -663,6 +710,8 @@ class HarmonyOSPolicy(Policy):
     def policy_wait(self, work: _Work) -> tuple[float | None, frozenset[str]] | None:
         """The activity group's minimum interval; a forbidden group waits until the app is
         re-registered in another group."""
+        if self._too_hot(self.ctx.signals):
+            return None, frozenset({"temperature"})
         interval = self.limits.interval_s(self._group(work.app))
         last = self._last_start.get(work.app)
         if interval is None:
@@ -685,9 +734,47 @@ class HarmonyOSPolicy(Policy):
                       data={"work_info": dict(work.info), "run": work.runs})
 
     def on_timeout(self, work: _Work) -> None:
-        self.ctx.emit("expire", self.ctx.app(work.app), work.task_id, reason="timeout",
-                      deadline=work.deadline)
+        """The callback overran: ``expire`` (onWorkStop), then ``terminate`` — seed 004: "If the
+        application does not cancel the deferred task upon a timeout, the system forcibly
+        terminates the process for the WorkSchedulerExtensionAbility"."""
+        app = self.ctx.app(work.app)
+        self.ctx.emit("expire", app, work.task_id, reason="timeout", deadline=work.deadline)
+        self.ctx.emit("terminate", app, work.task_id, reason=TERMINATE_REASON,
+                      data={"process": "WorkSchedulerExtensionAbility"})
         self._end(work, timeout=True)
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def _debug_work(self, app: App, task_id: str) -> _Work:
+        work = self._works.get((app.id, int(task_id))) if task_id.isdigit() else None
+        if work is None:
+            raise unknown_task(app, task_id)
+        return work
+
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """Start a waiting work now (onWorkStart), conditions, repeat cycle and activity-group
+        interval notwithstanding; the run counts as a start (group interval, repeat count)."""
+        work = self._debug_work(app, task_id)
+        if work.state != "waiting":
+            raise invalid_state(app, task_id, work.state, "waiting")
+        self._queue.force_start(work)
+        return {"state": work.state, "deadline": work.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The running callback reaches its limit now: ``expire`` (onWorkStop) and
+        ``terminate``, as at the real timeout."""
+        work = self._debug_work(app, task_id)
+        if work.state != "running":
+            raise invalid_state(app, task_id, work.state, "running")
+        self._queue.force_timeout(work)
+        return {"state": work.state if (app.id, work.work_id) in self._works else "removed"}
+
+    def on_crash(self, app: App) -> None:
+        """The app process crashed: each running work gets ``revoke`` (onWorkStop), reason
+        ``app_crashed``, and ends like any stopped run (a repeating work waits for its next
+        cycle, a one-shot work is removed)."""
+        for work in [w for w in self._by_app.get(app.id, {}).values() if w.state == "running"]:
+            self.ctx.emit("revoke", app, work.task_id, reason=CRASHED)
+            self._end(work, timeout=False)
 
     def on_lost(self, work: _Work, lost: list[str]) -> None:
         if not self.limits.revoke_on_condition_loss:
@@ -718,6 +805,8 @@ class HarmonyOSPolicy(Policy):
                         if _charger_ok(t, old.charger) != _charger_ok(t, new.charger)}
         if "storage_low" in changed:
             derived.add("storage")
+        if "temperature" in changed and self._too_hot(old) and not self._too_hot(new):
+            derived.add("temperature")
         if "idle" in changed:
             derived.add("idle")
             self._idle_since = self.ctx.now if new.idle else None

@@ -29,12 +29,23 @@ Behaviour, as a bench user sees it:
   Refresh runs for ``refresh_runtime_s``, processing until revoked (``processing_runtime_s`` 0)
   or for that many seconds. ``set_task_completed`` ends a started task; after ``expire`` /
   ``revoke`` a task not completed within ``terminate_grace_s`` terminates the app.
+* ``push``: a background notification (seed 001: "the system delays the delivery of some
+  pushes ... The time interval between runs was just 15 minutes"): delivered at once, or at
+  the previous push launch + ``push_cadence_s``, pushes in between coalescing into one launch
+  (``wake`` ``background_notification``, 30 s, then ``expire`` / ``terminate`` unless
+  ``set_task_completed``). None for a swiped-away app.
+* ``url_session_download`` (``session``, ``duration``): a background-URLSession transfer run
+  outside the app; when it completes the app is launched / resumed
+  (``handleEventsForBackgroundURLSession``: ``wake`` of the session, ``url_session_runtime_s``),
+  or told in place when in the foreground; cancelled for a swiped-away app.
 * Earliest begin: ``earliest_begin`` (alias ``earliestBeginDate``) is an absolute rig time in
   seconds, like the ``Date`` the real API takes; ``earliest_begin_delay`` is seconds from now,
   like ``Date(timeIntervalSinceNow:)``. A time in the past means no delay. wakebench starts a
   request as soon as it is allowed; the real system only promises "not sooner".
-* Identifiers must be ids usable in MQTT topics (``com-example-refresh``, not
-  ``com.example.refresh``).
+* ``BGTaskScheduler`` identifiers are reverse-DNS strings as real apps write them
+  (``com.example.refresh``: letters, digits, ``.``, ``_``, ``-``; up to 255 characters). Events
+  carry them unchanged; the MQTT bridge maps one that is not a topic-safe id to a
+  ``<slug>-<8 hex>`` topic level (asyncapi.yaml).
 
 Restart (``Scheduler.resume``): ``beginBackgroundTask`` tasks belong to the app process and get
 ``unscheduled`` with reason ``restart``; ``BGTaskScheduler`` requests are kept (wakebench's
@@ -63,7 +74,9 @@ from firmware_sim.policy import (
     SignalIndex,
     TimerMap,
     app_label,
+    invalid_state,
     task_label,
+    unknown_task,
 )
 from firmware_sim.signals import Signals
 
@@ -73,6 +86,11 @@ APPLE: Final = "developer.apple.com/documentation"
 #: The pseudo-task standing for ``applicationDidEnterBackground``.
 DID_ENTER_BACKGROUND: Final = "did_enter_background"
 _BG_TASK_RE: Final = re.compile(r"^bg-\d+$")
+#: A ``BGTaskScheduler`` task identifier: reverse-DNS by convention (Apple: "use reverse-DNS
+#: notation", BGTaskSchedulerPermittedIdentifiers); wakebench bounds it to a printable token.
+IDENTIFIER_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+#: The task id of a launch for background notifications (pushes with ``content-available``).
+PUSH_TASK: Final = "background_notification"
 #: UIBackgroundTaskIdentifier.invalid
 INVALID_BACKGROUND_TASK: Final = 0
 
@@ -128,6 +146,24 @@ class IOSLimits(Limits):
         "bgprocessingtask: 'can run for minutes', terminated 'when the user starts using the "
         "device'. Apple gives no number, so by default it runs until revoked",
         "run time of a BGProcessingTask (0: no time limit, ends by revoke or completion)")
+    push_cadence_s: float = limit(
+        900.0, "s",
+        f"{SEED}, Background Notification: 'Instead of running upon every push, the system "
+        "delays the delivery of some pushes to limit the amount of execution while maintaining a "
+        "frequent launch cadence. The time interval between runs was just 15 minutes'",
+        "least time between two launches for background notifications (later pushes coalesce)")
+    push_runtime_s: float = limit(
+        30.0, "s",
+        f"{APPLE}/uikit/uiapplicationdelegate/application(_:didreceiveremotenotification:"
+        "fetchcompletionhandler:): 'Your app has up to 30 seconds of wall-clock time to process "
+        "the notification and call the specified completion handler block'",
+        "run time of a background-notification launch before it expires")
+    url_session_runtime_s: float = limit(
+        30.0, "s",
+        "UNCONFIRMED: seed 001 says the system 'resumes the app and calls ... "
+        "handleEventsForBackgroundURLSession' but gives no time; wakebench uses the "
+        "background-notification 30 s",
+        "run time of a background-URLSession completion launch before it expires")
 
 
 @dataclass(slots=True)
@@ -213,6 +249,12 @@ class _AppRecord:
     bg_grace_until: float | None = None
     requests: dict[str, _Request] = field(default_factory=dict)
     launches: dict[str, _Launch] = field(default_factory=dict)
+    #: background notifications: the last launch for one, pushes waiting, the latest payload
+    last_push_launch: float | None = None
+    pending_pushes: int = 0
+    push_payload: Any = None
+    #: background URLSession transfers by session identifier: when each completes
+    transfers: dict[str, float] = field(default_factory=dict)
 
 
 class IOSPolicy(Policy):
@@ -234,6 +276,8 @@ class IOSPolicy(Policy):
         self._bg_timers = TimerMap(ctx, self._on_bg, app_label)
         self._begin_timers = TimerMap(ctx, self._on_begin, task_label)
         self._launch_timers = TimerMap(ctx, self._on_launch, task_label)
+        self._push_timers = TimerMap(ctx, self._on_push, app_label)
+        self._transfer_timers = TimerMap(ctx, self._on_transfer, task_label)
 
     def _rec(self, app_id: str) -> _AppRecord:
         rec = self._apps.get(app_id)
@@ -399,8 +443,8 @@ class IOSPolicy(Policy):
                 ``too_many_pending_task_requests`` (1 refresh / 10 processing pending).
         """
         kind: str = args.choice("type", _TYPES)
-        ident: str = args.id("identifier")
-        if ident == DID_ENTER_BACKGROUND or _BG_TASK_RE.match(ident):
+        ident: str = _identifier(args)
+        if ident in (DID_ENTER_BACKGROUND, PUSH_TASK) or _BG_TASK_RE.match(ident):
             raise args.fail("identifier", f"{ident!r} is reserved for wakebench's own task ids")
         earliest = self._earliest_begin(args)
         power = args.bool("requires_external_power", False)
@@ -433,6 +477,95 @@ class IOSPolicy(Policy):
         return {"identifier": ident, "type": kind, "earliest_begin": earliest,
                 "replaced": replaced}
 
+    # -- background notifications and background URLSession (seed 001) -----------------------
+    def verb_push(self, app: App, args: Args) -> dict[str, Any]:
+        """A background notification (``content-available``) arrives from APNs; ``payload``
+        (optional) is handed to the launch. It is delivered at once unless a launch for one came
+        less than ``push_cadence_s`` ago: then it waits, and the pushes that arrive meanwhile
+        coalesce into one launch (``wake`` of ``background_notification``, ``data.pushes``). A
+        swiped-away app gets none (Apple: not delivered after the user force-quits the app).
+        ``set_task_completed`` with ``identifier: background_notification`` is the completion
+        handler; otherwise ``expire`` at ``push_runtime_s``, then ``terminate``."""
+        payload = args.any("payload", None)
+        args.done()
+        rec = self._rec(app.id)
+        if rec.swiped:
+            return {"delivered": False, "reason": "app_swiped_away", "deliver_at": None,
+                    "pending": 0}
+        rec.pending_pushes += 1
+        rec.push_payload = payload
+        at = self.ctx.now if rec.last_push_launch is None else max(
+            self.ctx.now, rec.last_push_launch + self.limits.push_cadence_s)
+        if at <= self.ctx.now and PUSH_TASK not in rec.launches:
+            self._deliver_pushes(app, rec)
+            return {"delivered": True, "deliver_at": self.ctx.now, "pending": 0}
+        if PUSH_TASK in rec.launches:
+            at = max(at, self.ctx.now + self.limits.push_cadence_s)
+        self._push_timers.arm(app.id, at)
+        return {"delivered": False, "deliver_at": at, "pending": rec.pending_pushes}
+
+    def _deliver_pushes(self, app: App, rec: _AppRecord) -> None:
+        now = self.ctx.now
+        count, payload = rec.pending_pushes, rec.push_payload
+        rec.pending_pushes, rec.push_payload = 0, None
+        rec.last_push_launch = now
+        self._start_system_launch(app, rec, PUSH_TASK, "push", self.limits.push_runtime_s,
+                                  {"pushes": count, "payload": payload})
+
+    def _start_system_launch(self, app: App, rec: _AppRecord, ident: str, kind: str,
+                             runtime: float, data: dict[str, Any]) -> None:
+        """The system launches (or resumes) the app in the background for ``ident``."""
+        deadline = self.ctx.now + runtime
+        rec.launches[ident] = _Launch(app.id, ident, kind, self.ctx.now, deadline, False, False)
+        self._launch_timers.arm((app.id, ident), deadline)
+        self.ctx.emit("wake", app, ident, deadline=deadline, data={"type": kind, **data})
+
+    def _on_push(self, app_id: str) -> None:
+        rec = self._rec(app_id)
+        if rec.pending_pushes == 0 or rec.swiped:
+            return
+        running = rec.launches.get(PUSH_TASK)
+        if running is not None:  # the previous launch has not ended: after it
+            self._push_timers.arm(app_id, self.ctx.now + self.limits.push_cadence_s)
+            return
+        self._deliver_pushes(self.ctx.app(app_id), rec)
+
+    def verb_url_session_download(self, app: App, args: Args) -> dict[str, Any]:
+        """A download task on a background ``URLSession`` (``session``: its identifier;
+        ``duration``: how long the transfer takes, s — the bench decides). The transfer runs
+        outside the app; when it ends the system launches (or resumes) the app with
+        ``handleEventsForBackgroundURLSession`` — ``wake`` of the session identifier, data type
+        ``url_session`` — unless the app is in the foreground then (its delegate is called in
+        the running process: ``data.launched: false``, no deadline). A swiped-away app's
+        transfers are cancelled (``unscheduled``, reason ``app_swiped_away``)."""
+        session = _identifier(args, name="session")
+        duration = args.number("duration", minimum=0.0)
+        args.done()
+        if session in (DID_ENTER_BACKGROUND, PUSH_TASK) or _BG_TASK_RE.match(session):
+            raise args.fail("session", f"{session!r} is reserved for wakebench's own task ids")
+        rec = self._rec(app.id)
+        if session in rec.launches:
+            raise RequestError("task_exists", f"session {session!r} is handling events now",
+                               {"session": session})
+        done_at = self.ctx.now + float(duration)
+        rec.transfers[session] = done_at
+        self._transfer_timers.arm((app.id, session), done_at)
+        return {"session": session, "completes_at": done_at}
+
+    def _on_transfer(self, key: tuple[str, str]) -> None:
+        app_id, session = key
+        rec = self._rec(app_id)
+        if rec.transfers.pop(session, None) is None:
+            return
+        app = self.ctx.app(app_id)
+        if rec.swiped:
+            self.ctx.emit("unscheduled", app, session, reason="app_swiped_away")
+        elif app.state == "foreground":
+            self.ctx.emit("wake", app, session, data={"type": "url_session", "launched": False})
+        else:
+            self._start_system_launch(app, rec, session, "url_session",
+                                      self.limits.url_session_runtime_s, {"launched": True})
+
     def _earliest_begin(self, args: Args) -> float | None:
         given = [(n, args.number(n, None, minimum=0.0))
                  for n in ("earliest_begin", "earliest_begin_date", "earliest_begin_delay")]
@@ -447,7 +580,7 @@ class IOSPolicy(Policy):
     def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
         """``cancel(taskRequestWithIdentifier:)`` with ``identifier``, or ``cancelAllTaskRequests()``
         with ``all: true``. Started tasks are not affected; an unknown identifier cancels nothing."""
-        ident = args.id("identifier", None)
+        ident = _identifier(args, None)
         everything = args.bool("all", False)
         args.done()
         if (ident is None) == (not everything):
@@ -459,7 +592,7 @@ class IOSPolicy(Policy):
 
     def verb_set_task_completed(self, app: App, args: Args) -> dict[str, Any]:
         """``BGTask.setTaskCompleted(success:)``: ``identifier``, ``success``."""
-        ident = args.id("identifier")
+        ident = _identifier(args)
         success = args.bool("success")
         args.done()
         rec = self._rec(app.id)
@@ -526,6 +659,10 @@ class IOSPolicy(Policy):
             else:
                 self._waiting.add(key, (blocker[1],))
             return
+        self._launch(app, rec, req)
+
+    def _launch(self, app: App, rec: _AppRecord, req: _Request) -> None:
+        key = (app.id, req.identifier)
         self._drop_request(app.id, rec, req.identifier)
         now = self.ctx.now
         runtime = (self.limits.refresh_runtime_s if req.type == "refresh"
@@ -587,6 +724,45 @@ class IOSPolicy(Policy):
         elif rec.bg:
             first = next(iter(rec.bg.values()))
             self._terminate(app, rec, first.task_id, "not_ended")
+
+    # -- debug verbs (Xcode's LLDB commands on BGTaskScheduler) --------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``e -l objc -- (void)[[BGTaskScheduler sharedScheduler]
+        _simulateLaunchForTaskWithIdentifier:@"<id>"]``: launch a submitted request now, earliest
+        begin and every hold-back notwithstanding."""
+        rec = self._rec(app.id)
+        if task_id in rec.launches:
+            raise invalid_state(app, task_id, rec.launches[task_id].state, "submitted (pending)")
+        req = rec.requests.get(task_id)
+        if req is None:
+            raise unknown_task(app, task_id)
+        self._launch(app, rec, req)
+        launch = rec.launches[task_id]
+        return {"state": launch.state, "deadline": launch.deadline}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """``_simulateExpirationForTaskWithIdentifier:``: a launched task's expiration handler
+        runs now (``expire``, then ``terminate`` unless ``set_task_completed`` comes in
+        ``terminate_grace_s``). For a ``bg-N`` task, the app's shared background time runs out
+        (every open background task expires, as ``backgroundTimeRemaining`` is one budget)."""
+        rec = self._rec(app.id)
+        if _BG_TASK_RE.match(task_id):
+            task = rec.bg.get(int(task_id[3:]))
+            if task is None:
+                raise unknown_task(app, task_id)
+            if task.state != "running":
+                raise invalid_state(app, task_id, task.state, "running")
+            self._on_bg_timer(app, rec)
+            return {"state": task.state, "terminate_at": rec.bg_grace_until}
+        launch = rec.launches.get(task_id)
+        if launch is None:
+            if task_id in rec.requests:
+                raise invalid_state(app, task_id, rec.requests[task_id].state, "running")
+            raise unknown_task(app, task_id)
+        if launch.state != "running":
+            raise invalid_state(app, task_id, launch.state, "running")
+        self._on_launch_timer(app, rec, task_id)
+        return {"state": launch.state, "terminate_at": launch.grace_until}
 
     def _on_launch_timer(self, app: App, rec: _AppRecord, ident: str) -> None:
         launch = rec.launches.get(ident)
@@ -719,6 +895,8 @@ class IOSPolicy(Policy):
                        for t in rec.bg.values()],
                 "requests": [r.to_dict() for r in rec.requests.values()],
                 "launches": [launch.to_dict() for launch in rec.launches.values()],
+                "last_push_launch": rec.last_push_launch, "pending_pushes": rec.pending_pushes,
+                "push_payload": rec.push_payload, "transfers": dict(rec.transfers),
             }
         return {"apps": out}
 
@@ -755,6 +933,16 @@ class IOSPolicy(Policy):
                         self._launch_timers.arm(key, launch.deadline)
                     if launch.type == "processing":
                         self._running.add((app_id, launch.identifier), _needs(launch))
+            rec.last_push_launch = raw.get("last_push_launch")
+            rec.pending_pushes = int(raw.get("pending_pushes", 0))
+            rec.push_payload = raw.get("push_payload")
+            if rec.pending_pushes:
+                last = rec.last_push_launch
+                self._push_timers.arm(app_id, self.ctx.now if last is None
+                                      else last + self.limits.push_cadence_s)
+            for session, done_at in raw.get("transfers", {}).items():
+                rec.transfers[session] = float(done_at)
+                self._transfer_timers.arm((app_id, session), float(done_at))
             if rec.enter_state == "running" and rec.enter_deadline is not None:
                 self._enter_timers.arm(app_id, rec.enter_deadline)
             if rec.bg:
@@ -775,3 +963,16 @@ def _needs(launch: _Launch) -> tuple[str, ...]:
 
 def _keys(keys: Iterable[Hashable]) -> list[tuple[str, str]]:
     return [k for k in keys if isinstance(k, tuple)]
+
+
+def _identifier(args: Args, *default: None, name: str = "identifier") -> Any:
+    """A task identifier (:data:`IDENTIFIER_RE`; a number is taken as its text)."""
+    raw = args.any(name, *default)
+    if raw is None and default:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        raw = str(raw)
+    if not isinstance(raw, str) or not IDENTIFIER_RE.match(raw):
+        raise args.fail(name, "must be a task identifier such as com.example.refresh "
+                        f"(letters, digits, '.', '_', '-'; up to 255), not {raw!r}")
+    return raw

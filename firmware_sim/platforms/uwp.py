@@ -15,7 +15,9 @@ Behaviour, as a bench user sees it:
   ``saving_data`` is requested outside the foreground ("SavingData is the only type ... that can
   be requested in the Suspending state"), for ``location_tracking`` held by another app (one per
   device), for ``unspecified`` during Connected Standby, or when the app is terminated.
-* ``unspecified``: unlimited on wall power; on battery "up to ten minutes in the background".
+* ``unspecified``: on a ``desktop`` device family, unlimited on wall power and on battery "up to
+  ten minutes in the background"; on ``mobile`` it runs "as long as the screen is on" (no
+  battery limit, Connected Standby ends it); an ``xbox`` has no battery limit either.
   The 10-minute clock runs only while the device is on battery *and* the app is not in the
   foreground; it starts afresh each time both become true (an unplug starts a new 10 minutes,
   plugging in before they end makes the session unlimited again; a session started on battery
@@ -26,16 +28,27 @@ Behaviour, as a bench user sees it:
 * Connected Standby from signals, by ``device_family`` (a limit, so a rig config sets it):
   ``mobile`` — the screen is off (``screen_locked``) and the device enters it at once;
   ``desktop`` — the lock screen alone does not stop sessions; ``screen_locked`` and ``idle``
-  together stand for "the screen has been off for the period Windows waits".
+  together stand for "the screen has been off for the period Windows waits"; ``xbox`` — the
+  console has been ``idle`` for ``xbox_standby_s`` (one hour; "unless the user changes the
+  default": override the limit).
+* ``background_access`` switched to a denied status by a ``register`` during a session revokes
+  it (reason ``background_access_denied``, ``SystemPolicy``).
 * ``location_tracking``: foreground request only, unlimited, one app per device.
-* ``saving_data``: may be requested in any running state (foreground, background = suspending,
-  suspended), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
+* ``saving_data``: may be requested while Running (foreground) or Suspending (background), not
+  once the app is ``suspended`` (denied, ``app_suspended``), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
   ``dispose``, else ``terminate`` (unless it is back in the foreground by then).
 * Revoke reasons: ``resumed`` — the app returned to the foreground and the session was requested
   outside it; ``system_policy`` — a time limit ran out; ``connected_standby``. Each revoke carries
   the real ``ExtendedExecutionRevokedReason`` in ``data``. A session that ends (revoke, dispose)
   while the app is in the background lets Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
+* Background energy quota (``energy_quota_s`` per ``energy_quota_window_s``; off by default,
+  the seed gives no number): an app's session uses quota while the app is out of the
+  foreground on battery — a revoked session too, until it is disposed (disposing early saves
+  quota for later sessions). Used up: ``revoke`` ``energy_quota``; new requests are denied
+  ``energy_quota_exhausted`` until the window refills.
+* ``reclaim_memory`` (sent by the bench: the user opens an app needing memory) revokes the
+  app's session with ``memory_pressure`` unless the app is in the foreground.
 * Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
   session counter is kept so ids are not reused. On ``Scheduler.resume`` each session that was
   open gets ``unscheduled`` with reason ``restart``.
@@ -50,7 +63,16 @@ from typing import Any, Final
 from firmware_sim.args import Args
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex, rearm
+from firmware_sim.policy import (
+    App,
+    AppState,
+    Context,
+    Policy,
+    SignalIndex,
+    invalid_state,
+    rearm,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle
 
@@ -85,12 +107,23 @@ _ACCESS_CHOICES: Final[dict[Any, str]] = {
     "allowed": "allowed_subject_to_system_policy",  # Windows' default, "Managed by Windows"
 }
 _DENIED: Final = frozenset({"denied", "denied_by_system_policy", "denied_by_user"})
+#: Revoke reason when the user switches background access off during a session.
+BACKGROUND_ACCESS_DENIED: Final = "background_access_denied"
+#: Revoke reasons of seed 002's "a background energy quota was reached, or memory needs to be
+#: reclaimed in order for the user to open a new app in the foreground".
+ENERGY_QUOTA: Final = "energy_quota"
+MEMORY_PRESSURE: Final = "memory_pressure"
 
 #: ExtendedExecutionRevokedReason: Resumed 0, SystemPolicy 1 (platform-budgets.md §4).
 _REVOKED_REASON: Final = {"resumed": ("Resumed", 0)}
 _SYSTEM_POLICY: Final = ("SystemPolicy", 1)
 
-DEVICE_FAMILIES: Final = ("desktop", "mobile")
+DEVICE_FAMILIES: Final = ("desktop", "mobile", "xbox")
+#: Device families where an unspecified session has the battery limit. Seed 002: "On desktop
+#: devices, extended execution sessions created with ExtendedExecutionReason.Unspecified have a
+#: battery-aware time limit"; "On mobile devices running Windows 10 Mobile, this kind of extended
+#: execution session will run as long as the screen is on"; an Xbox has no battery.
+BATTERY_LIMITED_FAMILIES: Final = frozenset({"desktop"})
 
 
 @dataclass(frozen=True)
@@ -112,13 +145,44 @@ class UWPLimits(Limits):
         "extended execution session, the app has one second to complete the operation'",
         "time after a SavingData revoke before the app is terminated unless it disposed")
     device_family: str = limit(
-        "desktop", "desktop | mobile",
+        "desktop", "desktop | mobile | xbox",
         f"{SEED}: mobile 'When the screen turns off, the device immediately attempts to enter the "
         "low-power Connected-Standby mode'; desktop 'the session will continue running if the "
         "lock screen appears ... does not enter Connected Standby for a period of time after the "
-        "screen turns off'",
+        "screen turns off'; xbox 'On the Xbox OS Edition, the device enters Connect Standby after "
+        "one hour unless the user changes the default'",
         "how Connected Standby follows the signals (mobile: screen_locked; desktop: "
-        "screen_locked and idle)")
+        "screen_locked and idle; xbox: idle held for xbox_standby_s)",
+        choices=DEVICE_FAMILIES)
+    energy_quota_s: float = limit(
+        0.0, "s (0 = off)",
+        f"UNCONFIRMED: {SEED}: 'Revocation can occur for many reasons: ... a background energy "
+        "quota was reached' and 'the energy used by the app while it is waiting for the session "
+        "to close will be counted against the app's energy quota' — no number is given, so it is "
+        "off by default",
+        "background session time on battery an app may use per energy_quota_window_s "
+        "(0: no quota)")
+    energy_quota_window_s: float = limit(
+        86400.0, "s",
+        "UNCONFIRMED: wakebench's choice (the seed names no period for the energy quota)",
+        "period after which an app's energy quota is full again")
+    xbox_standby_s: float = limit(
+        3600.0, "s",
+        f"{SEED}: 'On the Xbox OS Edition, the device enters Connect Standby after one hour "
+        "unless the user changes the default'",
+        "xbox: how long the console is idle (the ``idle`` signal) before Connected Standby")
+
+
+
+@dataclass(slots=True)
+class _Quota:
+    """One app's background energy quota: seconds used in the current window."""
+
+    used: float = 0.0
+    window_start: float | None = None
+    #: since when the app's session has been using quota (None: not now)
+    since: float | None = None
+    timer: TimerHandle | None = None
 
 
 @dataclass(slots=True)
@@ -168,6 +232,12 @@ class UWPPolicy(Policy):
         #: (no ``battery`` timer needed now: sessions made later have their own timers)
         self._battery_since: float | None = None if ctx.signals.external_power else ctx.now
         self._battery_timer: TimerHandle | None = None
+        #: xbox: since when the console has been idle (None: not idle), and the standby timer
+        self._idle_since: float | None = ctx.now if ctx.signals.idle else None
+        self._xbox_timer: TimerHandle | None = None
+        self._quota: dict[str, _Quota] = {}
+        if self._idle_since is not None:
+            self._arm_xbox()
 
     # -- register / lifecycle ----------------------------------------------------------------
     def configure_app(self, app: App, args: Args) -> None:
@@ -181,9 +251,16 @@ class UWPPolicy(Policy):
         app.settings.setdefault("background_access", "allowed_subject_to_system_policy")
 
     def on_app_configured(self, app: App) -> None:
-        """New ``background_access``: the session's clock and index entries follow it."""
+        """New ``background_access``: the session's clock and index entries follow it; switched
+        to a denied status, the running session is revoked (reason ``background_access_denied``,
+        ``SystemPolicy``: seed 002, the Revoked handler runs "if the user, or the system, decides
+        that the app can no longer run in the background")."""
         session = self._sessions.get(app.id)
-        if session is not None:
+        if session is None or session.state != "active":
+            return
+        if str(app.settings.get("background_access")) in _DENIED:
+            self._revoke(app, session, BACKGROUND_ACCESS_DENIED)
+        else:
             self._schedule(app, session)
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
@@ -203,7 +280,32 @@ class UWPPolicy(Policy):
             self._drop(session)
         app.state = "terminated"
 
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The session's time limit is reached now: ``revoke`` ``system_policy`` (SystemPolicy),
+        with SavingData's one second before ``terminate``. ``force_run`` is not supported: a
+        session runs from the moment the app's request is allowed."""
+        session = self._sessions.get(app.id)
+        if session is None or session.session_id != task_id:
+            raise unknown_task(app, task_id)
+        if session.state != "active":
+            raise invalid_state(app, task_id, session.state, "active")
+        self._revoke(app, session, "system_policy")
+        return {"state": session.state, "grace_until": session.grace_until}
+
     # -- verbs -------------------------------------------------------------------------------
+    def verb_reclaim_memory(self, app: App, args: Args) -> dict[str, Any]:
+        """The user opens an app that needs memory (sent by the bench): seed 002 "memory needs to
+        be reclaimed in order for the user to open a new app in the foreground" — this app's
+        session is revoked (``memory_pressure``, SystemPolicy) unless the app is itself in the
+        foreground."""
+        args.done()
+        session = self._sessions.get(app.id)
+        if session is None or session.state != "active" or app.state == "foreground":
+            return {"revoked": None}
+        self._revoke(app, session, MEMORY_PRESSURE)
+        return {"revoked": session.session_id}
+
     def verb_request_extension(self, app: App, args: Args) -> dict[str, Any]:
         """``new ExtendedExecutionSession { Reason, Description }.RequestExtensionAsync()``.
 
@@ -261,17 +363,51 @@ class UWPPolicy(Policy):
             return "app_not_running"
         if reason != "saving_data" and app.state != "foreground":
             return "not_in_foreground"
+        if reason == "saving_data" and app.state == "suspended":
+            # seed 002: "can be requested either when the app is in the foreground and in the
+            # Running state, or in the background and in the Suspending state"
+            return "app_suspended"
         if reason == "unspecified" and self._standby(self.ctx.signals):
             return "connected_standby"
+        if self.limits.energy_quota_s > 0 and self._quota_left(app.id) <= 0:
+            return "energy_quota_exhausted"
         if reason == "location_tracking" and self._location_holder not in (None, app.id):
             return f"location_tracking_held_by_{self._location_holder}"
         return None
 
     # -- session clock -----------------------------------------------------------------------
     def _standby(self, s: Signals) -> bool:
-        if self.limits.device_family == "mobile":
+        family = self.limits.device_family
+        if family == "mobile":
             return s.screen_locked
+        if family == "xbox":
+            return (s.idle and self._idle_since is not None
+                    and self.ctx.now >= self._idle_since + self.limits.xbox_standby_s)
         return s.screen_locked and s.idle
+
+    def _arm_xbox(self) -> None:
+        if self.limits.device_family == "xbox" and self._idle_since is not None:
+            self._xbox_timer = rearm(self.ctx, self._xbox_timer,
+                                     self._idle_since + self.limits.xbox_standby_s,
+                                     self._on_xbox_timer)
+
+    def _on_xbox_timer(self) -> None:
+        """An hour idle: the Xbox enters Connected Standby."""
+        self._xbox_timer = None
+        if self._standby(self.ctx.signals):
+            self._enter_standby()
+
+    def _enter_standby(self) -> None:
+        """'On all OS editions this kind of extended execution session stops when the device
+        enters Connected Standby' (seed 002): every active unspecified session is revoked."""
+        for app_id in sorted(_ids(self._index.affected(("standby",)))):
+            session = self._sessions.get(app_id)
+            if session is not None and session.state == "active" and session.reason == "unspecified":
+                self._revoke(self.ctx.app(app_id), session, "connected_standby")
+
+    def _battery_limited(self, app: App) -> bool:
+        return (self.limits.device_family in BATTERY_LIMITED_FAMILIES
+                and app.settings.get("background_access") != "always_allowed")
 
     def _deadline(self, app: App, session: _Session) -> float | None:
         """When the session runs out, from the current state (None: unlimited).
@@ -287,7 +423,7 @@ class UWPPolicy(Policy):
         if session.reason == "location_tracking":
             return None
         if (session.background_since is None or self._battery_since is None
-                or app.settings.get("background_access") == "always_allowed"):
+                or not self._battery_limited(app)):
             return None
         return max(self._battery_since, session.background_since) + self.limits.unspecified_battery_s
 
@@ -295,6 +431,7 @@ class UWPPolicy(Policy):
         """After a request, app-state or settings change: index entries and the session's own
         timer. A charger change needs none of this: its one ``battery`` timer covers every
         session that was already in the background, and stale session timers re-check."""
+        self._account(app.id)
         if session.state != "active":
             return
         if app.state == "foreground":
@@ -302,8 +439,7 @@ class UWPPolicy(Policy):
         elif session.background_since is None:
             session.background_since = self.ctx.now
         if session.reason == "unspecified":
-            clocked = (session.background_since is not None
-                       and app.settings.get("background_access") != "always_allowed")
+            clocked = session.background_since is not None and self._battery_limited(app)
             self._index.add(app.id, ("standby", "power") if clocked else ("standby",))
         deadline = self._deadline(app, session)
         if deadline is not None:
@@ -325,6 +461,7 @@ class UWPPolicy(Policy):
             self._arm(session, session.grace_until)
         else:
             self._maybe_suspend(app)
+        self._account(app.id)
 
     def _release(self, session: _Session) -> None:
         """Stop the session's timer and index entries; free the device's location slot."""
@@ -339,6 +476,52 @@ class UWPPolicy(Policy):
         self._release(session)
         if self._sessions.get(session.app) is session:
             del self._sessions[session.app]
+        self._account(session.app)
+
+    # -- background energy quota (seed 002; numbers UNCONFIRMED, off by default) -------------
+    def _quota_left(self, app_id: str) -> float:
+        q = self._fold(app_id)
+        return self.limits.energy_quota_s - q.used
+
+    def _fold(self, app_id: str) -> _Quota:
+        """Bring ``app_id``'s quota up to now (a new window refills it)."""
+        q = self._quota.setdefault(app_id, _Quota())
+        now = self.ctx.now
+        if q.since is not None:
+            q.used += now - q.since
+            q.since = now
+        if q.window_start is None or now >= q.window_start + self.limits.energy_quota_window_s:
+            q.window_start, q.used = now, 0.0
+        return q
+
+    def _account(self, app_id: str) -> None:
+        """Start or stop the app's quota clock: it runs while the app holds a session (active,
+        or revoked and not yet disposed: "the energy used by the app while it is waiting for the
+        session to close will be counted") outside the foreground on battery."""
+        if self.limits.energy_quota_s <= 0:
+            return
+        q = self._fold(app_id)
+        session = self._sessions.get(app_id)
+        using = (session is not None and self.ctx.app(app_id).state != "foreground"
+                 and not self.ctx.signals.external_power)
+        q.since = self.ctx.now if using else None
+        if q.timer is not None:
+            q.timer.cancel()
+            q.timer = None
+        if using and session is not None and session.state == "active":
+            left = max(0.0, self.limits.energy_quota_s - q.used)
+            q.timer = self.ctx.call_at(self.ctx.now + left, lambda: self._on_quota(app_id),
+                                       app=app_id, task=session.session_id)
+
+    def _on_quota(self, app_id: str) -> None:
+        q = self._quota[app_id]
+        q.timer = None
+        session = self._sessions.get(app_id)
+        if session is None or session.state != "active":
+            return
+        if self._quota_left(app_id) <= 0:
+            self._revoke(self.ctx.app(app_id), session, ENERGY_QUOTA)
+        self._account(app_id)
 
     def _maybe_suspend(self, app: App) -> None:
         """'When the extension is disposed, the application becomes eligible for suspension.'"""
@@ -381,11 +564,16 @@ class UWPPolicy(Policy):
             self._arm(session, deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
-        if not self._standby(old) and self._standby(new):
-            for app_id in sorted(_ids(self._index.affected(("standby",)))):
-                session = self._sessions.get(app_id)
-                if session is not None and session.state == "active" and session.reason == "unspecified":
-                    self._revoke(self.ctx.app(app_id), session, "connected_standby")
+        was_standby = self._standby(old)
+        if "idle" in changed:
+            self._idle_since = self.ctx.now if new.idle else None
+            if self._idle_since is not None:
+                self._arm_xbox()
+            elif self._xbox_timer is not None:
+                self._xbox_timer.cancel()
+                self._xbox_timer = None
+        if not was_standby and self._standby(new):
+            self._enter_standby()
         if old.external_power and not new.external_power:
             self._battery_since = self.ctx.now
             self._battery_timer = rearm(self.ctx, self._battery_timer,
@@ -396,6 +584,9 @@ class UWPPolicy(Policy):
             if self._battery_timer is not None:
                 self._battery_timer.cancel()
                 self._battery_timer = None
+        if old.external_power != new.external_power and self.limits.energy_quota_s > 0:
+            for app_id in sorted(self._sessions):
+                self._account(app_id)
 
     # -- views and persistence ---------------------------------------------------------------
     def tasks(self, app: App) -> dict[str, dict[str, Any]]:
@@ -409,7 +600,9 @@ class UWPPolicy(Policy):
                 "background_access": app.settings.get("background_access"),
                 "device_family": self.limits.device_family,
                 "connected_standby": self._standby(self.ctx.signals),
-                "location_tracking_holder": self._location_holder}
+                "location_tracking_holder": self._location_holder,
+                "energy_quota_left_s": (self._quota_left(app.id)
+                                        if self.limits.energy_quota_s > 0 else None)}
 
     def restart_losses(self) -> list[tuple[str, str]]:
         """Every session: an ``ExtendedExecutionSession`` lives in the app process, which a

@@ -57,6 +57,13 @@ Behaviour:
   ``remove``d, scheduled or not): the 7th ``add`` fails with ``invalid_operation`` and the text
   of :data:`MAX_ACTIONS_ERROR`.
 * **Expiration** — at ExpirationTime the action is ``unscheduled`` (reason ``expired``).
+  ``update_tile`` (``ShellTile.Update``) with ``register`` ``tile_pinned: true`` or
+  ``lock_screen: true`` moves every scheduled action's ExpirationTime to two weeks from now.
+* **Warning** — an ``add`` that takes the device above ``periodic_warning_count`` periodic
+  actions (UNCONFIRMED number, below the hard cap) answers with ``user_warning``.
+* **Networking** — ``associate_to_network_interface`` (``interface_type``) fails with
+  ``network_interface_refused`` for ``mobile_broadband_gsm`` / ``_cdma`` inside a
+  resource-intensive agent.
 
 Signal changes touch only the device-level resource-intensive state (one running task, a heap of
 waiting ones); periodic tasks read ``battery_saver`` when a run falls due. So a signal change
@@ -75,7 +82,16 @@ from firmware_sim.args import Args
 from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
-from firmware_sim.policy import App, Context, Policy, TimerMap, app_label, task_label
+from firmware_sim.policy import (
+    App,
+    Context,
+    Policy,
+    TimerMap,
+    app_label,
+    invalid_state,
+    task_label,
+    unknown_task,
+)
 from firmware_sim.signals import Signals
 
 SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
@@ -148,11 +164,23 @@ class WP8Limits(Limits):
         2, "crashes",
         f"{SEED}, 連續兩次崩潰後代理停止調度: 因為超出記憶體配額或且它任何未處理的異常連續兩次退出後停止調度",
         "consecutive crashes (memory cap or unhandled exception) that unschedule an action")
+    periodic_warning_count: int = limit(
+        5, "actions",
+        f"UNCONFIRMED: {SEED}, 各裝置的周期性代理限制: '還有一個限制低於硬規定數，在超過這個限制"
+        "之後使用者被警告有多個後台代理運行從而使電量被快速消耗' names no number; wakebench: one "
+        "below the lowest hard cap (6)",
+        "periodic actions per device above which the user is warned about battery drain")
     terminate_grace_s: float = limit(
         0.0, "s",
         f"{SEED}: 資源密集型代理將立即終止; platform-budgets.md section 5: OnCancel "
         "'is not called for ScheduledTaskAgent', so no grace (wakebench default 0)",
         "time between expire/revoke and terminate when the agent has not finished")
+
+
+#: ``NetworkInterfaceType`` values a bench app may name (snake_case).
+_INTERFACE_TYPES: Final = {name: name for name in (
+    "ethernet", "wireless80211", "mobile_broadband_gsm", "mobile_broadband_cdma", "bluetooth")}
+_MOBILE_BROADBAND: Final = frozenset({"mobile_broadband_gsm", "mobile_broadband_cdma"})
 
 
 @dataclass(slots=True)
@@ -279,9 +307,54 @@ class WP8Policy(Policy):
         else:
             self._make_ready(task, now)
             self._try_start_ri()
-        return {"name": name, "type": kind, "expiration_time": expires, "is_scheduled": True,
-                "replaced": existing is not None, "next_run": task.next_run,
-                "state": self._state_of(task)}
+        out = {"name": name, "type": kind, "expiration_time": expires, "is_scheduled": True,
+               "replaced": existing is not None, "next_run": task.next_run,
+               "state": self._state_of(task)}
+        if kind == PERIODIC and self._periodic_count > self.limits.periodic_warning_count:
+            out["user_warning"] = (
+                f"{self._periodic_count} periodic agents on this device (more than "
+                f"{self.limits.periodic_warning_count}): the user is warned that background "
+                "agents are draining the battery (seed 003)")
+        return out
+
+    def configure_app(self, app: App, args: Args) -> None:
+        """``tile_pinned`` (the app's Tile is on Start) and ``lock_screen`` (the user shows the
+        app on the lock screen): what makes ``update_tile`` extend the agent's lifetime."""
+        for name in ("tile_pinned", "lock_screen"):
+            app.settings[name] = args.bool(name, app.settings.get(name, False))
+        args.done()
+
+    def verb_update_tile(self, app: App, args: Args) -> dict[str, Any]:
+        """``ShellTile.Update(ShellTileData)``: with the Tile pinned (or the app on the lock
+        screen), every scheduled action of the app lives two weeks from now — seed 003:
+        "如果你的應用的Tile被固定在開始畫面上了,你的後台代理在任何調用Update(ShellTileData)
+        來更新Tile時,其存留時間會被自動擴充到兩周"."""
+        args.done()
+        if not (app.settings.get("tile_pinned") or app.settings.get("lock_screen")):
+            return {"extended": False, "reason": "tile_not_pinned"}
+        until = self.ctx.now + self.limits.max_expiration_s
+        names = []
+        for task in self._by_app.get(app.id, {}).values():
+            if task.scheduled:
+                task.expires = until
+                self._expiry_timers.arm((app.id, task.name), until)
+                names.append(task.name)
+        return {"extended": bool(names), "expiration_time": until, "names": sorted(names)}
+
+    def verb_associate_to_network_interface(self, app: App, args: Args) -> dict[str, Any]:
+        """``SocketExtensions.AssociateToNetworkInterface(socket, NetworkInterfaceInfo)`` from
+        the running agent: fails for a mobile-broadband interface in a resource-intensive agent
+        (seed 003: "如果一個資源密集型代理試圖調用AssociateToNetworkInterface ... 指定了
+        MobileBroadbandGSM或MobileBroadbandCDMA,調用會失敗")."""
+        kind: str = args.choice("interface_type", _INTERFACE_TYPES)
+        args.done()
+        run = self._runs.get(app.id)
+        if run is not None and run.type == RESOURCE_INTENSIVE and kind in _MOBILE_BROADBAND:
+            raise RequestError(
+                "network_interface_refused",
+                f"AssociateToNetworkInterface with {kind} fails in a resource-intensive agent "
+                "(seed 003)", {"interface_type": kind, "agent": run.name})
+        return {"interface_type": kind, "associated": True}
 
     def verb_remove(self, app: App, args: Args) -> dict[str, Any]:
         """``ScheduledActionService.Remove``: drop an action (a running agent finishes)."""
@@ -323,6 +396,32 @@ class WP8Policy(Policy):
         self._tests[(app.id, name)] = at
         self._test_timers.arm((app.id, name), at)
         return {"name": name, "launch_at": at}
+
+    # -- debug verbs -------------------------------------------------------------------------
+    def force_run(self, app: App, task_id: str) -> dict[str, Any]:
+        """``LaunchForTest(name, TimeSpan.Zero)``: the same rules as ``launch_for_test`` (the task
+        must be added and not expired), started at once (or after the app's running agent)."""
+        self.verb_launch_for_test(app, Args({"name": task_id, "delay": 0}))
+        key = (app.id, task_id)
+        self._test_timers.cancel(key)
+        self._on_test(key)
+        run = self._runs.get(app.id)
+        started = run is not None and run.name == task_id and run.test
+        return {"state": "running" if started else "waiting_for_agent",
+                "deadline": run.deadline if started and run is not None else None}
+
+    def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
+        """The running agent reaches its run-time limit now (``expire`` ``time_limit``, then
+        ``terminate`` after the grace period unless ``notify_complete`` comes)."""
+        if (app.id, task_id) not in self._tasks:
+            raise unknown_task(app, task_id)
+        run = self._runs.get(app.id)
+        if run is None or run.name != task_id or run.state != "running":
+            raise invalid_state(app, task_id, "not running" if run is None or run.name != task_id
+                                else run.state, "running")
+        self._run_timers.cancel(app.id)
+        self._run_timer(run)
+        return {"state": run.state, "terminate_at": run.ends_at}
 
     def verb_notify_complete(self, app: App, args: Args) -> dict[str, Any]:
         """``BackgroundAgent.NotifyComplete()``: the agent finished its work."""
@@ -415,6 +514,7 @@ class WP8Policy(Policy):
             "device": {
                 "periodic_actions": self._periodic_count,
                 "max_periodic_per_device": self.limits.max_periodic_per_device,
+                "user_warned": self._periodic_count > self.limits.periodic_warning_count,
                 "resource_intensive_running": (
                     None if self._ri_app is None else
                     {"app": self._ri_app, "name": self._runs[self._ri_app].name}),
@@ -689,6 +789,30 @@ class WP8Policy(Policy):
         if task.ready_at is not None:
             return "waiting"
         return "scheduled"
+
+    def debug_fields(self, app: App, task_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The agent's run (``view["run"]``) carries the budget; a periodic action's next slot or
+        a resource-intensive one's conditions say when it may run."""
+        now = self.ctx.now
+        task = self._tasks.get((app.id, task_id))
+        run = view.get("run")
+        out: dict[str, Any] = {"state": view["state"], "next_eligible": None, "budget_s": None,
+                               "budget_used_s": None, "budget_left_s": None, "unmet": []}
+        if run is not None:
+            out.update(budget_s=run["deadline"] - run["started"],
+                       budget_used_s=now - run["started"],
+                       budget_left_s=max(0.0, run["deadline"] - now))
+        elif task is not None and task.scheduled:
+            if task.type == PERIODIC:
+                out["next_eligible"] = max(now, task.next_run or now)
+                if self.ctx.signals.battery_saver:
+                    out["unmet"] = ["battery_saver"]
+            else:
+                out["next_eligible"] = max(now, task.next_run or now)
+                out["unmet"] = self._unmet(self.ctx.signals)
+                if self._ri_app not in (None, app.id):
+                    out["unmet"].append("resource_intensive_slot_busy")
+        return out
 
     def _view(self, task: _Task) -> dict[str, Any]:
         run = self._runs.get(task.app)

@@ -416,3 +416,16 @@ def test_generated_ids_skip_ids_the_app_chose(harness) -> None:
     h = setup(harness)
     h.ok(0, "app", "enqueue", {"id": "work-1", "initial_delay": 60})
     assert h.ok(0, "app", "enqueue", {"initial_delay": 60})["id"] == "work-2"
+
+
+def test_crash_stops_running_workers_and_reschedules_them(harness) -> None:
+    """The common verb ``crash``: a running worker stops (``revoke``, ``app_crashed``) and is
+    rescheduled with backoff (WorkRequest.DEFAULT_BACKOFF_DELAY_MILLIS = 30000), as JobScheduler
+    reschedules a job whose process died; it never keeps running."""
+    h = setup(harness, ON_WALL)
+    h.ok(0, "app", "enqueue", {"id": "sync"})
+    h.ok(100, "app", "crash")
+    assert h.timeline() == [(0, "wake", "sync", None), (100, "revoke", "sync", "app_crashed")]
+    h.advance(100 + BACKOFF)
+    assert wakes(h) == [0, 100 + BACKOFF]
+    assert [e.type for e in h.events].count("expire") == 0

@@ -80,3 +80,17 @@ def test_state_survives_restart_without_duplicate_wake(harness) -> None:
     h2.advance(BUDGET)
     assert h2.timeline() == [(BUDGET, "expire", "task-1", "time_limit")]
     assert h2.events[0].seq == 2  # seq continues, no second wake
+
+
+def test_crash_ends_the_task_with_no_later_expire_or_terminate(harness) -> None:
+    """seed 000: the task runs in the app ("任务必须在 3 分钟内完成，否则应用可能被系统终止"); a
+    crashed app's callback is gone with its process: no expire / terminate afterwards."""
+    h = harness()
+    h.ok(0, "cap", "register", {"platform": "capacitor"})
+    h.ok(0, "cap", "before_exit")
+    h.ok(60, "cap", "crash")
+    h.advance(BUDGET * 10)
+    assert [e.type for e in h.events] == ["wake"]
+    assert h.sched.tasks("cap") == {}
+    assert h.sched.apps["cap"].state == "terminated"
+    assert h.error(BUDGET * 10, "cap", "finish", {"task_id": "task-1"}).code == "unknown_task"

@@ -75,7 +75,7 @@ def test_expire_exactly_at_two_minutes_and_one_shot_is_removed(harness) -> None:
     h.ok(0, "mail", "start_work", work(network_type="wifi"))
     assert h.advance(CALLBACK - 0.001) == []
     h.advance(CALLBACK)
-    assert h.timeline()[-1] == (CALLBACK, "expire", "1", "timeout")
+    assert h.timeline()[-2] == (CALLBACK, "expire", "1", "timeout")  # then terminate (issue 10)
     # a non-repeating work runs at most once (WorkPolicyManager::StopWork removes it)
     assert h.error(CALLBACK, "mail", "is_last_work_time_out", {"work_id": 1}).code == "9700004"
     assert h.ok(CALLBACK, "mail", "obtain_all_works")["works"] == []
@@ -303,7 +303,7 @@ def test_privileged_callback_20_min_charging_10_min_on_battery(harness, charger:
     assert h.events[0].deadline == budget
     assert h.advance(budget - 0.001) == []
     h.advance(budget)
-    assert h.timeline()[-1] == (budget, "expire", "1", "timeout")
+    assert h.timeline()[-2] == (budget, "expire", "1", "timeout")  # then terminate (issue 10)
 
 
 # -- conditions ----------------------------------------------------------------------------------
@@ -407,7 +407,10 @@ def test_idle_lost_before_the_wait_is_over_resets_it(harness) -> None:
 
 def test_deep_idle_with_charger_gets_20_minutes(harness) -> None:
     # work_policy_manager.cpp UpdateWatchdogTime: deep idle + charger → LONG_WATCHDOG_TIME
-    h = setup(harness, signals={"idle": True, "charger": "ac"})
+    # (since issue 10 an option: seed 004 gives longer callbacks only to privileged apps)
+    h = harness(Signals().updated({**PLUGGED, "idle": True, "charger": "ac"}),
+                limits={"harmonyos": {"deep_idle_charging_any_app": True}})
+    h.ok(0, "mail", "register", {"platform": "harmonyos"})
     h.ok(0, "mail", "start_work", work(is_deep_idle=True, is_charging=True))
     assert h.events[0].deadline == 1200.0
 
@@ -490,7 +493,8 @@ def test_persisted_works_survive_a_restart_without_duplicate_wake(harness) -> No
     h2 = harness(Signals().updated(PLUGGED), now=30)
     h2.sched.load(saved)
     h2.advance(CALLBACK)
-    assert h2.timeline() == [(CALLBACK, "expire", "1", "timeout")]
+    assert h2.timeline()[:1] == [(CALLBACK, "expire", "1", "timeout")]
+    assert h2.timeline()[1:] == [(CALLBACK, "terminate", "1", "callback_timeout")]  # issue 10
     assert h2.events[0].seq == 2  # one wake before the restart; seq continues, no second wake
     h2.advance(CYCLE)
     assert h2.timeline()[-1] == (CYCLE, "wake", "2", None)
@@ -531,3 +535,98 @@ def test_conditions_are_checked_again_when_the_cycle_comes_due(harness) -> None:
     assert h.ok(CYCLE, "mail", "get_work_status", {"work_id": 1})["waiting_for"] == ["network"]
     h.set(CYCLE + 30, network="wifi")
     assert wakes(h) == [CYCLE + 30]
+
+
+# -- issue 10: seed 004 rules -------------------------------------------------------------------
+
+
+def test_timeout_is_followed_by_terminate(harness) -> None:
+    """seed 004: "If the application does not cancel the deferred task upon a timeout, the system
+    forcibly terminates the process for the WorkSchedulerExtensionAbility"."""
+    h = setup(harness)
+    h.ok(0, "mail", "start_work", work(network_type="wifi"))
+    h.advance(HOUR)
+    assert h.timeline() == [(0, "wake", "1", None), (CALLBACK, "expire", "1", "timeout"),
+                            (CALLBACK, "terminate", "1", "callback_timeout")]
+    assert h.events[-1].data == {"process": "WorkSchedulerExtensionAbility"}
+
+
+def test_stopped_in_time_is_not_terminated(harness) -> None:
+    h = setup(harness)
+    h.ok(0, "mail", "start_work", work(network_type="wifi"))
+    h.ok(CALLBACK - 1, "mail", "stop_work", {"work_id": 1})
+    h.advance(HOUR)
+    assert [e.type for e in h.events] == ["wake"]
+
+
+def test_non_privileged_deep_idle_charging_gets_two_minutes(harness) -> None:
+    """seed 004: "a maximum of 2 minutes for a single callback ... Privileged system applications
+    can request the WORK_SCHEDULER resource to extend the duration to 20 minutes in the charging
+    state and 10 minutes in the non-charging state"."""
+    assert HarmonyOSLimits().deep_idle_charging_any_app is False
+    assert "Privileged system" in HarmonyOSLimits.source_of("deep_idle_charging_any_app")
+    h = setup(harness, signals={**PLUGGED, "idle": True})
+    h.ok(0, "mail", "start_work", work(is_deep_idle=True, is_charging=True))
+    assert h.events[0].deadline == CALLBACK
+    p = setup(harness, signals={**PLUGGED, "idle": True}, privileged=True)
+    p.ok(0, "mail", "start_work", work(is_deep_idle=True, is_charging=True))
+    assert p.events[0].deadline == 1200.0
+
+
+def test_repeat_count_without_cycle_time_is_accepted(harness) -> None:
+    """seed 004: "When isRepeat is set, you must set repeatCycleTime or repeatCount"."""
+    h = setup(harness, group="exempt")
+    data = h.ok(0, "mail", "start_work", work(network_type="wifi", is_repeat=True, repeat_count=2))
+    assert data["work_info"]["repeat_count"] == 2 and "repeat_cycle_time" not in data["work_info"]
+    h.ok(10, "mail", "stop_work", {"work_id": 1})  # run 1 ends; wifi still there: run 2 at once
+    assert wakes(h) == [0, 10]
+    h.ok(20, "mail", "stop_work", {"work_id": 1})
+    h.set(30, network="none")
+    h.set(40, network="wifi")
+    assert wakes(h) == [0, 10]  # two runs, then removed
+    assert h.ok(50, "mail", "obtain_all_works")["works"] == []
+
+
+def test_repeat_count_without_cycle_follows_the_group_interval(harness) -> None:
+    h = setup(harness)  # active: 2 h between starts (seed 004 Table 1)
+    h.ok(0, "mail", "start_work", work(network_type="wifi", is_repeat=True, repeat_count=3))
+    h.ok(10, "mail", "stop_work", {"work_id": 1})
+    h.advance(2 * HOUR)
+    assert wakes(h) == [0, 2 * HOUR]
+
+
+@pytest.mark.parametrize("fields", [{"is_repeat": True}, {"repeat_count": 2},
+                                    {"is_repeat": True, "repeat_count": 0}])
+def test_repeat_forms_the_seed_does_not_allow_are_401(harness, fields) -> None:
+    h = setup(harness)
+    assert h.error(0, "mail", "start_work", work(network_type="wifi", **fields)).code == "401"
+
+
+def test_hot_device_delays_scheduling(harness) -> None:
+    """seed 004: "when the system memory resources are insufficient or the temperature reaches a
+    certain level, the system delays task scheduling" (level UNCONFIRMED: a labelled limit)."""
+    hot = HarmonyOSLimits().thermal_delay_c
+    assert "UNCONFIRMED" in HarmonyOSLimits.source_of("thermal_delay_c")
+    h = setup(harness, signals={**PLUGGED, "temperature": hot})
+    data = h.ok(0, "mail", "start_work", work(network_type="wifi"))
+    assert data["state"] == "waiting" and "temperature" in data["waiting_for"]
+    h.set(60, temperature=hot - 0.5)
+    assert wakes(h) == [60]
+
+
+def test_getting_hot_does_not_stop_a_running_work(harness) -> None:
+    h = setup(harness)
+    h.ok(0, "mail", "start_work", work(network_type="wifi"))
+    assert h.set(10, temperature=60.0) == []
+
+
+def test_crash_stops_running_works_with_on_work_stop(harness) -> None:
+    """The common verb ``crash``: running works get onWorkStop (``revoke``, ``app_crashed``)."""
+    h = setup(harness, group="exempt")
+    h.ok(0, "mail", "start_work", work(1, network_type="wifi"))
+    h.ok(0, "mail", "start_work", repeating(2))
+    h.ok(30, "mail", "crash")
+    assert h.timeline() == [(0, "wake", "1", None), (30, "revoke", "1", "app_crashed")]
+    h.advance(CALLBACK + 60)
+    assert [e.type for e in h.events].count("expire") == 0
+    assert sorted(h.sched.tasks("mail")) == ["2"]  # the one-shot work is gone; the repeat waits

@@ -231,7 +231,7 @@ def test_submit_argument_errors(harness) -> None:
     h = ios(harness)
     bad = [
         {"type": "fetch", "identifier": "a"},
-        {"type": "refresh", "identifier": "com.example.refresh"},
+        {"type": "refresh", "identifier": "com example refresh"},  # reverse-DNS is fine (issue 10)
         {"type": "refresh", "identifier": "did_enter_background"},
         {"type": "refresh", "identifier": "bg-1"},
         {"type": "refresh", "identifier": "a", "requires_external_power": True},
@@ -540,3 +540,102 @@ def test_random_requests_never_crash_and_seq_has_no_gaps(harness, steps) -> None
     h.advance(t + 3600)
     assert [e.seq for e in h.events] == list(range(1, len(h.events) + 1))
     assert sorted(e.t for e in h.events) == [e.t for e in h.events]
+
+
+def test_reverse_dns_identifiers_work_as_real_apps_write_them(harness) -> None:
+    """Apple: identifiers in BGTaskSchedulerPermittedIdentifiers use reverse-DNS notation;
+    ``BGTaskScheduler.shared.submit(BGAppRefreshTaskRequest(identifier: "com.example.refresh"))``
+    pasted from an app must work (issue 10)."""
+    h = ios(harness)
+    data = h.ok(0, "app", "submit", {"type": "refresh", "identifier": "com.example.refresh"})
+    assert data["identifier"] == "com.example.refresh"
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(10)
+    assert ("wake", "com.example.refresh") in [(e.type, e.task_id) for e in h.events]
+    h.ok(11, "app", "set_task_completed", {"identifier": "com.example.refresh", "success": True})
+    h.ok(12, "app", "submit", {"type": "processing", "identifier": "com.example.Cleanup_DB"})
+    assert h.ok(13, "app", "cancel", {"identifier": "com.example.Cleanup_DB"})["cancelled"] == [
+        "com.example.Cleanup_DB"]
+
+
+# -- issue 10: background notifications and background URLSession (seed 001) ------------------------
+# seed 001: "the system delays the delivery of some pushes to limit the amount of execution while
+# maintaining a frequent launch cadence. The time interval between runs was just 15 minutes"
+PUSH_CADENCE_S = 900.0
+
+
+def test_pushes_are_delayed_to_a_fifteen_minute_launch_cadence(harness) -> None:
+    from firmware_sim.platforms.ios import IOSLimits
+
+    assert IOSLimits().push_cadence_s == PUSH_CADENCE_S
+    assert "15 minutes" in IOSLimits.source_of("push_cadence_s")
+    h = ios(harness)
+    h.ok(0, "app", "state", {"state": "suspended"})
+    assert h.ok(10, "app", "push", {"payload": {"n": 1}})["delivered"] is True
+    h.ok(20, "app", "set_task_completed", {"identifier": "background_notification", "success": True})
+    later = h.ok(100, "app", "push", {"payload": {"n": 2}})
+    assert later == {"delivered": False, "deliver_at": 10 + PUSH_CADENCE_S, "pending": 1}
+    h.ok(200, "app", "push", {"payload": {"n": 3}})
+    h.advance(10 + PUSH_CADENCE_S - 0.001)
+    assert [e.t for e in h.events if e.type == "wake"] == [10]
+    h.advance(10 + PUSH_CADENCE_S)
+    wake = [e for e in h.events if e.type == "wake"][-1]
+    assert (wake.t, wake.task_id) == (910, "background_notification")
+    assert wake.data == {"type": "push", "pushes": 2, "payload": {"n": 3}}  # coalesced
+    assert wake.deadline == 910 + 30  # "up to 30 seconds of wall-clock time"
+
+
+def test_a_push_launch_not_completed_expires_then_terminates(harness) -> None:
+    h = ios(harness)
+    h.ok(0, "app", "state", {"state": "suspended"})
+    h.ok(0, "app", "push")
+    h.advance(100)
+    assert [(e.type, e.task_id) for e in h.events] == [
+        ("wake", "background_notification"), ("expire", "background_notification"),
+        ("terminate", "background_notification")]
+
+
+def test_no_push_for_a_swiped_away_app(harness) -> None:
+    h = ios(harness)
+    h.ok(0, "app", "state", {"state": "terminated"})
+    assert h.ok(1, "app", "push")["delivered"] is False
+    h.advance(3600)
+    assert h.events == []
+
+
+def test_background_url_session_completion_launches_the_app(harness) -> None:
+    """seed 001: "when the download finishes, the system resumes the app and calls the
+    UIApplicationDelegate method ... handleEventsForBackgroundURLSession"."""
+    h = ios(harness)
+    data = h.ok(0, "app", "url_session_download", {"session": "com.example.MySession", "duration": 120})
+    assert data == {"session": "com.example.MySession", "completes_at": 120}
+    h.ok(1, "app", "state", {"state": "suspended"})
+    h.advance(120)
+    assert h.timeline() == [(120, "wake", "com.example.MySession", None)]
+    assert h.events[0].data == {"type": "url_session", "launched": True}
+    h.ok(125, "app", "set_task_completed", {"identifier": "com.example.MySession", "success": True})
+    h.advance(3600)
+    assert len(h.events) == 1
+
+
+def test_url_session_completion_in_the_foreground_needs_no_launch(harness) -> None:
+    h = ios(harness)
+    h.ok(0, "app", "url_session_download", {"session": "dl", "duration": 60})
+    h.advance(3600)
+    assert h.timeline() == [(60, "wake", "dl", None)]
+    assert h.events[0].data == {"type": "url_session", "launched": False}
+    assert h.events[0].deadline is None
+
+
+def test_waiting_pushes_and_transfers_survive_a_restart(harness) -> None:
+    h = ios(harness)
+    h.ok(0, "app", "state", {"state": "suspended"})
+    h.ok(0, "app", "push")
+    h.ok(40, "app", "push")
+    h.ok(40, "app", "url_session_download", {"session": "dl", "duration": 2000})
+    saved = h.sched.dump()
+    h2 = harness(now=50)
+    h2.sched.load(saved)
+    h2.advance(3000)
+    assert [(e.t, e.type, e.task_id) for e in h2.events if e.type == "wake"] == [
+        (PUSH_CADENCE_S, "wake", "background_notification"), (2040, "wake", "dl")]

@@ -275,7 +275,7 @@ def test_saving_data_while_suspending_revoked_at_ten_minutes_then_terminated(har
 
 def test_saving_data_disposed_within_one_second_is_not_terminated(harness) -> None:
     h = uwp(harness)
-    h.ok(0, "app", "state", {"state": "suspended"})
+    h.ok(0, "app", "state", {"state": "background"})  # Suspending: a suspended app is denied
     request(h, 0, "saving_data")
     h.advance(SAVING_S)
     data = h.ok(SAVING_S + SAVING_GRACE_S - 0.001, "app", "dispose")
@@ -368,7 +368,7 @@ _STEP = st.one_of(
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(family=st.sampled_from(["desktop", "mobile"]),
+@given(family=st.sampled_from(["desktop", "mobile", "xbox"]),
        steps=st.lists(st.tuples(st.floats(0, 400), st.sampled_from(["a", "b"]), _STEP), max_size=30))
 def test_random_requests_never_crash_and_seq_has_no_gaps(harness, family, steps) -> None:
     h = uwp(harness, apps=("a", "b"), limits={"uwp": {"device_family": family}})
@@ -386,3 +386,153 @@ def test_random_requests_never_crash_and_seq_has_no_gaps(harness, family, steps)
     for app in ("a", "b"):
         seqs = [e.seq for e in h.events if e.app == app]
         assert seqs == list(range(1, len(seqs) + 1))
+
+
+# -- issue 10: device families, access revoked, SavingData when suspended -----------------------
+# seed 002: "On the Xbox OS Edition, the device enters Connect Standby after one hour unless the
+# user changes the default."
+XBOX_STANDBY_S = 3600.0
+
+
+def test_xbox_is_a_device_family_and_other_names_are_config_errors() -> None:
+    assert "after one hour" in UWPLimits.source_of("xbox_standby_s")
+    assert UWPLimits().xbox_standby_s == XBOX_STANDBY_S
+    assert Scheduler(limits={"uwp": {"device_family": "xbox"}}).limits("uwp").device_family == "xbox"
+    with pytest.raises(ConfigError, match="one of desktop, mobile, xbox"):
+        UWPLimits().with_overrides({"device_family": "hololens"})
+
+
+def test_xbox_enters_connected_standby_after_one_hour_idle(harness) -> None:
+    """seed 002: "On the Xbox OS Edition, the device enters Connect Standby after one hour"."""
+    h = uwp(harness, ON_WALL, limits={"uwp": {"device_family": "xbox"}})
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.set(100, screen_locked=True, idle=True)
+    assert h.advance(100 + XBOX_STANDBY_S - 0.001) == []
+    h.advance(100 + XBOX_STANDBY_S)
+    assert h.timeline()[-1] == (3700, "revoke", "session-1", "connected_standby")
+
+
+def test_xbox_standby_clock_restarts_when_the_user_returns(harness) -> None:
+    h = uwp(harness, ON_WALL, limits={"uwp": {"device_family": "xbox", "xbox_standby_s": 7200}})
+    request(h, 0)
+    h.set(0, idle=True)
+    h.set(7000, idle=False)  # "unless the user changes the default": an override
+    h.set(7100, idle=True)
+    assert h.advance(7100 + 7200 - 0.001) == []
+    h.advance(7100 + 7200)
+    assert h.timeline()[-1][1:] == ("revoke", "session-1", "connected_standby")
+
+
+def test_xbox_unspecified_has_no_battery_limit(harness) -> None:
+    h = uwp(harness, ON_BATTERY, limits={"uwp": {"device_family": "xbox"}})
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+
+
+def test_mobile_unspecified_runs_as_long_as_the_screen_is_on(harness) -> None:
+    """seed 002: "On mobile devices running Windows 10 Mobile, this kind of extended execution
+    session will run as long as the screen is on" — the 10-minute battery limit is desktop's
+    ("On desktop devices, ... have a battery-aware time limit")."""
+    h = uwp(harness, ON_BATTERY, limits={"uwp": {"device_family": "mobile"}})
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    assert h.sched.tasks("app")["session-1"]["deadline"] is None
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake"]
+    h.set(DAY + 5, screen_locked=True)
+    assert h.timeline()[-1] == (DAY + 5, "revoke", "session-1", "connected_standby")
+
+
+def test_background_access_switched_off_mid_session_revokes_it(harness) -> None:
+    """seed 002: the Revoked handler is required "so that an extended execution session can
+    halt gracefully if the user, or the system, decides that the app can no longer run in the
+    background"."""
+    h = uwp(harness, ON_WALL)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.ok(50, "app", "register", {"platform": "uwp", "background_access": "denied_by_user"})
+    assert h.timeline()[-1] == (50, "revoke", "session-1", "background_access_denied")
+    assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+    assert h.sched.apps["app"].state == "suspended"
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "revoke"]
+
+
+def test_saving_data_is_refused_to_an_app_already_suspended(harness) -> None:
+    """seed 002: "A ExtendedExecutionReason.SavingData extended execution session can be
+    requested either when the app is in the foreground and in the Running state, or in the
+    background and in the Suspending state"."""
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "background"})
+    assert request(h, 1, "saving_data")["result"] == "allowed"
+    h.ok(2, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"
+    data = request(h, 3, "saving_data")
+    assert data["result"] == "denied" and data["denied_because"] == "app_suspended"
+
+
+# -- issue 10: energy quota and memory pressure (seed 002) ---------------------------------------
+# seed 002: "Revocation can occur for many reasons: an execution time limit was reached, a
+# background energy quota was reached, or memory needs to be reclaimed in order for the user to
+# open a new app in the foreground."
+QUOTA = {"uwp": {"energy_quota_s": 900, "device_family": "mobile"}}  # mobile: no 10-min limit
+
+
+def test_energy_quota_is_labelled_and_off_by_default() -> None:
+    assert UWPLimits().energy_quota_s == 0
+    assert "a background energy quota was reached" in UWPLimits.source_of("energy_quota_s")
+    assert "UNCONFIRMED" in UWPLimits.source_of("energy_quota_s")
+
+
+def test_energy_quota_reached_revokes_the_session(harness) -> None:
+    h = uwp(harness, limits=QUOTA)
+    request(h, 0)
+    h.ok(100, "app", "state", {"state": "background"})
+    assert h.advance(100 + 900 - 0.001) == []
+    h.advance(1000)
+    assert h.timeline()[-1] == (1000, "revoke", "session-1", "energy_quota")
+    assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+    h.ok(1001, "app", "dispose")
+    h.ok(1002, "app", "state", {"state": "foreground"})
+    assert request(h, 1003)["denied_because"] == "energy_quota_exhausted"
+    assert request(h, 1003 + DAY)["result"] == "allowed"  # a new window
+
+
+def test_disposing_early_leaves_more_quota_for_later_sessions(harness) -> None:
+    """seed 002: "Disposing of the session yourself, rather than waiting for the revocation
+    event, reduces your app's energy quota usage. This means that your app will be permitted to
+    run in the background longer in future sessions"."""
+    h = uwp(harness, apps=("tidy", "lazy"), limits=QUOTA)
+    for app in ("tidy", "lazy"):
+        request(h, 0, app=app)
+        h.ok(0, app, "state", {"state": "background"})
+    h.ok(300, "tidy", "dispose")       # done after 5 minutes: disposes at once
+    h.ok(300, "lazy", "reclaim_memory")  # revoked; it waits 5 more minutes before disposing
+    assert h.timeline("lazy")[-1] == (300, "revoke", "session-1", "memory_pressure")
+    h.ok(600, "lazy", "dispose")
+    for app in ("tidy", "lazy"):
+        h.ok(700, app, "state", {"state": "foreground"})
+        request(h, 700, app=app)
+        h.ok(700, app, "state", {"state": "background"})
+    h.advance(DAY - 1)
+    revoked = {e.app: e.t for e in h.events if e.type == "revoke" and e.task_id == "session-2"}
+    assert revoked == {"lazy": 700 + 300, "tidy": 700 + 600}
+
+
+def test_quota_is_not_used_on_wall_power(harness) -> None:
+    h = uwp(harness, ON_WALL, limits=QUOTA)
+    request(h, 0)
+    h.ok(1, "app", "state", {"state": "background"})
+    h.advance(DAY - 1)
+    assert [e.type for e in h.events] == ["wake"]
+    assert h.ok(DAY - 1, "app", "status")["energy_quota_left_s"] == 900
+
+
+def test_reclaim_memory_spares_the_foreground_app(harness) -> None:
+    h = uwp(harness)
+    request(h, 0)
+    assert h.ok(1, "app", "reclaim_memory") == {"revoked": None}
+    assert [e.type for e in h.events] == ["wake"]

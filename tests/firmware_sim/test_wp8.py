@@ -685,3 +685,60 @@ def test_any_request_gets_a_response_never_an_exception(requests) -> None:
             assert response.code and response.error
     sched.advance(2 * DAY)
     assert isinstance(sched.dump(), dict)
+
+
+# -- issue 10: seed 003 rules not modelled before ----------------------------------------------------
+def test_periodic_warning_threshold_below_the_hard_cap(harness) -> None:
+    """seed 003: "還有一個限制低於硬規定數，在超過這個限制之後使用者被警告有多個後台代理運行從而使電量被快速消耗"
+    (the number is UNCONFIRMED: a labelled limit)."""
+    from firmware_sim.platforms.wp8 import WP8Limits
+
+    lim = WP8Limits()
+    assert lim.periodic_warning_count < lim.max_periodic_per_device
+    assert "UNCONFIRMED" in WP8Limits.source_of("periodic_warning_count")
+    h = harness()
+    answers = []
+    for i in range(lim.max_periodic_per_device):
+        h.ok(0, f"a{i}", "register", {"platform": "wp8"})
+        answers.append(h.ok(0, f"a{i}", "add", {"name": "sync", "type": "periodic"}))
+    warned = [i + 1 for i, a in enumerate(answers) if "user_warning" in a]
+    assert warned == list(range(lim.periodic_warning_count + 1, lim.max_periodic_per_device + 1))
+    assert h.ok(0, "a0", "status")["device"]["user_warned"] is True
+
+
+def test_tile_update_extends_the_agent_lifetime_to_two_weeks(harness) -> None:
+    """seed 003: "如果你的應用的Tile被固定在開始畫面上了,你的後台代理在任何調用Update(ShellTileData)
+    來更新Tile時,其存留時間會被自動擴充到兩周"."""
+    day = 86400.0
+    h = harness()
+    h.ok(0, "app", "register", {"platform": "wp8", "tile_pinned": True})
+    h.ok(0, "app", "add", {"name": "sync", "type": "periodic", "expiration_time": "7d"})
+    data = h.ok(6 * day, "app", "update_tile")
+    assert data == {"extended": True, "expiration_time": 20 * day, "names": ["sync"]}
+    h.advance(19 * day)
+    assert not [e for e in h.events if e.type == "unscheduled"]
+    h.advance(20 * day)
+    assert [(e.t, e.reason) for e in h.events if e.type == "unscheduled"] == [(20 * day, "expired")]
+
+
+def test_tile_update_without_a_pinned_tile_extends_nothing(harness) -> None:
+    h = harness()
+    h.ok(0, "app", "register", {"platform": "wp8"})
+    h.ok(0, "app", "add", {"name": "sync", "type": "periodic", "expiration_time": "7d"})
+    assert h.ok(10, "app", "update_tile")["extended"] is False
+    assert h.ok(10, "app", "status")["tasks"]["sync"]["expiration_time"] == 7 * 86400.0
+
+
+def test_mobile_broadband_association_fails_in_a_resource_intensive_agent(harness) -> None:
+    """seed 003: "如果一個資源密集型代理試圖調用AssociateToNetworkInterface(Socket,
+    NetworkInterfaceInfo) 時指定了MobileBroadbandGSM或MobileBroadbandCDMA,調用會失敗"."""
+    from firmware_sim import Signals
+
+    h = harness(signals=Signals(charger="ac", network="wifi", battery_level=95, screen_locked=True))
+    h.ok(0, "app", "register", {"platform": "wp8"})
+    h.ok(0, "app", "add", {"name": "upload", "type": "resource_intensive"})
+    assert h.events[-1].type == "wake"
+    err = h.error(1, "app", "associate_to_network_interface", {"interface_type": "mobile_broadband_gsm"})
+    assert err.code == "network_interface_refused"
+    assert h.ok(2, "app", "associate_to_network_interface",
+                {"interface_type": "wireless80211"})["associated"] is True
