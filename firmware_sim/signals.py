@@ -18,12 +18,14 @@ translates :class:`wbcommon.signals.InvalidSignalError` into :class:`SignalError
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from firmware_sim.errors import SignalError
 from wbcommon.signals import (
+    BOOL_SIGNALS,
     CHARGERS,
     NETWORKS,
     SIGNAL_NAMES,
@@ -105,24 +107,32 @@ class Signals:
         Raises:
             SignalError: an unknown signal name or a value of the wrong type or range.
         """
-        changes: dict[str, Any] = {}
+        fields = dict(zip(_FIELDS, _all_fields(self), strict=True))
         for name, raw in values.items():
-            changes[name] = coerce(name, raw)
-        stale_set = set(self.stale)
-        stale_set -= set(values)
-        stale_set -= set(fresh)
-        for name in stale:
-            coerce_name(name)
-            stale_set.add(name)
-        changes["stale"] = frozenset(stale_set)
+            # already canonical (true/false, a known charger or network name): nothing to check
+            kind = type(raw)
+            if (kind is bool or kind is str) and (name, raw) in _CANONICAL:
+                fields[name] = raw
+            else:
+                fields[name] = coerce(name, raw)
+        if self.stale or stale or fresh:
+            stale_set = set(self.stale)
+            stale_set -= set(values)
+            stale_set -= set(fresh)
+            for name in stale:
+                coerce_name(name)
+                stale_set.add(name)
+            fields["stale"] = frozenset(stale_set)
         if t is not None:
-            changes["t"] = float(t)
-        return dataclasses.replace(self, **changes)
+            fields["t"] = float(t)
+        return Signals(**fields)
 
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other``."""
-        a, b = self.effective(), other.effective()
-        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
+        a, b = _all_signals(self.effective()), _all_signals(other.effective())
+        if a == b:
+            return frozenset()
+        return frozenset(n for n, x, y in zip(SIGNAL_NAMES, a, b, strict=True) if x != y)
 
     def effective(self) -> Signals:
         """The snapshot the scheduler acts on: stale signals replaced by :data:`CONSERVATIVE`."""
@@ -147,6 +157,18 @@ class Signals:
         """Inverse of :meth:`to_dict` (unknown keys are an error)."""
         values = {k: v for k, v in data.items() if k not in ("t", "stale", "ts")}
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
+
+
+#: Every field in declaration order, and getters of all fields / all signals at once (C speed).
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Signals))
+_all_fields: Final = operator.attrgetter(*_FIELDS)
+_all_signals: Final = operator.attrgetter(*SIGNAL_NAMES)
+#: ``(name, value)`` pairs that are already canonical: each boolean signal with ``True`` /
+#: ``False``, each charger and network name. :meth:`Signals.updated` takes them as they are when the
+#: value's type is exactly ``bool`` / ``str`` (``1 == True``, so the type is checked first).
+_CANONICAL: Final = frozenset(
+    [(n, v) for n in BOOL_SIGNALS for v in (False, True)]
+    + [("charger", c) for c in CHARGERS] + [("network", n) for n in NETWORKS])
 
 
 def coerce_name(name: str) -> str:
