@@ -31,6 +31,9 @@ MAX_ARG_DEPTH: Final = 16
 ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _MISSING: Final = object()
+#: Types a value of a plain tuple of choices may have (a tuple, not a union: ``isinstance`` with a
+#: tuple takes the interpreter's fast path).
+_CHOICE_TYPES: Final = (str, int, float)
 E = TypeVar("E")
 
 
@@ -44,6 +47,8 @@ def snake(name: str) -> str:
 
 class Args:
     """A request's arguments, read field by field; :meth:`done` rejects leftovers."""
+
+    __slots__ = ("_code", "_context", "_used", "_values")
 
     def __init__(
         self,
@@ -192,7 +197,7 @@ class Args:
                 names = ", ".join(str(k) for k in choices)
                 raise self.fail(name, f"must be one of {names}, not {value!r}")
             return choices[key]
-        if not isinstance(value, builtins.str | builtins.int | builtins.float) or value not in choices:
+        if not isinstance(value, _CHOICE_TYPES) or value not in choices:
             raise self.fail(name, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         return value
 
