@@ -107,14 +107,14 @@ class Signals:
         Raises:
             SignalError: an unknown signal name or a value of the wrong type or range.
         """
-        fields = dict(zip(_FIELDS, _all_fields(self), strict=True))
+        fields = list(_all_fields(self))
         for name, raw in values.items():
             # already canonical (true/false, a known charger or network name): nothing to check
             kind = type(raw)
             if (kind is bool or kind is str) and (name, raw) in _CANONICAL:
-                fields[name] = raw
-            else:
-                fields[name] = coerce(name, raw)
+                fields[_INDEX[name]] = raw
+            else:  # coerce runs first and refuses an unknown name before the index is looked up
+                fields[_INDEX[name]] = coerce(name, raw)
         if self.stale or stale or fresh:
             stale_set = set(self.stale)
             stale_set -= set(values)
@@ -122,17 +122,15 @@ class Signals:
             for name in stale:
                 coerce_name(name)
                 stale_set.add(name)
-            fields["stale"] = frozenset(stale_set)
+            fields[_INDEX["stale"]] = frozenset(stale_set)
         if t is not None:
-            fields["t"] = float(t)
-        return Signals(**fields)
+            fields[_INDEX["t"]] = float(t)
+        return Signals(*fields)
 
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other``."""
-        a, b = _all_signals(self.effective()), _all_signals(other.effective())
-        if a == b:
-            return frozenset()
-        return frozenset(n for n, x, y in zip(SIGNAL_NAMES, a, b, strict=True) if x != y)
+        a, b = self.effective(), other.effective()
+        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
 
     def effective(self) -> Signals:
         """The snapshot the scheduler acts on: stale signals replaced by :data:`CONSERVATIVE`."""
@@ -159,10 +157,10 @@ class Signals:
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
 
 
-#: Every field in declaration order, and getters of all fields / all signals at once (C speed).
+#: Every field in declaration order, its position, and a getter of all fields at once (C speed).
 _FIELDS: Final = tuple(f.name for f in dataclasses.fields(Signals))
+_INDEX: Final = {name: i for i, name in enumerate(_FIELDS)}
 _all_fields: Final = operator.attrgetter(*_FIELDS)
-_all_signals: Final = operator.attrgetter(*SIGNAL_NAMES)
 #: ``(name, value)`` pairs that are already canonical: each boolean signal with ``True`` /
 #: ``False``, each charger and network name. :meth:`Signals.updated` takes them as they are when the
 #: value's type is exactly ``bool`` / ``str`` (``1 == True``, so the type is checked first).

@@ -4,8 +4,7 @@ full checks they skip: every shortcut is compared against the full path on the s
 - ``snake``: a name without a capital letter is returned as it is, without the regex;
 - ``Args``: text, booleans, null and numbers within ±2**53 skip the recursive range walk;
 - ``Signals.updated``: ``true``/``false`` and known charger / network names skip ``coerce``;
-  the snapshot is built without ``dataclasses.replace``;
-- ``Signals.changed``: compares all signals at once before naming the differing ones.
+  the snapshot is built without ``dataclasses.replace``.
 """
 
 from __future__ import annotations
