@@ -105,7 +105,11 @@ def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, float, int,
         app_setup(sched, app, platform, i)
     n_events = 0
     n_changes = 0
-    next_activity = {app: rng.uniform(0, 3600) for app in apps}
+    # when each app next cycles, as a heap of (time, registration index, app, platform): apps due
+    # in the same minute are served in registration order, so the random draws stay in one order
+    due: list[tuple[float, int, str, str]] = [
+        (rng.uniform(0, 3600), i, app, platform) for i, (app, platform) in enumerate(apps.items())]
+    heapq.heapify(due)
     start = time.perf_counter()
     cpu_start = time.process_time()
     level = 80.0
@@ -131,10 +135,14 @@ def fourteen_days(n_apps: int = 100, days: int = 14) -> tuple[float, float, int,
         values["metered"] = values["network"] == "cellular"
         n_events += len(sched.set_signals(t, sched.signals.updated(values, t=t)))
         n_changes += 1
-        for app, platform in apps.items():
-            if next_activity[app] <= t:
+        if due[0][0] <= t:
+            now_due = []
+            while due and due[0][0] <= t:
+                now_due.append(heapq.heappop(due))
+            now_due.sort(key=lambda entry: entry[1])
+            for _, i, app, platform in now_due:
                 app_activity(sched, app, platform, t, rng, later)
-                next_activity[app] = t + rng.uniform(1800, 5400)
+                heapq.heappush(due, (t + rng.uniform(1800, 5400), i, app, platform))
     n_events += len(sched.advance(end))
     return time.perf_counter() - start, time.process_time() - cpu_start, n_events, n_changes
 

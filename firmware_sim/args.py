@@ -31,16 +31,24 @@ MAX_ARG_DEPTH: Final = 16
 ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _MISSING: Final = object()
+#: Types a value of a plain tuple of choices may have (a tuple, not a union: ``isinstance`` with a
+#: tuple takes the interpreter's fast path).
+_CHOICE_TYPES: Final = (str, int, float)
 E = TypeVar("E")
 
 
 def snake(name: str) -> str:
     """``repeatCycleTime`` → ``repeat_cycle_time`` (snake_case names pass unchanged)."""
+    lowered = name.lower()
+    if lowered == name:  # no capital letter, so nothing to split (the common case, no regex)
+        return name
     return _CAMEL.sub(r"_\1", name).lower()
 
 
 class Args:
     """A request's arguments, read field by field; :meth:`done` rejects leftovers."""
+
+    __slots__ = ("_code", "_context", "_used", "_values")
 
     def __init__(
         self,
@@ -52,7 +60,7 @@ class Args:
     ) -> None:
         if raw is None:
             raw = {}
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first: the ABC check is slow
             raise RequestError(code, f"{context or 'arguments'} must be a JSON object")
         self._code = code
         self._context = context
@@ -65,9 +73,10 @@ class Args:
                 continue
             if name in self._values:
                 raise RequestError(code, f"argument {self._path(name)} given twice")
-            problem = _out_of_range(value, 1)
-            if problem is not None:
-                raise RequestError(code, f"{self._path(name)} {problem}", {"field": name})
+            if not _plainly_in_range(value):
+                problem = _out_of_range(value, 1)
+                if problem is not None:
+                    raise RequestError(code, f"{self._path(name)} {problem}", {"field": name})
             self._values[name] = value
         self._used: set[str] = set()
 
@@ -182,13 +191,13 @@ class Args:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
-        if isinstance(choices, Mapping):
+        if type(choices) is not tuple and isinstance(choices, Mapping):
             key = value.lower() if isinstance(value, str) else value
             if isinstance(key, bool) or not isinstance(key, builtins.str | builtins.int) or key not in choices:
                 names = ", ".join(str(k) for k in choices)
                 raise self.fail(name, f"must be one of {names}, not {value!r}")
             return choices[key]
-        if not isinstance(value, builtins.str | builtins.int | builtins.float) or value not in choices:
+        if not isinstance(value, _CHOICE_TYPES) or value not in choices:
             raise self.fail(name, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         return value
 
@@ -206,9 +215,21 @@ class Args:
         Raises:
             RequestError: with the names of the unknown arguments.
         """
+        if self._values.keys() <= self._used:
+            return
         unknown = sorted(set(self._values) - self._used)
         if unknown:
             raise self.fail(unknown[0], "is not a known argument", None)
+
+
+def _plainly_in_range(value: Any) -> builtins.bool:
+    """True for the common scalars that need no look: text, true/false, null and numbers within
+    ±:data:`MAX_NUMBER` (NaN and infinities fail the comparison); anything else goes to
+    :func:`_out_of_range`."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    return (kind is builtins.int or kind is builtins.float) and -MAX_NUMBER <= value <= MAX_NUMBER
 
 
 def _out_of_range(value: Any, depth: builtins.int) -> str | None:

@@ -303,7 +303,7 @@ class Scheduler:
         if changed:
             new_eff = self._effective
             for name, policy in self.policies.items():
-                if policy.watched & changed:
+                if not policy.watched.isdisjoint(changed):
                     try:
                         policy.on_signals(old_eff, new_eff, changed)
                     except Exception as exc:  # a failing rule: recorded, the others go on

@@ -18,12 +18,14 @@ translates :class:`wbcommon.signals.InvalidSignalError` into :class:`SignalError
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from firmware_sim.errors import SignalError
 from wbcommon.signals import (
+    BOOL_SIGNALS,
     CHARGERS,
     NETWORKS,
     SIGNAL_NAMES,
@@ -105,19 +107,25 @@ class Signals:
         Raises:
             SignalError: an unknown signal name or a value of the wrong type or range.
         """
-        changes: dict[str, Any] = {}
+        fields = list(_all_fields(self))
         for name, raw in values.items():
-            changes[name] = coerce(name, raw)
-        stale_set = set(self.stale)
-        stale_set -= set(values)
-        stale_set -= set(fresh)
-        for name in stale:
-            coerce_name(name)
-            stale_set.add(name)
-        changes["stale"] = frozenset(stale_set)
+            # already canonical (true/false, a known charger or network name): nothing to check
+            kind = type(raw)
+            if (kind is bool or kind is str) and (name, raw) in _CANONICAL:
+                fields[_INDEX[name]] = raw
+            else:  # coerce runs first and refuses an unknown name before the index is looked up
+                fields[_INDEX[name]] = coerce(name, raw)
+        if self.stale or stale or fresh:
+            stale_set = set(self.stale)
+            stale_set -= set(values)
+            stale_set -= set(fresh)
+            for name in stale:
+                coerce_name(name)
+                stale_set.add(name)
+            fields[_INDEX["stale"]] = frozenset(stale_set)
         if t is not None:
-            changes["t"] = float(t)
-        return dataclasses.replace(self, **changes)
+            fields[_INDEX["t"]] = float(t)
+        return Signals(*fields)
 
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other``."""
@@ -147,6 +155,18 @@ class Signals:
         """Inverse of :meth:`to_dict` (unknown keys are an error)."""
         values = {k: v for k, v in data.items() if k not in ("t", "stale", "ts")}
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
+
+
+#: Every field in declaration order, its position, and a getter of all fields at once (C speed).
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Signals))
+_INDEX: Final = {name: i for i, name in enumerate(_FIELDS)}
+_all_fields: Final = operator.attrgetter(*_FIELDS)
+#: ``(name, value)`` pairs that are already canonical: each boolean signal with ``True`` /
+#: ``False``, each charger and network name. :meth:`Signals.updated` takes them as they are when the
+#: value's type is exactly ``bool`` / ``str`` (``1 == True``, so the type is checked first).
+_CANONICAL: Final = frozenset(
+    [(n, v) for n in BOOL_SIGNALS for v in (False, True)]
+    + [("charger", c) for c in CHARGERS] + [("network", n) for n in NETWORKS])
 
 
 def coerce_name(name: str) -> str:

@@ -22,6 +22,8 @@ __all__ = ["TimerHandle", "TimerHeap"]
 #: when a policy re-arms the same timer many times before it fires).
 _COMPACT_RATIO: Final = 0.5
 _COMPACT_MIN: Final = 1024
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
 
 
 class TimerHandle:
@@ -73,8 +75,8 @@ class TimerHeap:
              task: str | None = None, owner: str | None = None) -> TimerHandle:
         """Arm ``callback`` for rig time ``when``."""
         handle = TimerHandle(when, callback, app, task, owner, self)
-        self._counter += 1
-        heapq.heappush(self._heap, (when, self._counter, handle))
+        self._counter = order = self._counter + 1
+        _heappush(self._heap, (when, order, handle))
         return handle
 
     def peek(self) -> float | None:
@@ -96,7 +98,7 @@ class TimerHeap:
         """
         heap = self._heap
         while heap and heap[0][0] <= now:
-            handle = heapq.heappop(heap)[2]
+            handle = _heappop(heap)[2]
             if handle.cancelled:
                 self._cancelled -= 1
                 continue

@@ -1,0 +1,159 @@
+"""The request and signal paths' shortcuts (issue 15, virtual-time speed) answer exactly as the
+full checks they skip: every shortcut is compared against the full path on the same input.
+
+- ``snake``: a name without a capital letter is returned as it is, without the regex;
+- ``Args``: text, booleans, null and numbers within ±2**53 skip the recursive range walk;
+- ``Signals.updated``: ``true``/``false`` and known charger / network names skip ``coerce``;
+  the snapshot is built without ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from firmware_sim import SignalError, Signals
+from firmware_sim.args import MAX_NUMBER, Args, snake
+from firmware_sim.errors import RequestError
+from firmware_sim.signals import CHARGERS, NETWORKS, SIGNAL_NAMES, coerce
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def snake_by_regex(name: str) -> str:
+    """The full conversion, as ``snake`` did it for every name before the shortcut."""
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+@pytest.mark.parametrize("name", ["repeatCycleTime", "requiresExternalPower", "task_id", "id", "",
+                                  "x2Y", "ÜberZeit", "İd", "ǅx", "already_snake_2"])
+def test_snake_matches_the_regex_conversion(name: str) -> None:
+    assert snake(name) == snake_by_regex(name)
+
+
+@given(st.text(max_size=30))
+def test_snake_matches_the_regex_conversion_for_any_text(name: str) -> None:
+    assert snake(name) == snake_by_regex(name)
+
+
+def _range_answer(value: Any) -> str | None:
+    try:
+        Args({"v": value})
+    except RequestError as exc:
+        return exc.message
+    return None
+
+
+@pytest.mark.parametrize("value", [MAX_NUMBER, -MAX_NUMBER, float(MAX_NUMBER), 0, -1, 0.5, True, None, "x"])
+def test_plain_scalars_within_2_pow_53_are_accepted(value: Any) -> None:
+    """args.MAX_NUMBER: "2**53, beyond which JSON numbers are not interoperable"."""
+    assert _range_answer(value) is None
+
+
+@pytest.mark.parametrize("value", [MAX_NUMBER + 1, -(MAX_NUMBER + 1), 10**400, 1e308, -1e308,
+                                   math.nan, math.inf, -math.inf, [MAX_NUMBER + 1], {"x": math.nan}])
+def test_numbers_beyond_2_pow_53_are_still_refused(value: Any) -> None:
+    answer = _range_answer(value)
+    assert answer is not None and "2**53" in answer
+
+
+class _Int(int):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+@pytest.mark.parametrize("value", [_Int(MAX_NUMBER + 1), _Str("x"), _Int(3)])
+def test_subclasses_take_the_full_check(value: Any) -> None:
+    expected_refused = isinstance(value, int) and abs(value) > MAX_NUMBER
+    assert (_range_answer(value) is not None) == expected_refused
+
+
+def test_done_still_names_an_unknown_argument() -> None:
+    args = Args({"known": 1, "misspelt": 2})
+    args.int("known")
+    with pytest.raises(RequestError, match="'misspelt' is not a known argument"):
+        args.done()
+
+
+SIGNAL_VALUES = st.one_of(st.booleans(), st.sampled_from([*CHARGERS, *NETWORKS, "AC", "Wifi", ""]),
+                          st.integers(-5, 130), st.floats(allow_nan=True), st.none(), st.just(_Str("ac")))
+
+
+def _updated_by_coerce(base: Signals, values: dict[str, Any], **kw: Any) -> Signals | str:
+    """What ``updated`` returned before the shortcut: every value through ``coerce`` and
+    ``dataclasses.replace``."""
+    try:
+        changes: dict[str, Any] = {n: coerce(n, v) for n, v in values.items()}
+    except SignalError as exc:
+        return str(exc)
+    stale = set(base.stale) - set(values) - set(kw.get("fresh", ()))
+    stale |= set(kw.get("stale", ()))
+    changes["stale"] = frozenset(stale)
+    if kw.get("t") is not None:
+        changes["t"] = float(kw["t"])
+    return dataclasses.replace(base, **changes)
+
+
+def _updated(base: Signals, values: dict[str, Any], **kw: Any) -> Signals | str:
+    try:
+        return base.updated(values, **kw)
+    except SignalError as exc:
+        return str(exc)
+
+
+@given(st.dictionaries(st.sampled_from([*SIGNAL_NAMES, "t", "stale", "bogus"]), SIGNAL_VALUES, max_size=6),
+       st.sets(st.sampled_from(SIGNAL_NAMES), max_size=3), st.sets(st.sampled_from(SIGNAL_NAMES), max_size=2),
+       st.sets(st.sampled_from(SIGNAL_NAMES), max_size=2))
+def test_updated_answers_as_coerce_does(values: dict[str, Any], base_stale: set[str], stale: set[str],
+                                        fresh: set[str]) -> None:
+    base = Signals(battery_level=50, t=1.0).updated({}, stale=base_stale)
+    got = _updated(base, values, t=2.0, stale=stale, fresh=fresh)
+    want = _updated_by_coerce(base, values, t=2.0, stale=stale, fresh=fresh)
+    assert got == want
+    if isinstance(got, Signals) and isinstance(want, Signals):
+        assert [type(getattr(got, n)) for n in SIGNAL_NAMES] == [type(getattr(want, n)) for n in SIGNAL_NAMES]
+
+
+def test_a_number_is_not_taken_for_a_boolean() -> None:
+    """``1 == True`` in Python; the shortcut checks the type, so 1 is refused as before."""
+    with pytest.raises(SignalError, match="true or false"):
+        Signals().updated({"charging": 1})
+
+
+@given(st.dictionaries(st.sampled_from(SIGNAL_NAMES), SIGNAL_VALUES, max_size=5),
+       st.sets(st.sampled_from(SIGNAL_NAMES), max_size=3))
+def test_changed_names_exactly_the_differing_effective_signals(values: dict[str, Any], stale: set[str]) -> None:
+    a = Signals(battery_level=40, t=0.0)
+    b = _updated(a, values, stale=stale)
+    if isinstance(b, str):
+        return
+    ea, eb = a.effective(), b.effective()
+    assert a.changed(b) == frozenset(n for n in SIGNAL_NAMES if getattr(ea, n) != getattr(eb, n))
+    assert a.changed(a) == frozenset()
+
+
+def _bench_scheduler() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_scheduler", ROOT / "bench" / "bench_scheduler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
+    """bench_scheduler's virtual-time run, one simulated day: the same signal changes and the
+    same events as before the shortcuts (14 days: 20,160 changes, 35,965 events, README)."""
+    _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
+    assert (changes, events) == (1440, 2823)
