@@ -89,7 +89,7 @@ from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy
-from firmware_sim.signals import Signals
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.workqueue import WorkQueue
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
@@ -142,6 +142,9 @@ _NETWORK_KEYS: Final = ("any", "mobile", "wifi", "bluetooth", "ethernet", "wifi_
 _CHARGER_KEYS: Final = ("plugged_any", "ac", "usb", "wireless", "unplugged")
 #: Conditions in the order a lost one names the revoke reason when several go at once.
 _CONDITIONS: Final = ("charger", "network", "battery_level", "battery_status", "storage", "idle")
+#: The signal each condition reads: while it is unknown the condition is unmet (issue 9).
+_READS: Final = {"charger": "charger", "network": "network", "battery_level": "battery_level",
+                 "battery_status": "battery_level", "storage": "storage_low", "idle": "idle"}
 _WORK_INFO_FIELDS: Final = (
     "work_id", "bundle_name", "ability_name", "network_type", "is_charging", "charger_type",
     "battery_level", "battery_status", "storage_request", "is_repeat", "repeat_cycle_time",
@@ -580,9 +583,10 @@ class HarmonyOSPolicy(Policy):
         if level is not None and s.battery_level < level:
             out.append("battery_level")
         status = info.get("battery_status")
-        low = s.battery_level <= self.limits.battery_low_level
-        if (status == "low" and not low) or (status == "okay" and low):
-            out.append("battery_status")
+        if status in ("low", "okay"):
+            low = s.battery_level <= self.limits.battery_low_level
+            if (status == "low" and not low) or (status == "okay" and low):
+                out.append("battery_status")
         storage = info.get("storage_request")
         if (storage == "low" and not s.storage_low) or (storage == "okay" and s.storage_low):
             out.append("storage")
@@ -660,6 +664,20 @@ class HarmonyOSPolicy(Policy):
     def index_key(self, work: _Work, condition: str) -> str:
         return self._key(work, condition)
 
+    def reads(self, work: _Work) -> frozenset[str]:
+        return frozenset(_READS[c] for c in _CONDITIONS if self._has(work, c))
+
+    def on_unknown(self, work: _Work, unknown: list[str]) -> None:
+        """A condition's signal is unknown: revoked as a lost condition would be (reason
+        ``signal_unknown``, ``data.unknown``); with ``revoke_on_condition_loss`` off only a deep-idle
+        condition's unknown ``idle`` stops it."""
+        if not self.limits.revoke_on_condition_loss:
+            unknown = [n for n in unknown if n == "idle"]
+        if unknown:
+            self.ctx.emit("revoke", self.ctx.app(work.app), work.task_id, reason=SIGNAL_UNKNOWN,
+                          data={"unknown": unknown})
+            self._end(work, timeout=False)
+
     def policy_wait(self, work: _Work) -> tuple[float | None, frozenset[str]] | None:
         """The activity group's minimum interval; a forbidden group waits until the app is
         re-registered in another group."""
@@ -721,12 +739,14 @@ class HarmonyOSPolicy(Policy):
         if "idle" in changed:
             derived.add("idle")
             self._idle_since = self.ctx.now if new.idle else None
-        if "battery_level" in changed:
+        if "battery_level" in changed and old.battery_level is not None \
+                and new.battery_level is not None:  # turning (un)known: unknown_changed below
             low = self.limits.battery_low_level
             if (old.battery_level <= low) != (new.battery_level <= low):
                 derived.add("battery_status")
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
         affected |= self._queue.affected(derived)
+        affected |= self._queue.unknown_changed(old, new)
         self._queue.evaluate(affected)  # type: ignore[arg-type]
 
     def on_resume(self) -> None:

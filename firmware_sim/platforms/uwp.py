@@ -51,7 +51,7 @@ from firmware_sim.args import Args
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, AppState, Context, Policy, SignalIndex, rearm
-from firmware_sim.signals import Signals
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.timers import TimerHandle
 
 SEED: Final = "seed 002 (UWP extended execution)"
@@ -261,17 +261,28 @@ class UWPPolicy(Policy):
             return "app_not_running"
         if reason != "saving_data" and app.state != "foreground":
             return "not_in_foreground"
-        if reason == "unspecified" and self._standby(self.ctx.signals):
-            return "connected_standby"
+        if reason == "unspecified":
+            standby = self._standby(self.ctx.signals)
+            if standby is None:  # not shown to be out of Connected Standby: refused
+                return SIGNAL_UNKNOWN
+            if standby:
+                return "connected_standby"
         if reason == "location_tracking" and self._location_holder not in (None, app.id):
             return f"location_tracking_held_by_{self._location_holder}"
         return None
 
     # -- session clock -----------------------------------------------------------------------
-    def _standby(self, s: Signals) -> bool:
+    def _standby_reads(self) -> tuple[str, ...]:
+        return ("screen_locked",) if self.limits.device_family == "mobile" else (
+            "screen_locked", "idle")
+
+    def _standby(self, s: Signals) -> bool | None:
+        """Connected Standby: True, False, or None when it depends on an unknown signal."""
         if self.limits.device_family == "mobile":
-            return s.screen_locked
-        return s.screen_locked and s.idle
+            return None if s.unknown_of("screen_locked") else s.screen_locked
+        if s.screen_locked is False or s.idle is False:
+            return False
+        return None if s.unknown_of("screen_locked", "idle") else True
 
     def _deadline(self, app: App, session: _Session) -> float | None:
         """When the session runs out, from the current state (None: unlimited).
@@ -313,13 +324,14 @@ class UWPPolicy(Policy):
         session.timer = rearm(self.ctx, session.timer, at, lambda: self._on_session_timer(session),
                               app=session.app, task=session.session_id)
 
-    def _revoke(self, app: App, session: _Session, reason: str) -> None:
+    def _revoke(self, app: App, session: _Session, reason: str,
+                extra: dict[str, Any] | None = None) -> None:
         session.deadline = self._deadline(app, session)
         session.state, session.revoke_reason = "revoked", reason
         self._release(session)
         name, number = _REVOKED_REASON.get(reason, _SYSTEM_POLICY)
         self.ctx.emit("revoke", app, session.session_id, reason=reason, deadline=session.deadline,
-                      data={"revoked_reason": name, "revoked_reason_value": number})
+                      data={"revoked_reason": name, "revoked_reason_value": number, **(extra or {})})
         if session.reason == "saving_data" and reason != "resumed":
             session.grace_until = self.ctx.now + self.limits.saving_data_revoke_grace_s
             self._arm(session, session.grace_until)
@@ -381,11 +393,17 @@ class UWPPolicy(Policy):
             self._arm(session, deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
-        if not self._standby(old) and self._standby(new):
+        after = self._standby(new)
+        if self._standby(old) is False and after is not False:  # in standby, or unknown
+            unknown = new.unknown_of(*self._standby_reads()) if after is None else []
             for app_id in sorted(_ids(self._index.affected(("standby",)))):
                 session = self._sessions.get(app_id)
                 if session is not None and session.state == "active" and session.reason == "unspecified":
-                    self._revoke(self.ctx.app(app_id), session, "connected_standby")
+                    if unknown:
+                        self._revoke(self.ctx.app(app_id), session, SIGNAL_UNKNOWN,
+                                     {"unknown": unknown})
+                    else:
+                        self._revoke(self.ctx.app(app_id), session, "connected_standby")
         if old.external_power and not new.external_power:
             self._battery_since = self.ctx.now
             self._battery_timer = rearm(self.ctx, self._battery_timer,
