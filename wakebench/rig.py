@@ -115,12 +115,17 @@ class Printer:
             self.line(e.t, e.type, f"{e.app}/{e.task_id or '-'}", " ".join(detail))
 
     def signals(self, before: Signals | None, after: Signals) -> None:
-        """A line for discrete signal changes and whole-percent battery steps."""
+        """A line for discrete signal changes and whole-percent battery steps; a stale signal
+        shows as ``unknown``, never as its last value."""
+        after = after.effective()
+        before = None if before is None else before.effective()
         changes = [f"{n}={_fmt(getattr(after, n))}" for n in _DISCRETE
-                   if before is None or getattr(before, n) != getattr(after, n)]
-        pct = int(after.battery_level)
+                   if before is None or getattr(before, n) != getattr(after, n)
+                   or (n in before.unknown) != (n in after.unknown)]
+        level = after.battery_level
+        pct = -1 if level is None else int(level)
         if pct != self._battery_pct:
-            changes.insert(0, f"battery_level={pct}%")
+            changes.insert(0, "battery_level=unknown" if level is None else f"battery_level={pct}%")
             self._battery_pct = pct
         if before is not None and before.stale != after.stale:
             changes.append(f"stale=[{', '.join(sorted(after.stale))}]")
@@ -135,6 +140,8 @@ def _stamp(t: float) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return "unknown"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
