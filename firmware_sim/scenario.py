@@ -23,6 +23,7 @@ from firmware_sim.events import EVENT_TYPES
 from firmware_sim.platforms import POLICIES
 from firmware_sim.scheduler import COMMON_VERBS
 from firmware_sim.signals import SIGNAL_NAMES, Signals
+from wbcommon.faults import Fault, InvalidFaultError, parse_fault
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -73,7 +74,8 @@ class AppSpec:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A request (``app`` + ``request`` + ``args``) or a signal change (``set``) at ``at`` s."""
+    """A request (``app`` + ``request`` + ``args``), a signal change (``set``; its ``unknown``
+    list marks signals unknown) or a fault (``fault``, :mod:`wbcommon.faults`) at ``at`` s."""
 
     at: float
     line: int
@@ -81,6 +83,7 @@ class Step:
     request: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     set: dict[str, Any] = field(default_factory=dict)
+    fault: Fault | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +274,13 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     for i, raw_step in enumerate(raw_steps):
         prefix = f"steps[{i}]."
         m = v.mapping(raw_step, getattr(raw_step, "line", None) or top.key_lines["steps"], f"steps[{i}]")
-        v.check_keys(m, {"at", "app", "request", "args", "set"}, prefix)
+        v.check_keys(m, {"at", "app", "request", "args", "set", "fault"}, prefix)
         if "at" not in m:
             raise v.fail(m.line, f"{prefix}at", "is required")
         at = v.duration(m, "at", prefix)
+        if "fault" in m:
+            steps.append(_fault_step(v, m, at, prefix))
+            continue
         if "set" in m:
             if "request" in m or "app" in m:
                 raise v.fail(m.line, f"steps[{i}]", "a step either sets signals or sends a request, not both")
@@ -282,6 +288,9 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
             probe = Signals()
             for key in values:
                 try:
+                    if key == "unknown":
+                        probe = probe.updated({}, stale=_names(values[key]))
+                        continue
                     probe = probe.updated({key: values[key]})
                 except SignalError as exc:
                     raise v.fail(values.key_lines[key], f"{prefix}set.{key}", str(exc)) from None
@@ -425,3 +434,24 @@ def _kind(value: Any) -> str:
 
 
 SIGNALS_HELP: Final = ", ".join(SIGNAL_NAMES)
+
+
+def _names(raw: Any) -> list[str]:
+    """A ``set.unknown`` list of signal names (validated by :meth:`Signals.updated`)."""
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        raise SignalError(f"'unknown' must be a list of signal names, not {raw!r}")
+    return list(raw)
+
+
+def _fault_step(v: _Validator, m: _Map, at: float, prefix: str) -> Step:
+    """``{at: 5m, fault: {gauge: nack, for: 2m}}`` (:mod:`wbcommon.faults`)."""
+    if "set" in m or "request" in m or "app" in m:
+        raise v.fail(m.line, prefix.rstrip("."), "a fault step injects a fault only (no set / request)")
+    raw = v.mapping(m["fault"], m.key_lines["fault"], f"{prefix}fault")
+    try:
+        fault = parse_fault(raw)
+    except InvalidFaultError as exc:
+        line = raw.key_lines.get(exc.field, raw.line)
+        raise v.fail(line, f"{prefix}fault.{exc.field}" if exc.field != "fault" else f"{prefix}fault",
+                     str(exc)) from None
+    return Step(at=at, line=m.line, fault=fault)

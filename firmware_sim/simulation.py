@@ -23,6 +23,7 @@ from firmware_sim.scenario import Expectation, Scenario
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 from wbcommon.battery import BatteryModel
+from wbcommon.faults import SIM_GAUGE_SIGNALS, Fault
 
 #: The board whose battery ``simulate`` models (the live sim board's model and defaults).
 SIM_BOARD = "sim"
@@ -147,6 +148,53 @@ class _Battery:
         return None if wait is None else self.clock.t + max(wait, 0.0)
 
 
+class _Faults:
+    """Faults in virtual time (issue 9 item 4): a faulty gauge's signals are unknown (its
+    readings are not published), a stuck charger pin keeps reporting the charger it had, a
+    flapping link reports no network; clearing publishes the truth again."""
+
+    def __init__(self, initial: Signals) -> None:
+        self.gauge = False
+        self.charger_held: str | None = None
+        self.network_down = False
+        self.truth: dict[str, Any] = {"charger": initial.charger, "network": initial.network}
+
+    def active(self, target: str) -> bool:
+        return {"gauge": self.gauge, "charger": self.charger_held is not None,
+                "network": self.network_down}[target]
+
+    def seen(self, values: dict[str, Any]) -> dict[str, Any]:
+        """What the sources report of ``values`` (the truth) under the active faults."""
+        for name in ("charger", "network"):
+            if name in values:
+                self.truth[name] = values[name]
+        out = dict(values)
+        if self.gauge:
+            for name in SIM_GAUGE_SIGNALS:
+                out.pop(name, None)
+        if self.charger_held is not None:
+            out["charger"] = self.charger_held
+        if self.network_down:
+            out["network"] = "none"
+        return out
+
+    def apply(self, f: Fault, readings: dict[str, Any]
+              ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+        """Values to publish, signals turning unknown, signals known again."""
+        if f.target == "gauge":
+            self.gauge = not f.clears
+            if self.gauge:
+                unplugged = self.truth["charger"] == "none"
+                return {}, tuple(n for n in SIM_GAUGE_SIGNALS
+                                 if not (n == "charging" and unplugged)), ()
+            return dict(readings), (), SIM_GAUGE_SIGNALS
+        if f.target == "charger":
+            self.charger_held = None if f.clears else str(self.truth["charger"])
+            return {"charger": self.truth["charger"]}, (), ()
+        self.network_down = not f.clears
+        return {"network": self.truth["network"]}, (), ()
+
+
 def simulate(scenario: Scenario) -> SimulationResult:
     """Play ``scenario`` from t = 0 to ``until`` and check its expectations.
 
@@ -176,9 +224,15 @@ def simulate(scenario: Scenario) -> SimulationResult:
         events.extend(produced)
         log.extend(produced)
 
-    def publish(t: float, values: dict[str, Any]) -> None:
+    faults = _Faults(initial)
+
+    def publish(t: float, values: dict[str, Any], *, stale: tuple[str, ...] = (),
+                fresh: tuple[str, ...] = ()) -> None:
+        seen = faults.seen(values)
+        if not (seen or stale or fresh):
+            return  # a faulty gauge's readings are not published
         add_events(sched.advance(t))
-        snapshot = sched.signals.updated(values, t=t)
+        snapshot = sched.signals.updated(seen, t=t, stale=stale, fresh=fresh)
         history.append(snapshot)
         log.append(snapshot)
         add_events(sched.set_signals(t, snapshot))
@@ -191,6 +245,27 @@ def simulate(scenario: Scenario) -> SimulationResult:
             battery.clock.t = crossing
             publish(crossing, battery.values())
         battery.clock.t = t
+
+    def fault(t: float, f: Fault) -> None:
+        """Apply (or clear) a fault; a timed one is cleared at its end (a pending step)."""
+        values, stale, fresh = faults.apply(f, battery.values() if battery is not None else {})
+        if f.duration_s is not None:
+            pending.append((t + f.duration_s, Fault(f.target, "clear")))
+        publish(t, values, stale=stale, fresh=fresh)
+
+    pending: list[tuple[float, Fault]] = []
+
+    def faults_until(t: float, *, inclusive: bool) -> None:
+        """Clear the timed faults that end before ``t`` (at ``t`` too when ``inclusive``)."""
+        while pending:
+            pending.sort(key=lambda p: p[0])
+            end, f = pending[0]
+            if end > t or (end == t and not inclusive):
+                return
+            pending.pop(0)
+            battery_until(end)
+            if faults.active(f.target):
+                fault(end, f)
 
     def request(t: float, app: str, verb: str, args: dict[str, Any], line: int | None) -> None:
         add_events(sched.advance(t))
@@ -205,16 +280,21 @@ def simulate(scenario: Scenario) -> SimulationResult:
     for spec in scenario.apps:
         request(0.0, spec.id, "register", spec.register_args, spec.line)
     for step in scenario.steps:
+        faults_until(step.at, inclusive=True)
         battery_until(step.at)
-        if step.set:
+        if step.fault is not None:
+            fault(step.at, step.fault)
+        elif step.set:
             values = dict(step.set)
+            unknown = tuple(values.pop("unknown", ()))
             if battery is not None:
                 battery.apply(step.at, values)
                 values.update(battery.values())
-            publish(step.at, values)
+            publish(step.at, values, stale=unknown)
         else:
             assert step.app is not None and step.request is not None
             request(step.at, step.app, step.request, step.args, step.line)
+    faults_until(scenario.until, inclusive=True)
     battery_until(scenario.until)
     add_events(sched.advance(scenario.until))
 
