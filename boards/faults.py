@@ -23,12 +23,12 @@ from boards.errors import BoardError
 from boards.sim import SimBoard
 from boards.source import BoardSource
 from boards.updates import SourceClock
-from wbcommon.faults import NOT_SUPPORTED_ON_HARDWARE, Fault
+from wbcommon.faults import NOT_SUPPORTED_ON_HARDWARE, Fault, FaultRefusedError
 
 __all__ = ["FaultInjector", "FaultNotSupportedError"]
 
 
-class FaultNotSupportedError(BoardError):
+class FaultNotSupportedError(BoardError, FaultRefusedError):
     """Faults are injected only into emulated parts; :attr:`code` is the MQTT error code."""
 
     code = NOT_SUPPORTED_ON_HARDWARE

@@ -22,6 +22,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "signals": ("wakebench.commands.signals", "print the current signals snapshot of a board"),
     "watch": ("wakebench.commands.watch", "live terminal view of a running rig over MQTT"),
     "acl": ("wakebench.commands.acl", "print a Mosquitto ACL file confining each app"),
+    "fault": ("wakebench.commands.fault", "inject a fault (gauge, charger pin, network) into a running rig"),
 }
 
 

@@ -29,6 +29,7 @@ from typing import Any, Final, TextIO
 import yaml
 
 from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
+from boards.faults import FaultInjector
 from firmware_sim.clock import ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
@@ -44,6 +45,7 @@ from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hi
 from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
 from wakebench.timefmt import clock as fmt_clock
+from wbcommon.faults import Fault
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
@@ -188,6 +190,8 @@ class Rig:
         self.driver: SchedulerDriver | None = None
         self.source: BoardSource | None = None
         self.bridge: Bridge | None = None
+        #: faults on demand (``inject_fault``, ``wakebench fault``, scenario ``fault:`` steps)
+        self.injector: FaultInjector | None = None
         self.faults: list[str] = []
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -267,6 +271,7 @@ class Rig:
             self.broker = cfg.broker_config()
 
         source = self.source
+        self.injector = FaultInjector(source, source.sim, clock=self.clock)
         await source.start(self._on_update)
         snap = source.snapshot()
         await self.driver.update_signals(dict(snap.values), stale=snap.stale)
@@ -278,7 +283,8 @@ class Rig:
             rig=cfg.rig_id, board=cfg.board.name, speed=cfg.speed, state_dir=self.state_dir,
             ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
-                             set_signals=self._bridge_set_signals, settable=source.settable)
+                             set_signals=self._bridge_set_signals, settable=source.settable,
+                             inject_fault=self.inject_fault)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
         try:
             await self.bridge.start()
@@ -326,6 +332,9 @@ class Rig:
                 driver.save()
             except OSError as exc:
                 log.error("could not save the scheduler state: %s", exc)
+        if self.injector is not None:
+            with contextlib.suppress(Exception):
+                await self.injector.close()
         if self.source is not None:
             with contextlib.suppress(Exception):
                 await self.source.stop()
@@ -383,6 +392,18 @@ class Rig:
             raise SignalError(str(exc)) from None
         except BoardError as exc:
             raise SignalError(str(exc)) from None
+
+    async def inject_fault(self, fault: Fault) -> dict[str, Any]:
+        """Apply (or clear) a fault on the emulated board, printed as a ``fault`` line.
+
+        Raises:
+            boards.faults.FaultNotSupportedError: a real board (code ``not_supported_on_hardware``).
+        """
+        if self.injector is None or self.clock is None:
+            raise RigError("the rig is not started")
+        what = ", ".join(f"{k}={v}" for k, v in fault.to_dict().items())
+        self.printer.line(self.clock.now(), "fault", "", f"injected: {what}")
+        return await self.injector.inject(fault)
 
     async def set_signals(self, values: Mapping[str, Any], *, origin: str = "scenario") -> dict[str, Any]:
         """Set what the board can set (sim model, relays, manual values); report the rest as
@@ -546,10 +567,17 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         await asyncio.gather(*(connect(spec) for spec in scenario.apps))
         for batch in _batches(scenario.steps):
             await clock.sleep_until(batch[0].at)
-            if batch[0].set:
-                left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
+            if batch[0].fault is not None:
+                await rig.inject_fault(batch[0].fault)
+                continue
+            if "unknown" in batch[0].set:  # a scenario marks signals unknown directly
+                await driver.update_signals({}, stale=frozenset(batch[0].set["unknown"]))
+            values = {n: v for n, v in batch[0].set.items() if n != "unknown"}
+            if values:
+                left = await rig.set_signals(values, origin=f"line {batch[0].line}")
                 if left:
                     manual.append((clock.now(), left))
+            if batch[0].set:
                 continue
             per_app: dict[str, list[Step]] = {}
             for step in batch:
@@ -573,7 +601,8 @@ def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:
     out: list[list[Step]] = []
     for step in steps:
         last = out[-1] if out else None
-        if step.set or last is None or last[0].set or last[0].at != step.at:
+        alone = step.set or step.fault is not None
+        if alone or last is None or last[0].set or last[0].fault is not None or last[0].at != step.at:
             out.append([step])
         else:
             last.append(step)

@@ -36,6 +36,7 @@ __all__ = [
     "SIM_GAUGE_SIGNALS",
     "TARGETS",
     "Fault",
+    "FaultRefusedError",
     "InvalidFaultError",
     "parse_fault",
 ]
@@ -69,6 +70,12 @@ class InvalidFaultError(ValueError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FaultRefusedError(Exception):
+    """A valid fault the rig will not inject; :attr:`code` is the answer's error code."""
+
+    code: str = NOT_SUPPORTED_ON_HARDWARE
 
 
 @dataclass(frozen=True, slots=True)
