@@ -42,3 +42,19 @@ def test_watch_shows_unknown_for_a_stale_signal_in_the_table_and_piped() -> None
     table = console.export_text()
     assert "unknown (stale)" in table
     assert "0 %" not in table and "100" not in table
+
+
+def test_plot_html_and_trace_draw_an_unknown_level_as_a_gap(tmp_path) -> None:
+    # a null battery_level in the records must not crash the renderers nor read as a number
+    from pathlib import Path
+
+    from wakebench.cli import main
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios/wp8-unknown-signals.yaml"
+    png, html, trace = tmp_path / "p.png", tmp_path / "t.html", tmp_path / "t.json"
+    assert main(["simulate", str(scenario), "--plot", str(png), "--html", str(html),
+                 "--trace", str(trace)]) == 0
+    assert png.stat().st_size > 0 and html.stat().st_size > 0
+    counters = [e for e in json.loads(trace.read_text())["traceEvents"]
+                if e.get("name") == "battery_level" and e.get("ph") == "C"]
+    assert any(e["args"]["battery_level"] is None for e in counters)
