@@ -69,3 +69,36 @@ async def test_a_bad_inject_fault_gets_one_coded_answer(tmp_path: Path, payload,
 def test_bad_cli_arguments_exit_2(capsys) -> None:
     assert main(["fault", "gauge", "nack", "--for", "soon"]) == 2
     assert "'for' must be a duration" in capsys.readouterr().err
+
+
+async def test_a_live_scenario_plays_fault_and_unknown_steps(tmp_path: Path) -> None:
+    # the same scenario language live: a fault: step reaches the emulated bus, set.unknown the
+    # scheduler; a capacitor app (no condition reads a signal) keeps its task throughout
+    import dataclasses
+    import io
+
+    from firmware_sim.scenario import parse_scenario
+    from wakebench.rig import Printer, play_scenario
+
+    scenario = parse_scenario("""
+name: live faults
+board: sim
+apps: [{id: up, platform: capacitor}]
+steps:
+  - {at: 0s, app: up, request: before_exit}
+  - {at: 10s, fault: {gauge: eio}}
+  - {at: 20s, set: {unknown: [screen_locked]}}
+expect:
+  - {app: up, event: revoke, count: 0}
+until: 30s
+""", "live.yaml")
+    cfg = dataclasses.replace(default_config().with_overrides(rig="livefault", speed=60),
+                              state_dir=None)
+    out = io.StringIO()
+    async with Rig(cfg, embedded="in-process", persist=False,  # type: ignore[arg-type]
+                   printer=Printer(out, color=False)) as rig:
+        result = await play_scenario(rig, scenario)
+        assert rig.driver is not None
+        assert {"battery_level", "screen_locked"} <= rig.driver.signals.stale
+    assert result.expectations[0].met
+    assert "injected: gauge=eio" in out.getvalue()
