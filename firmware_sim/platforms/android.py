@@ -81,7 +81,7 @@ from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy, TimerMap, app_label
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.workqueue import WorkQueue
+from firmware_sim.workqueue import WorkQueue, unknown_key
 
 DOCS = "developer.android.com/reference/androidx/work"
 POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (reference §2)"
@@ -710,7 +710,9 @@ class AndroidPolicy(Policy):
         if work.state == "enqueued":
             out["next_run"] = work.eligible_at
             by_reason = {reason: name for name, _, reason in _CONSTRAINTS}
-            waiting = [by_reason[r] for r in self._unmet(work, self.ctx.signals)]
+            unknown = sorted(self.reads(work) & self.ctx.signals.stale)
+            waiting = ([unknown_key(n) for n in unknown] if unknown
+                       else [by_reason[r] for r in self._unmet(work, self.ctx.signals)])
             if work.eligible_at > self.ctx.now:
                 waiting.append("time")
             q = self._quota.get(work.app)

@@ -90,7 +90,7 @@ from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.workqueue import WorkQueue
+from firmware_sim.workqueue import WorkQueue, unknown_key
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
 OH_SRC = "openharmony/resourceschedule_work_scheduler"
@@ -617,7 +617,7 @@ class HarmonyOSPolicy(Policy):
 
     def _budget_s(self, work: _Work) -> float:
         app = self.ctx.app(work.app)
-        charging = self.ctx.signals.charger != "none"
+        charging = self.ctx.signals.external_power  # an unknown charger earns no charging budget
         if work.info.get("is_deep_idle") and work.info.get("is_charging"):
             return self.limits.deep_idle_charging_s
         if app.settings.get("privileged"):
@@ -637,8 +637,9 @@ class HarmonyOSPolicy(Policy):
         return at
 
     def _blockers(self, work: _Work) -> list[str]:
-        """Why a waiting work does not run now (for ``status``)."""
-        out = self._unmet(work, self.ctx.signals)
+        """Why a waiting work does not run now (for ``status``); ``unknown:<signal>`` first."""
+        unknown = sorted(self.reads(work) & self.ctx.signals.stale)
+        out = [unknown_key(n) for n in unknown] if unknown else self._unmet(work, self.ctx.signals)
         if self._not_before(work) > self.ctx.now:
             out.append("time")
         interval = self.limits.interval_s(self._group(work.app))

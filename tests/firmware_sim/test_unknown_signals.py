@@ -214,3 +214,15 @@ def test_uwp_unknown_charger_counts_as_battery_time(harness) -> None:
     stale(h, 100, "charger")
     h.advance(100 + 600)
     assert h.timeline()[-1] == (700, "revoke", "session-1", "system_policy")
+
+
+def test_status_says_a_waiting_work_waits_for_an_unknown_signal(harness) -> None:
+    h = harmony(harness, Signals(battery_level=30.0), battery_level=50)
+    stale(h, 10, "battery_level")
+    view = h.ok(10, "mail", "status")["tasks"]
+    assert next(iter(view.values()))["waiting_for"] == ["unknown:battery_level"]
+    a = harness(Signals(charger="ac"))
+    a.ok(0, "app", "register", {"platform": "android", "bucket": "active"})
+    stale(a, 0, "charger")
+    a.ok(0, "app", "enqueue", {"id": "w", "constraints": {"requires_charging": True}})
+    assert a.sched.tasks("app")["w"]["waiting_for"] == ["unknown:charger"]
