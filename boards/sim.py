@@ -91,6 +91,8 @@ class SimBoard:
         self._plain: dict[str, Any] = dict(_PLAIN_DEFAULTS)
         self._kind = "ac"
         self._listeners: list[Listener] = []
+        self._gauge_frozen = False  # a "stuck" gauge fault: registers stop following the model
+        self._pin_stuck = False     # a "stuck" charger pin: its level stops following the plug
         if charger == "none":
             self._drive_power(False)
         else:
@@ -117,9 +119,22 @@ class SimBoard:
         """Encode the model's state at ``clock.now()`` into the gauge registers.
 
         A real gauge samples continuously; the source calls this before each poll, so a read
-        always sees the model as of the moment of the read.
+        always sees the model as of the moment of the read (not while the gauge is frozen).
         """
-        self.gauge.update(self.model.state())
+        if not self._gauge_frozen:
+            self.gauge.update(self.model.state())
+
+    # -- faults (boards.faults) ----------------------------------------------------------------
+
+    def freeze_gauge(self, frozen: bool) -> None:
+        """A stuck gauge: its registers keep their values while the model moves on."""
+        self._gauge_frozen = frozen
+
+    def stick_power_pin(self, stuck: bool) -> None:
+        """A stuck power pin keeps its level; unsticking drives it to the charger's truth."""
+        self._pin_stuck = stuck
+        if not stuck:
+            self._drive_power(self.model.plugged)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(changed_values)`` when a plain signal changes; returns an unsubscribe."""
@@ -213,6 +228,8 @@ class SimBoard:
     # -- internals ---------------------------------------------------------------------------
 
     def _drive_power(self, present: bool) -> None:
+        if self._pin_stuck:
+            return
         high = present == self._pin_spec.active_high
         if high:
             self.power_pin.drive_high()

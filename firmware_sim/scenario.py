@@ -34,6 +34,7 @@ from firmware_sim.platforms import POLICIES
 from firmware_sim.scheduler import COMMON_VERBS, Scheduler
 from firmware_sim.signals import SIGNAL_NAMES, Signals
 from wbcommon import files
+from wbcommon.faults import Fault, InvalidFaultError, parse_fault
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -90,7 +91,8 @@ class AppSpec:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A request (``app`` + ``request`` + ``args``) or a signal change (``set``) at ``at`` s.
+    """A request (``app`` + ``request`` + ``args``), a signal change (``set``; its ``unknown``
+    list marks signals unknown) or a fault (``fault``, :mod:`wbcommon.faults`) at ``at`` s.
 
     ``kind`` is the :data:`STEP_KINDS` key the step was parsed by; ``expect_error`` the error
     code a request step is expected to be refused with (None: it must succeed).
@@ -104,6 +106,7 @@ class Step:
     set: dict[str, Any] = field(default_factory=dict)
     kind: str = "request"
     expect_error: str | None = None
+    fault: Fault | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,10 +472,26 @@ def _parse_set_step(ctx: _StepContext, m: _Map, prefix: str) -> dict[str, Any]:
     probe = Signals()
     for key in values:
         try:
+            if key == "unknown":  # signals made unknown (stale) by the step
+                probe = probe.updated({}, stale=_names(values[key]))
+                continue
             probe = probe.updated({key: values[key]})
         except SignalError as exc:
             raise ctx.v.fail(values.key_lines[key], f"{prefix}set.{key}", str(exc)) from None
     return {"set": _plain(values)}
+
+
+def _parse_fault_step(ctx: _StepContext, m: _Map, prefix: str) -> dict[str, Any]:
+    """``{at: 5m, fault: {gauge: nack, for: 2m}}`` (:mod:`wbcommon.faults`)."""
+    v = ctx.v
+    raw = v.mapping(m["fault"], m.key_lines["fault"], f"{prefix}fault")
+    try:
+        fault = parse_fault(raw)
+    except InvalidFaultError as exc:
+        line = raw.key_lines.get(exc.field, raw.line)
+        raise v.fail(line, f"{prefix}fault.{exc.field}" if exc.field != "fault" else f"{prefix}fault",
+                     str(exc)) from None
+    return {"fault": fault}
 
 
 def _parse_request_step(ctx: _StepContext, m: _Map, prefix: str) -> dict[str, Any]:
@@ -517,6 +536,7 @@ class StepKind:
 STEP_KINDS: Final[dict[str, StepKind]] = {
     "set": StepKind(frozenset({"set"}), _parse_set_step),
     "request": StepKind(frozenset({"request", "app", "args", "expect_error"}), _parse_request_step),
+    "fault": StepKind(frozenset({"fault"}), _parse_fault_step),
 }
 
 
@@ -625,3 +645,10 @@ def _kind(value: Any) -> str:
 
 
 SIGNALS_HELP: Final = ", ".join(SIGNAL_NAMES)
+
+
+def _names(raw: Any) -> list[str]:
+    """A ``set.unknown`` list of signal names (validated by :meth:`Signals.updated`)."""
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        raise SignalError(f"'unknown' must be a list of signal names, not {raw!r}")
+    return list(raw)

@@ -5,10 +5,16 @@ interfaces, MQTT ``signals/set``) produce *updates* as plain mappings of signal 
 :meth:`Signals.updated` validates them and returns a new snapshot. Nothing here reads hardware.
 
 Freshness: a source that fails marks its signals ``stale``. The scheduler never trusts a stale
-value; it reads :meth:`Signals.effective`, which replaces every stale signal with the value that
-is least permissive for background work (unknown charger ⇒ no charger, unknown network ⇒ no
-network, unknown battery ⇒ 0 %, unknown lock ⇒ unlocked, ...). A bench user pulling the gauge's
-I²C wire therefore sees discretionary work stop, never start.
+value; it reads :meth:`Signals.effective`, in which every stale signal is *unknown*: its field
+holds :data:`UNKNOWN` (``None``) and its name is in :attr:`Signals.unknown`. No value is guessed
+(a fixed "conservative" value blocks one condition but satisfies its inverse: 0 % *is* "battery
+low", "no charger" *is* "unplugged"). Every platform condition that reads an unknown signal is
+unmet (:meth:`Signals.unknown_of`), so work never starts on it, and running discretionary work
+whose condition becomes unknown is revoked with reason :data:`SIGNAL_UNKNOWN`. A bench user
+pulling the gauge's I²C wire therefore sees discretionary work stop, never start.
+
+Snapshots published (MQTT ``signals``, event snapshots, records) show an unknown signal as
+``null`` and list it in ``stale`` (:meth:`Signals.to_dict`), never as its last number.
 
 The vocabulary itself (names, value sets, units, bounds, validation) is
 :mod:`wbcommon.signals`, shared with ``boards``; this module adds the snapshot type and
@@ -17,15 +23,13 @@ translates :class:`wbcommon.signals.InvalidSignalError` into :class:`SignalError
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Final
 
 from firmware_sim.errors import SignalError
 from wbcommon.signals import (
-    BOOL_SIGNALS,
     CHARGERS,
     NETWORKS,
     SIGNAL_NAMES,
@@ -36,27 +40,22 @@ from wbcommon.signals import (
     check_name,
 )
 
-__all__ = ["CHARGERS", "CONSERVATIVE", "NETWORKS", "SIGNAL_NAMES", "Signals", "coerce", "coerce_name"]
+__all__ = ["CHARGERS", "NETWORKS", "SIGNAL_NAMES", "SIGNAL_UNKNOWN", "UNKNOWN", "Signals",
+           "coerce", "coerce_name"]
 
-#: Value each signal takes while stale: the least permissive reading for background work.
-CONSERVATIVE: Final[Mapping[str, Any]] = {
-    "battery_level": 0.0,
-    "voltage": None,
-    "current": None,
-    "charging": False,
-    "charger": "none",
-    "network": "none",
-    "metered": True,
-    "roaming": True,
-    "temperature": None,
-    "storage_low": True,
-    "screen_locked": False,
-    "idle": False,
-    "on_call": True,
-    "user_present": True,
-    "low_power_mode": True,
-    "battery_saver": True,
-}
+#: What an unknown signal's field holds in the effective snapshot (and ``null`` in JSON).
+UNKNOWN: Final = None
+#: Revoke / wait reason when a condition's signal is unknown (issue 9: "unknown is not a guess");
+#: the event's ``data.unknown`` lists the signals.
+SIGNAL_UNKNOWN: Final = "signal_unknown"
+
+_FIELDS: Final[tuple[str, ...]] = (*SIGNAL_NAMES, "t", "stale")
+_get_signals = attrgetter(*SIGNAL_NAMES)
+_get_fields = attrgetter(*_FIELDS)
+_set = object.__setattr__
+_NO_STALE: Final[frozenset[str]] = frozenset()
+_SIGNAL_SET: Final = frozenset(SIGNAL_NAMES)
+_MISSING: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,71 +101,91 @@ class Signals:
         """Return a new snapshot with ``values`` applied.
 
         Every name in ``values`` becomes fresh again unless it is also listed in ``stale``;
-        ``stale`` marks signals whose source failed, ``fresh`` clears the mark explicitly.
+        ``stale`` marks signals whose source failed (their value becomes unknown), ``fresh``
+        clears the mark explicitly.
 
         Raises:
             SignalError: an unknown signal name or a value of the wrong type or range.
         """
-        fields = list(_all_fields(self))
+        state = dict(zip(_FIELDS, _get_fields(self), strict=True))
         for name, raw in values.items():
-            # already canonical (true/false, a known charger or network name): nothing to check
-            kind = type(raw)
-            if (kind is bool or kind is str) and (name, raw) in _CANONICAL:
-                fields[_INDEX[name]] = raw
-            else:  # coerce runs first and refuses an unknown name before the index is looked up
-                fields[_INDEX[name]] = coerce(name, raw)
-        if self.stale or stale or fresh:
-            stale_set = set(self.stale)
-            stale_set -= set(values)
-            stale_set -= set(fresh)
+            if raw is not state.get(name, _MISSING) or name not in _SIGNAL_SET:
+                state[name] = coerce(name, raw)  # the very object it holds was checked before
+        old_stale = self.stale
+        if old_stale or stale or fresh:
+            stale_set = set(old_stale)
+            stale_set.difference_update(values)
+            stale_set.difference_update(fresh)
             for name in stale:
-                coerce_name(name)
-                stale_set.add(name)
-            fields[_INDEX["stale"]] = frozenset(stale_set)
+                stale_set.add(coerce_name(name))
+            state["stale"] = frozenset(stale_set) if stale_set else _NO_STALE
         if t is not None:
-            fields[_INDEX["t"]] = float(t)
-        return Signals(*fields)
+            state["t"] = float(t)
+        new = object.__new__(Signals)
+        for name, value in state.items():
+            _set(new, name, value)
+        return new
 
     def changed(self, other: Signals) -> frozenset[str]:
-        """Names whose *effective* value differs between ``self`` and ``other``."""
+        """Names whose *effective* value differs between ``self`` and ``other`` (a signal turning
+        unknown, or known again, is a change)."""
         a, b = self.effective(), other.effective()
-        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
+        stale_a, stale_b = a.stale, b.stale
+        if stale_a == stale_b:  # a stale signal is None on both sides
+            return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
+        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n)
+                         or (n in stale_a) != (n in stale_b))
 
     def effective(self) -> Signals:
-        """The snapshot the scheduler acts on: stale signals replaced by :data:`CONSERVATIVE`."""
-        if not self.stale:
+        """The snapshot the scheduler acts on: each stale signal is unknown (:data:`UNKNOWN`).
+
+        Conditions must ask :meth:`unknown_of` before reading a value: an unknown signal
+        satisfies no condition, and its inverse neither.
+        """
+        stale = self.stale
+        if not stale or all(getattr(self, n) is None for n in stale):
             return self
-        return dataclasses.replace(self, **{n: CONSERVATIVE[n] for n in self.stale})
+        new = object.__new__(Signals)
+        for name, value in zip(_FIELDS, _get_fields(self), strict=True):
+            _set(new, name, UNKNOWN if name in stale else value)
+        return new
+
+    @property
+    def unknown(self) -> frozenset[str]:
+        """Signals whose value is unknown (their source failed): the ``stale`` marks."""
+        return self.stale
+
+    def unknown_of(self, *names: str) -> list[str]:
+        """Those of ``names`` that are unknown, in the given order (empty: all known)."""
+        stale = self.stale
+        if not stale:
+            return []
+        return [n for n in names if n in stale]
 
     @property
     def external_power(self) -> bool:
-        """True when any charger is attached (wall, USB or wireless)."""
-        return self.charger != "none"
+        """True when a charger is known to be attached (wall, USB or wireless); False on battery
+        and while the charger is unknown."""
+        return self.charger != "none" and self.charger is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping: every signal, ``t`` and the sorted ``stale`` list."""
-        out: dict[str, Any] = {n: getattr(self, n) for n in SIGNAL_NAMES}
+        """JSON-ready mapping: every signal (``null`` when unknown), ``t`` and the sorted
+        ``stale`` list (the unknown signals)."""
+        out: dict[str, Any] = dict(zip(SIGNAL_NAMES, _get_signals(self), strict=True))
+        for name in self.stale:
+            out[name] = UNKNOWN
         out["t"] = self.t
         out["stale"] = sorted(self.stale)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Signals:
-        """Inverse of :meth:`to_dict` (unknown keys are an error)."""
-        values = {k: v for k, v in data.items() if k not in ("t", "stale", "ts")}
+        """Inverse of :meth:`to_dict` (unknown keys are an error; a stale signal's ``null``
+        keeps the default value underneath its stale mark)."""
+        stale = data.get("stale", ())
+        values = {k: v for k, v in data.items()
+                  if k not in ("t", "stale", "ts") and not (v is None and k in stale)}
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
-
-
-#: Every field in declaration order, its position, and a getter of all fields at once (C speed).
-_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Signals))
-_INDEX: Final = {name: i for i, name in enumerate(_FIELDS)}
-_all_fields: Final = operator.attrgetter(*_FIELDS)
-#: ``(name, value)`` pairs that are already canonical: each boolean signal with ``True`` /
-#: ``False``, each charger and network name. :meth:`Signals.updated` takes them as they are when the
-#: value's type is exactly ``bool`` / ``str`` (``1 == True``, so the type is checked first).
-_CANONICAL: Final = frozenset(
-    [(n, v) for n in BOOL_SIGNALS for v in (False, True)]
-    + [("charger", c) for c in CHARGERS] + [("network", n) for n in NETWORKS])
 
 
 def coerce_name(name: str) -> str:

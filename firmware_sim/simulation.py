@@ -34,6 +34,7 @@ from firmware_sim.scenario import Expectation, Reaction, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 from wbcommon.battery import BatteryModel
+from wbcommon.faults import SIM_GAUGE_SIGNALS, Fault
 
 #: The board whose battery ``simulate`` models (the live sim board's model and defaults).
 SIM_BOARD = "sim"
@@ -202,6 +203,53 @@ class _Battery:
         return None if wait is None else self.clock.t + max(wait, 0.0)
 
 
+class _Faults:
+    """Faults in virtual time (issue 9 item 4): a faulty gauge's signals are unknown (its
+    readings are not published), a stuck charger pin keeps reporting the charger it had, a
+    flapping link reports no network; clearing publishes the truth again."""
+
+    def __init__(self, initial: Signals) -> None:
+        self.gauge = False
+        self.charger_held: str | None = None
+        self.network_down = False
+        self.truth: dict[str, Any] = {"charger": initial.charger, "network": initial.network}
+
+    def active(self, target: str) -> bool:
+        return {"gauge": self.gauge, "charger": self.charger_held is not None,
+                "network": self.network_down}[target]
+
+    def seen(self, values: dict[str, Any]) -> dict[str, Any]:
+        """What the sources report of ``values`` (the truth) under the active faults."""
+        for name in ("charger", "network"):
+            if name in values:
+                self.truth[name] = values[name]
+        out = dict(values)
+        if self.gauge:
+            for name in SIM_GAUGE_SIGNALS:
+                out.pop(name, None)
+        if self.charger_held is not None:
+            out["charger"] = self.charger_held
+        if self.network_down:
+            out["network"] = "none"
+        return out
+
+    def apply(self, f: Fault, readings: dict[str, Any]
+              ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+        """Values to publish, signals turning unknown, signals known again."""
+        if f.target == "gauge":
+            self.gauge = not f.clears
+            if self.gauge:
+                unplugged = self.truth["charger"] == "none"
+                return {}, tuple(n for n in SIM_GAUGE_SIGNALS
+                                 if not (n == "charging" and unplugged)), ()
+            return dict(readings), (), SIM_GAUGE_SIGNALS
+        if f.target == "charger":
+            self.charger_held = None if f.clears else str(self.truth["charger"])
+            return {"charger": self.truth["charger"]}, (), ()
+        self.network_down = not f.clears
+        return {"network": self.truth["network"]}, (), ()
+
+
 def simulate(scenario: Scenario) -> SimulationResult:
     """Play ``scenario`` from t = 0 to ``until`` and check its expectations.
 
@@ -243,9 +291,15 @@ def simulate(scenario: Scenario) -> SimulationResult:
         for step in reactor.react(produced):
             heapq.heappush(pending, (step.at, next(order), step))
 
-    def publish(t: float, values: dict[str, Any]) -> None:
+    faults = _Faults(initial)
+
+    def publish(t: float, values: dict[str, Any], *, stale: tuple[str, ...] = (),
+                fresh: tuple[str, ...] = ()) -> None:
+        seen = faults.seen(values)
+        if not (seen or stale or fresh):
+            return  # a faulty gauge's readings are not published
         add_events(sched.advance(t))
-        snapshot = sched.signals.updated(values, t=t)
+        snapshot = sched.signals.updated(seen, t=t, stale=stale, fresh=fresh)
         history.append(snapshot)
         log.append(snapshot)
         add_events(sched.set_signals(t, snapshot))
@@ -259,6 +313,27 @@ def simulate(scenario: Scenario) -> SimulationResult:
             publish(crossing, battery.values())
         battery.clock.t = t
 
+    def fault(t: float, f: Fault) -> None:
+        """Apply (or clear) a fault; a timed one is cleared at its end (a pending step)."""
+        values, stale, fresh = faults.apply(f, battery.values() if battery is not None else {})
+        if f.duration_s is not None:
+            fault_ends.append((t + f.duration_s, Fault(f.target, "clear")))
+        publish(t, values, stale=stale, fresh=fresh)
+
+    fault_ends: list[tuple[float, Fault]] = []
+
+    def faults_until(t: float, *, inclusive: bool) -> None:
+        """Clear the timed faults that end before ``t`` (at ``t`` too when ``inclusive``)."""
+        while fault_ends:
+            fault_ends.sort(key=lambda p: p[0])
+            end, f = fault_ends[0]
+            if end > t or (end == t and not inclusive):
+                return
+            fault_ends.pop(0)
+            battery_until(end)
+            if faults.active(f.target):
+                fault(end, f)
+
     def request(t: float, app: str, verb: str, args: dict[str, Any], line: int | None,
                 expect_error: str | None = None) -> None:
         add_events(sched.advance(t))
@@ -270,12 +345,15 @@ def simulate(scenario: Scenario) -> SimulationResult:
         add_events(produced)
 
     def run(step: Step) -> None:
-        if step.set:
+        if step.fault is not None:
+            fault(step.at, step.fault)
+        elif step.set:
             values = dict(step.set)
+            unknown = tuple(values.pop("unknown", ()))
             if battery is not None:
                 battery.apply(step.at, values)
                 values.update(battery.values())
-            publish(step.at, values)
+            publish(step.at, values, stale=unknown)
         else:
             assert step.app is not None and step.request is not None
             request(step.at, step.app, step.request, step.args, step.line, step.expect_error)
@@ -294,8 +372,9 @@ def simulate(scenario: Scenario) -> SimulationResult:
                 continue
         if at > scenario.until:
             break
+        faults_until(at, inclusive=True)
         battery_until(at)
-        if pending[0][0] < at:  # a battery crossing triggered an earlier reaction
+        if pending[0][0] < at:  # a battery crossing or a fault's end triggered an earlier reaction
             continue
         _at, _order, step = heapq.heappop(pending)
         if at == instant:
@@ -310,6 +389,7 @@ def simulate(scenario: Scenario) -> SimulationResult:
             instant, at_instant = at, 1
         run(step)
     if not stopped:
+        faults_until(scenario.until, inclusive=True)
         battery_until(scenario.until)
         add_events(sched.advance(scenario.until))
 

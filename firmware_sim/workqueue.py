@@ -9,14 +9,19 @@ The gates, in the order they are checked:
 
 1. **time** — ``rules.not_before(work)`` (delay, backoff, next period, repeat cycle, idle wait):
    the work leaves the signal index and its ``eval`` timer looks again then;
-2. **conditions** — ``rules.unmet(work, signals)``: the work is indexed under exactly the
+2. **known** — a signal one of its conditions reads (``rules.reads(work)``) is unknown (stale):
+   the condition is unmet, never guessed (issue 9). The work is indexed under
+   ``unknown:<signal>`` (:func:`unknown_key`); when a signal turns unknown or known again,
+   :meth:`WorkQueue.unknown_changed` names every work reading it (a rare edge, so a scan), and
+   a running one whose signal is now unknown goes to ``rules.on_unknown``;
+3. **conditions** — ``rules.unmet(work, signals)``: the work is indexed under exactly the
    conditions that block it (``rules.index_key``), so only a change of those re-evaluates it;
-3. **policy** — ``rules.policy_wait(work)`` (standby-bucket quota, activity-group interval):
+4. **policy** — ``rules.policy_wait(work)`` (standby-bucket quota, activity-group interval):
    ``None`` starts the work; otherwise ``(retry_at, watch)`` arms the app's timer for
    ``retry_at`` (if any) and indexes the work under ``watch``.
 
-A running work is indexed under all of its conditions (``work.watched``); the first lost one is
-handed to ``rules.on_lost``; at its deadline ``rules.on_timeout`` runs.
+A running work is indexed under all of its conditions (``work.watched``); the first lost one is handed to ``rules.on_lost``; at its
+deadline ``rules.on_timeout`` runs.
 
 Cost: a signal change touches only ``index.affected(keys)``; a time gate costs one timer.
 """
@@ -29,7 +34,12 @@ from typing import Any, Generic, Protocol, TypeVar
 from firmware_sim.policy import Context, SignalIndex, TimerMap, app_label
 from firmware_sim.signals import Signals
 
-__all__ = ["QueuedWork", "Rules", "WorkQueue"]
+__all__ = ["QueuedWork", "Rules", "WorkQueue", "unknown_key"]
+
+
+def unknown_key(signal: str) -> str:
+    """Index key of "``signal`` is unknown" (a work waits on it, a running work watches it)."""
+    return f"unknown:{signal}"
 
 
 class QueuedWork(Protocol):
@@ -68,6 +78,14 @@ class Rules(Protocol[W_contra, K_co]):
 
     def unmet(self, work: W_contra, signals: Signals) -> list[str]:
         """Conditions the signals do not satisfy now, most important first."""
+        ...
+
+    def reads(self, work: W_contra) -> frozenset[str]:
+        """Signals the work's conditions read (an unknown one makes its condition unmet)."""
+        ...
+
+    def on_unknown(self, work: W_contra, unknown: list[str]) -> None:
+        """A running work's conditions read the now unknown signals ``unknown`` (sorted)."""
         ...
 
     def index_key(self, work: W_contra, condition: str) -> str:
@@ -170,7 +188,13 @@ class WorkQueue(Generic[W, K]):
             self.watch(work, frozenset())
             self._eval.arm(rules.key(work), not_before)
             return
-        unmet = rules.unmet(work, self.ctx.signals)
+        signals = self.ctx.signals
+        if signals.stale:
+            unknown = rules.reads(work) & signals.stale
+            if unknown:  # unknown is unmet: wait until it is known again
+                self.watch(work, frozenset(unknown_key(n) for n in unknown))
+                return
+        unmet = rules.unmet(work, signals)
         if unmet:  # only a change of what blocks it can start it
             self.watch(work, frozenset(rules.index_key(work, c) for c in unmet))
             return
@@ -205,6 +229,15 @@ class WorkQueue(Generic[W, K]):
         self._expire.cancel(self.rules.key(work))
         self.rules.on_timeout(work)
 
+    def unknown_changed(self, old: Signals, new: Signals) -> set[K]:
+        """Keys of the works reading a signal that turned unknown or known again between two
+        effective snapshots (a policy adds them to the keys it re-evaluates)."""
+        if old.stale == new.stale:
+            return set()
+        flipped = old.stale ^ new.stale
+        reads = self.rules.reads
+        return {key for key, work in self.works.items() if reads(work) & flipped}
+
     def stopped(self, work: W) -> None:
         """Bookkeeping when a run ends, whatever the cause: back to waiting, no deadline."""
         self._expire.cancel(self.rules.key(work))
@@ -221,6 +254,11 @@ class WorkQueue(Generic[W, K]):
             if work.state == self.waiting:
                 self.try_start(work)
                 continue
+            if signals.stale:
+                unknown = self.rules.reads(work) & signals.stale
+                if unknown:
+                    self.rules.on_unknown(work, sorted(unknown))
+                    continue
             lost = self.rules.unmet(work, signals)
             if lost:
                 self.rules.on_lost(work, lost)

@@ -35,7 +35,7 @@ from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
 from mqtt_bridge.publisher import Link, Outgoing, Publisher
-from mqtt_bridge.requests import RequestMeta, RequestRouter, SetSignals
+from mqtt_bridge.requests import InjectFault, RequestMeta, RequestRouter, SetSignals
 from mqtt_bridge.topics import Topics
 from mqtt_bridge.transport import AiomqttTransport, Connection, Incoming, Transport, TransportError
 
@@ -59,6 +59,8 @@ class Bridge:
         set_signals: async callable setting signals on the board (sim or relays).
         settable: names ``set_signals`` can set (others are refused with ``not_settable``).
         transport: how connections are made (default: aiomqtt, :mod:`mqtt_bridge.transport`).
+        inject_fault: async callable applying a fault (``bridge/request/inject_fault``); None:
+            refused with ``not_supported_on_hardware``.
 
     Stop the driver before the bridge: events produced after :meth:`stop` are not published.
     """
@@ -72,7 +74,9 @@ class Bridge:
         set_signals: SetSignals | None = None,
         settable: frozenset[str] = frozenset(),
         transport: Transport | None = None,
+        inject_fault: InjectFault | None = None,
     ) -> None:
+        self._inject_fault = inject_fault
         self.driver = driver
         self._transport: Transport = transport or AiomqttTransport()
         self.broker = broker
@@ -129,7 +133,8 @@ class Bridge:
         self._router = RequestRouter(
             self.driver, self.topics, self.config, self._publisher.put,
             set_signals=self._set_signals, settable=self._settable, info=self.info,
-            health=self.health, on_app_request=self._app_touched, on_ha_online=self._ha_online)
+            health=self.health, on_app_request=self._app_touched, on_ha_online=self._ha_online,
+            inject_fault=self._inject_fault)
         self._started = True
         self.driver.add_sink(self._on_events)
         self.driver.add_signals_sink(self._on_signals)

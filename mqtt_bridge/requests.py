@@ -36,13 +36,22 @@ from mqtt_bridge.topics import (
     SignalsSetTopic,
     Topics,
 )
+from wbcommon.faults import (
+    NOT_SUPPORTED_ON_HARDWARE,
+    Fault,
+    FaultRefusedError,
+    InvalidFaultError,
+    parse_fault,
+)
 
 log = logging.getLogger(__name__)
 
 SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
 Emit = Callable[[Outgoing], object]
 
-BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info")
+BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info", "inject_fault")
+#: Applies a validated fault on the board (:mod:`wbcommon.faults`); returns the answer's data.
+InjectFault = Callable[[Fault], Awaitable[dict[str, Any]]]
 #: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.
 _VERB_SCHEMAS: Final[dict[str, str]] = {"register": "RegisterRequest", "state": "StateRequest"}
 #: Rate-limiter keys that are not app ids (ids cannot contain ``:``).
@@ -101,7 +110,9 @@ class RequestRouter:
         on_app_request: Callable[[str], None] | None = None,
         on_ha_online: Callable[[], None] | None = None,
         limiter: RateLimiter | None = None,
+        inject_fault: InjectFault | None = None,
     ) -> None:
+        self.inject_fault = inject_fault
         self.driver = driver
         self.topics = topics
         self.config = config
@@ -196,6 +207,8 @@ class RequestRouter:
                 data = self.health()
             elif target.verb == "info":
                 data = self.info()
+            elif target.verb == "inject_fault":
+                data = await self._inject_fault(body)
             else:
                 raise RefusedError("unknown_verb", f"unknown rig verb {target.verb!r} (known: {', '.join(BRIDGE_VERBS)})")
         except RefusedError as exc:
@@ -295,6 +308,24 @@ class RequestRouter:
             return _transaction(self._decode(payload))
         except RefusedError:
             return None
+
+    async def _inject_fault(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``bridge/request/inject_fault``: ``{"gauge": "nack", "for": 120}`` (wbcommon.faults)."""
+        try:
+            fault = parse_fault(body)
+        except InvalidFaultError as exc:
+            raise RefusedError("invalid_fault", str(exc)) from None
+        if self.inject_fault is None:
+            raise RefusedError(NOT_SUPPORTED_ON_HARDWARE, "this rig has no emulated parts to break")
+        try:
+            data = await self.inject_fault(fault)
+        except FaultRefusedError as exc:
+            raise RefusedError(exc.code, str(exc)) from None
+        except Exception as exc:
+            log.exception("inject_fault(%r) failed", fault)
+            raise RefusedError("internal_error", f"the fault could not be injected: {exc}") from None
+        self.rig_event("fault_injected", {"fault": fault.to_dict(), **data})
+        return data
 
     # -- checks ------------------------------------------------------------------------------
     def _rate(self, key: str) -> None:

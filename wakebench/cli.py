@@ -27,6 +27,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "force-run": ("wakebench.commands.force", "make a task run now (verb force_run)"),
     "force-expire": ("wakebench.commands.force", "make a running task expire now (verb force_expire)"),
     "events": ("wakebench.commands.events", "follow a running rig's events (one line or JSON each)"),
+    "fault": ("wakebench.commands.fault", "inject a fault (gauge, charger pin, network) into a running rig"),
 }
 
 

@@ -11,6 +11,7 @@ day of 25-second WP8 runs reads as bars, not ticks. Legends sit below the axes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -59,7 +60,7 @@ def _lane_value(rec: dict[str, Any], name: str) -> Any:
         return "?"
     value = rec.get(name)
     if name == "charging" and not value and rec.get("charger", "none") != "none" \
-            and float(rec.get("battery_level", 0)) < 100:
+            and float(rec.get("battery_level") or 0) < 100:
         return True  # derived from the charger when the snapshot does not say so
     return value
 
@@ -103,7 +104,8 @@ def plot_timeline(result: SimulationResult, path: str) -> None:
 
     # battery
     xs = [x(float(r["t"])) for r in signals] + [x(until)]
-    levels = [float(r["battery_level"]) for r in signals]
+    # an unknown level (null) leaves a gap in the curve, never a number
+    levels = [math.nan if r.get("battery_level") is None else float(r["battery_level"]) for r in signals]
     ax_batt.step(xs, [*levels, levels[-1]], where="post", color="#1f77b4")
     for start, end, value in _spans(signals, "battery_level", until):
         if value == "?":

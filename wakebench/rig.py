@@ -31,6 +31,7 @@ from typing import Any, Final, TextIO
 import yaml
 
 from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
+from boards.faults import FaultInjector
 from firmware_sim.clock import ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
@@ -56,6 +57,7 @@ from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
 from wbcommon import files
+from wbcommon.faults import Fault
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
@@ -160,12 +162,17 @@ class Printer:
             self.line(t, "waits", app, f"{key}: {json.dumps(value)}")
 
     def signals(self, before: Signals | None, after: Signals) -> None:
-        """A line for discrete signal changes and whole-percent battery steps."""
+        """A line for discrete signal changes and whole-percent battery steps; a stale signal
+        shows as ``unknown``, never as its last value."""
+        after = after.effective()
+        before = None if before is None else before.effective()
         changes = [f"{n}={_fmt(getattr(after, n))}" for n in _DISCRETE
-                   if before is None or getattr(before, n) != getattr(after, n)]
-        pct = int(after.battery_level)
+                   if before is None or getattr(before, n) != getattr(after, n)
+                   or (n in before.unknown) != (n in after.unknown)]
+        level = after.battery_level
+        pct = -1 if level is None else int(level)
         if pct != self._battery_pct:
-            changes.insert(0, f"battery_level={pct}%")
+            changes.insert(0, "battery_level=unknown" if level is None else f"battery_level={pct}%")
             self._battery_pct = pct
         if before is not None and before.stale != after.stale:
             changes.append(f"stale=[{', '.join(sorted(after.stale))}]")
@@ -201,6 +208,8 @@ def _stamp(t: float) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return "unknown"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -254,6 +263,8 @@ class Rig:
         self.driver: SchedulerDriver | None = None
         self.source: BoardSource | None = None
         self.bridge: Bridge | None = None
+        #: faults on demand (``inject_fault``, ``wakebench fault``, scenario ``fault:`` steps)
+        self.injector: FaultInjector | None = None
         self.faults: list[str] = []
         #: rig files written at start (see :mod:`wakebench.rigctl`), removed at stop
         self.rig_files: list[Path] = []
@@ -340,6 +351,7 @@ class Rig:
             self.broker = cfg.broker_config()
 
         source = self.source
+        self.injector = FaultInjector(source, source.sim, clock=self.clock)
         await source.start(self._on_update)
         snap = source.snapshot()
         # before `online`: re-check restored tasks against the live signals; what that produces
@@ -356,7 +368,8 @@ class Rig:
             rig=cfg.rig_id, board=cfg.board.name, speed=cfg.speed, state_dir=self.state_dir,
             ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix, rate_per_s=cfg.request_rate, rate_burst=cfg.request_burst)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
-                             set_signals=self._bridge_set_signals, settable=source.settable)
+                             set_signals=self._bridge_set_signals, settable=source.settable,
+                             inject_fault=self.inject_fault)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
         try:
             await self.bridge.start()
@@ -406,6 +419,9 @@ class Rig:
                 driver.save()
             except ConfigError as exc:
                 log.error("could not save the scheduler state: %s", exc)
+        if self.injector is not None:
+            with contextlib.suppress(Exception):
+                await self.injector.close()
         if self.source is not None:
             with contextlib.suppress(Exception):
                 await self.source.stop()
@@ -482,6 +498,18 @@ class Rig:
             raise SignalError(str(exc)) from None
         except BoardError as exc:
             raise SignalError(str(exc)) from None
+
+    async def inject_fault(self, fault: Fault) -> dict[str, Any]:
+        """Apply (or clear) a fault on the emulated board, printed as a ``fault`` line.
+
+        Raises:
+            boards.faults.FaultNotSupportedError: a real board (code ``not_supported_on_hardware``).
+        """
+        if self.injector is None or self.clock is None:
+            raise RigError("the rig is not started")
+        what = ", ".join(f"{k}={v}" for k, v in fault.to_dict().items())
+        self.printer.line(self.clock.now(), "fault", "", f"injected: {what}")
+        return await self.injector.inject(fault)
 
     async def set_signals(self, values: Mapping[str, Any], *, origin: str = "scenario") -> dict[str, Any]:
         """Set what the board can set (sim model, relays, manual values); report the rest as
@@ -758,8 +786,15 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                                         response.get("error"), data or {}, line, args, expect_error))
 
     async def run_step(step: Step) -> None:
+        if step.fault is not None:
+            await rig.inject_fault(step.fault)
+            lateness.append(max(0.0, scenario_time() - step.at))
+            return
         if step.set:
-            left = await rig.set_signals(step.set, origin=f"line {step.line}")
+            if "unknown" in step.set:  # a scenario marks signals unknown directly
+                await driver.update_signals({}, stale=frozenset(step.set["unknown"]))
+            values = {n: v for n, v in step.set.items() if n != "unknown"}
+            left = await rig.set_signals(values, origin=f"line {step.line}") if values else {}
             lateness.append(max(0.0, scenario_time() - step.at))
             if left:
                 manual.append((scenario_time(), left))
@@ -799,7 +834,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                                for spec in scenario.apps))
         for batch in _batches(scenario.steps):
             await clock.sleep_until(origin + batch[0].at)
-            if batch[0].set:
+            if batch[0].set or batch[0].fault is not None:
                 await run_step(batch[0])
                 continue
             per_app: dict[str, list[Step]] = {}
@@ -833,7 +868,8 @@ def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:
     out: list[list[Step]] = []
     for step in steps:
         last = out[-1] if out else None
-        if step.set or last is None or last[0].set or last[0].at != step.at:
+        alone = step.set or step.fault is not None
+        if alone or last is None or last[0].set or last[0].fault is not None or last[0].at != step.at:
             out.append([step])
         else:
             last.append(step)

@@ -89,8 +89,8 @@ from firmware_sim.policy import (
     invalid_state,
     unknown_task,
 )
-from firmware_sim.signals import Signals
-from firmware_sim.workqueue import WorkQueue
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.workqueue import WorkQueue, unknown_key
 
 DOCS = "developer.android.com/reference/androidx/work"
 POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (reference §2)"
@@ -129,6 +129,14 @@ _CONSTRAINTS: Final = (
     ("requires_storage_not_low", "storage", "storage_low"),
     ("requires_device_idle", "idle", "user_active"),
 )
+#: Signals each index key's constraint reads: while one is unknown the constraint is unmet
+#: (issue 9). Battery-not-low reads the charger too (AOSP: never low on a charger).
+_READS: Final = {"charging": ("charger",), "battery_not_low": ("battery_level", "charger"),
+                 "storage": ("storage_low",), "idle": ("idle",),
+                 "network:connected": ("network",), "network:unmetered": ("network", "metered"),
+                 "network:not_roaming": ("network", "roaming"),
+                 "network:metered": ("network", "metered"),
+                 "network:temporarily_unmetered": ("network", "metered")}
 
 
 #: ``revoke`` reason of a running worker whose app crashed (common verb ``crash``).
@@ -277,7 +285,8 @@ class AndroidPolicy(Policy):
         self._quota_timers: TimerMap[str] = TimerMap(ctx, self._on_quota_used, app_label)
         self._next_id: dict[str, int] = {}
         s = ctx.signals
-        self._battery_low = s.charger == "none" and s.battery_level <= self.limits.battery_low_level
+        self._battery_low = (s.charger == "none" and s.battery_level is not None
+                             and s.battery_level <= self.limits.battery_low_level)
 
     # -- register ----------------------------------------------------------------------------
     def configure_app(self, app: App, args: Args) -> None:
@@ -474,7 +483,8 @@ class AndroidPolicy(Policy):
         return str(self.ctx.app(app_id).settings.get("bucket", DEFAULT_BUCKET))
 
     def _on_battery(self) -> bool:
-        return self.ctx.signals.charger == "none"
+        """On battery, or the charger is unknown (quotas apply: no guess lifts them)."""
+        return self.ctx.signals.charger in ("none", None)
 
     def _fold(self, q: _Quota) -> None:
         """Add the running accrual to ``used_s`` (accrual continues from now)."""
@@ -545,6 +555,14 @@ class AndroidPolicy(Policy):
 
     def unmet(self, work: _Work, signals: Signals) -> list[str]:
         return self._unmet(work, signals)
+
+    def reads(self, work: _Work) -> frozenset[str]:
+        return frozenset(n for key in work.watched for n in _READS.get(key, ()))
+
+    def on_unknown(self, work: _Work, unknown: list[str]) -> None:
+        """A constraint's signal is unknown: stopped as a lost constraint is (reason
+        ``signal_unknown``, ``data.unknown``), re-enqueued with backoff."""
+        self._interrupt(work, "revoke", SIGNAL_UNKNOWN, data={"unknown": unknown})
 
     def index_key(self, work: _Work, condition: str) -> str:
         """Index key of the constraint whose loss is named ``condition`` (a revoke reason)."""
@@ -635,10 +653,11 @@ class AndroidPolicy(Policy):
                 del self._running[work.app]
                 self._stop_accrual(work.app)
 
-    def _interrupt(self, work: _Work, type_: EventType, reason: str) -> None:
+    def _interrupt(self, work: _Work, type_: EventType, reason: str,
+                   data: dict[str, Any] | None = None) -> None:
         """Stop a running worker (expire / revoke) and re-enqueue it with backoff."""
         self.ctx.emit(type_, self.ctx.app(work.app), work.id, reason=reason,
-                      deadline=work.deadline if type_ == "expire" else None)
+                      deadline=work.deadline if type_ == "expire" else None, data=data)
         self._stop_running(work)
         work.eligible_at = self.ctx.now + self._backoff(work)
         self._queue.try_start(work)
@@ -665,11 +684,12 @@ class AndroidPolicy(Policy):
         if changed & {"network", "metered", "roaming"}:
             derived |= {f"network:{t}" for t in NETWORK_TYPES
                         if _network_ok(t, old) != _network_ok(t, new)}
-        power_changed = "charger" in changed and (old.charger == "none") != (new.charger == "none")
+        power_changed = "charger" in changed and (old.charger in ("none", None)) != (
+            new.charger in ("none", None))  # unknown charger: quotas apply as on battery
         if power_changed:
             derived |= {"charging", "power"}
             for app_id in sorted(self._running):
-                if new.charger == "none":
+                if new.charger in ("none", None):
                     self._accrue(app_id)
                 else:
                     self._stop_accrual(app_id)
@@ -682,8 +702,11 @@ class AndroidPolicy(Policy):
             derived.add("storage")
         if "idle" in changed:
             derived.add("idle")
+        affected = self._queue.unknown_changed(old, new)
         if derived:
-            self._queue.evaluate(self._queue.affected(derived))  # type: ignore[arg-type]
+            affected |= self._queue.affected(derived)  # type: ignore[arg-type]
+        if affected:
+            self._queue.evaluate(affected)
 
     def on_resume(self) -> None:
         """WorkManager keeps work across a reboot: every work is re-checked against the live
@@ -691,7 +714,7 @@ class AndroidPolicy(Policy):
         s = self.ctx.signals
         self._battery_low = self._battery_low_now(s)
         for app_id in sorted(self._running):
-            if s.charger == "none":
+            if s.charger in ("none", None):
                 self._accrue(app_id)
             else:
                 self._stop_accrual(app_id)
@@ -708,6 +731,8 @@ class AndroidPolicy(Policy):
     def _battery_low_now(self, s: Signals) -> bool:
         """AOSP BatteryService.processValuesLocked hysteresis on ``mBatteryLevelLow``."""
         lim = self.limits
+        if s.battery_level is None or s.charger is None:
+            return self._battery_low  # unknown: the constraint is unmet anyway (reads)
         if s.charger != "none":
             return False
         if not self._battery_low:
@@ -728,7 +753,9 @@ class AndroidPolicy(Policy):
         if work.state == "enqueued":
             out["next_run"] = work.eligible_at
             by_reason = {reason: name for name, _, reason in _CONSTRAINTS}
-            waiting = [by_reason[r] for r in self._unmet(work, self.ctx.signals)]
+            unknown = sorted(self.reads(work) & self.ctx.signals.stale)
+            waiting = ([unknown_key(n) for n in unknown] if unknown
+                       else [by_reason[r] for r in self._unmet(work, self.ctx.signals)])
             if work.eligible_at > self.ctx.now:
                 waiting.append("time")
             q = self._quota.get(work.app)

@@ -99,8 +99,8 @@ from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy, invalid_state, unknown_task
-from firmware_sim.signals import Signals
-from firmware_sim.workqueue import WorkQueue
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.workqueue import WorkQueue, unknown_key
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
 OH_SRC = "openharmony/resourceschedule_work_scheduler"
@@ -157,6 +157,9 @@ _NETWORK_KEYS: Final = ("any", "mobile", "wifi", "bluetooth", "ethernet", "wifi_
 _CHARGER_KEYS: Final = ("plugged_any", "ac", "usb", "wireless", "unplugged")
 #: Conditions in the order a lost one names the revoke reason when several go at once.
 _CONDITIONS: Final = ("charger", "network", "battery_level", "battery_status", "storage", "idle")
+#: The signal each condition reads: while it is unknown the condition is unmet (issue 9).
+_READS: Final = {"charger": "charger", "network": "network", "battery_level": "battery_level",
+                 "battery_status": "battery_level", "storage": "storage_low", "idle": "idle"}
 _WORK_INFO_FIELDS: Final = (
     "work_id", "bundle_name", "ability_name", "network_type", "is_charging", "charger_type",
     "battery_level", "battery_status", "storage_request", "is_repeat", "repeat_cycle_time",
@@ -620,9 +623,10 @@ class HarmonyOSPolicy(Policy):
         if level is not None and s.battery_level < level:
             out.append("battery_level")
         status = info.get("battery_status")
-        low = s.battery_level <= self.limits.battery_low_level
-        if (status == "low" and not low) or (status == "okay" and low):
-            out.append("battery_status")
+        if status in ("low", "okay"):
+            low = s.battery_level <= self.limits.battery_low_level
+            if (status == "low" and not low) or (status == "okay" and low):
+                out.append("battery_status")
         storage = info.get("storage_request")
         if (storage == "low" and not s.storage_low) or (storage == "okay" and s.storage_low):
             out.append("storage")
@@ -653,7 +657,7 @@ class HarmonyOSPolicy(Policy):
 
     def _budget_s(self, work: _Work) -> float:
         app = self.ctx.app(work.app)
-        charging = self.ctx.signals.charger != "none"
+        charging = self.ctx.signals.external_power  # an unknown charger earns no charging budget
         if app.settings.get("privileged"):
             return self.limits.privileged_charging_s if charging else self.limits.privileged_battery_s
         if (self.limits.deep_idle_charging_any_app and work.info.get("is_deep_idle")
@@ -678,8 +682,9 @@ class HarmonyOSPolicy(Policy):
         return s.temperature is not None and s.temperature >= self.limits.thermal_delay_c
 
     def _blockers(self, work: _Work) -> list[str]:
-        """Why a waiting work does not run now (for ``status``)."""
-        out = self._unmet(work, self.ctx.signals)
+        """Why a waiting work does not run now (for ``status``); ``unknown:<signal>`` first."""
+        unknown = sorted(self.reads(work) & self.ctx.signals.stale)
+        out = [unknown_key(n) for n in unknown] if unknown else self._unmet(work, self.ctx.signals)
         if self._not_before(work) > self.ctx.now:
             out.append("time")
         if self._too_hot(self.ctx.signals):
@@ -706,6 +711,20 @@ class HarmonyOSPolicy(Policy):
 
     def index_key(self, work: _Work, condition: str) -> str:
         return self._key(work, condition)
+
+    def reads(self, work: _Work) -> frozenset[str]:
+        return frozenset(_READS[c] for c in _CONDITIONS if self._has(work, c))
+
+    def on_unknown(self, work: _Work, unknown: list[str]) -> None:
+        """A condition's signal is unknown: revoked as a lost condition would be (reason
+        ``signal_unknown``, ``data.unknown``); with ``revoke_on_condition_loss`` off only a deep-idle
+        condition's unknown ``idle`` stops it."""
+        if not self.limits.revoke_on_condition_loss:
+            unknown = [n for n in unknown if n == "idle"]
+        if unknown:
+            self.ctx.emit("revoke", self.ctx.app(work.app), work.task_id, reason=SIGNAL_UNKNOWN,
+                          data={"unknown": unknown})
+            self._end(work, timeout=False)
 
     def policy_wait(self, work: _Work) -> tuple[float | None, frozenset[str]] | None:
         """The activity group's minimum interval; a forbidden group waits until the app is
@@ -810,12 +829,14 @@ class HarmonyOSPolicy(Policy):
         if "idle" in changed:
             derived.add("idle")
             self._idle_since = self.ctx.now if new.idle else None
-        if "battery_level" in changed:
+        if "battery_level" in changed and old.battery_level is not None \
+                and new.battery_level is not None:  # turning (un)known: unknown_changed below
             low = self.limits.battery_low_level
             if (old.battery_level <= low) != (new.battery_level <= low):
                 derived.add("battery_status")
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
         affected |= self._queue.affected(derived)
+        affected |= self._queue.unknown_changed(old, new)
         self._queue.evaluate(affected)  # type: ignore[arg-type]
 
     def on_resume(self) -> None:

@@ -78,7 +78,7 @@ from firmware_sim.policy import (
     task_label,
     unknown_task,
 )
-from firmware_sim.signals import Signals
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 
 SEED: Final = "seed 001 (iOS App in the Background)"
 APPLE: Final = "developer.apple.com/documentation"
@@ -101,6 +101,8 @@ ERROR_TOO_MANY_PENDING: Final = 2
 
 #: Condition index name → revoke reason when a running processing task loses it.
 _REVOKE_REASON: Final = {"idle": "user_active", "power": "charger_removed", "network": "network_lost"}
+#: The signal each processing condition reads: while it is unknown the condition is unmet.
+_READS: Final = {"idle": "idle", "power": "charger", "network": "network"}
 
 
 @dataclass(frozen=True)
@@ -622,6 +624,8 @@ class IOSPolicy(Policy):
 
     # -- launching ---------------------------------------------------------------------------
     def _device_hold(self, s: Signals) -> str | None:
+        if s.unknown_of("battery_level", "low_power_mode"):
+            return SIGNAL_UNKNOWN  # the ≤ 20 % / Low Power Mode gates cannot be checked
         if s.battery_level <= self.limits.critical_battery_pct:
             return "battery_low"
         if s.low_power_mode:
@@ -641,12 +645,13 @@ class IOSPolicy(Policy):
         if hold is not None:
             return hold, "hold"
         if req.type == "processing":
-            if not s.idle:
-                return "device_in_use", "idle"
-            if req.requires_power and not s.external_power:
-                return "no_external_power", "power"
-            if req.requires_network and s.network == "none":
-                return "no_network", "network"
+            holds = _holds(s)
+            if holds["idle"] is not True:
+                return "device_in_use" if holds["idle"] is False else SIGNAL_UNKNOWN, "idle"
+            if req.requires_power and holds["power"] is not True:
+                return "no_external_power" if holds["power"] is False else SIGNAL_UNKNOWN, "power"
+            if req.requires_network and holds["network"] is not True:
+                return "no_network" if holds["network"] is False else SIGNAL_UNKNOWN, "network"
         return None
 
     def _try_launch(self, app: App, rec: _AppRecord, req: _Request) -> None:
@@ -682,12 +687,14 @@ class IOSPolicy(Policy):
             if req.state == "waiting" and rec.requests.get(req.identifier) is req:
                 self._try_launch(app, rec, req)
 
-    def _revoke(self, app: App, rec: _AppRecord, launch: _Launch, reason: str) -> None:
+    def _revoke(self, app: App, rec: _AppRecord, launch: _Launch, reason: str,
+                data: dict[str, Any] | None = None) -> None:
         launch.state, launch.reason = "revoked", reason
         launch.grace_until = self.ctx.now + self.limits.terminate_grace_s
         self._running.discard((app.id, launch.identifier))
         self._launch_timers.arm((app.id, launch.identifier), launch.grace_until)
-        self.ctx.emit("revoke", app, launch.identifier, reason=reason, deadline=launch.deadline)
+        self.ctx.emit("revoke", app, launch.identifier, reason=reason, deadline=launch.deadline,
+                      data=data)
 
     # -- time and signals --------------------------------------------------------------------
     def _on_enter(self, app_id: str) -> None:
@@ -782,19 +789,16 @@ class IOSPolicy(Policy):
         gained: list[str] = []
         if self._device_hold(old) is not None and self._device_hold(new) is None:
             gained.append("hold")
-        for name, before, after in (
-            ("idle", old.idle, new.idle),
-            ("power", old.external_power, new.external_power),
-            ("network", old.network != "none", new.network != "none"),
-        ):
-            if before != after:
-                (gained if after else lost).append(name)
+        before, after = _holds(old), _holds(new)
+        for name in ("idle", "power", "network"):
+            if (before[name] is True) != (after[name] is True):  # unknown holds no condition
+                (gained if after[name] is True else lost).append(name)
         for name in lost:
             for app_id, ident in sorted(_keys(self._running.affected((name,)))):
                 rec = self._rec(app_id)
                 launch = rec.launches.get(ident)
                 if launch is not None and launch.state == "running":
-                    self._revoke(self.ctx.app(app_id), rec, launch, _REVOKE_REASON[name])
+                    self._revoke(self.ctx.app(app_id), rec, launch, *_lost_reason(name, after))
         if gained:
             for app_id, ident in sorted(_keys(self._waiting.affected(gained))):
                 rec = self._rec(app_id)
@@ -807,8 +811,7 @@ class IOSPolicy(Policy):
         task whose condition is gone gets ``revoke``, a held-back request may start. Background
         tasks (``beginBackgroundTask``) live in the app process and were dropped
         (``restart_losses``)."""
-        s = self.ctx.signals
-        holds = {"idle": s.idle, "power": s.external_power, "network": s.network != "none"}
+        holds = _holds(self.ctx.signals)
         for app_id in sorted(self._apps):
             rec = self._apps[app_id]
             app = self.ctx.app(app_id)
@@ -817,8 +820,9 @@ class IOSPolicy(Policy):
                 if launch.state != "running":
                     continue
                 for name in ("idle", "power", "network"):
-                    if not holds[name] and (app_id, ident) in self._running.affected((name,)):
-                        self._revoke(app, rec, launch, _REVOKE_REASON[name])
+                    if holds[name] is not True and (app_id, ident) in self._running.affected(
+                            (name,)):
+                        self._revoke(app, rec, launch, *_lost_reason(name, holds))
                         break
             for req in list(rec.requests.values()):
                 if rec.requests.get(req.identifier) is req:
@@ -976,3 +980,17 @@ def _identifier(args: Args, *default: None, name: str = "identifier") -> Any:
         raise args.fail(name, "must be a task identifier such as com.example.refresh "
                         f"(letters, digits, '.', '_', '-'; up to 255), not {raw!r}")
     return raw
+
+
+def _holds(s: Signals) -> dict[str, bool | None]:
+    """Whether each processing condition holds: True, False, or None when its signal is unknown."""
+    return {"idle": None if s.idle is None else s.idle,
+            "power": None if s.charger is None else s.charger != "none",
+            "network": None if s.network is None else s.network != "none"}
+
+
+def _lost_reason(name: str, holds: dict[str, bool | None]) -> tuple[str, dict[str, Any] | None]:
+    """Revoke reason (and data) of a processing task losing condition ``name``."""
+    if holds[name] is None:
+        return SIGNAL_UNKNOWN, {"unknown": [_READS[name]]}
+    return _REVOKE_REASON[name], None

@@ -73,7 +73,7 @@ from firmware_sim.policy import (
     rearm,
     unknown_task,
 )
-from firmware_sim.signals import Signals
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.timers import TimerHandle
 
 SEED: Final = "seed 002 (UWP extended execution)"
@@ -367,8 +367,12 @@ class UWPPolicy(Policy):
             # seed 002: "can be requested either when the app is in the foreground and in the
             # Running state, or in the background and in the Suspending state"
             return "app_suspended"
-        if reason == "unspecified" and self._standby(self.ctx.signals):
-            return "connected_standby"
+        if reason == "unspecified":
+            standby = self._standby(self.ctx.signals)
+            if standby is None:  # not shown to be out of Connected Standby: refused
+                return SIGNAL_UNKNOWN
+            if standby:
+                return "connected_standby"
         if self.limits.energy_quota_s > 0 and self._quota_left(app.id) <= 0:
             return "energy_quota_exhausted"
         if reason == "location_tracking" and self._location_holder not in (None, app.id):
@@ -376,14 +380,24 @@ class UWPPolicy(Policy):
         return None
 
     # -- session clock -----------------------------------------------------------------------
-    def _standby(self, s: Signals) -> bool:
+    def _standby_reads(self) -> tuple[str, ...]:
+        family = self.limits.device_family
+        return {"mobile": ("screen_locked",), "xbox": ("idle",)}.get(family, ("screen_locked", "idle"))
+
+    def _standby(self, s: Signals) -> bool | None:
+        """Connected Standby: True, False, or None when it depends on an unknown signal."""
         family = self.limits.device_family
         if family == "mobile":
-            return s.screen_locked
+            return None if s.unknown_of("screen_locked") else s.screen_locked
         if family == "xbox":
-            return (s.idle and self._idle_since is not None
-                    and self.ctx.now >= self._idle_since + self.limits.xbox_standby_s)
-        return s.screen_locked and s.idle
+            if s.idle is False:
+                return False
+            if s.unknown_of("idle"):
+                return None
+            return self._idle_since is not None and self.ctx.now >= self._idle_since + self.limits.xbox_standby_s
+        if s.screen_locked is False or s.idle is False:
+            return False
+        return None if s.unknown_of("screen_locked", "idle") else True
 
     def _arm_xbox(self) -> None:
         if self.limits.device_family == "xbox" and self._idle_since is not None:
@@ -449,13 +463,14 @@ class UWPPolicy(Policy):
         session.timer = rearm(self.ctx, session.timer, at, lambda: self._on_session_timer(session),
                               app=session.app, task=session.session_id)
 
-    def _revoke(self, app: App, session: _Session, reason: str) -> None:
+    def _revoke(self, app: App, session: _Session, reason: str,
+                extra: dict[str, Any] | None = None) -> None:
         session.deadline = self._deadline(app, session)
         session.state, session.revoke_reason = "revoked", reason
         self._release(session)
         name, number = _REVOKED_REASON.get(reason, _SYSTEM_POLICY)
         self.ctx.emit("revoke", app, session.session_id, reason=reason, deadline=session.deadline,
-                      data={"revoked_reason": name, "revoked_reason_value": number})
+                      data={"revoked_reason": name, "revoked_reason_value": number, **(extra or {})})
         if session.reason == "saving_data" and reason != "resumed":
             session.grace_until = self.ctx.now + self.limits.saving_data_revoke_grace_s
             self._arm(session, session.grace_until)
@@ -564,7 +579,7 @@ class UWPPolicy(Policy):
             self._arm(session, deadline)
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
-        was_standby = self._standby(old)
+        before = self._standby(old)
         if "idle" in changed:
             self._idle_since = self.ctx.now if new.idle else None
             if self._idle_since is not None:
@@ -572,8 +587,15 @@ class UWPPolicy(Policy):
             elif self._xbox_timer is not None:
                 self._xbox_timer.cancel()
                 self._xbox_timer = None
-        if not was_standby and self._standby(new):
-            self._enter_standby()
+        after = self._standby(new)
+        if before is False and after is not False:  # in standby, or unknown
+            unknown = new.unknown_of(*self._standby_reads()) if after is None else []
+            if not unknown:
+                self._enter_standby()
+            for app_id in sorted(_ids(self._index.affected(("standby",)))) if unknown else ():
+                session = self._sessions.get(app_id)
+                if session is not None and session.state == "active" and session.reason == "unspecified":
+                    self._revoke(self.ctx.app(app_id), session, SIGNAL_UNKNOWN, {"unknown": unknown})
         if old.external_power and not new.external_power:
             self._battery_since = self.ctx.now
             self._battery_timer = rearm(self.ctx, self._battery_timer,

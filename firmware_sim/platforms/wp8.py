@@ -92,7 +92,7 @@ from firmware_sim.policy import (
     task_label,
     unknown_task,
 )
-from firmware_sim.signals import Signals
+from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 
 SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
 MIB: Final = 1024 * 1024
@@ -117,6 +117,8 @@ MAX_ACTIONS_ERROR: Final = (
 )
 #: Networks that count as "Wi-Fi or a connection through a PC" (seed 003, 非蜂窩串連).
 NON_CELLULAR: Final = frozenset({"wifi", "ethernet"})
+#: Signals the resource-intensive conditions read: while one is unknown they do not hold.
+_RI_READS: Final = ("charger", "network", "battery_level", "screen_locked", "on_call")
 
 
 
@@ -605,7 +607,10 @@ class WP8Policy(Policy):
         task.slot += 1
         task.next_run = now + self._interval(task)
         self._slot_timers.arm((task.app, task.name), task.next_run)
-        if self.ctx.signals.battery_saver:
+        saver = self.ctx.signals.battery_saver
+        if saver is None:  # unknown: the run cannot be shown to be allowed
+            self._skip(task, SIGNAL_UNKNOWN)
+        elif saver:
             self._skip(task, "battery_saver")
         elif task.app in self._runs:
             self._skip(task, "agent_running")
@@ -626,7 +631,10 @@ class WP8Policy(Policy):
         return (task.ready_at, task.order, task.app, task.name, task.gen)
 
     def _unmet(self, s: Signals) -> list[str]:
-        """Reasons the resource-intensive conditions do not hold, in a fixed order."""
+        """Reasons the resource-intensive conditions do not hold, in a fixed order (only
+        ``signal_unknown`` while a signal they read is unknown)."""
+        if s.unknown_of(*_RI_READS):
+            return [SIGNAL_UNKNOWN]
         out: list[str] = []
         if s.charger == "none":
             out.append("charger_removed")
@@ -712,8 +720,11 @@ class WP8Policy(Policy):
     def _revoke(self, run: _Run, unmet: list[str]) -> None:
         run.state = "revoked"
         run.reason = unmet[0]
+        data: dict[str, Any] = {"unmet": unmet}
+        if unmet[0] == SIGNAL_UNKNOWN:
+            data["unknown"] = self.ctx.signals.unknown_of(*_RI_READS)
         self.ctx.emit("revoke", self.ctx.app(run.app), run.name, reason=unmet[0],
-                      deadline=run.deadline, data={"unmet": unmet})
+                      deadline=run.deadline, data=data)
         self._after_notice(run, "revoked")
 
     def _after_notice(self, run: _Run, outcome: str) -> None:

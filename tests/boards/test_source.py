@@ -438,7 +438,7 @@ async def test_every_update_applies_to_the_schedulers_signals(clock) -> None:
     sim.bus.inject_eio(0x36, 0x04)
     await source.refresh()
     assert "battery_level" in signals.stale
-    assert signals.effective().battery_level == 0.0        # the conservative reading
+    assert signals.effective().battery_level is None       # unknown, not a guess (issue 9)
     sim.bus.clear_faults()
     sim.unplug()
     await asyncio.sleep(0)

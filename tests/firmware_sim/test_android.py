@@ -288,11 +288,13 @@ def test_battery_not_low_hysteresis(harness) -> None:
     assert wakes(h) == [20, 40 + BACKOFF]  # back after the interrupted run's backoff
 
 
-def test_stale_charger_reads_as_none_and_revokes(harness) -> None:
+def test_stale_charger_is_unknown_and_revokes(harness) -> None:
+    # issue 9: a stale signal is unknown, not "no charger"; the revoke names it
     h = setup(harness)
     h.ok(0, "app", "enqueue", {"id": "w", "constraints": {"requires_charging": True}})
     h.events += h.sched.set_signals(3, h.sched.signals.updated({}, stale=["charger"]))
-    assert h.timeline()[-1] == (3, "revoke", "w", "charger_removed")
+    assert h.timeline()[-1] == (3, "revoke", "w", "signal_unknown")
+    assert h.events[-1].data == {"unknown": ["charger"]}
 
 
 # -- standby buckets -----------------------------------------------------------------------------

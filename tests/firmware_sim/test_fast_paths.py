@@ -140,7 +140,9 @@ def test_changed_names_exactly_the_differing_effective_signals(values: dict[str,
     if isinstance(b, str):
         return
     ea, eb = a.effective(), b.effective()
-    assert a.changed(b) == frozenset(n for n in SIGNAL_NAMES if getattr(ea, n) != getattr(eb, n))
+    # a signal turning unknown (or known again) is a change even when its value reads the same
+    assert a.changed(b) == frozenset(n for n in SIGNAL_NAMES if getattr(ea, n) != getattr(eb, n)
+                                     or (n in ea.stale) != (n in eb.stale))
     assert a.changed(a) == frozenset()
 
 
@@ -154,6 +156,8 @@ def _bench_scheduler() -> Any:
 
 def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
     """bench_scheduler's virtual-time run, one simulated day: the same signal changes and the
-    same events as before the shortcuts (14 days: 20,160 changes, 35,965 events, README)."""
+    same events as the slow paths give. 2,823 events before the fidelity rules (issue #10:
+    HarmonyOS terminate after a callback timeout, crash semantics) added their events; 2,903 with
+    them — the speed work itself changed none (measured on both sides of it)."""
     _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
-    assert (changes, events) == (1440, 2823)
+    assert (changes, events) == (1440, 2903)

@@ -434,11 +434,13 @@ def test_condition_lost_while_running_revokes_at_once(harness, fields: dict[str,
     assert len(h.events) == 2  # one-shot: removed after its run, no expire later
 
 
-def test_stale_network_reads_as_none_and_revokes(harness) -> None:
+def test_stale_network_is_unknown_and_revokes(harness) -> None:
+    # issue 9: a stale signal is unknown, not "no network"; the revoke names it
     h = setup(harness)
     h.ok(0, "mail", "start_work", work(network_type="wifi"))
     h.events += h.sched.set_signals(5, h.sched.signals.updated({}, stale=["network"]))
-    assert h.timeline()[-1] == (5, "revoke", "1", "network_lost")
+    assert h.timeline()[-1] == (5, "revoke", "1", "signal_unknown")
+    assert h.events[-1].data == {"unknown": ["network"]}
 
 
 def test_repeating_work_revoked_waits_for_its_next_cycle(harness) -> None:

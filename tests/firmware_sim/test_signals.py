@@ -1,11 +1,11 @@
-"""The signals snapshot: validation, freshness, and the conservative reading of stale signals."""
+"""The signals snapshot: validation, freshness, and stale signals read as unknown (issue 9)."""
 
 from __future__ import annotations
 
 import pytest
 
 from firmware_sim import SignalError, Signals
-from firmware_sim.signals import CONSERVATIVE, SIGNAL_NAMES
+from firmware_sim.signals import SIGNAL_NAMES, UNKNOWN
 
 
 def test_every_design_signal_exists() -> None:
@@ -48,19 +48,34 @@ def test_bad_values_are_refused(name: str, value: object) -> None:
         Signals().updated({name: value})
 
 
-def test_stale_signals_read_conservatively() -> None:
+def test_stale_signals_are_unknown_not_a_guess() -> None:
+    # issue 9: "in the effective snapshot a stale signal is *unknown*" - no fixed value that
+    # blocks one condition and satisfies its inverse (0 % *is* battery-low, "none" *is* unplugged)
     s = Signals(charger="ac", battery_level=95, network="wifi", screen_locked=True)
     stale = s.updated({}, stale=["charger", "battery_level", "network", "screen_locked"])
     eff = stale.effective()
-    assert (eff.charger, eff.battery_level, eff.network, eff.screen_locked) == ("none", 0.0, "none", False)
+    assert (eff.charger, eff.battery_level, eff.network, eff.screen_locked) == (UNKNOWN,) * 4
+    assert UNKNOWN is None
+    assert eff.unknown == {"charger", "battery_level", "network", "screen_locked"}
+    assert eff.unknown_of("idle", "network", "charger") == ["network", "charger"]
     assert s.changed(stale) == {"charger", "battery_level", "network", "screen_locked"}
     # a fresh value for a stale signal clears the mark
     again = stale.updated({"charger": "ac"})
     assert "charger" not in again.stale and again.effective().charger == "ac"
+    assert eff.effective() is eff  # cheap when already effective
 
 
-def test_conservative_table_covers_every_signal() -> None:
-    assert set(CONSERVATIVE) == set(SIGNAL_NAMES)
+def test_a_measurement_turning_unknown_is_a_change() -> None:
+    # voltage None ("not measured") and voltage unknown are both null, but the mark differs
+    s = Signals(voltage=None)
+    assert s.changed(s.updated({}, stale=["voltage"])) == {"voltage"}
+
+
+def test_unknown_shows_as_null_in_every_published_snapshot() -> None:
+    # issue 9: "The terminal and MQTT show unknown as unknown, never as a number"
+    out = Signals(battery_level=100).updated({}, stale=["battery_level", "charger"]).to_dict()
+    assert out["battery_level"] is None and out["charger"] is None
+    assert out["stale"] == ["battery_level", "charger"]
 
 
 def test_round_trip_dict() -> None:

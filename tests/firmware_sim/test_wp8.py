@@ -316,15 +316,16 @@ def test_changes_that_keep_every_condition_do_not_revoke(harness) -> None:
     assert [e.type for e in h.events] == ["wake"]
 
 
-def test_a_stale_charger_reading_revokes_as_charger_removed(harness) -> None:
+def test_a_stale_charger_reading_revokes_as_signal_unknown(harness) -> None:
     h = wp8(harness, "mail")
     h.ok(0, "mail", "add", {"name": "sync", "type": "resource_intensive"})
-    # signals.py: a stale signal reads conservatively (unknown charger => no charger)
+    # signals.py: a stale signal is unknown (issue 9), and unknown holds no condition
     events = h.sched.set_signals(42, h.sched.signals.updated({}, stale=["charger"]))
-    assert [(e.t, e.type, e.reason) for e in events] == [(42, "revoke", "charger_removed"),
+    assert [(e.t, e.type, e.reason) for e in events] == [(42, "revoke", "signal_unknown"),
                                                          (42, "terminate", "not_finished")]
+    assert events[0].data["unknown"] == ["charger"]
     status = h.ok(42, "mail", "status")
-    assert status["device"]["resource_intensive_unmet"] == ["charger_removed"]
+    assert status["device"]["resource_intensive_unmet"] == ["signal_unknown"]
     assert h.sched.tasks("mail")["sync"]["last_outcome"] == "revoked"
 
 

@@ -149,7 +149,7 @@ def _print_update(update: SourceUpdate, as_json: bool, out: TextIO) -> None:
         }) + "\n")
     else:
         parts = [f"{name}={_value_text(name, value)}" for name, value in update.values.items()]
-        parts += [f"STALE {name}" for name in sorted(update.stale)]
+        parts += [f"STALE {name}=unknown" for name in sorted(update.stale)]
         parts += [f"fresh {name}" for name in sorted(update.fresh)]
         parts += [f"FAULT {fault}" for fault in update.faults]
         out.write(f"t={update.t:9.3f}  " + "  ".join(parts) + "\n")
@@ -167,7 +167,8 @@ def _print_table(board: str, snapshot: SourceSnapshot) -> None:
         table.add_column(column, overflow="fold")
     for name in SIGNAL_NAMES:
         state = "[red]STALE[/red]" if name in snapshot.stale else "fresh"
-        table.add_row(name, _value_text(name, snapshot.values.get(name)),
+        value = None if name in snapshot.stale else snapshot.values.get(name)  # None: unknown
+        table.add_row(name, _value_text(name, value),
                       escape(snapshot.origins.get(name, "")), state)
     console.print(table)
     for fault in snapshot.faults:

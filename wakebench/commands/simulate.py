@@ -88,10 +88,12 @@ def print_timeline(result: SimulationResult, out: TextIO) -> None:
             status = "ok" if entry.status == "ok" else f"ERROR {entry.code}: {entry.error}"
             table.append([clock(entry.t), "", entry.app, f"→ {entry.verb}", "", status])
         elif isinstance(entry, Signals):
+            shown, before = entry.effective(), previous.effective()  # unknown: never a number
             changes = ", ".join(
-                f"{n}={_fmt(getattr(entry, n))}"
+                f"{n}={'unknown' if n in shown.unknown else _fmt(getattr(shown, n))}"
                 for n in entry.names()
-                if getattr(entry, n) != getattr(previous, n)
+                if getattr(shown, n) != getattr(before, n)
+                or (n in shown.unknown) != (n in before.unknown)
             )
             previous = entry
             table.append([clock(entry.t), "signals", "", "", "", changes])

@@ -199,6 +199,8 @@ def _online(online: bool | None) -> Text:
 
 def _battery(signals: Mapping[str, Any]) -> str:
     level = signals.get("battery_level")
+    if level is None or "battery_level" in (signals.get("stale") or ()):
+        return "unknown"
     return f"{level:.0f} %" if isinstance(level, int | float) else "?"
 
 
@@ -219,8 +221,8 @@ def _signals_table(signals: Mapping[str, Any]) -> RenderableType:
     for name in names:
         value = signals[name]
         text = Text(fmt_value(value) + (_UNITS.get(name, "") if value is not None else ""))
-        if name in stale:
-            text = Text(f"{text.plain} (stale)", style="yellow")
+        if name in stale:  # unknown, never its last value
+            text = Text("unknown (stale)", style="yellow")
         cells.append((name, text))
     for i in range(0, len(cells), 3):
         row: list[str | Text] = []

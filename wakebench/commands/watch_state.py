@@ -150,7 +150,9 @@ class WatchState:
         if rest == ["signals"]:
             before, rig.signals = rig.signals, data
             self._anchor(rig, data.get("t"), now, retained)
-            changed = [f"{k}={fmt_value(v)}" for k, v in data.items()
+            raw_stale = data.get("stale")
+            stale = raw_stale if isinstance(raw_stale, list) else []
+            changed = [f"{k}={'unknown' if k in stale else fmt_value(v)}" for k, v in data.items()
                        if k not in ("t", "ts") and before.get(k, object()) != v]
             return f"{who}{when(data)}  SIGNALS     {', '.join(changed)}" if changed else None
         if rest == ["bridge", "event"]:

@@ -424,6 +424,7 @@ export class Timeline {
     ctx.moveTo(Math.max(LABEL_W, this._x(sigs[i].t)), yOf(sigs[i].battery_level));
     let lastX = -1;
     let staleFrom = null;
+    let gap = sigs[i].battery_level === null || sigs[i].battery_level === undefined;
     for (; i < sigs.length && sigs[i].t <= this.t1; i++) {
       const rec = sigs[i];
       const x = Math.max(LABEL_W, this._x(rec.t));
@@ -436,8 +437,13 @@ export class Timeline {
       const px = Math.floor(x);
       if (px === lastX && i + 1 < sigs.length && Math.floor(this._x(sigs[i + 1].t)) === px) continue;
       lastX = px;
+      if (rec.battery_level === null || rec.battery_level === undefined) {
+        gap = true; // unknown: no line, never a number
+        continue;
+      }
       const yy = yOf(rec.battery_level);
-      ctx.lineTo(x, yy);
+      if (gap) ctx.moveTo(x, yy); else ctx.lineTo(x, yy);
+      gap = false;
       const next = i + 1 < sigs.length ? sigs[i + 1].t : this.until;
       ctx.lineTo(Math.min(this.width, this._x(next)), yy);
     }
@@ -663,7 +669,8 @@ export class Timeline {
 
 function signalText(s) {
   if (!s) return "";
-  const parts = [`battery ${Number(s.battery_level).toFixed(1)} %`];
+  const level = s.battery_level;
+  const parts = [level === null || level === undefined ? "battery unknown" : `battery ${Number(level).toFixed(1)} %`];
   for (const n of SIGNAL_LANES) parts.push(`${n}=${s[n]}`);
   if (s.stale && s.stale.length) parts.push(`stale: ${s.stale.join(", ")}`);
   return parts.join("  ");
