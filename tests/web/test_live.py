@@ -174,13 +174,13 @@ def test_clicking_pull_charger_shows_the_revoke_on_the_timeline_within_a_second(
         page.close()
 
 
-def test_a_control_whose_verb_does_not_exist_yet_shows_the_coded_error(browser: Any, web_rig: WebRig) -> None:
+def test_the_fault_and_force_controls_show_the_rigs_answers(browser: Any, web_rig: WebRig) -> None:
     page, errors = open_page(browser, web_rig.web_url)
     try:
-        page.get_by_role("button", name="inject fault", exact=True).click()
+        page.get_by_role("button", name="inject fault", exact=True).click()  # gauge NACK for 30 s
         page.wait_for_function("window.wbLive.results.length >= 1", timeout=TIMEOUT_MS)
-        assert page.evaluate("window.wbLive.results.at(-1).code") == "unknown_verb"
-        assert "unknown_verb" in page.inner_text("#wbl-result")
+        assert page.evaluate("window.wbLive.results.at(-1).status") == "ok"
+        assert "inject fault: gauge NACK: ok" in page.inner_text("#wbl-result")
         web_rig.publish("apps/cam/request/register", {"platform": "wp8", "transaction": 1})
         web_rig.publish("apps/cam/request/add", {"name": "upload", "type": "resource_intensive", "transaction": 2})
         row = page.locator(".wbl-app[data-app='cam'] tr[data-task='upload']")

@@ -25,8 +25,13 @@ export const SIGNAL_CONTROLS = [
   ["lock", { screen_locked: true }], ["unlock", { screen_locked: false }],
   ["drop Wi-Fi", { network: "none" }], ["Wi-Fi back", { network: "wifi" }],
 ];
-/** Faults the `inject_fault` rig verb is asked for (the rig answers `unknown_verb` until it has one). */
-export const FAULTS = ["gauge", "charger_pin", "network"];
+/** Faults the controls offer: label → `bridge/request/inject_fault` payload (wbcommon/faults.py),
+ * each for 30 s of rig time so a bench left alone recovers by itself. */
+export const FAULTS = [
+  ["gauge NACK", { gauge: "nack", for: 30 }], ["gauge garbage", { gauge: "garbage", for: 30 }],
+  ["gauge stuck", { gauge: "stuck", for: 30 }], ["charger pin stuck", { charger: "stuck", for: 30 }],
+  ["network flap", { network: "flap", for: 5 }], ["clear gauge", { gauge: "clear" }],
+];
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -246,9 +251,11 @@ function buildControls() {
   }
   const fault = document.createElement("select");
   fault.id = "wbl-fault";
-  for (const f of FAULTS) fault.append(new Option(f, f));
-  el.append(fault, button("inject fault", () => send(`${base}/bridge/request/inject_fault`,
-    { sensor: fault.value }, `inject fault ${fault.value}`)));
+  FAULTS.forEach(([label], i) => fault.append(new Option(label, String(i))));
+  el.append(fault, button("inject fault", () => {
+    const [label, payload] = FAULTS[Number(fault.value)];
+    send(`${base}/bridge/request/inject_fault`, payload, `inject fault: ${label}`);
+  }));
   const result = document.createElement("span");
   result.id = "wbl-result";
   result.className = "wbl-result";
