@@ -30,7 +30,7 @@ from typing import Any, Final, TextIO
 import yaml
 
 from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
-from firmware_sim.clock import ScaledClock
+from firmware_sim.clock import ManualClock, ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.events import Event, Response
@@ -211,6 +211,9 @@ class Rig:
         recorder: ``run --record``: gets every event batch and signals snapshot as it happens.
         reset_state: move the journal aside (``--reset-state``) and start fresh.
         synchronous: the journal's durability, ``"normal"`` or ``"full"`` (see firmware_sim.journal).
+        stepped: rig time is a :class:`~firmware_sim.clock.ManualClock` that only
+            :func:`play_scenario` moves, from one step to the next (``run --clock stepped``):
+            a live scenario whose timing no machine load can spoil.
     """
 
     def __init__(
@@ -225,8 +228,10 @@ class Rig:
         reset_state: bool = False,
         synchronous: str | None = None,
         recorder: RecordWriter | None = None,
+        stepped: bool = False,
     ) -> None:
         self.config = config
+        self.stepped = stepped
         self.reset_state = reset_state
         self.synchronous = synchronous or config.state_sync
         self.state: StateDir | None = None
@@ -241,7 +246,7 @@ class Rig:
         self.resumed_from: float | None = None
         self.embedded: EmbeddedBroker | None = None
         self.broker: BrokerConfig | None = None
-        self.clock: ScaledClock | None = None
+        self.clock: ScaledClock | ManualClock | None = None
         self.driver: SchedulerDriver | None = None
         self.source: BoardSource | None = None
         self.bridge: Bridge | None = None
@@ -256,7 +261,7 @@ class Rig:
         self._announced = False
 
     # -- parts (after start) -----------------------------------------------------------------
-    def _require(self) -> tuple[ScaledClock, SchedulerDriver, BoardSource, Bridge]:
+    def _require(self) -> tuple[ScaledClock | ManualClock, SchedulerDriver, BoardSource, Bridge]:
         if self.clock is None or self.driver is None or self.source is None or self.bridge is None:
             raise RigError("the rig is not started")
         return self.clock, self.driver, self.source, self.bridge
@@ -294,7 +299,7 @@ class Rig:
         saved = self._open_state()
         now = float(saved.get("now", 0.0)) if saved else 0.0
         self.resumed_from = now if saved else None
-        self.clock = ScaledClock(cfg.speed, start=now)
+        self.clock = ManualClock(now) if self.stepped else ScaledClock(cfg.speed, start=now)
         try:
             scheduler = Scheduler(signals=Signals(t=now), now=now, seed=int(saved.get("seed", self.seed))
                                   if saved else self.seed, limits=self.limits)
@@ -629,7 +634,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     Raises:
         RigError: an app client could not reach the rig's broker.
     """
-    clock, driver, _source, _bridge = rig._require()
+    clock, driver, source, _bridge = rig._require()
     assert rig.broker is not None
     events: list[Event] = []
     responses: list[ResponseRecord] = []
@@ -637,6 +642,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     driver.add_sink(events.extend)
     if initial:
         left = await rig.set_signals(initial, origin="initial")
+        if rig.stepped:
+            await source.settled()
         if left:
             manual.append((clock.now(), left))
             if hands is not None:
@@ -675,9 +682,11 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         # apps connect and register side by side: each round trip costs rig time at high speed
         await asyncio.gather(*(connect(spec) for spec in scenario.apps))
         for batch in _batches(scenario.steps):
-            await clock.sleep_until(batch[0].at)
+            await _reach(clock, batch[0].at)
             if batch[0].set:
                 left = await rig.set_signals(batch[0].set, origin=f"line {batch[0].line}")
+                if rig.stepped:  # the change reaches the scheduler before rig time moves on
+                    await source.settled()
                 if left:
                     manual.append((clock.now(), left))
                     if hands is not None:
@@ -687,7 +696,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
             for step in batch:
                 per_app.setdefault(step.app or "", []).append(step)
             await asyncio.gather(*(chain(steps) for steps in per_app.values()))
-        await clock.sleep_until(scenario.until)
+        await _reach(clock, scenario.until)
         await driver.update_signals({})  # fire everything due up to `until` before checking
     finally:
         for client in clients.values():
@@ -697,6 +706,13 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     results = tuple(check(_widen(exp, tol), events, responses) for exp in scenario.expect)
     results = tuple(dataclasses.replace(r, expect=exp) for r, exp in zip(results, scenario.expect, strict=True))
     return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual))
+
+
+async def _reach(clock: ScaledClock | ManualClock, t: float) -> None:
+    """Wait for rig time ``t``; a stepped rig's clock is moved there instead (never back)."""
+    if isinstance(clock, ManualClock):
+        clock.advance_to(max(t, clock.now()))
+    await clock.sleep_until(t)
 
 
 def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:

@@ -134,8 +134,9 @@ until: 6m
     from firmware_sim.scenario import load_scenario
 
     scenario = load_scenario(path)
-    cfg = replace(default_config().with_overrides(rig="live", speed=600), state_dir=None)
-    async with Rig(cfg, embedded="in-process", persist=False, seed=scenario.seed) as rig:
+    # stepped: the scenario moves rig time from step to step, so no machine load can make a step late
+    cfg = replace(default_config().with_overrides(rig="live"), state_dir=None)
+    async with Rig(cfg, embedded="in-process", persist=False, seed=scenario.seed, stepped=True) as rig:
         result = await play_scenario(rig, scenario, initial={"charger": "none"})
     assert [r.met for r in result.expectations] == [True, True, True, False], [r.detail for r in result.expectations]
     assert "1 matching wake events, expected exactly 2" in result.expectations[3].detail
