@@ -46,6 +46,8 @@ from wakebench.records import RecordWriter
 from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
+from wakebench.timefmt import stamp as _stamp
+from wakebench.timefmt import value_text as _fmt
 from wbcommon import files
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
@@ -185,18 +187,6 @@ def _unmet(scheduler: Scheduler, app_id: str) -> dict[str, Any]:
     return found
 
 
-def _stamp(t: float) -> str:
-    """Rig time with milliseconds: ``0:05:00.250``."""
-    whole = int(t)
-    return f"{fmt_clock(float(whole))}.{int((t - whole) * 1000):03d}"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 class Rig:

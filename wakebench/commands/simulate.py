@@ -13,6 +13,7 @@ from firmware_sim.scenario import load_scenario
 from firmware_sim.signals import Signals
 from firmware_sim.simulation import ResponseRecord, SimulationResult, simulate
 from wakebench.timefmt import clock
+from wakebench.timefmt import value_text as _fmt
 
 EXIT_MET, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 
@@ -122,14 +123,6 @@ def print_timeline(result: SimulationResult, out: TextIO) -> None:
     for r in result.expectations:
         mark = "✔" if r.met else "✘"
         out.write(f"  {mark} line {r.expect.line}: {_describe(r.expect.raw)} — {r.detail}\n")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _describe(raw: dict[str, Any]) -> str:
