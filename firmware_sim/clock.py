@@ -144,6 +144,12 @@ class ScaledClock:
             await asyncio.sleep(delay)
 
 
+def host_monotonic() -> float:
+    """The host's monotonic seconds: for wall-time timeouts, rate limits and display ages,
+    never for rig time (that is a :class:`Clock`)."""
+    return time.monotonic()
+
+
 def wall_now() -> datetime:
     """The host's current UTC time (for ``ts`` fields and the rig's epoch)."""
     return datetime.now(UTC)
