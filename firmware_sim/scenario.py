@@ -117,6 +117,8 @@ class Scenario:
     steps: tuple[Step, ...]
     expect: tuple[Expectation, ...]
     until: float
+    #: the signals the file's ``initial`` names, in file order (the rest are defaults)
+    initial_names: tuple[str, ...] = ()
 
 
 class _Validator:
@@ -221,8 +223,10 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     until = v.duration(top, "until", "") if "until" in top else None
 
     initial = Signals()
+    initial_names: list[str] = []
     if "initial" in top:
         init = v.mapping(top["initial"], top.key_lines["initial"], "initial")
+        initial_names = [str(key) for key in init]
         for key in init:
             try:
                 initial = initial.updated({key: init[key]})
@@ -403,6 +407,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         steps=tuple(sorted(steps, key=lambda s: s.at)),
         expect=tuple(expects),
         until=until,
+        initial_names=tuple(initial_names),
     )
 
 

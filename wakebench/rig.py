@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-import yaml
-
 from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
 from firmware_sim.clock import ManualClock, ScaledClock
 from firmware_sim.driver import SchedulerDriver
@@ -48,7 +46,6 @@ from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
 from wakebench.timefmt import stamp as _stamp
 from wakebench.timefmt import value_text as _fmt
-from wbcommon import files
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
@@ -727,14 +724,7 @@ def _widen(exp: Expectation, tol: float) -> Expectation:
 
 def scenario_initial(scenario: Scenario) -> dict[str, Any]:
     """The ``initial`` values the scenario file names (not every default of the snapshot)."""
-    try:  # bounded like every read of a user's file (wbcommon.files)
-        node = files.compose_yaml(files.read_text(scenario.path, limit=files.MAX_SCENARIO_BYTES), scenario.path)
-    except files.FileFormatError:
-        return {}
-    pairs = node.value if isinstance(node, yaml.MappingNode) else []
-    initial = next((v for k, v in pairs if getattr(k, "value", None) == "initial"), None)
-    names = [k.value for k, _ in initial.value] if isinstance(initial, yaml.MappingNode) else []
-    return {n: getattr(scenario.initial, n) for n in names if n in Signals.names()}
+    return {n: getattr(scenario.initial, n) for n in scenario.initial_names if n in Signals.names()}
 
 
 def print_banner(rig: Rig, out: TextIO = sys.stdout) -> None:

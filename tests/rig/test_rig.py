@@ -24,6 +24,7 @@ from wakebench.rig import (
     _widen,
     live_tolerance,
     play_scenario,
+    scenario_initial,
 )
 
 TIMEOUT = 10.0
@@ -158,6 +159,18 @@ until: 10m
     present, absent = sc.expect
     assert (_widen(present, 15).start, _widen(present, 15).end) == (300.0, 315.0)
     assert (_widen(absent, 15).start, _widen(absent, 15).end) == (0.0, 240.0)
+
+
+def test_initial_values_are_those_the_file_names_without_reading_it_again(tmp_path: Path) -> None:
+    sc = parse_scenario("""
+name: t
+initial: {screen_locked: true, charger: none}
+until: 1m
+""")
+    assert sc.initial_names == ("screen_locked", "charger")
+    gone = replace(sc, path=str(tmp_path / "deleted.yaml"))  # the file is not read again
+    assert scenario_initial(gone) == {"screen_locked": True, "charger": "none"}
+    assert scenario_initial(parse_scenario("name: t\nuntil: 1m\n")) == {}
 
 
 def test_poll_period_is_stretched_at_high_speed() -> None:
