@@ -229,6 +229,12 @@ class BoardSource:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._consumer
 
+    async def settled(self) -> None:
+        """Return once every update published so far has been delivered to the callback
+        (a stepped scenario waits for this before it moves rig time on)."""
+        if self._queue is not None and self._consumer is not None:
+            await self._queue.join()
+
     async def refresh(self) -> SourceUpdate:
         """Poll every sensor once now, deliver the update (if anything changed) and return it."""
         self._poll()

@@ -3,7 +3,7 @@
 Pure and synchronous: no hardware, no MQTT, no wall-clock reads outside :mod:`clock`.
 """
 
-from firmware_sim.clock import Clock, ScaledClock, VirtualClock
+from firmware_sim.clock import Clock, ManualClock, ScaledClock, VirtualClock
 from firmware_sim.errors import (
     ConfigError,
     RequestError,
@@ -25,6 +25,7 @@ __all__ = [
     "Event",
     "LimitInfo",
     "Limits",
+    "ManualClock",
     "RequestError",
     "Response",
     "ScaledClock",

@@ -189,6 +189,8 @@ class Scenario:
     expect: tuple[Expectation, ...]
     until: float
     reactions: tuple[Reaction, ...] = ()
+    #: the signals the file's ``initial`` names, in file order (the rest are defaults)
+    initial_names: tuple[str, ...] = ()
 
 
 class _Validator:
@@ -293,8 +295,10 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     until = v.duration(top, "until", "") if "until" in top else None
 
     initial = Signals()
+    initial_names: list[str] = []
     if "initial" in top:
         init = v.mapping(top["initial"], top.key_lines["initial"], "initial")
+        initial_names = [str(key) for key in init]
         for key in init:
             try:
                 initial = initial.updated({key: init[key]})
@@ -450,6 +454,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         expect=tuple(expects),
         until=until,
         reactions=tuple(reactions),
+        initial_names=tuple(initial_names),
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from firmware_sim.clock import host_monotonic
 
 
 @dataclass(slots=True)
@@ -41,7 +42,7 @@ class RateLimiter:
     """
 
     def __init__(self, rate: float, burst: int, *, max_keys: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = host_monotonic) -> None:
         self.rate = float(rate)
         self.burst = float(burst)
         self.max_keys = max_keys

@@ -31,7 +31,6 @@ environment); the rig, MQTT and pytest-asyncio are imported when a fixture is us
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -81,15 +80,16 @@ class WakebenchApp:
         Raises:
             AssertionError: none within ``within`` rig time (lists what came instead).
         """
+        from firmware_sim.clock import host_monotonic
         from firmware_sim.durations import parse_duration
         from mqtt_bridge.errors import RequestTimeoutError
 
         rig_s = parse_duration(within)
         wall = self.rig.wall_timeout(rig_s)
         passed: list[dict[str, Any]] = []
-        deadline = time.monotonic() + wall
+        deadline = host_monotonic() + wall
         while True:
-            left = deadline - time.monotonic()
+            left = deadline - host_monotonic()
             try:
                 event = await self.client.next_event(timeout=max(left, 0.0))
             except RequestTimeoutError:

@@ -28,11 +28,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-import yaml
-
 from boards import BoardError, BoardSource, NotSettableError, SourceUpdate, build_source
 from boards.faults import FaultInjector
-from firmware_sim.clock import ScaledClock
+from firmware_sim.clock import ManualClock, ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.events import Event, Response
@@ -56,7 +54,8 @@ from wakebench.records import RecordWriter
 from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
-from wbcommon import files
+from wakebench.timefmt import stamp as _stamp
+from wakebench.timefmt import value_text as _fmt
 from wbcommon.faults import Fault
 
 __all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
@@ -201,20 +200,6 @@ def _unmet(scheduler: Scheduler, app_id: str) -> dict[str, Any]:
     return found
 
 
-def _stamp(t: float) -> str:
-    """Rig time with milliseconds: ``0:05:00.250``."""
-    whole = int(t)
-    return f"{fmt_clock(float(whole))}.{int((t - whole) * 1000):03d}"
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 class Rig:
@@ -229,6 +214,9 @@ class Rig:
         recorder: ``run --record``: gets every event batch and signals snapshot as it happens.
         reset_state: move the journal aside (``--reset-state``) and start fresh.
         synchronous: the journal's durability, ``"normal"`` or ``"full"`` (see firmware_sim.journal).
+        stepped: rig time is a :class:`~firmware_sim.clock.ManualClock` that only
+            :func:`play_scenario` moves, from one step to the next (``run --clock stepped``):
+            a live scenario whose timing no machine load can spoil.
     """
 
     def __init__(
@@ -243,8 +231,10 @@ class Rig:
         reset_state: bool = False,
         synchronous: str | None = None,
         recorder: RecordWriter | None = None,
+        stepped: bool = False,
     ) -> None:
         self.config = config
+        self.stepped = stepped
         self.reset_state = reset_state
         self.synchronous = synchronous or config.state_sync
         self.state: StateDir | None = None
@@ -259,7 +249,7 @@ class Rig:
         self.resumed_from: float | None = None
         self.embedded: EmbeddedBroker | None = None
         self.broker: BrokerConfig | None = None
-        self.clock: ScaledClock | None = None
+        self.clock: ScaledClock | ManualClock | None = None
         self.driver: SchedulerDriver | None = None
         self.source: BoardSource | None = None
         self.bridge: Bridge | None = None
@@ -276,7 +266,7 @@ class Rig:
         self._announced = False
 
     # -- parts (after start) -----------------------------------------------------------------
-    def _require(self) -> tuple[ScaledClock, SchedulerDriver, BoardSource, Bridge]:
+    def _require(self) -> tuple[ScaledClock | ManualClock, SchedulerDriver, BoardSource, Bridge]:
         if self.clock is None or self.driver is None or self.source is None or self.bridge is None:
             raise RigError("the rig is not started")
         return self.clock, self.driver, self.source, self.bridge
@@ -314,7 +304,7 @@ class Rig:
         saved = self._open_state()
         now = float(saved.get("now", 0.0)) if saved else 0.0
         self.resumed_from = now if saved else None
-        self.clock = ScaledClock(cfg.speed, start=now)
+        self.clock = ManualClock(now) if self.stepped else ScaledClock(cfg.speed, start=now)
         try:
             scheduler = Scheduler(signals=Signals(t=now), now=now, seed=int(saved.get("seed", self.seed))
                                   if saved else self.seed, limits=self.limits)
@@ -716,7 +706,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     Raises:
         RigError: an app client could not reach the rig's broker.
     """
-    clock, driver, _source, _bridge = rig._require()
+    clock, driver, source, _bridge = rig._require()
     assert rig.broker is not None
     speed = rig.config.speed
     events: list[Event] = []
@@ -764,6 +754,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     driver.add_sink(on_events)
     if initial:
         left = await rig.set_signals(initial, origin="initial")
+        if rig.stepped:
+            await source.settled()
         if left:
             manual.append((scenario_time(), left))
             if hands is not None:
@@ -795,6 +787,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                 await driver.update_signals({}, stale=frozenset(step.set["unknown"]))
             values = {n: v for n, v in step.set.items() if n != "unknown"}
             left = await rig.set_signals(values, origin=f"line {step.line}") if values else {}
+            if rig.stepped and rig.source is not None:  # the change reaches the scheduler first
+                await rig.source.settled()
             lateness.append(max(0.0, scenario_time() - step.at))
             if left:
                 manual.append((scenario_time(), left))
@@ -833,7 +827,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         await asyncio.gather(*(request(spec.id, "register", dict(spec.register_args), spec.line, 0.0)
                                for spec in scenario.apps))
         for batch in _batches(scenario.steps):
-            await clock.sleep_until(origin + batch[0].at)
+            await _reach(clock, origin + batch[0].at)
             if batch[0].set or batch[0].fault is not None:
                 await run_step(batch[0])
                 continue
@@ -841,7 +835,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
             for step in batch:
                 per_app.setdefault(step.app or "", []).append(step)
             await asyncio.gather(*(chain(steps) for steps in per_app.values()))
-        await clock.sleep_until(origin + scenario.until)
+        await _reach(clock, origin + scenario.until)
         await driver.update_signals({})  # fire everything due up to `until` before checking
         while due := [t for t in reactions if not t.done()]:  # reactions due by `until` finish
             await asyncio.gather(*due)
@@ -860,6 +854,13 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *loops)
     return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual), failures,
                       tuple(lateness), origin, speed)
+
+
+async def _reach(clock: ScaledClock | ManualClock, t: float) -> None:
+    """Wait for rig time ``t``; a stepped rig's clock is moved there instead (never back)."""
+    if isinstance(clock, ManualClock):
+        clock.advance_to(max(t, clock.now()))
+    await clock.sleep_until(t)
 
 
 def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:
@@ -885,14 +886,7 @@ def _widen(exp: Expectation, tol: float) -> Expectation:
 
 def scenario_initial(scenario: Scenario) -> dict[str, Any]:
     """The ``initial`` values the scenario file names (not every default of the snapshot)."""
-    try:  # bounded like every read of a user's file (wbcommon.files)
-        node = files.compose_yaml(files.read_text(scenario.path, limit=files.MAX_SCENARIO_BYTES), scenario.path)
-    except files.FileFormatError:
-        return {}
-    pairs = node.value if isinstance(node, yaml.MappingNode) else []
-    initial = next((v for k, v in pairs if getattr(k, "value", None) == "initial"), None)
-    names = [k.value for k, _ in initial.value] if isinstance(initial, yaml.MappingNode) else []
-    return {n: getattr(scenario.initial, n) for n in names if n in Signals.names()}
+    return {n: getattr(scenario.initial, n) for n in scenario.initial_names if n in Signals.names()}
 
 
 def print_banner(rig: Rig, out: TextIO = sys.stdout) -> None:

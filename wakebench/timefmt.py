@@ -1,6 +1,9 @@
-"""Human-readable rig times for terminal output."""
+"""Human-readable rig times and values for terminal output (the one copy of each helper)."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 
 def clock(t: float) -> str:
@@ -13,3 +16,24 @@ def clock(t: float) -> str:
         sec = "0" + sec
     text = f"{int(hours)}:{int(minutes):02d}:{sec}"
     return f"{int(days)}d {text}" if days else text
+
+
+def stamp(t: float) -> str:
+    """Rig time with milliseconds, always: ``0:05:00.250``, ``0:00:03.000``."""
+    whole = int(t)
+    return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
+
+
+def value_text(value: Any) -> str:
+    """A signal or argument value as typed on a command line: ``true``/``false``, ``95``
+    (floats as ``%g``), compact JSON for tables and lists, ``unknown`` for a signal that has no
+    trustworthy value (None), anything else as ``str``."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)

@@ -184,6 +184,15 @@ class ByteRegisterFile:
         """Decode ``register`` from the register file."""
         return register.parse(self.image[register.address: register.address + register.size])
 
+    def store_raw(self, register: Register[Any], raw: int) -> None:
+        """Put the datasheet's raw value (``0x971C``) into ``register``, most significant byte
+        first (power-on values, as the register summary lists them)."""
+        self.image[register.address: register.address + register.size] = raw.to_bytes(register.size, "big")
+
+    def load_raw(self, register: Register[Any]) -> int:
+        """``register``'s raw value, most significant byte first."""
+        return int.from_bytes(self.image[register.address: register.address + register.size], "big")
+
     def read(self, command: int, length: int) -> bytes:
         """See :meth:`hal.i2c.EmulatedChip.read`."""
         return bytes(self.image[(command + i) & 0xFF] for i in range(length))

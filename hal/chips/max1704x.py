@@ -347,7 +347,7 @@ class _MAX1704xEmulator(ByteRegisterFile):
     def power_on_reset(self) -> None:
         """Every register at its power-on value (VCELL and SOC 0 until the next conversion)."""
         self.image[:] = bytes(256)
-        self.image[CONFIG.address: CONFIG.address + 2] = CONFIG_POR.to_bytes(2, "big")
+        self.store_raw(CONFIG, CONFIG_POR)
         self._last_soc = None
         self._last_conversion = None
 
@@ -396,7 +396,7 @@ class _MAX1704xEmulator(ByteRegisterFile):
                 # "The reset occurs when the last bit has been clocked in. The IC does not
                 # respond with an I2C ACK after this command sequence." [DS-48, DS-43 CMD]
                 raise EmulatedNack(f"{self.part} resets on CMD 0x5400 and does not ACK the write")
-            self.image[CMD.address: CMD.address + 2] = b"\x00\x00"
+            self.store_raw(CMD, 0)
 
     def reset_commands(self) -> frozenset[int]:
         """CMD values that reset the chip."""
@@ -464,10 +464,10 @@ class MAX17048Emulator(_MAX1704xEmulator):
         """Put every register at its power-on value (VCELL and SOC 0)."""
         super().power_on_reset()
         self.store(VERSION, self.version)
-        self.image[HIBRT.address: HIBRT.address + 2] = HIBRT_POR.to_bytes(2, "big")
-        self.image[VALRT.address: VALRT.address + 2] = VALRT_POR.to_bytes(2, "big")
-        self.image[VRESET_ID.address: VRESET_ID.address + 2] = bytes([VRESET_POR, ID_EMULATED])
-        self.image[STATUS.address: STATUS.address + 2] = STATUS_POR.to_bytes(2, "big")
+        self.store_raw(HIBRT, HIBRT_POR)
+        self.store_raw(VALRT, VALRT_POR)
+        self.store_raw(VRESET_ID, VRESET_POR << 8 | ID_EMULATED)  # VRESET high byte, ID low
+        self.store_raw(STATUS, STATUS_POR)
         self._hib = False
         self._rate = 0.0
         self._low_rate_since = None
@@ -486,7 +486,7 @@ class MAX17048Emulator(_MAX1704xEmulator):
         return self._hib
 
     def _hibrt(self) -> int:
-        return int.from_bytes(self.image[HIBRT.address: HIBRT.address + 2], "big")
+        return self.load_raw(HIBRT)
 
     def _set_hibernating(self, on: bool) -> None:
         if self._hib != on:

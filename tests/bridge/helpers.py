@@ -13,7 +13,7 @@ from typing import Any
 
 import aiomqtt
 
-from firmware_sim import SIGNAL_NAMES, ScaledClock, Scheduler, Signals
+from firmware_sim import SIGNAL_NAMES, ManualClock, Scheduler, Signals
 from firmware_sim.clock import wall_now
 from firmware_sim.driver import SchedulerDriver
 from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig, schemas
@@ -136,7 +136,12 @@ class Watcher:
 
 @dataclass
 class RigHarness:
-    """A scheduler, its driver and a bridge on a real broker, with the driver's timers running."""
+    """A scheduler, its driver and a bridge on a real broker, with the driver's timers running.
+
+    Rig time is a :class:`~firmware_sim.clock.ManualClock`: it stands still until the test calls
+    :meth:`advance`, so budgets end when the test says so, never while a loaded machine is still
+    getting round to the next step. ``speed`` is only what ``bridge/info`` reports.
+    """
 
     url: str
     rig: str
@@ -148,7 +153,7 @@ class RigHarness:
 
     def __post_init__(self) -> None:
         self.scheduler = Scheduler(signals=self.signals, epoch=wall_now())
-        self.clock = ScaledClock(self.speed)
+        self.clock = ManualClock()
         self.driver = SchedulerDriver(self.scheduler, clock=self.clock)
         opts = {"reconnect_max_s": 0.5, "speed": self.speed, **self.options}
         self.bridge = Bridge(self.driver, broker=BrokerConfig.from_url(self.url, **self.broker_options),
@@ -159,6 +164,10 @@ class RigHarness:
 
     async def _set_signals(self, values: Mapping[str, Any]) -> None:
         await self.driver.update_signals(values)
+
+    def advance(self, seconds: float) -> float:
+        """Move rig time forward by ``seconds``; every timer now due fires (each at its own time)."""
+        return self.clock.advance(seconds)
 
     async def __aenter__(self) -> RigHarness:
         await self.bridge.start()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from firmware_sim.platforms.capacitor import CapacitorLimits
 from mqtt_bridge import AppClient
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from tests.bridge.helpers import RigHarness, TcpProxy, Watcher, unique_id, wait_until
@@ -14,9 +15,12 @@ from tests.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.broker
 
-#: 360x: the Capacitor 180 s budget (seed 000) lasts 0.5 wall seconds, the 5 s grace 14 ms.
+#: what ``bridge/info`` reports; rig time moves only when a test calls ``h.advance``
 SPEED = 360.0
 TASKS = 3
+#: seed 000 (Capacitor BackgroundTask docs): "任务必须在 3 分钟内完成" (3 minutes), then the grace:
+#: advancing rig time by this much expires and terminates every task started at the same time.
+BUDGET_AND_GRACE_S = CapacitorLimits().before_exit_s + CapacitorLimits().terminate_grace_s
 
 
 def by_seq(events: list[dict[str, Any]]) -> list[int]:
@@ -54,6 +58,7 @@ async def test_lost_connection_publishes_the_will_and_delivers_the_outbox_in_ord
                                     start=watch.messages.index(online))
         assert offline.json() == {"state": "offline"}
         # every task expires and terminates while the broker is unreachable
+        h.advance(BUDGET_AND_GRACE_S)
         await wait_until(lambda: h.bridge.outbox_size >= 2 * TASKS, what="6 events in the outbox")
         assert not h.bridge.connected
 
@@ -80,6 +85,7 @@ async def test_broker_killed_and_restarted_loses_and_reorders_nothing(
         await start_tasks(h, app, TASKS)
         broker.save()  # the app's persistent session (and its subscription) survives the restart
         broker.kill()  # SIGKILL: no clean shutdown, no will, nothing saved
+        h.advance(BUDGET_AND_GRACE_S)
         await wait_until(lambda: h.bridge.outbox_size >= 2 * TASKS, what="6 events in the outbox")
         broker.start()
         await h.bridge.wait_connected(10)
@@ -102,6 +108,7 @@ async def test_full_outbox_drops_the_oldest_and_reports_it_after_reconnect(mosqu
             AppClient(mosquitto.url(), app_id="ovf", rig=rig) as app:
         await start_tasks(h, app, TASKS)
         await proxy.cut()
+        h.advance(BUDGET_AND_GRACE_S)
         await wait_until(lambda: h.bridge.health()["dropped"] >= 2, what="2 events dropped")
         await wait_until(lambda: h.scheduler.tasks("ovf") == {}, what="all tasks terminated")
         assert h.bridge.outbox_size == 4  # the bound, just reached
@@ -125,6 +132,7 @@ async def test_outbox_survives_a_bridge_restart(mosquitto: Mosquitto, tmp_path: 
         async with h, AppClient(mosquitto.url(), app_id="keep", rig=rig) as app:
             await start_tasks(h, app, 1)
             await proxy.cut()
+            h.advance(BUDGET_AND_GRACE_S)
             await wait_until(lambda: h.bridge.outbox_size == 2, what="expire and terminate queued")
         # the bridge stopped while the broker was unreachable: the events wait on disk
         with_two = Outbox(tmp_path / OUTBOX_FILE, max_events=10, max_bytes=1 << 20)
@@ -147,6 +155,7 @@ async def test_retained_state_changed_while_offline_is_current_after_reconnect(m
         await wait_until(lambda: not h.bridge.connected, what="bridge offline")
         for level in (90.0, 80.0, 70.0):
             await h.driver.update_signals({"battery_level": level})
+        h.advance(BUDGET_AND_GRACE_S)
         await wait_until(lambda: h.scheduler.tasks("st") == {}, what="task gone while offline")
         await proxy.restore()
         await h.bridge.wait_connected(10)

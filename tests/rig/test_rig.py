@@ -24,6 +24,7 @@ from wakebench.rig import (
     _widen,
     live_tolerance,
     play_scenario,
+    scenario_initial,
 )
 
 TIMEOUT = 10.0
@@ -137,8 +138,9 @@ until: 6m
     from firmware_sim.scenario import load_scenario
 
     scenario = load_scenario(path)
-    cfg = replace(default_config().with_overrides(rig="live", speed=600), state_dir=None)
-    async with Rig(cfg, embedded="in-process", persist=False, seed=scenario.seed) as rig:
+    # stepped: the scenario moves rig time from step to step, so no machine load can make a step late
+    cfg = replace(default_config().with_overrides(rig="live"), state_dir=None)
+    async with Rig(cfg, embedded="in-process", persist=False, seed=scenario.seed, stepped=True) as rig:
         result = await play_scenario(rig, scenario, initial={"charger": "none"})
     assert [r.met for r in result.expectations] == [True, True, True, False], [r.detail for r in result.expectations]
     assert "1 matching wake events, expected exactly 2" in result.expectations[3].detail
@@ -160,6 +162,18 @@ until: 10m
     present, absent = sc.expect
     assert (_widen(present, 15).start, _widen(present, 15).end) == (300.0, 315.0)
     assert (_widen(absent, 15).start, _widen(absent, 15).end) == (0.0, 240.0)
+
+
+def test_initial_values_are_those_the_file_names_without_reading_it_again(tmp_path: Path) -> None:
+    sc = parse_scenario("""
+name: t
+initial: {screen_locked: true, charger: none}
+until: 1m
+""")
+    assert sc.initial_names == ("screen_locked", "charger")
+    gone = replace(sc, path=str(tmp_path / "deleted.yaml"))  # the file is not read again
+    assert scenario_initial(gone) == {"screen_locked": True, "charger": "none"}
+    assert scenario_initial(parse_scenario("name: t\nuntil: 1m\n")) == {}
 
 
 def test_poll_period_is_stretched_at_high_speed() -> None:

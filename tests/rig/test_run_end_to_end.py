@@ -224,12 +224,19 @@ until: 6m
 
 @pytest.mark.parametrize(("reason", "code"), [("charger_removed", 0), ("network_lost", 1)])
 async def test_scenario_exit_code_is_that_of_simulate(tmp_path: Path, reason: str, code: int) -> None:
-    proc = await RigProcess("--board", "sim", "--speed", str(SPEED), "--rig", unique_rig("sc"),
+    # --clock stepped: rig time jumps from step to step, so a loaded machine cannot make a step late
+    proc = await RigProcess("--board", "sim", "--clock", "stepped", "--rig", unique_rig("sc"),
                             "--embedded-broker", "in-process",
                             "--scenario", str(_scenario(tmp_path, reason))).start()
     assert await proc.wait(within=30) == code, proc.output
     assert "REVOKE" in proc.output and "charger_removed" in proc.output
     assert ("3/3 met" if code == 0 else "2/3 met") in proc.output
+
+
+async def test_stepped_clock_needs_a_scenario() -> None:
+    proc = await RigProcess("--board", "sim", "--clock", "stepped").start()
+    assert await proc.wait() == 2
+    assert "--clock stepped needs --scenario" in proc.output
 
 
 async def test_invalid_scenario_exits_2(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 ::
 
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
-                  [--scenario FILE] [--state-dir DIR] [--reset-state] [--embedded-broker KIND] [--ws-port PORT]
+                  [--scenario FILE [--clock stepped]] [--state-dir DIR] [--reset-state] [--embedded-broker KIND] [--ws-port PORT]
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
                   [--set NAME=VALUE ...] [--junit FILE]
                   [--request-rate N] [--request-burst N]
@@ -19,7 +19,9 @@ damaged or foreign state directory is one line on stderr and exit 2 (:mod:`wakeb
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
 checked at ``until``; a step the board cannot do by itself is printed as a manual step and,
 when stdin is a terminal, waits for Enter (or for the board to measure the value); the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
-2 invalid file or configuration.
+2 invalid file or configuration. ``--clock stepped`` plays the scenario on a manual clock that
+jumps to each step once the rig has answered the previous one: the same broker and bridge, with
+timing as exact as ``simulate`` however busy the machine is (CI).
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, metavar="X",
                         help="rig clock speed, sim board only (600: a 10-minute budget lasts 1 s)")
     parser.add_argument("--scenario", metavar="FILE", help="play a scenario live and check its expectations")
+    parser.add_argument("--clock", choices=("scaled", "stepped"), default="scaled",
+                        help="with --scenario: 'stepped' moves rig time from one step to the next as soon "
+                             "as the rig has answered (deterministic on any machine; default: scaled, "
+                             "real time times --speed)")
     parser.add_argument("--request-rate", type=float, metavar="N",
                         help="per-app requests/s before `rate_limited` (default 10; rig.request_rate)")
     parser.add_argument("--request-burst", type=int, metavar="N",
@@ -124,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
               f"broker {broker or 'embedded'} · state {config.resolved_state_dir}")
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.clock == "stepped" and scenario is None:
+        print("wakebench run: --clock stepped needs --scenario (the scenario's steps move the clock)",
+              file=sys.stderr)
+        return EXIT_INVALID
     if args.junit and scenario is None:
         print("wakebench run: --junit needs --scenario (it reports a scenario's expectations)", file=sys.stderr)
         return EXIT_INVALID
@@ -137,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
                                  out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit,
-                                 reset_state=getattr(args, "reset_state", False)))
+                                 reset_state=getattr(args, "reset_state", False),
+                                 stepped=args.clock == "stepped"))
     finally:
         if recorder is not None:
             recorder.close()
@@ -145,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
                 out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None,
-                junit: str | None = None, reset_state: bool = False) -> int:
+                junit: str | None = None, reset_state: bool = False, stepped: bool = False) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -156,7 +167,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
     rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
               printer=printer, persist=scenario is None,
               seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
-              recorder=recorder, reset_state=reset_state)
+              recorder=recorder, reset_state=reset_state, stepped=stepped)
     web: WebServer | bool | None = None
     try:
         try:
@@ -212,7 +223,8 @@ async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: 
         printer.note(f"note: {scenario.path} was written for board {scenario.board!r}; this rig is "
                      f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
     printer.note(f"scenario {scenario.name!r}: {len(scenario.steps)} step(s) until {clock(scenario.until)} "
-                 f"rig time ({scenario.until / rig.config.speed:.1f} s wall)")
+                 + ("rig time, stepped clock" if rig.stepped
+                    else f"rig time ({scenario.until / rig.config.speed:.1f} s wall)"))
     # on a terminal, manual steps wait for the human (Enter, or the board measuring the value)
     hands = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
     play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario), hands=hands))

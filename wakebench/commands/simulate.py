@@ -13,6 +13,7 @@ from firmware_sim.scenario import load_scenario
 from firmware_sim.signals import Signals
 from firmware_sim.simulation import ResponseRecord, SimulationResult, simulate
 from wakebench.timefmt import clock
+from wakebench.timefmt import value_text as _fmt
 
 EXIT_MET, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 
@@ -128,14 +129,6 @@ def print_timeline(result: SimulationResult, out: TextIO) -> None:
         out.write(f"steps: {len(result.failures)} failed\n")
         for f in result.failures:
             out.write(f"  ✘ {sc.path}:{f.line} at {clock(f.t)}: {f.message}\n")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _describe(raw: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from wakebench.commands._rigargs import EXIT_OK, EXIT_RIG_ERROR, add_rig_arguments, print_error, run_linked
 from wakebench.rigctl import RigLink
+from wakebench.timefmt import value_text as _value
 
 #: Fields shown in the task's own columns (not repeated among the rest).
 _TASK_HEAD = ("task_id", "state")
@@ -28,16 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("app", nargs="?", metavar="APP", help="one app (default: every app with tasks)")
     parser.add_argument("--json", action="store_true", help="the raw status responses as JSON")
     add_rig_arguments(parser)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
 
 
 def _empty(value: Any) -> bool:

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import io
 import sys
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -30,6 +29,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from firmware_sim.clock import host_monotonic
 from wakebench.commands.watch_state import (
     MAX_EVENTS,
     RigView,
@@ -332,7 +332,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     def view() -> RenderableType:
-        return render(state, now=time.monotonic(), rig=rig, width=console.width, height=console.height - 1)
+        return render(state, now=host_monotonic(), rig=rig, width=console.width, height=console.height - 1)
 
     with Live(get_renderable=view, console=console, refresh_per_second=REFRESH_PER_S, screen=False,
               transient=False, vertical_overflow="crop") as live, contextlib.suppress(KeyboardInterrupt):
@@ -387,7 +387,7 @@ async def follow(
                     async for message in _until(client, stopper):
                         payload = message.payload if isinstance(message.payload, bytes) else \
                             str(message.payload or "").encode()
-                        line = state.feed(message.topic.value, payload, now=time.monotonic(),
+                        line = state.feed(message.topic.value, payload, now=host_monotonic(),
                                           retained=message.retain)
                         if line is not None and on_line is not None:
                             if others is None or message.topic.matches(topic):

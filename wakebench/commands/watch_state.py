@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from wakebench.timefmt import clock
+from wakebench.timefmt import clock, stamp
 
 #: Events kept per rig (and in the fleet view) for the "last events" table.
 MAX_EVENTS: Final = 15
@@ -20,12 +20,6 @@ WAIT_KEYS: Final = ("unmet", "unmet_conditions", "waiting_for", "last_skip_reaso
 
 __all__ = ["MAX_EVENTS", "WAIT_KEYS", "AppView", "RigView", "WatchState", "bridge_text", "event_detail",
            "fmt_value", "json_object", "stamp", "task_deadline", "when", "why_waiting"]
-
-
-def stamp(t: float) -> str:
-    """Rig time with milliseconds (``0:03:40.330``)."""
-    whole = int(t)
-    return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
 
 
 def fmt_value(value: Any) -> str:
