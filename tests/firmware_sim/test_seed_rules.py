@@ -1027,3 +1027,39 @@ def test_every_quote_in_the_document_is_the_seeds_text_on_that_line() -> None:
             wrong += [f"{seed}:{line} {part!r}" for part in quote.split("…")
                       if _flat(part) not in text]
     assert wrong == [], "\n".join(wrong)
+
+
+# -- what wakebench does where the first pass suspected a fidelity gap (docs/seed-rules.md) -------
+def test_uwp_background_app_without_a_session_stays_suspending_until_told(harness: Any) -> None:
+    """Seed 002:5: "When the user minimizes or switches away from an app it is put into a
+    suspended state." wakebench's ``background`` is Suspending and has no timer: an app without a
+    session stays ``background`` (SavingData still allowed) until a session ends or the bench sends
+    ``state: suspended``. A gap, listed in docs/seed-rules.md; this test records today's answer."""
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    h.advance(DAY)
+    assert h.sched.apps["app"].state == "background"
+    assert h.ok(DAY, "app", "request_extension", {"reason": "saving_data"})["result"] == "allowed"
+    h.ok(DAY + 1, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"  # a session that ends lets Windows suspend it
+    h2 = _app(harness, "uwp", ON_WALL)
+    h2.ok(0, "app", "state", {"state": "background"})
+    h2.ok(5, "app", "state", {"state": "suspended"})
+    data = h2.ok(6, "app", "request_extension", {"reason": "saving_data"})
+    assert (data["result"], data["denied_because"]) == ("denied", "app_suspended")
+
+
+def test_uwp_relaunch_during_saving_data_revokes_it_at_once(harness: Any) -> None:
+    """Seed 002:44: "and the user requests the app be launched again, it may appear to take a long
+    time to launch" — "the extended execution session time period must complete before the old
+    instance of the app can be closed". wakebench does not make the relaunch wait: ``state:
+    foreground`` revokes the SavingData session at once (``resumed``) and the app is in the
+    foreground. A gap, listed in docs/seed-rules.md; this test records today's answer."""
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    h.ok(1, "app", "request_extension", {"reason": "saving_data"})
+    h.ok(30, "app", "state", {"state": "foreground"})
+    assert h.timeline()[-1] == (30, "revoke", "session-1", "resumed")
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "revoke"]
+    assert h.sched.apps["app"].state == "foreground"
