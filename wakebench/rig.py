@@ -636,6 +636,8 @@ class LiveResult:
     lateness: tuple[float, ...] = ()
     origin: float = 0.0
     speed: float = 1.0
+    #: lateness of reactive steps beyond their trigger's (added on top of the worst timed step)
+    reaction_lateness: tuple[float, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -713,6 +715,8 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     responses: list[ResponseRecord] = []
     manual: list[tuple[float, dict[str, Any]]] = []
     lateness: list[float] = []
+    #: a reaction's time inherits its trigger's lateness; its own is kept apart and added on top
+    reaction_lateness: list[float] = []
     step_times = step_apps(scenario)
     reactor = Reactor(scenario.reactions)
     reactions: set[asyncio.Task[None]] = set()
@@ -763,21 +767,21 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     clients: dict[str, AppClient] = {}
 
     async def request(app: str, verb: str, args: dict[str, Any], line: int | None, due: float,
-                      expect_error: str | None = None) -> None:
+                      expect_error: str | None = None, late: list[float] | None = None) -> None:
         client = clients[app]
         t = scenario_time()
         try:  # the rig's driver prints the request and its answer
             response = await client.send(verb, args)
         except BridgeError as exc:
             raise RigError(f"scenario line {line}: {app} {verb}: {exc}") from exc
-        lateness.append(max(0.0, scenario_time() - due))
+        (lateness if late is None else late).append(max(0.0, scenario_time() - due))
         status = str(response.get("status"))
         code = response.get("code")
         data = response.get("data") if isinstance(response.get("data"), dict) else {}
         responses.append(ResponseRecord(t, app, verb, status, code if isinstance(code, str) else None,
                                         response.get("error"), data or {}, line, args, expect_error))
 
-    async def run_step(step: Step) -> None:
+    async def run_step(step: Step, late: list[float] | None = None) -> None:
         if step.fault is not None:
             await rig.inject_fault(step.fault)
             lateness.append(max(0.0, scenario_time() - step.at))
@@ -796,11 +800,11 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
                     await rig.wait_for_hand(left, stdin=hands)
             return
         assert step.app is not None and step.request is not None
-        await request(step.app, step.request, dict(step.args), step.line, step.at, step.expect_error)
+        await request(step.app, step.request, dict(step.args), step.line, step.at, step.expect_error, late)
 
-    async def run_at(step: Step) -> None:
+    async def run_at(step: Step) -> None:  # a reaction
         await clock.sleep_until(origin + step.at)
-        await run_step(step)
+        await run_step(step, reaction_lateness)
 
     async def connect(spec: AppSpec) -> None:
         assert rig.broker is not None
@@ -846,14 +850,14 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
         for client in clients.values():
             with contextlib.suppress(Exception):
                 await client.close()
-    tol = max(lateness, default=0.0)
+    tol = max(lateness, default=0.0) + max(reaction_lateness, default=0.0)
     results = tuple(check(_widen(exp, tol), events, responses) for exp in scenario.expect)
     results = tuple(
         _verdict(dataclasses.replace(r, expect=exp), checked_window(exp, step_times, scenario.until), tol, speed)
         for r, exp in zip(results, scenario.expect, strict=True))
     failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *loops)
     return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual), failures,
-                      tuple(lateness), origin, speed)
+                      tuple(lateness), origin, speed, tuple(reaction_lateness))
 
 
 async def _reach(clock: ScaledClock | ManualClock, t: float) -> None:

@@ -44,7 +44,8 @@ async def test_each_platforms_reactive_scenario_passes_live(name: str) -> None:
     details = [f"line {r.expect.line}: {r.detail}" for r in result.expectations if not r.met]
     assert result.passed, (result.tolerance, details, result.failures)
     # the tolerance applied is the measured one, and no window it was applied to is narrower
-    assert result.tolerance == max(result.lateness)
+    # (a reaction inherits its trigger's lateness, so its own comes on top of the steps')
+    assert result.tolerance == max(result.lateness) + max(result.reaction_lateness, default=0.0)
     windows = [w for e in scenario.expect if (w := checked_window(e, step_apps(scenario), scenario.until)) is not None]
     assert all(result.tolerance <= w for w in windows)
 
