@@ -129,13 +129,34 @@ class DropReport:
         return {"dropped": self.total, "apps": self.apps}
 
 
+def compact_json(obj: Any) -> bytes:
+    """Compact ASCII JSON (the MQTT payloads and the journal's rows): non-finite floats become
+    null, unknown objects their ``str``."""
+    try:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=str)
+    except ValueError:
+        text = json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=True, allow_nan=False,
+                          default=str)
+    return text.encode("ascii")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def encode_event(event: Event, epoch: Any, wall: Any = None) -> bytes:
     """The ``apps/<app>/events`` payload of ``event``: compact ASCII JSON, non-finite floats as
     null. ``ts`` is the wall time from ``epoch``, else ``wall`` (a datetime: now)."""
     body = event.to_dict(epoch)
     if body.get("ts") is None:
         body["ts"] = iso(wall, 0.0) if wall is not None else None
-    return _dumps(body)
+    return compact_json(body)
 
 
 class Journal:
@@ -424,23 +445,4 @@ def _state_rows(state: Mapping[str, Any]) -> dict[str, str]:
 
 def _text(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def _dumps(obj: Any) -> bytes:
-    try:
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=str)
-    except ValueError:
-        text = json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=True, allow_nan=False,
-                          default=str)
-    return text.encode("ascii")
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 

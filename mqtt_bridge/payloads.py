@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any
-
 from firmware_sim.clock import wall_now
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.events import iso
+from firmware_sim.journal import compact_json
 
-
-def dumps(obj: Any) -> bytes:
-    """Compact ASCII JSON. Non-finite floats become null; unknown objects their ``str``."""
-    try:
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=str)
-    except ValueError:
-        text = json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=True, allow_nan=False,
-                          default=str)
-    return text.encode("ascii")
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
+#: Compact ASCII JSON; non-finite floats become null, unknown objects their ``str``.
+dumps = compact_json
 
 
 def wall_iso(driver: SchedulerDriver, t: float) -> str:
