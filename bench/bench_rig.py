@@ -19,7 +19,8 @@
    file size at the end and write amplification = bytes SQLite wrote (``wchar`` of
    ``/proc/self/io``) / bytes of event payload.
 
-Run: ``.venv/bin/python bench/bench_rig.py [--edges 1000] [--poll-edges 20] [--idle-s 10]``
+Run: ``.venv/bin/python bench/bench_rig.py [--edges 1000] [--poll-edges 20] [--idle-s 10] [--days 14]``;
+``--days-only`` runs benchmark 4 alone (no broker needed).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def _mkdir(path: Path) -> Path:
 
 
 # -- 4. the journal after 14 simulated days -----------------------------------------------------------
-def journal_fourteen_days(state: Path, n_apps: int) -> dict[str, float]:
+def journal_fourteen_days(state: Path, n_apps: int, days: int = 14) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_scheduler  # the same 14 days as the scheduler benchmark
 
@@ -211,7 +212,9 @@ def journal_fourteen_days(state: Path, n_apps: int) -> dict[str, float]:
         if not events and not changed:
             return
         items = [PendingItem(None, encode_event(e, None), 1, e.app, e.seq) for e in events]
-        ids = journal.commit(sched.dump(), items)
+        # as the driver does: only the policies the batch touched (Scheduler.dump_changed)
+        ids = journal.commit(sched.dump_changed(), items, partial=True)
+        sched.mark_saved()
         if ids:
             journal.remove_through(ids[-1])  # acknowledged at once, as on PUBACK
         totals["payload"] += sum(len(i.payload) for i in items)
@@ -236,12 +239,12 @@ def journal_fourteen_days(state: Path, n_apps: int) -> dict[str, float]:
 
     bench_scheduler.Scheduler = Journaled  # type: ignore[attr-defined]
     wchar0 = _wchar()
-    wall, _, _ = bench_scheduler.fourteen_days(n_apps=n_apps)
+    wall, cpu, _, _ = bench_scheduler.fourteen_days(n_apps=n_apps, days=days)
     written = _wchar() - wchar0
     journal.checkpoint()
     journal.close()
     size = sum(p.stat().st_size for p in state.iterdir())
-    return {"wall_s": wall, "size_kib": size / 1024, "written_mib": written / 2**20,
+    return {"wall_s": wall, "cpu_s": cpu, "days": days, "size_kib": size / 1024, "written_mib": written / 2**20,
             "amplification": written / max(1, totals["payload"]), **totals}
 
 
@@ -320,7 +323,37 @@ def row(name: str, value: str, target: str, ok: bool | None) -> str:
     return f"| {name:<58} | {value:>10} | {target:>9} | {mark:>4} |"
 
 
+def days_rows(days: dict[str, float], n_apps: int) -> list[str]:
+    """The rows of benchmark 4 (the journal after ``days['days']`` simulated days)."""
+    n = f"{days['days']:.0f}"
+    return [
+        row(f"journal after {n} simulated days, {n_apps} apps: file size", f"{days['size_kib']:.0f} KiB", "", None),
+        row(f"  {days['batches']:.0f} batches, {days['events']:.0f} events: bytes written", f"{days['written_mib']:.1f} MiB",
+            "", None),
+        row("  write amplification (bytes written / event payload)", f"{days['amplification']:.1f}×", "", None),
+        row(f"  wall time of those {n} days with the journal", f"{days['wall_s']:.1f} s", "", None),
+        row(f"  CPU time of those {n} days with the journal", f"{days['cpu_s']:.1f} s", "", None),
+    ]
+
+
+def header() -> list[str]:
+    return [
+        f"wakebench rig benchmark · Python {sys.version.split()[0]} · {os.cpu_count()} CPU(s) · mosquitto on loopback",
+        "",
+        row("measure", "value", "target", None).replace("|    |", "| ok |"),
+        "|" + "-" * 60 + "|" + "-" * 12 + "|" + "-" * 11 + "|" + "-" * 6 + "|",
+    ]
+
+
 async def main(args: argparse.Namespace) -> int:
+    if args.days_only:  # benchmark 4 alone: no broker needed
+        tmp = Path(tempfile.mkdtemp(prefix="bench-rig-"))
+        try:
+            days = journal_fourteen_days(tmp / "days", args.apps, args.days)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print("\n".join([*header(), *days_rows(days, args.apps)]))
+        return 0
     if shutil.which("mosquitto_sub") is None or not MosquittoBroker.available():
         print("bench_rig: needs mosquitto and mosquitto_sub", file=sys.stderr)
         return 2
@@ -332,17 +365,12 @@ async def main(args: argparse.Namespace) -> int:
             edge_full = await edge_latency(broker, args.edges, tmp / "edge-full", "full")
             poll = await poll_latency(broker, args.poll_edges, tmp / "poll") if args.poll_edges else []
             foot = await footprint(broker, args.apps, args.idle_s, tmp / "mem")
-        days = journal_fourteen_days(tmp / "days", args.apps)
+        days = journal_fourteen_days(tmp / "days", args.apps, args.days) if args.days else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     e50, e99, _emax = percentiles(edge)
-    lines = [
-        f"wakebench rig benchmark · Python {sys.version.split()[0]} · {os.cpu_count()} CPU(s) · mosquitto on loopback",
-        "",
-        row("measure", "value", "target", None).replace("|    |", "| ok |"),
-        "|" + "-" * 60 + "|" + "-" * 12 + "|" + "-" * 11 + "|" + "-" * 6 + "|",
-    ]
+    lines = header()
     for label, samples in (("no durability", edge_none), ("journal, state_sync normal", edge),
                            ("journal, state_sync full", edge_full)):
         p50_, p99_, max_ = percentiles(samples)
@@ -368,11 +396,7 @@ async def main(args: argparse.Namespace) -> int:
         row(f"daemon idle CPU over {args.idle_s:g} s (1 s gauge poll)", f"{foot['cpu_pct']:.2f} %",
             f"< {TARGET_IDLE_CPU_PCT:g} %", foot["cpu_pct"] < TARGET_IDLE_CPU_PCT),
         row("requests answered ok while setting up the apps", f"{foot['ok_responses']:.0f}", "", None),
-        row(f"journal after 14 simulated days, {args.apps} apps: file size", f"{days['size_kib']:.0f} KiB", "", None),
-        row(f"  {days['batches']:.0f} batches, {days['events']:.0f} events: bytes written", f"{days['written_mib']:.1f} MiB",
-            "", None),
-        row("  write amplification (bytes written / event payload)", f"{days['amplification']:.1f}×", "", None),
-        row("  wall time of those 14 days with the journal", f"{days['wall_s']:.1f} s", "", None),
+        *(days_rows(days, args.apps) if days else []),
         "",
         "Edge-driven: MockPin edge → source callback → driver.update_signals (journal commit) → bridge",
         "publish (QoS 1) → mosquitto → mosquitto_sub in its own process. Polling: the same scheduler and",
@@ -387,5 +411,7 @@ if __name__ == "__main__":
     parser.add_argument("--edges", type=int, default=1000, help="charger edges for the edge-driven rig")
     parser.add_argument("--poll-edges", type=int, default=20, help="edges for the 1 s polling alternative")
     parser.add_argument("--apps", type=int, default=100, help="apps registered on the daemon")
+    parser.add_argument("--days", type=int, default=14, help="simulated days of benchmark 4 (0: skip it)")
+    parser.add_argument("--days-only", action="store_true", help="run benchmark 4 (the journal's days) alone")
     parser.add_argument("--idle-s", type=float, default=10.0, help="quiet window for the CPU measurement")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -195,6 +195,7 @@ class SchedulerDriver:
         """
         if self.journal is not None:
             self.journal.commit(self.scheduler.dump(), ())
+            self.scheduler.mark_saved()
 
     def _now(self) -> float:
         # A scaled clock read can never be earlier than the scheduler's last step, but a timer
@@ -206,7 +207,9 @@ class SchedulerDriver:
         if self.journal is not None and (changed or events):
             items = [PendingItem(None, self.encode(e), 1, e.app, e.seq) for e in events]
             try:
-                rows = self.journal.commit(self.scheduler.dump(), items)
+                # only the policies this batch touched are serialised (issue #8: cost ∝ change)
+                rows = self.journal.commit(self.scheduler.dump_changed(), items, partial=True)
+                self.scheduler.mark_saved()
                 self._rows = {id(e): r for e, r in zip(events, rows, strict=True)}
             except JournalError:
                 # the events still go out from memory; the failure is logged and counted

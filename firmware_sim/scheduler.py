@@ -159,6 +159,11 @@ class Scheduler:
         self._faults: deque[Fault] = deque(maxlen=FAULTS_KEPT)
         self._fault_count = 0
         self._lost_on_restart: dict[str, list[tuple[str, str]]] = {}
+        #: Policies whose state may have changed since :meth:`mark_saved` (issue #8: the journal
+        #: rewrites only their rows). Every entry point that runs policy code marks the policy.
+        self._dirty: set[str] = set(POLICIES)
+        #: ``restart_losses()`` of each policy as of its last :meth:`dump_changed`.
+        self._losses: dict[str, list[list[str]]] = {}
         overrides = dict(limits or {})
         unknown = set(overrides) - set(POLICIES)
         if unknown:
@@ -243,6 +248,7 @@ class Scheduler:
         """
         self._run_timers(now)
         self._apply_signals(signals)
+        self._dirty.update(self.policies)  # every policy re-checks its tasks
         lost, self._lost_on_restart = self._lost_on_restart, {}
         for name, policy in self.policies.items():
             for app_id, task_id in lost.get(name, ()):
@@ -273,6 +279,9 @@ class Scheduler:
             self._fault(app.platform if app else None, app, task, f"verb {verb!r}", exc)
             response = Response("error", {}, INTERNAL_ERROR,
                                  f"internal error while serving {verb!r}: {exc!r}")
+        served = self._apps.get(app_id) if isinstance(app_id, str) else None
+        if served is not None:
+            self._dirty.add(served.platform)  # the verb ran this policy's code
         return response, self._take()
 
     # -- internals ---------------------------------------------------------------------------
@@ -287,11 +296,16 @@ class Scheduler:
         handle = pop_due(now)
         while handle is not None:
             self._now = handle.when
+            owner = handle.owner
+            if owner is not None:
+                self._dirty.add(owner)
+            else:  # a timer armed outside a policy context: it may have touched any of them
+                self._dirty.update(self.policies)
             try:
                 handle.callback()
             except Exception as exc:  # a failing rule: contained to its app / task
                 app = self._apps.get(handle.app) if handle.app is not None else None
-                self._fault(handle.owner, app, handle.task, "timer", exc)
+                self._fault(owner, app, handle.task, "timer", exc)
             handle = pop_due(now)
         self._now = float(now)
 
@@ -304,6 +318,7 @@ class Scheduler:
             new_eff = self._effective
             for name, policy in self.policies.items():
                 if not policy.watched.isdisjoint(changed):
+                    self._dirty.add(name)
                     try:
                         policy.on_signals(old_eff, new_eff, changed)
                     except Exception as exc:  # a failing rule: recorded, the others go on
@@ -326,6 +341,7 @@ class Scheduler:
         self._fault_count += 1
         if app is None:
             return  # a platform-wide hook failed: no single app to tell
+        self._dirty.add(app.platform)
         try:
             self.policies[app.platform].drop_task(app, task)
         except Exception:
@@ -446,6 +462,40 @@ class Scheduler:
                                 self.policies.items() if (pairs := p.restart_losses())},
         }
 
+    def dump_changed(self) -> dict[str, Any]:
+        """A :meth:`dump` whose ``policies`` hold only the policies that may have changed since
+        :meth:`mark_saved` (issue #8: a batch's journal cost follows what it touched).
+
+        ``apps``, ``seq`` and the other core fields are always complete (an app's state can
+        change from any policy's code; they are small). A policy is marked when a request for
+        one of its apps is served, one of its timers fires, a signal it watches changes, one of
+        its rules fails, on :meth:`resume` and on :meth:`load`. Until :meth:`mark_saved` the
+        marks accumulate, so a failed journal write is repeated in full by the next one.
+        """
+        policies: dict[str, Any] = {}
+        for name in self._dirty:
+            policy = self.policies[name]
+            policies[name] = policy.dump()
+            pairs = policy.restart_losses()
+            if pairs:
+                self._losses[name] = [list(pair) for pair in pairs]
+            else:
+                self._losses.pop(name, None)
+        return {
+            "version": STATE_VERSION,
+            "now": self._now,
+            "seed": self.seed,
+            "apps": [a.to_dict() for a in self._apps.values()],
+            "seq": dict(self._seq),
+            "policies": policies,
+            "lost_on_restart": {name: self._losses[name] for name in self.policies
+                                if name in self._losses},
+        }
+
+    def mark_saved(self) -> None:
+        """The last :meth:`dump_changed` (or :meth:`dump`) is durable: forget the marks."""
+        self._dirty.clear()
+
     def load(self, data: Mapping[str, Any]) -> None:
         """Restore a :meth:`dump` into this (fresh) scheduler.
 
@@ -467,6 +517,7 @@ class Scheduler:
                 self.policies[name].load(pdata)
         for name, pairs in data.get("lost_on_restart", {}).items():
             self._lost_on_restart[name] = [(str(a), str(t)) for a, t in pairs]
+        self._dirty.update(self.policies)
 
 
 #: Verb names seen so far, snake_cased once (the request path's hottest string work).
