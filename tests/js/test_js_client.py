@@ -4,7 +4,11 @@ Each case runs one ``node --test`` file (clients/js/test/) with the rig's URLs i
 environment and fails with node's own report. ``client.test.js``: requests, coded errors, MQTT 5
 correlation, ``bridge/state``, seq de-duplication and gaps, session resume after a dropped
 connection. ``facades.test.js``: one flow per platform facade (Capacitor seed 000's example,
-HarmonyOS, iOS, UWP, WP8, Android), with revokes caused by signal changes.
+HarmonyOS, iOS, UWP, WP8, Android), with revokes caused by signal changes. ``debug.test.js``:
+the later verbs in the real APIs' shapes — force_run / force_expire through Xcode's
+``_simulateLaunchForTaskWithIdentifier`` / ``_simulateExpirationForTaskWithIdentifier`` and
+WorkManager's ``TestDriver``, ``status`` ``debug``, the iOS push cadence (seed 001: 15 minutes),
+background URLSession, WP8 ``ShellTile.update`` and ``AssociateToNetworkInterface``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def live_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRig]:
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ws"])
-@pytest.mark.parametrize("test_file", ["client.test.js", "facades.test.js"])
+@pytest.mark.parametrize("test_file", ["client.test.js", "facades.test.js", "debug.test.js"])
 def test_node_suite(live_rig: LiveRig, transport: str, test_file: str) -> None:
     node = node_or_skip()
     url = live_rig.tcp_url if transport == "tcp" else live_rig.ws_url
