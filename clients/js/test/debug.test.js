@@ -16,7 +16,7 @@ import {
 } from '../src/wp8.js';
 import { ExtendedExecutionSession, ExtendedExecutionResult, ExtendedExecutionRevokedReason, reclaimMemory } from '../src/uwp.js';
 import { WorkManager, OneTimeWorkRequest, Constraints, Worker, Result, WorkManagerTestInitHelper } from '../src/android.js';
-import { URL_, RIG, BENCH, app, appId, deferred, skip, within } from './helpers.js';
+import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS } from './helpers.js';
 
 /** Seed 001, Background Notification: "The time interval between runs was just 15 minutes"
  *  (firmware_sim/platforms/ios.py `push_cadence_s`). */
@@ -33,7 +33,7 @@ let errors;
 
 beforeEach(async () => {
   if (skip) return;
-  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false });
+  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
   await bench.setSignalsAndWait(BENCH);
 });
 
