@@ -14,6 +14,7 @@ import {
   ScheduledActionService, ResourceIntensiveTask, PeriodicTask, ScheduledTaskAgent, ShellTile,
   SocketExtensions, NetworkInterfaceType,
 } from '../src/wp8.js';
+import workScheduler, { WorkSchedulerExtensionAbility, BusinessError, registerExtension } from '../src/harmonyos.js';
 import { ExtendedExecutionSession, ExtendedExecutionResult, ExtendedExecutionRevokedReason, reclaimMemory } from '../src/uwp.js';
 import { WorkManager, OneTimeWorkRequest, Constraints, Worker, Result, WorkManagerTestInitHelper } from '../src/android.js';
 import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS } from './helpers.js';
@@ -164,6 +165,31 @@ test('Android: TestDriver.setAllConstraintsMet runs work whose constraints are u
   const event = await within(stopped.promise, 10, 'onStopped');
   assert.equal(event.type, 'expire');
   assert.equal(event.data.forced, true);
+});
+
+test('HarmonyOS: a count-only repeating work, force_run past its unmet charging, force_expire → onWorkStop and terminate', { skip }, async () => {
+  await appFor('hmosdbg', 'harmonyos');
+  await bench.setSignalsAndWait({ charger: 'none' });
+  const started = deferred();
+  const stopped = deferred();
+  registerExtension(new (class extends WorkSchedulerExtensionAbility {
+    onWorkStart(work) { started.resolve(work); }
+    onWorkStop(work) { stopped.resolve(work); }
+  })());
+  const work = { workId: 7, bundleName: 'com-example-mail', abilityName: 'Sync', isCharging: true };
+  // seed 004: "When isRepeat is set, you must set repeatCycleTime or repeatCount"; a count alone needs isRepeat
+  await assert.rejects(workScheduler.startWork({ ...work, repeatCount: 2 }), (e) => e instanceof BusinessError && e.code === 401);
+  await workScheduler.startWork({ ...work, isRepeat: true, repeatCount: 2 });
+  const debug = (await client.status()).debug['7'];
+  assert.ok(debug && debug.unmet.length > 0, `held back by the charger: ${JSON.stringify(debug)}`);
+
+  assert.equal((await client.forceRun('7')).forced, 'run');
+  assert.equal((await within(started.promise, 10, 'onWorkStart')).workId, 7);
+  assert.equal((await client.forceExpire('7')).forced, 'expire');
+  assert.equal((await within(stopped.promise, 10, 'onWorkStop')).workId, 7);
+  const terminate = await client.nextEvent((e) => e.type === 'terminate' && e.task_id === '7', { since: 0 });
+  assert.equal(terminate.data.forced, true); // seed 004: "forcibly terminates the process"
+  assert.equal(await workScheduler.isLastWorkTimeOut(7), true);
 });
 
 test('UWP: memory pressure revokes a background session (seed 002), not a foreground one; force_run is not_supported', { skip }, async () => {
