@@ -90,7 +90,7 @@ const facade = perClient((client) => {
      *  `network_interface_refused` for mobile broadband in a resource-intensive agent (seed 003).
      *  No socket exists on the bench: `socket` is ignored. */
     async associateToNetworkInterface(_socket, networkInterface) {
-      return client.request('associate_to_network_interface', { interface_type: networkInterface.interfaceType });
+      return client.request('associate_to_network_interface', { interface_type: networkInterface?.interfaceType });
     },
   };
   return { ScheduledActionService, ShellTile: { get activeTiles() { return [tile]; } }, SocketExtensions };

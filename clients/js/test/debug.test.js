@@ -130,6 +130,7 @@ test('iOS: a background URLSession download ends in handleEventsForBackgroundURL
     },
   };
   const session = new URLSession(URLSessionConfiguration.background('com-example-dl'));
+  await assert.rejects(session.downloadTask({ duration: -1 }).resume(), { code: 'invalid_args' });
   const started = await session.downloadTask({ duration: 0.2 }).resume();
   assert.equal(started.session, 'com-example-dl');
   const [identifier, wake] = await within(handled.promise, 10, 'handleEventsForBackgroundURLSession');
@@ -231,6 +232,9 @@ test('WP8: ShellTile.update extends a pinned app\'s actions to two weeks; Mobile
   assert.ok(updated.expiration_time > added.expiration_time);
   assert.ok(updated.expiration_time >= now + WP8_TILE_EXTENSION_S - 60, `${updated.expiration_time} ≈ ${now} + 14 days`);
 
+  // bad input gets the rig's coded answer, never a local crash
+  await assert.rejects(SocketExtensions.associateToNetworkInterface(null, { interfaceType: 'lte' }), { code: 'invalid_args' });
+  await assert.rejects(SocketExtensions.associateToNetworkInterface(null, undefined), { code: 'invalid_args' });
   // a resource-intensive agent may not use mobile broadband (seed 003)
   const outcome = deferred();
   class Agent extends ScheduledTaskAgent {
