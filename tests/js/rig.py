@@ -38,10 +38,15 @@ class LiveRig:
     ws_url: str
     proc: subprocess.Popen[str]
     lines: list[str]
+    #: The CA (PEM) that signed the WebSocket listener's certificate, when it serves wss.
+    ca_file: Path | None = None
 
     def env(self, url: str) -> dict[str, str]:
-        return {**os.environ, "WAKEBENCH_URL": url, "WAKEBENCH_RIG": self.rig,
-                "WAKEBENCH_TCP_URL": self.tcp_url, "WAKEBENCH_WS_URL": self.ws_url, "WAKEBENCH_SPEED": "1"}
+        env = {**os.environ, "WAKEBENCH_URL": url, "WAKEBENCH_RIG": self.rig,
+               "WAKEBENCH_TCP_URL": self.tcp_url, "WAKEBENCH_WS_URL": self.ws_url, "WAKEBENCH_SPEED": "1"}
+        if self.ca_file is not None:
+            env["WAKEBENCH_CA"] = str(self.ca_file)
+        return env
 
 
 def node_or_skip() -> str:
@@ -63,11 +68,12 @@ def node_or_skip() -> str:
     return node
 
 
-def start_rig(tmp: Path, rig: str) -> Iterator[LiveRig]:
+def start_rig(tmp: Path, rig: str, extra_config: str = "") -> Iterator[LiveRig]:
+    """``extra_config``: more rig.toml text (e.g. an ``[embedded_broker]`` table for wss)."""
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     config = tmp / "rig.toml"
-    config.write_text(f"[limits.ios]\nbackground_task_s = {IOS_BACKGROUND_TASK_S}\n", encoding="utf-8")
+    config.write_text(f"[limits.ios]\nbackground_task_s = {IOS_BACKGROUND_TASK_S}\n{extra_config}", encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
            "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
     proc = subprocess.Popen(

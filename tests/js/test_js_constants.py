@@ -30,3 +30,26 @@ def test_id_rule_is_the_schedulers() -> None:
 
 def test_topic_prefix_is_the_mqtt_apis() -> None:
     assert js_const("TOPIC_PREFIX") == "'wakebench'"
+
+
+DEBUG_FLOWS = (JS_DIR / "test" / "debug.test.js").read_text(encoding="utf-8")
+
+
+def test_debug_flow_budgets_are_the_policies_defaults() -> None:
+    """clients/js/test/debug.test.js checks the rig against these; they quote the same seed lines
+    as the policies (seed 001 "just 15 minutes"; seed 003 "兩周", two weeks)."""
+    from firmware_sim.platforms.ios import IOSLimits
+    from firmware_sim.platforms.wp8 import WP8Limits
+
+    def const(name: str) -> float:
+        match = re.search(rf"^const {name} = ([0-9 *]+);$", DEBUG_FLOWS, re.MULTILINE)
+        assert match, name
+        value = 1
+        for factor in match.group(1).split("*"):
+            value *= int(factor)
+        return float(value)
+
+    assert const("IOS_PUSH_CADENCE_S") == IOSLimits().push_cadence_s == 900.0
+    assert "The time interval between runs was just 15 minutes" in DEBUG_FLOWS
+    assert const("WP8_TILE_EXTENSION_S") == WP8Limits().max_expiration_s == 14 * 86400.0
+    assert "其存留時間會被自動擴充到兩周" in DEBUG_FLOWS

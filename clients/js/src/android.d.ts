@@ -1,4 +1,4 @@
-import type { WakebenchClient, RigEvent } from './index.js';
+import type { WakebenchClient, RigEvent, ForceResponseData } from './index.js';
 
 export const NetworkType: {
   NOT_REQUIRED: 'not_required'; CONNECTED: 'connected'; UNMETERED: 'unmetered';
@@ -66,3 +66,13 @@ export interface WorkManagerApi {
 }
 export const WorkManager: WorkManagerApi;
 export function android(client?: WakebenchClient): { WorkManager: WorkManagerApi };
+
+/** `WorkManagerTestInitHelper.getTestDriver()`'s driver: each call is the rig's `force_run` of the
+ *  work (Android's are synchronous; Promises here, rejecting with `unknown_task` / `invalid_state`). */
+export class TestDriver {
+  constructor(client: WakebenchClient);
+  setAllConstraintsMet(workSpecId: string): Promise<ForceResponseData>;
+  setInitialDelayMet(workSpecId: string): Promise<ForceResponseData>;
+  setPeriodDelayMet(workSpecId: string): Promise<ForceResponseData>;
+}
+export const WorkManagerTestInitHelper: { getTestDriver(client?: WakebenchClient): TestDriver };

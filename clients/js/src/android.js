@@ -174,3 +174,22 @@ export const WorkManager = {
   enqueue: (requests) => facade().WorkManager.enqueue(requests),
   cancelWorkById: (id) => facade().WorkManager.cancelWorkById(id),
 };
+
+/**
+ * `androidx.work.testing.WorkManagerTestInitHelper.getTestDriver()`: the test driver's calls
+ * start the work now on the rig (the debug verb `force_run`, like `adb shell cmd jobscheduler
+ * run -f`), whatever constraint or delay holds it back. Android's are synchronous; these return
+ * Promises rejecting with `unknown_task` / `invalid_state`. The work's `wake` carries
+ * `data.forced: true`.
+ */
+export class TestDriver {
+  constructor(client) { this._client = client; }
+  setAllConstraintsMet(workSpecId) { return this._client.forceRun(String(workSpecId)); }
+  setInitialDelayMet(workSpecId) { return this._client.forceRun(String(workSpecId)); }
+  setPeriodDelayMet(workSpecId) { return this._client.forceRun(String(workSpecId)); }
+}
+const drivers = perClient((client) => new TestDriver(client));
+export const WorkManagerTestInitHelper = {
+  /** The driver of the default client, or of `client`. */
+  getTestDriver: (client) => drivers(client),
+};

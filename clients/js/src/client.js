@@ -170,6 +170,26 @@ export class WakebenchClient {
     return this.request('register', { platform, ...settings });
   }
 
+  /**
+   * Debug verb `force_run {task_id}`: start a waiting task now whatever holds it back (Xcode's
+   * `_simulateLaunchForTaskWithIdentifier`, `adb shell cmd jobscheduler run -f`). Its events carry
+   * `data.forced: true`; rejects with `unknown_task`, `invalid_state` or `not_supported`
+   * (Capacitor, UWP).
+   */
+  forceRun(taskId) {
+    return this.request('force_run', { task_id: taskId });
+  }
+
+  /** Debug verb `force_expire {task_id}`: a running task reaches its limit now. */
+  forceExpire(taskId) {
+    return this.request('force_expire', { task_id: taskId });
+  }
+
+  /** `status`: the app's tasks, and in `debug` per task `state`, `next_eligible`, budgets and `unmet`. */
+  status() {
+    return this.request('status', {});
+  }
+
   /** Set the app state (`foreground` / `background` / `suspended` / `terminated`). */
   setState(state) {
     return this.request('state', { state });

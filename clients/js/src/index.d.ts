@@ -30,6 +30,35 @@ export interface ConnectOptions {
   makeDefault?: boolean;
 }
 
+/** `data` of an ok `force_run` / `force_expire` (asyncapi `ForceResponseData`; platforms add fields). */
+export interface ForceResponseData {
+  task_id: string;
+  forced: 'run' | 'expire';
+  state: string;
+  [field: string]: unknown;
+}
+
+/** One task in `status` `data.debug` (asyncapi `TaskDebug`), like `dumpsys jobscheduler`. */
+export interface TaskDebug {
+  state: string | null;
+  /** Rig seconds; null while it runs. */
+  next_eligible: number | null;
+  budget_s: number | null;
+  budget_used_s: number | null;
+  budget_left_s: number | null;
+  /** Conditions holding it back, by name ("unsatisfied constraints"). */
+  unmet: string[];
+}
+
+/** `data` of an ok `status` (asyncapi `StatusResponseData`; the platform adds its own fields). */
+export interface StatusResponseData {
+  app: Record<string, any>;
+  seq: number;
+  tasks: Record<string, Record<string, any>>;
+  debug: Record<string, TaskDebug>;
+  [field: string]: unknown;
+}
+
 /** One event on `apps/<app>/events` (mqtt_bridge/asyncapi.yaml `Event`). */
 export interface RigEvent {
   type: 'wake' | 'expire' | 'revoke' | 'terminate' | 'unscheduled';
@@ -78,6 +107,13 @@ export class WakebenchClient {
   close(): Promise<void>;
   register(platform: string, settings?: Record<string, unknown>): Promise<Record<string, any>>;
   setState(state: 'foreground' | 'background' | 'suspended' | 'terminated'): Promise<Record<string, any>>;
+  /** Debug verb `force_run`: start a waiting task now (events carry `data.forced: true`); rejects
+   *  with `unknown_task`, `invalid_state`, `not_supported` (Capacitor, UWP). */
+  forceRun(taskId: string): Promise<ForceResponseData>;
+  /** Debug verb `force_expire`: a running task reaches its limit now. */
+  forceExpire(taskId: string): Promise<ForceResponseData>;
+  /** `status` with `debug` per task (asyncapi `StatusResponseData`). */
+  status(): Promise<StatusResponseData>;
   /** Resolves to the response's `data`; rejects with WakebenchError (`code`, `message`, `data`). */
   request(verb: string, args?: Record<string, unknown>, options?: { timeout?: number }): Promise<Record<string, any>>;
   /** The whole response, ok or error, without throwing on an error answer. */

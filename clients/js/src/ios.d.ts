@@ -1,4 +1,4 @@
-import type { WakebenchClient } from './index.js';
+import type { WakebenchClient, RigEvent, ForceResponseData } from './index.js';
 
 export const UIBackgroundTaskIdentifier: { invalid: 0 };
 
@@ -33,6 +33,10 @@ export interface BGTaskSchedulerApi {
   submit(request: BGAppRefreshTaskRequest | BGProcessingTaskRequest): Promise<void>;
   cancel(identifier: string): Promise<void>;
   cancelAllTaskRequests(): Promise<void>;
+  /** Xcode's debugger helper: the rig's `force_run` (the launch handler runs; `data.forced`). */
+  _simulateLaunchForTaskWithIdentifier(identifier: string): Promise<ForceResponseData>;
+  /** Xcode's debugger helper: the rig's `force_expire` (the expirationHandler runs). */
+  _simulateExpirationForTaskWithIdentifier(identifier: string): Promise<ForceResponseData>;
   shared: BGTaskSchedulerApi;
 }
 export interface UIApplicationApi {
@@ -40,9 +44,54 @@ export interface UIApplicationApi {
   beginBackgroundTask(name: string | null, expirationHandler?: () => void): Promise<number>;
   /** iOS's is synchronous; the bench's returns a Promise. */
   endBackgroundTask(identifier: number): Promise<void>;
+  /** The app's delegate methods the rig's launches call; null until set. */
+  delegate: UIApplicationDelegate | null;
 }
+
+export const UIBackgroundFetchResult: { readonly newData: 0; readonly noData: 1; readonly failed: 2 };
+export type UIBackgroundFetchResultValue = 0 | 1 | 2;
+
+/** `UIApplicationDelegate`, the methods the bench calls. */
+export interface UIApplicationDelegate {
+  /** `application(_:didReceiveRemoteNotification:fetchCompletionHandler:)` on a `push` launch
+   *  (`wake` of `background_notification`); `userInfo` is the last push's payload. Calling
+   *  `completionHandler` ends the launch (`set_task_completed`; `failed` reports no success). */
+  didReceiveRemoteNotification?(userInfo: unknown, completionHandler: (result: UIBackgroundFetchResultValue) => Promise<Record<string, any>>, event: RigEvent): void | Promise<void>;
+  /** `application(_:handleEventsForBackgroundURLSession:completionHandler:)` when a background
+   *  transfer ends (`wake`, data type `url_session`). */
+  handleEventsForBackgroundURLSession?(identifier: string, completionHandler: () => Promise<Record<string, any>>, event: RigEvent): void | Promise<void>;
+}
+
+export class URLSessionConfiguration {
+  constructor(identifier: string);
+  readonly identifier: string;
+  /** `URLSessionConfiguration.background(withIdentifier:)`; an MQTT-topic id. */
+  static background(identifier: string): URLSessionConfiguration;
+}
+export class URLSession {
+  constructor(configuration: URLSessionConfiguration, client?: WakebenchClient);
+  readonly configuration: URLSessionConfiguration;
+  /** Bench: `duration` (s) is how long the transfer takes; `resume()` starts it (`url_session_download`). */
+  downloadTask(options: { duration: number }): { resume(): Promise<{ session: string; completes_at: number }> };
+}
+
+/** The rig's `push` answer. */
+export interface PushResult {
+  delivered: boolean;
+  /** Rig seconds of the launch, null when not delivered at all (app swiped away). */
+  deliver_at: number | null;
+  /** Pushes waiting to coalesce into the next launch. */
+  pending: number;
+  reason?: string;
+}
+/** Bench side of APNs (`xcrun simctl push`): a background notification; launches at most every 15 min (seed 001). */
+export function simulateRemoteNotification(payload?: unknown): Promise<PushResult>;
 export const BGTaskScheduler: BGTaskSchedulerApi;
 export const UIApplication: { shared: UIApplicationApi };
 export const beginBackgroundTask: UIApplicationApi['beginBackgroundTask'];
 export const endBackgroundTask: UIApplicationApi['endBackgroundTask'];
-export function ios(client?: WakebenchClient): { BGTaskScheduler: BGTaskSchedulerApi; UIApplication: { shared: UIApplicationApi } };
+export function ios(client?: WakebenchClient): {
+  BGTaskScheduler: BGTaskSchedulerApi;
+  UIApplication: { shared: UIApplicationApi };
+  simulateRemoteNotification(payload?: unknown): Promise<PushResult>;
+};

@@ -1,7 +1,8 @@
 // iOS BGTaskScheduler and UIApplication background tasks, against the rig's ios policy
 // (firmware_sim/platforms/ios.py; seed 001). Identifiers must be MQTT-topic ids
 // (`com-example-refresh`, not `com.example.refresh`).
-import { perClient, report } from './facade.js';
+import { perClient, report, reported } from './facade.js';
+import { defaultClient } from './default.js';
 
 /** `UIBackgroundTaskIdentifier.invalid`: what beginBackgroundTask returns without background time. */
 export const UIBackgroundTaskIdentifier = Object.freeze({ invalid: 0 });
@@ -52,15 +53,58 @@ function safely(client, where, fn, ...args) {
   }
 }
 
+/** `UIBackgroundFetchResult`: what a remote-notification completion handler reports. */
+export const UIBackgroundFetchResult = Object.freeze({ newData: 0, noData: 1, failed: 2 });
+
+/** `URLSessionConfiguration.background(withIdentifier:)`: the session id is an MQTT-topic id. */
+export class URLSessionConfiguration {
+  constructor(identifier) { this.identifier = identifier; }
+  static background(identifier) { return new URLSessionConfiguration(identifier); }
+}
+
+/** A background `URLSession`: `downloadTask({ duration })` runs outside the app; when it ends the
+ *  system calls the delegate's `handleEventsForBackgroundURLSession(identifier, completionHandler)`. */
+export class URLSession {
+  constructor(configuration, client = defaultClient()) {
+    this.configuration = configuration;
+    this._client = client;
+  }
+  /** Bench: no URL is fetched; `duration` (s) is how long the transfer takes. `resume()` starts
+   *  it and resolves to `{ session, completes_at }` (rig seconds). */
+  downloadTask({ duration }) {
+    const client = this._client;
+    const session = this.configuration.identifier;
+    return { resume: () => client.request('url_session_download', { session, duration }) };
+  }
+}
+
 const facade = perClient((client) => {
   const handlers = new Map(); // identifier → launch handler
   const launched = new Map(); // identifier → BGTask
   const bgHandlers = new Map(); // 'bg-N' → expiration handler
 
+  const delegate = {}; // UIApplication.shared.delegate: the app's UIApplicationDelegate methods
+  const completion = (id, where) => (result) => {
+    const success = result !== UIBackgroundFetchResult.failed;
+    return reported(client, where, client.request('set_task_completed', { identifier: id, success }));
+  };
+
   client.onEvent((event) => {
     if (event.platform !== 'ios') return;
     const id = event.task_id;
-    if (event.type === 'wake' && handlers.has(id)) {
+    if (event.type === 'wake' && event.data?.type === 'push') {
+      const handler = delegate.current?.didReceiveRemoteNotification;
+      if (handler) {
+        safely(client, 'didReceiveRemoteNotification', handler.bind(delegate.current), event.data.payload ?? null,
+          completion(id, 'didReceiveRemoteNotification completionHandler'), event);
+      }
+    } else if (event.type === 'wake' && event.data?.type === 'url_session') {
+      const handler = delegate.current?.handleEventsForBackgroundURLSession;
+      if (handler) {
+        const done = event.data.launched === false ? () => Promise.resolve({}) : completion(id, 'handleEventsForBackgroundURLSession completionHandler');
+        safely(client, 'handleEventsForBackgroundURLSession', handler.bind(delegate.current), id, done, event);
+      }
+    } else if (event.type === 'wake' && handlers.has(id)) {
       const task = event.data?.type === 'processing' ? new BGProcessingTask(client, id) : new BGAppRefreshTask(client, id);
       launched.set(id, task);
       safely(client, `launch handler ${id}`, handlers.get(id), task);
@@ -100,6 +144,11 @@ const facade = perClient((client) => {
     },
     async cancel(identifier) { await client.request('cancel', { identifier }); },
     async cancelAllTaskRequests() { await client.request('cancel', { all: true }); },
+    /** Xcode's debugger helper (`e -l objc -- (void)[[BGTaskScheduler sharedScheduler]
+     *  _simulateLaunchForTaskWithIdentifier:@"ID"]`): the rig's `force_run`. */
+    _simulateLaunchForTaskWithIdentifier(identifier) { return client.forceRun(identifier); },
+    /** `_simulateExpirationForTaskWithIdentifier:`: the rig's `force_expire` (the expirationHandler runs). */
+    _simulateExpirationForTaskWithIdentifier(identifier) { return client.forceExpire(identifier); },
   };
   BGTaskScheduler.shared = BGTaskScheduler;
 
@@ -116,9 +165,19 @@ const facade = perClient((client) => {
       bgHandlers.delete(`bg-${identifier}`);
     },
   };
+  Object.defineProperty(application, 'delegate', {
+    get: () => delegate.current ?? null,
+    set: (value) => { delegate.current = value; },
+    enumerable: true,
+  });
   const UIApplication = { shared: application };
 
-  return { BGTaskScheduler, UIApplication };
+  /** Bench side of APNs (`xcrun simctl push`): a background notification (`content-available: 1`)
+   *  for this app, the rig's `push`. Resolves to `{ delivered, deliver_at, pending }`: launches
+   *  come at most every 15 minutes (seed 001), pushes in between coalesce into one. */
+  const simulateRemoteNotification = (payload) => client.request('push', payload === undefined ? {} : { payload });
+
+  return { BGTaskScheduler, UIApplication, URLSession, simulateRemoteNotification };
 });
 
 /** The facade bound to `client` (several apps in one process). */
@@ -136,5 +195,13 @@ export const UIApplication = {
     endBackgroundTask: (id) => facade().UIApplication.shared.endBackgroundTask(id),
   },
 };
+Object.defineProperty(UIApplication.shared, 'delegate', {
+  get: () => facade().UIApplication.shared.delegate,
+  set: (value) => { facade().UIApplication.shared.delegate = value; },
+  enumerable: true,
+});
+BGTaskScheduler._simulateLaunchForTaskWithIdentifier = (identifier) => facade().BGTaskScheduler._simulateLaunchForTaskWithIdentifier(identifier);
+BGTaskScheduler._simulateExpirationForTaskWithIdentifier = (identifier) => facade().BGTaskScheduler._simulateExpirationForTaskWithIdentifier(identifier);
+export const simulateRemoteNotification = (payload) => facade().simulateRemoteNotification(payload);
 export const beginBackgroundTask = UIApplication.shared.beginBackgroundTask;
 export const endBackgroundTask = UIApplication.shared.endBackgroundTask;

@@ -26,3 +26,6 @@ export class ExtendedExecutionSession {
   /** `Close()` is synchronous on Windows; the bench's returns a Promise. */
   close(): Promise<void>;
 }
+
+/** Bench-only: memory pressure (seed 002) revokes the app's session unless it is in the foreground. */
+export function reclaimMemory(client?: WakebenchClient): Promise<{ revoked: string | null }>;

@@ -59,3 +59,14 @@ export class ExtendedExecutionSession {
     await this._client.request('dispose', { session_id: id });
   }
 }
+
+/**
+ * Bench-only (Windows has no API for it): the user opens an app that needs memory — seed 002,
+ * "memory needs to be reclaimed in order for the user to open a new app in the foreground". The
+ * rig's `reclaim_memory`: the app's active session is revoked (`revoked` with
+ * `ExtendedExecutionRevokedReason.systemPolicy`, `detail.reason` `memory_pressure`) unless the
+ * app is in the foreground. Resolves to `{ revoked: sessionId | null }`.
+ */
+export function reclaimMemory(client = defaultClient()) {
+  return client.request('reclaim_memory', {});
+}

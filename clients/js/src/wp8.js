@@ -23,6 +23,25 @@ export class ScheduledTaskAgent {
   abort() { return this._client.request('abort', {}); }
 }
 
+/** `Microsoft.Phone.Net.NetworkInformation.NetworkInterfaceType`, as the rig's `interface_type`. */
+export const NetworkInterfaceType = Object.freeze({
+  Ethernet: 'ethernet',
+  Wireless80211: 'wireless80211',
+  MobileBroadbandGsm: 'mobile_broadband_gsm',
+  MobileBroadbandCdma: 'mobile_broadband_cdma',
+  Bluetooth: 'bluetooth',
+});
+
+/** `Microsoft.Phone.Shell.ShellTile`: the app's pinned Tile (`ShellTile.activeTiles[0]`). */
+export class ShellTile {
+  constructor(client) { this._client = client; }
+  /** `Update(ShellTileData)`: with the Tile pinned (or the app on the lock screen; `register`
+   *  settings `tile_pinned` / `lock_screen`) every scheduled action lives two weeks from now
+   *  (seed 003). Synchronous on the phone; resolves to `{ extended, expiration_time, names }` or
+   *  `{ extended: false, reason: 'tile_not_pinned' }`. `data` (the tile's content) stays local. */
+  update(_data) { return this._client.request('update_tile', {}); }
+}
+
 const facade = perClient((client) => {
   let Agent = null;
   let running = null;
@@ -65,7 +84,16 @@ const facade = perClient((client) => {
     /** Bench-only: the agent class (or instance) the phone's manifest would name. */
     registerAgent(agent) { Agent = agent; },
   };
-  return { ScheduledActionService };
+  const tile = new ShellTile(client);
+  const SocketExtensions = {
+    /** `SocketExtensions.AssociateToNetworkInterface(socket, NetworkInterfaceInfo)`: rejects with
+     *  `network_interface_refused` for mobile broadband in a resource-intensive agent (seed 003).
+     *  No socket exists on the bench: `socket` is ignored. */
+    async associateToNetworkInterface(_socket, networkInterface) {
+      return client.request('associate_to_network_interface', { interface_type: networkInterface?.interfaceType });
+    },
+  };
+  return { ScheduledActionService, ShellTile: { get activeTiles() { return [tile]; } }, SocketExtensions };
 });
 
 /** The facade bound to `client` (several apps in one process). */
@@ -75,4 +103,9 @@ export const ScheduledActionService = {
   remove: (name) => facade().ScheduledActionService.remove(name),
   launchForTest: (name, delay) => facade().ScheduledActionService.launchForTest(name, delay),
   registerAgent: (agent) => facade().ScheduledActionService.registerAgent(agent),
+};
+/** `ShellTile.ActiveTiles`: the first is the app's primary Tile. */
+Object.defineProperty(ShellTile, 'activeTiles', { get: () => facade().ShellTile.activeTiles, configurable: true });
+export const SocketExtensions = {
+  associateToNetworkInterface: (socket, networkInterface) => facade().SocketExtensions.associateToNetworkInterface(socket, networkInterface),
 };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { WakebenchClient, WakebenchError, connect } from '../src/index.js';
-import { URL_, RIG, WS_URL, BENCH, app, appId, skip, until, within } from './helpers.js';
+import { URL_, RIG, WS_URL, BENCH, app, appId, skip, until, within, TLS } from './helpers.js';
 
 test('bridge/info names the WebSocket URL the rig printed', { skip }, async () => {
   const raw = await mqtt.connectAsync(URL_, { clientId: appId('info') });
@@ -106,7 +106,7 @@ test('events come in seq order, each once; gaps are recorded', () => {
 
 test('after a dropped connection the session resumes: an event sent meanwhile arrives once', { skip }, async () => {
   const c = await app('resume');
-  const bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false });
+  const bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
   try {
     await bench.setSignalsAndWait({ ...BENCH, screen_locked: true });
     await c.register('wp8');

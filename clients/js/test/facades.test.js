@@ -12,7 +12,7 @@ import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication } from '../src/
 import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult, ExtendedExecutionRevokedReason } from '../src/uwp.js';
 import { ScheduledActionService, ResourceIntensiveTask, PeriodicTask, ScheduledTaskAgent } from '../src/wp8.js';
 import { WorkManager, OneTimeWorkRequest, Constraints, NetworkType, Worker, Result } from '../src/android.js';
-import { URL_, RIG, BENCH, app, appId, deferred, skip, until, within } from './helpers.js';
+import { URL_, RIG, BENCH, app, appId, deferred, skip, until, within, TLS } from './helpers.js';
 
 let client;
 let bench;
@@ -20,7 +20,7 @@ let errors;
 
 beforeEach(async () => {
   if (skip) return;
-  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false });
+  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
   await bench.setSignalsAndWait(BENCH);
 });
 

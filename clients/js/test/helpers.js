@@ -1,4 +1,5 @@
 // Shared by the node:test files: the rig the pytest wrapper (tests/js/test_js_client.py) started.
+import { readFileSync } from 'node:fs';
 import { connect } from '../src/index.js';
 
 /** `mqtt://...` (TCP) or `ws://...` (WebSockets): which transport this run uses. */
@@ -8,6 +9,9 @@ export const WS_URL = process.env.WAKEBENCH_WS_URL;
 export const TCP_URL = process.env.WAKEBENCH_TCP_URL;
 /** Rig clock speed of the rig under test (`--speed`). */
 export const SPEED = Number(process.env.WAKEBENCH_SPEED || 1);
+/** `wss://` / `mqtts://` rigs: the test CA (PEM file in WAKEBENCH_CA, from tests/mosquitto.py
+ *  make_certs), spread into every `connect()` options. */
+export const TLS = process.env.WAKEBENCH_CA ? { ca: readFileSync(process.env.WAKEBENCH_CA) } : {};
 export const skip = URL_ ? false : 'WAKEBENCH_URL is not set: run through tests/js/test_js_client.py';
 
 const transport = URL_ && URL_.startsWith('ws') ? 'w' : 't';
@@ -21,7 +25,7 @@ export function appId(name) {
 
 /** Connect an app (the default client for the facades too). */
 export function app(name, options = {}) {
-  return connect(URL_, { appId: appId(name), rig: RIG, timeout: 10, ...options });
+  return connect(URL_, { appId: appId(name), rig: RIG, timeout: 10, ...TLS, ...options });
 }
 
 /** The bench every flow starts from: on a charger, full, Wi-Fi, unlocked, not idle. */

@@ -3,10 +3,10 @@
 import { connect, WakebenchError, type RigEvent } from '@wakebench/client';
 import { Plugins, setActive } from '@wakebench/client/capacitor';
 import workScheduler, { WorkSchedulerExtensionAbility, registerExtension, BusinessError, type WorkInfo } from '@wakebench/client/harmonyos';
-import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication } from '@wakebench/client/ios';
-import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult } from '@wakebench/client/uwp';
-import { ScheduledActionService, ResourceIntensiveTask, ScheduledTaskAgent } from '@wakebench/client/wp8';
-import { WorkManager, OneTimeWorkRequest, PeriodicWorkRequest, Constraints, NetworkType, Worker, Result, TimeUnit } from '@wakebench/client/android';
+import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication, UIBackgroundFetchResult, URLSession, URLSessionConfiguration, simulateRemoteNotification } from '@wakebench/client/ios';
+import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult, reclaimMemory } from '@wakebench/client/uwp';
+import { ScheduledActionService, ResourceIntensiveTask, PeriodicTask, ScheduledTaskAgent, ShellTile, SocketExtensions, NetworkInterfaceType } from '@wakebench/client/wp8';
+import { WorkManager, OneTimeWorkRequest, PeriodicWorkRequest, Constraints, NetworkType, Worker, Result, TimeUnit, WorkManagerTestInitHelper } from '@wakebench/client/android';
 
 export async function all(): Promise<void> {
   const app = await connect('ws://127.0.0.1:9001', { appId: 'typed', rig: 'bench' });
@@ -57,6 +57,40 @@ export async function all(): Promise<void> {
   await WorkManager.getInstance().enqueue(new OneTimeWorkRequest.Builder(Upload).setConstraints(c).build());
   await WorkManager.enqueue(new PeriodicWorkRequest.Builder(Upload, 15, TimeUnit.MINUTES).build());
 
+  // the verbs added later: debug verbs, status debug, push, URLSession, tiles, memory pressure
+  const forced = await app.forceRun('com-example-refresh');
+  const kind: 'run' | 'expire' = forced.forced;
+  void kind;
+  await app.forceExpire('com-example-refresh');
+  const unmet: string[] = (await app.status()).debug['com-example-refresh'].unmet;
+  void unmet;
+  await BGTaskScheduler._simulateLaunchForTaskWithIdentifier('com-example-refresh');
+  await BGTaskScheduler.shared._simulateExpirationForTaskWithIdentifier('com-example-refresh');
+  UIApplication.shared.delegate = {
+    didReceiveRemoteNotification(userInfo, completionHandler) { void userInfo; void completionHandler(UIBackgroundFetchResult.newData); },
+    handleEventsForBackgroundURLSession(identifier, completionHandler) { void identifier; void completionHandler(); },
+  };
+  const push = await simulateRemoteNotification({ n: 1 });
+  const at: number | null = push.deliver_at;
+  void at;
+  const transfer = await new URLSession(URLSessionConfiguration.background('dl')).downloadTask({ duration: 5 }).resume();
+  void transfer.completes_at;
+  const tile = await ShellTile.activeTiles[0].update({ count: 1 });
+  void tile.extended;
+  const added = await ScheduledActionService.add(new PeriodicTask('poll'));
+  const warning: string | undefined = added.user_warning;
+  void warning;
+  await SocketExtensions.associateToNetworkInterface(null, { interfaceType: NetworkInterfaceType.MobileBroadbandGsm });
+  await WorkManagerTestInitHelper.getTestDriver().setAllConstraintsMet('id');
+  const reclaimed: string | null = (await reclaimMemory()).revoked;
+  void reclaimed;
+
+  // @ts-expect-error: force_run takes the task id
+  await app.forceRun();
+  // @ts-expect-error: a UIBackgroundFetchResult, not a boolean
+  UIApplication.shared.delegate = { didReceiveRemoteNotification(_u, done) { void done(true); } };
+  // @ts-expect-error: the rig knows these interface types only
+  await SocketExtensions.associateToNetworkInterface(null, { interfaceType: 'lte' });
   // @ts-expect-error: Capacitor's finish takes { taskId }
   await BackgroundTask.finish('task-1');
   // @ts-expect-error: a WorkInfo needs workId, bundleName and abilityName
