@@ -3,7 +3,9 @@
 
 * gauge ``nack`` / ``eio`` / ``garbage`` / ``bad_pec``: the emulated I²C bus's ``inject_*`` at
   the gauge's address (every register); the source's next poll — made at once — reports the
-  fault and marks the gauge's signals unknown (``bad_pec`` only troubles a chip that uses PEC);
+  fault and marks the gauge's signals unknown (``bad_pec``: every read fails with EBADMSG, a
+  PEC mismatch — the sim's MAX17048 sends no PEC, so the fault is a frame corrupted on the wire,
+  see ``hal.i2c.EmulatedBus.inject_bad_pec``);
 * gauge ``stuck``: the gauge's registers stop following the battery model (a frozen chip: in
   range and repeated, so no driver can tell — README "Readings you can trust");
 * charger ``stuck``: the power pin keeps its level while the model is plugged / unplugged;

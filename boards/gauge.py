@@ -13,9 +13,11 @@ A single bad read must never reach the scheduler as a fresh value (issue #9.2). 
    stay and the disagreement is reported.
 
 A stuck register is caught where the chip makes it possible: a value outside the datasheet
-range (0xFFFF / 0x0000 words are) is implausible; a stuck value inside the range that flips a
-decision is read identically twice and so cannot be told from the truth — no supported chip
-exposes a conversion counter the driver reads (INA219's CNVR bit is not read by its driver).
+range (0xFFFF / 0x0000 words are) is implausible; the INA219 driver reads its conversion-ready
+bit (CNVR) and raises when no conversion completed for too long (``hal.chips.ina219``), which
+is a fault here like any other. On the other chips a stuck value inside the range is read
+identically twice and cannot be told from the truth (README "Readings you can trust" lists
+what each chip allows).
 
 When nothing changes a poll costs exactly one read, as before.
 """

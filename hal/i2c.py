@@ -399,6 +399,10 @@ _NO_PEC = frozenset({"write_quick", "read_i2c_block_data", "write_i2c_block_data
 _GARBAGE_WIDTH = 2
 # Chips that require PEC (LC709203F) answer every command with one 16-bit word + PEC byte.
 _PEC_CHIP_WORD = 2
+# What an injected bad PEC means on a chip that sends no PEC byte of its own (wakebench bound:
+# the emulated frame is corrupted and the host's CRC-8 over it mismatches, SMBus 2.0 §5.4.1.2).
+BAD_PEC_ON_PLAIN_CHIP = ("injected bad PEC: the frame arrived corrupted and its CRC-8 "
+                         "(SMBus PEC) does not match")
 
 
 class EmulatedBus:
@@ -415,7 +419,8 @@ class EmulatedBus:
     - :meth:`inject_eio` — transfers touching ``register`` fail with EIO.
     - :meth:`inject_garbage` — reads return garbage bytes (PEC, if any, is computed over them).
     - :meth:`inject_stuck` — a register keeps returning one value whatever the chip holds.
-    - :meth:`inject_bad_pec` — the chip's PEC byte is corrupted (EBADMSG when PEC is on).
+    - :meth:`inject_bad_pec` — the PEC byte is corrupted: reads fail with EBADMSG (a chip
+      that requires PEC sends a wrong CRC; on any other chip every read fails the same way).
 
     Args:
         name: how error messages name this bus.
@@ -516,7 +521,15 @@ class EmulatedBus:
         self._stuck[(address, register)] = bytes(value)
 
     def inject_bad_pec(self, address: int) -> None:
-        """Corrupt the PEC byte the chip at ``address`` sends (reads fail with EBADMSG)."""
+        """Corrupt the PEC byte of every frame the chip at ``address`` sends: reads fail with
+        EBADMSG (PEC mismatch).
+
+        A chip that requires PEC (LC709203F) sends a wrong CRC byte, which the bus checks like
+        the kernel does when PEC is on. A chip that sends no PEC (MAX1704x, INA219, ...) stands
+        for a frame corrupted on the wire that the host's PEC check catches
+        (:data:`BAD_PEC_ON_PLAIN_CHIP`): every read at ``address`` fails with EBADMSG, so the
+        fault is reported and, while it persists, the chip's signals are unknown.
+        """
         self._bad_pec.add(address)
 
     def clear_faults(self, address: int | None = None) -> None:
@@ -642,6 +655,9 @@ class EmulatedBus:
         except EmulatedNack as exc:
             raise bus_error(errno.EREMOTEIO, self.name, operation, address, register,
                             str(exc)) from None
+        if address in self._bad_pec and not chip.pec_required:
+            raise bus_error(errno.EBADMSG, self.name, operation, address, register,
+                            BAD_PEC_ON_PLAIN_CHIP)
         stream = stream.ljust(length + with_pec, b"\xff")  # SDA idles high after the last byte
         data = stream[:length]
         if with_pec:

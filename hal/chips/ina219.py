@@ -29,6 +29,8 @@ __all__ = [
     "INA219Calibration",
     "INA219Emulator",
     "LinearSocCurve",
+    "cnvr_stuck_after_s",
+    "conversion_cycle_s",
 ]
 
 DEFAULT_ADDRESS = 0x40            # A0 = A1 = GND; straps give 0x40-0x4F [K-ina]
@@ -62,6 +64,23 @@ CONTINUOUS_MODES = frozenset({0b101, 0b110, 0b111})
 SHUNT_MODES = frozenset({0b001, 0b011, 0b101, 0b111})
 BUS_MODES = frozenset({0b010, 0b011, 0b110, 0b111})
 _BUS_SHIFT, _CNVR, _OVF = 3, 0b10, 0b01  # BUS: voltage bits 15:3, CNVR bit 1, OVF bit 0 [K-ina]
+# CONFIG BADC bits 10:7 and SADC bits 6:3 → conversion time in s (INA219 datasheet SBOS448,
+# "ADC Settings" table in the Configuration Register section, typical times): 0X00 9-bit 84 µs,
+# 0X01 10-bit 148 µs, 0X10 11-bit 276 µs, 0X11 and 1000 12-bit 532 µs, 1001..1111 12-bit
+# averages of 2..128 samples, 1.06 ms .. 68.10 ms.
+ADC_CONVERSION_S: dict[int, float] = {
+    0b0000: 84e-6, 0b0001: 148e-6, 0b0010: 276e-6, 0b0011: 532e-6,
+    0b0100: 84e-6, 0b0101: 148e-6, 0b0110: 276e-6, 0b0111: 532e-6,
+    0b1000: 532e-6, 0b1001: 1.06e-3, 0b1010: 2.13e-3, 0b1011: 4.26e-3,
+    0b1100: 8.51e-3, 0b1101: 17.02e-3, 0b1110: 34.05e-3, 0b1111: 68.10e-3,
+}
+# A stuck (frozen) INA219: in a continuous mode CNVR sets at the end of every conversion cycle
+# and reading POWER clears it (datasheet "Bus Voltage Register", CNVR). A read that finds CNVR
+# still clear this long after the read that cleared it means no conversion completed: the
+# registers are frozen. Wakebench bounds: twice the configured cycle (the table's times are
+# typical, not maximum), and never less than 0.1 s (host scheduling jitter).
+CNVR_STUCK_CYCLES = 2.0
+CNVR_STUCK_MIN_S = 0.1
 
 # -- register map ------------------------------------------------------------------------------
 _SHUNT_SCALE = Scaled(Int16sb, SHUNT_LSB_V)
@@ -141,15 +160,46 @@ WAVESHARE_UPS_HAT_B = LinearSocCurve(6.0, 8.4, "Waveshare UPS HAT (B), 2S: (V−
 WAVESHARE_UPS_HAT_C = LinearSocCurve(3.0, 4.2, "Waveshare UPS HAT (C), 1S: (V−3)/1.2×100")
 
 
+def conversion_cycle_s(config: int) -> float | None:
+    """One continuous conversion cycle (s) of CONFIG ``config``: the shunt and/or bus conversion
+    times its MODE runs; None when MODE is not continuous (no CNVR to expect)."""
+    mode = config & 0b111
+    if mode not in CONTINUOUS_MODES:
+        return None
+    cycle = 0.0
+    if mode in SHUNT_MODES:
+        cycle += ADC_CONVERSION_S[(config >> 3) & 0xF]
+    if mode in BUS_MODES:
+        cycle += ADC_CONVERSION_S[(config >> 7) & 0xF]
+    return cycle
+
+
+def cnvr_stuck_after_s(config: int) -> float | None:
+    """How long CNVR may stay clear before the chip counts as stuck, for CONFIG ``config``."""
+    cycle = conversion_cycle_s(config)
+    return None if cycle is None else max(CNVR_STUCK_CYCLES * cycle, CNVR_STUCK_MIN_S)
+
+
 class INA219(I2CDriver):
     """INA219 on a UPS board: pack voltage, current and a voltage-curve SOC.
 
-    :meth:`read` takes **2 transactions**: BUS 0x02 and SHUNT 0x01. Current is the shunt
+    :meth:`read` takes **3 transactions**: BUS 0x02, SHUNT 0x01 and POWER 0x03 (read only to
+    clear CNVR, see below). Current is the shunt
     voltage (10 µV/LSB) over ``calibration.shunt_ohms``, so a chip reset (CALIBRATION back
     to 0, CURRENT reading 0) cannot silently zero it; :meth:`configure` still programs
     CONFIG and CALIBRATION so the chip's own CURRENT/POWER agree (Waveshare 32V_2A values).
     Returns voltage (V), current (A, + = charging as on Waveshare boards, flip with
     ``invert_current``), charging (current > 0) and soc (%) from ``soc_curve`` when given.
+
+    Stuck-register detection (the INA219 is the one supported chip that makes it possible): in a
+    continuous MODE the chip sets CNVR in BUS at the end of every conversion and reading POWER
+    clears it (datasheet SBOS448, "Bus Voltage Register": CNVR). Each read ends with a POWER
+    read, so the next read's CNVR says whether a conversion completed in between. CNVR still
+    clear :func:`cnvr_stuck_after_s` (≥ 0.1 s) after the last read that found it set (and
+    cleared it) means the registers are frozen: :class:`ChipError`, never a value. Sooner than that, a clear CNVR only
+    means no new conversion yet, and the (unchanged) values are returned. The first read has no
+    reference and is not checked; a MODE that is not continuous turns the check off. A BUS
+    register stuck with CNVR *set* cannot be told from a converting chip.
 
     Args:
         bus: the I²C bus.
@@ -157,6 +207,9 @@ class INA219(I2CDriver):
         calibration: CONFIG/CALIBRATION and shunt values.
         soc_curve: voltage → % function, e.g. :data:`WAVESHARE_UPS_HAT_B`; None: no SOC.
         invert_current: the shunt is wired so that charging reads negative.
+        clock: seconds, monotonic, for the CNVR stuck check (the chip converts in real time:
+            ``time.monotonic`` on hardware; a test's manual clock beside an emulator); None
+            turns the check off (and POWER is not read: 2 transactions).
     """
 
     chip: ClassVar[str] = "ina219"
@@ -165,11 +218,14 @@ class INA219(I2CDriver):
     def __init__(self, *, bus: I2CBus, address: int | None = None,
                  calibration: INA219Calibration = WAVESHARE_32V_2A,
                  soc_curve: Callable[[float], float] | None = None,
-                 invert_current: bool = False) -> None:
+                 invert_current: bool = False,
+                 clock: Callable[[], float] | None = None) -> None:
         super().__init__(bus=bus, address=address)
         self.calibration = calibration
         self.soc_curve = soc_curve
         self.invert_current = invert_current
+        self.clock = clock
+        self._cnvr_cleared_at: float | None = None
 
     def configure(self) -> None:
         """Write CONFIG then CALIBRATION; 2 transactions."""
@@ -196,16 +252,23 @@ class INA219(I2CDriver):
                                        f"0x{probe_value:04X}", "the written value")
 
     def read(self) -> GaugeReading:
-        """BUS + SHUNT: 2 transactions.
+        """BUS + SHUNT (+ POWER to clear CNVR when a clock is set): 3 transactions (2).
 
         Raises:
             BusError: a transaction failed.
-            ChipError: OVF set (shunt beyond the PGA range), bus voltage above 26 V or shunt
-                voltage beyond ±320 mV (garbage).
+            ChipError: a stuck chip (CNVR clear too long, see the class docstring), OVF set
+                (shunt beyond the PGA range), bus voltage above 26 V or shunt voltage beyond
+                ±320 mV (garbage).
         """
         self._begin()
         bus = self._read_register(BUS_VOLTAGE)
+        if self.clock is not None:
+            self._check_converting(bool(bus.cnvr), self.clock())
         shunt = self._read_register(SHUNT_VOLTAGE)
+        if self.clock is not None:
+            self._read_register(POWER)  # clears CNVR: the next read sees only new conversions
+            if bus.cnvr or self._cnvr_cleared_at is None:
+                self._cnvr_cleared_at = self.clock()  # the last read that saw a conversion
         if bus.ovf:  # "current and power data may be meaningless" (datasheet, OVF)
             raise ChipError(f"{self.chip} at 0x{self.address:02X} register {BUS_VOLTAGE}: OVF "
                             "math-overflow flag set: the shunt voltage is beyond the PGA range "
@@ -217,6 +280,17 @@ class INA219(I2CDriver):
         current = shunt / self.calibration.shunt_ohms * (-1.0 if self.invert_current else 1.0)
         soc = self.soc_curve(voltage) if self.soc_curve is not None else None
         return self._reading(voltage=voltage, current=current, soc=soc, charging=current > 0)
+
+    def _check_converting(self, cnvr: bool, now: float) -> None:
+        """Raise :class:`ChipError` when CNVR stayed clear past :func:`cnvr_stuck_after_s`."""
+        limit = cnvr_stuck_after_s(self.calibration.config)
+        since = self._cnvr_cleared_at
+        if cnvr or limit is None or since is None or now - since < limit:
+            return
+        raise ChipError(f"{self.chip} at 0x{self.address:02X} register {BUS_VOLTAGE}: CNVR "
+                        f"(conversion ready) still clear {now - since:.3g} s after the last read "
+                        f"that found it set (a conversion cycle takes {conversion_cycle_s(self.calibration.config):.3g} s): "
+                        "no conversion completed, the registers are stuck")
 
     def read_current_register(self) -> float:
         """The chip's own CURRENT 0x04 in A (0 while CALIBRATION is 0); 1 transaction."""

@@ -15,6 +15,7 @@ stuck register, never a fresh value: :meth:`ChipSpec.implausible` names the quan
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -147,8 +148,9 @@ def _build_ina219(bus: I2CBus, address: int, params: Mapping[str, Any]) -> Gauge
     curve = None
     if "soc_empty_v" in params and "soc_full_v" in params:
         curve = LinearSocCurve(float(params["soc_empty_v"]), float(params["soc_full_v"]))
+    # time.monotonic: the chip converts in real time; the CNVR stuck check measures that time.
     return INA219(bus=bus, address=address, calibration=calibration, soc_curve=curve,
-                  invert_current=bool(params.get("invert_current", False)))
+                  invert_current=bool(params.get("invert_current", False)), clock=time.monotonic)
 
 
 def _ina219_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:

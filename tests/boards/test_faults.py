@@ -31,7 +31,7 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-@pytest.mark.parametrize("kind", ["nack", "eio", "garbage"])
+@pytest.mark.parametrize("kind", ["nack", "eio", "garbage", "bad_pec"])
 async def test_a_gauge_fault_marks_the_gauge_signals_unknown_at_once(clock, kind) -> None:
     _sim, source, faults, _ = await rig(clock)
     data = await faults.inject(parse_fault({"gauge": kind}))
@@ -39,6 +39,9 @@ async def test_a_gauge_fault_marks_the_gauge_signals_unknown_at_once(clock, kind
     snap = source.snapshot()
     assert GAUGE - {"charging"} <= snap.stale
     assert snap.faults  # reported, with the chip and address
+    assert all("0x36" in fault for fault in snap.faults)
+    if kind == "bad_pec":  # the MAX17048 sends no PEC: the corrupted frame fails every read
+        assert any("EBADMSG" in fault and "PEC" in fault for fault in snap.faults)
     await faults.inject(parse_fault({"gauge": "clear"}))
     assert not source.snapshot().stale
     await source.stop()

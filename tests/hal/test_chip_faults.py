@@ -124,3 +124,22 @@ def test_random_garbage_never_escapes_as_anything_but_hal_errors(
         assert hex2(rig.address) in str(exc)
     else:
         assert isinstance(reading, GaugeReading)
+
+
+@pytest.mark.parametrize("chip", ["max17048", "max17043", "ina219", "cw2015", "bq27441"])
+def test_a_bad_pec_fails_every_read_of_a_chip_without_pec_too(chip: str) -> None:
+    # a chip that sends no PEC byte: the injected bad PEC stands for a corrupted frame
+    from hal.chips import CHIPS
+    from hal.i2c import EmulatedBus
+
+    spec = CHIPS[chip]
+    bus = EmulatedBus()
+    bus.attach(spec.default_address, spec.emulator())
+    driver = spec.driver(bus=bus, address=spec.default_address)
+    bus.inject_bad_pec(spec.default_address)
+    with pytest.raises(BusError) as caught:
+        driver.read()
+    assert caught.value.errno == errno.EBADMSG and "PEC" in str(caught.value)
+    assert hex2(spec.default_address) in str(caught.value)
+    bus.clear_faults(spec.default_address)
+    driver.read()

@@ -246,3 +246,92 @@ def test_raw_bus_word_layout_matches_the_declaration() -> None:
     # "0x02 BUS ((raw>>3)*4 mV; bit1 CNVR, bit0 OVF)": the emulator's raw masks agree
     word = ina.BUS_VOLTAGE.build({"voltage": 4 * ina.BUS_LSB_V, "cnvr": True, "ovf": True})
     assert int.from_bytes(word, "big") == 4 << ina._BUS_SHIFT | ina._CNVR | ina._OVF
+
+
+class Clock:
+    """Seconds the test sets (the chip's real time, stepped)."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_conversion_cycle_follows_the_adc_settings_table() -> None:
+    # Waveshare 0x3EEF: BADC = SADC = 1101 (12-bit, 32 samples, 17.02 ms), MODE 111: 34.04 ms
+    assert ina.conversion_cycle_s(0x3EEF) == pytest.approx(2 * 17.02e-3)
+    # POR 0x399F: BADC = SADC = 0011 (12-bit, 532 µs)
+    assert ina.conversion_cycle_s(ina.CONFIG_POR) == pytest.approx(2 * 532e-6)
+    assert ina.conversion_cycle_s(config_word(mode=0b110)) == pytest.approx(532e-6)  # bus only
+    assert ina.conversion_cycle_s(config_word(mode=0b011)) is None  # triggered: no CNVR to expect
+    # stuck after twice the cycle, never sooner than 0.1 s (wakebench bounds)
+    assert ina.cnvr_stuck_after_s(0x3EEF) == pytest.approx(ina.CNVR_STUCK_MIN_S)
+    assert ina.cnvr_stuck_after_s(config_word(mode=0b111) | 0xF << 7 | 0xF << 3) == \
+        pytest.approx(ina.CNVR_STUCK_CYCLES * 2 * 68.10e-3)
+
+
+def test_a_frozen_chip_is_stuck_once_cnvr_stays_clear_past_the_bound() -> None:
+    # CNVR "set after all conversions ... complete"; cleared by reading POWER (datasheet BUS reg.)
+    bus, emulator = rig()
+    clock = Clock()
+    driver = INA219(bus=bus, address=0x42, clock=clock)
+    assert driver.read().transactions == 3                   # BUS, SHUNT, POWER (clears CNVR)
+    assert not emulator.load(ina.BUS_VOLTAGE).cnvr
+    clock.t += ina.CNVR_STUCK_MIN_S / 2                      # no conversion yet: same values
+    assert driver.read().voltage == pytest.approx(PACK.voltage)
+    clock.t += ina.CNVR_STUCK_MIN_S                          # a whole bound without a conversion
+    with pytest.raises(ChipError, match=r"0x42 .*CNVR .*stuck"):
+        driver.read()
+    with pytest.raises(ChipError, match="stuck"):            # and stays stuck on a re-read
+        driver.read()
+    emulator.update(BatteryState(voltage=7.5, soc=60.0, current=-0.6))  # converting again
+    assert driver.read().voltage == pytest.approx(7.5)
+
+
+def test_a_converting_chip_is_never_stuck_whatever_the_poll_interval() -> None:
+    bus, emulator = rig()
+    clock = Clock()
+    driver = INA219(bus=bus, address=0x42, clock=clock)
+    for step in range(20):
+        clock.t += 1.0 + step
+        emulator.update(PACK)
+        assert driver.read().voltage == pytest.approx(PACK.voltage)
+
+
+def test_the_emulated_stuck_fault_on_bus_is_caught_unless_it_holds_cnvr_set() -> None:
+    bus, emulator = rig()
+    clock = Clock()
+    driver = INA219(bus=bus, address=0x42, clock=clock)
+    driver.read()
+    frozen = emulator.words[ina.BUS_VOLTAGE.address]         # as last read: CNVR clear
+    bus.inject_stuck(0x42, ina.BUS_VOLTAGE.address, frozen)
+    clock.t += 1.0
+    emulator.update(PACK)                                     # converts, but BUS reads frozen
+    with pytest.raises(ChipError, match="stuck"):
+        driver.read()
+    # a BUS word stuck with CNVR set looks like a converting chip: not detectable
+    bus.inject_stuck(0x42, ina.BUS_VOLTAGE.address, bytes([frozen[0], frozen[1] | ina._CNVR]))
+    clock.t += 1.0
+    assert driver.read().voltage == pytest.approx(PACK.voltage)
+
+
+def test_no_stuck_check_outside_continuous_modes_or_without_a_clock() -> None:
+    bus, emulator = rig()
+    clock = Clock()
+    triggered = INA219(bus=bus, address=0x42, clock=clock,
+                       calibration=INA219Calibration(current_lsb=0.1e-3, shunt_ohms=0.1,
+                                                     config=config_word(mode=0b011)))
+    triggered.read()
+    clock.t += 10.0
+    assert triggered.read().voltage == pytest.approx(PACK.voltage)
+    plain = INA219(bus=bus, address=0x42)
+    assert plain.read().transactions == 2
+    assert plain.read().transactions == 2
+
+
+def test_the_registry_driver_checks_cnvr_on_real_time() -> None:
+    from hal.chips import CHIPS
+
+    driver = CHIPS["ina219"].make_driver(EmulatedBus(), 0x42, {})
+    assert isinstance(driver, INA219) and driver.clock is not None
