@@ -50,6 +50,9 @@ SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
 Emit = Callable[[Outgoing], object]
 
 BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info", "inject_fault")
+#: The key of ``set_signals`` / ``signals/set`` that marks signals unknown (the scenario step's
+#: ``set: {unknown: [...]}``).
+UNKNOWN_KEY: Final = "unknown"
 #: Applies a validated fault on the board (:mod:`wbcommon.faults`); returns the answer's data.
 InjectFault = Callable[[Fault], Awaitable[dict[str, Any]]]
 #: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.
@@ -233,6 +236,8 @@ class RequestRouter:
                                                  "transaction": transaction})
 
     async def _apply_signals(self, body: dict[str, Any]) -> dict[str, Any]:
+        if UNKNOWN_KEY in body:
+            return await self._mark_unknown(body)
         values = {k: v for k, v in body.items() if k != "transaction"}
         unknown = sorted(set(values) - set(SIGNAL_NAMES))
         if unknown:
@@ -261,7 +266,36 @@ class RequestRouter:
         except Exception as exc:
             log.exception("set_signals(%r) failed", values)
             raise RefusedError("set_failed", f"the board could not set {', '.join(sorted(values))}: {exc}") from None
+        # A signal marked unknown by hand is known again once set. The board publishes only
+        # changes, so a set to the value the rig already holds is made known here (a changed
+        # value arrives from the board and clears the mark itself).
+        held = self.driver.signals
+        again = frozenset(n for n, v in values.items()
+                          if n in held.stale and getattr(held, n) == coerce(n, v))
+        if again:
+            await self.driver.update_signals({}, fresh=again)
         return {"applied": values, "signals": self.driver.signals.to_dict()}
+
+    async def _mark_unknown(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``{"unknown": [names]}``: those signals become unknown in one snapshot and one
+        evaluation, until the board measures a new value or a set sets one (the scenario
+        step's ``set: {unknown: [...]}``, same words)."""
+        names = body[UNKNOWN_KEY]
+        others = sorted(k for k in body if k not in ("transaction", UNKNOWN_KEY))
+        if others:
+            raise RefusedError("invalid_signal", f"'unknown' cannot be combined with values "
+                               f"({', '.join(others)}) in one request: send them separately")
+        if (not isinstance(names, list) or not names
+                or not all(isinstance(n, str) for n in names)):
+            raise RefusedError("invalid_signal", "'unknown' must be a non-empty list of signal "
+                               f"names, such as [\"battery_level\"], not {json.dumps(names)[:80]}")
+        bad = sorted({n for n in names if n not in SIGNAL_NAMES})
+        if bad:
+            raise RefusedError("invalid_signal", f"unknown signal(s) {', '.join(map(repr, bad))} "
+                               f"in 'unknown' (known: {', '.join(SIGNAL_NAMES)})")
+        await self.driver.update_signals({}, stale=frozenset(names))
+        return {"applied": {}, "unknown": sorted(set(names)),
+                "signals": self.driver.signals.to_dict()}
 
     # -- refusals that never reach the scheduler --------------------------------------------
     def _refuse_retained(self, target: AppRequestTopic | BridgeRequestTopic | SignalsSetTopic,

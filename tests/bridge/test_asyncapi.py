@@ -102,7 +102,7 @@ def test_enums_follow_the_scheduler() -> None:
     assert enum("AppState", "state") == APP_STATES
     signals = DOC["components"]["schemas"]["Signals"]
     assert set(signals["required"]) == {*SIGNAL_NAMES, "t", "stale"}
-    assert set(DOC["components"]["schemas"]["SignalValues"]["properties"]) == {*SIGNAL_NAMES, "transaction"}
+    assert set(DOC["components"]["schemas"]["SignalValues"]["properties"]) == {*SIGNAL_NAMES, "transaction", "unknown"}
 
 
 @pytest.mark.parametrize(("name", "good", "bad"), [

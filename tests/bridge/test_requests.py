@@ -184,6 +184,38 @@ async def test_set_signals_request_and_dashboard_command(mosquitto: Mosquitto) -
         assert h.scheduler.signals.screen_locked is False
 
 
+async def test_signals_are_marked_unknown_by_name_with_the_scenario_words(mosquitto: Mosquitto) -> None:
+    # issue 9: {"unknown": [...]} on set_signals / signals/set, as a scenario's set: {unknown: [...]}
+    async with RigHarness(mosquitto.url(), unique_id("unk"), settable=frozenset({"charger", "battery_level"})) as h, \
+            Requester(mosquitto.url(), f"{h.topics.base}/#") as req:
+        t = h.topics
+        ok = body_of(await req.ask(t.bridge_request("set_signals"),
+                                   b'{"unknown": ["battery_level", "network"], "transaction": "u1"}'))
+        assert ok["status"] == "ok" and ok["transaction"] == "u1"
+        assert ok["data"]["unknown"] == ["battery_level", "network"] and ok["data"]["applied"] == {}
+        assert {"battery_level", "network"} <= h.scheduler.signals.stale
+        snap = await req.topic(t.signals(), where=lambda p: "battery_level" in (p.get("stale") or []))
+        assert_schema("Signals", snap.json())
+        assert snap.json()["battery_level"] is None and snap.json()["network"] is None
+
+        for bad in (b'{"unknown": ["nuclear"]}', b'{"unknown": "battery_level"}', b'{"unknown": []}',
+                    b'{"unknown": [3]}', b'{"unknown": ["charger"], "battery_level": 10}'):
+            refused = body_of(await req.ask(t.bridge_request("set_signals"), bad))
+            assert refused["code"] == "invalid_signal", bad
+        assert "charger" not in h.scheduler.signals.stale  # nothing of a refused request applied
+
+        ok = body_of(await req.ask(t.bridge_request("set_signals"), b'{"battery_level": 50}'))
+        assert ok["status"] == "ok" and "battery_level" not in h.scheduler.signals.stale
+
+        # dashboard-style: no reply; a bad name is a coded error on bridge/event
+        await req.client.publish(t.signals_set(), b'{"unknown": ["charger"]}', qos=1)
+        await req.topic(t.signals(), where=lambda p: "charger" in (p.get("stale") or []))
+        await req.client.publish(t.signals_set(), b'{"unknown": ["chargr"], "transaction": "d2"}', qos=1)
+        err = (await req.topic(t.bridge_event(), where=lambda p: p["type"] == "signals_set_error")).json()
+        assert err["data"]["code"] == "invalid_signal" and err["data"]["transaction"] == "d2"
+        assert "chargr" in err["data"]["error"]
+
+
 async def test_mqtt_311_bridge_correlates_by_transaction(mosquitto: Mosquitto) -> None:
     rig = unique_id("v311")
     async with RigHarness(mosquitto.url(), rig, broker_options={"protocol": "3.1.1"}) as h, \
