@@ -15,7 +15,6 @@ stuck register, never a fresh value: :meth:`ChipSpec.implausible` names the quan
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -24,7 +23,14 @@ from typing import Any, Final
 from hal.chips.base import ChipEmulator, GaugeDriver, I2CDriver
 from hal.chips.bq27441 import BQ27441, BQ27441Emulator
 from hal.chips.cw2015 import CW2015, CW2015Emulator
-from hal.chips.ina219 import INA219, WAVESHARE_32V_2A, INA219Calibration, INA219Emulator, LinearSocCurve
+from hal.chips.ina219 import (
+    INA219,
+    WAVESHARE_32V_2A,
+    INA219Calibration,
+    INA219Emulator,
+    LinearSocCurve,
+    chip_time,
+)
 from hal.chips.lc709203f import LC709203F, LC709203FEmulator
 from hal.chips.max1704x import (
     MAX17043,
@@ -148,9 +154,9 @@ def _build_ina219(bus: I2CBus, address: int, params: Mapping[str, Any]) -> Gauge
     curve = None
     if "soc_empty_v" in params and "soc_full_v" in params:
         curve = LinearSocCurve(float(params["soc_empty_v"]), float(params["soc_full_v"]))
-    # time.monotonic: the chip converts in real time; the CNVR stuck check measures that time.
+    # host time: the chip converts in real time, and the CNVR stuck check measures that time.
     return INA219(bus=bus, address=address, calibration=calibration, soc_curve=curve,
-                  invert_current=bool(params.get("invert_current", False)), clock=time.monotonic)
+                  invert_current=bool(params.get("invert_current", False)), clock=chip_time)
 
 
 def _ina219_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:

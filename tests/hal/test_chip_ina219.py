@@ -317,7 +317,7 @@ def test_the_emulated_stuck_fault_on_bus_is_caught_unless_it_holds_cnvr_set() ->
 
 
 def test_no_stuck_check_outside_continuous_modes_or_without_a_clock() -> None:
-    bus, emulator = rig()
+    bus, _emulator = rig()
     clock = Clock()
     triggered = INA219(bus=bus, address=0x42, clock=clock,
                        calibration=INA219Calibration(current_lsb=0.1e-3, shunt_ohms=0.1,
