@@ -4,13 +4,14 @@ Sources (keys of ``/work/shared/reference/pi-hardware.md`` §1): [K-max] kernel
 ``max17040_battery.c``; [AF-max] Adafruit_CircuitPython_MAX1704x; [SF-max] SparkFun MAX1704x
 Arduino library. The MAX17044/49 are the 2-cell parts: same map, twice the VCELL LSB.
 
-Over 500 lines on purpose: four parts share one register map, and their emulators (alerts,
-sleep, hibernate, the NACKed reset; datasheet sections listed above them) build exactly the
-declarations the drivers parse, so they stay beside them.
+Register map, scale factors and datasheet constants here, with the drivers (readings, alerts,
+sleep, hibernate, the voltage-reset comparator, the NACKed reset); the emulators, which build
+exactly these declarations, are in :mod:`hal.chips.max1704x_emulator` (re-exported here).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from construct import BitsInteger, BitStruct, Flag, Int8ub, Int16sb, Int16ub, Padding, Struct
@@ -30,8 +31,10 @@ __all__ = [
     "MAX17044",
     "MAX17048",
     "MAX17049",
+    "STATUS_FLAGS",
     "MAX17043Emulator",
     "MAX17044Emulator",
+    "MAX17048Alerts",
     "MAX17048Emulator",
     "MAX17049Emulator",
 ]
@@ -60,12 +63,12 @@ POR_COMMAND = 0x5400              # CMD 0xFE: power-on reset [SF-max, AF-max]
 POR_COMMAND_SWAPPED = 0x0054      # kernel sends 0x0054 to 17040/41/43/44 [K-max]; accepted too
 
 # -- register map (datasheet bit order, MSB first) --------------------------------------------
-_VCELL_SCALE = Scaled(Int16ub, VCELL_LSB_V)
-_VCELL_SCALE_17049 = Scaled(Int16ub, VCELL_LSB_V_17049)
-_VCELL12_SCALE = Scaled(BitsInteger(12), VCELL12_LSB_V)
-_VCELL12_SCALE_17044 = Scaled(BitsInteger(12), VCELL12_LSB_V_17044)
-_SOC_SCALE = Scaled(Int16ub, SOC_LSB_PCT)
-_CRATE_SCALE = Scaled(Int16sb, CRATE_LSB_PCT_PER_H)
+_VCELL_SCALE: Scaled = Scaled(Int16ub, VCELL_LSB_V)
+_VCELL_SCALE_17049: Scaled = Scaled(Int16ub, VCELL_LSB_V_17049)
+_VCELL12_SCALE: Scaled = Scaled(BitsInteger(12), VCELL12_LSB_V)
+_VCELL12_SCALE_17044: Scaled = Scaled(BitsInteger(12), VCELL12_LSB_V_17044)
+_SOC_SCALE: Scaled = Scaled(Int16ub, SOC_LSB_PCT)
+_CRATE_SCALE: Scaled = Scaled(Int16sb, CRATE_LSB_PCT_PER_H)
 
 VCELL: Register[float] = Register(0x02, _VCELL_SCALE, "VCELL")
 VCELL_17049: Register[float] = Register(0x02, _VCELL_SCALE_17049, "VCELL")
@@ -90,6 +93,9 @@ STATUS: Register[Any] = Register(0x1A, BitStruct(Padding(1), "en_vr" / Flag, "sc
                                   "vr" / Flag, "vl" / Flag, "vh" / Flag, "ri" / Flag,
                                   Padding(8)), "STATUS")
 CMD: Register[int] = Register(0xFE, Int16ub, "CMD")
+CONFIG_RAW: Register[int] = Register(0x0C, Int16ub, "CONFIG")
+STATUS_RAW: Register[int] = Register(0x1A, Int16ub, "STATUS")
+HIBRT_RAW: Register[int] = Register(0x0A, Int16ub, "HIBRT")
 
 REGISTERS_17043: tuple[Register[Any], ...] = (VCELL_17043, VCELL_17044, SOC, MODE, VERSION,
                                               CONFIG, CMD)
@@ -109,7 +115,60 @@ _BLOCK_START = VCELL.address      # VCELL and SOC are adjacent: one 4-byte read
 _BLOCK_LENGTH = SOC.address + SOC.size - VCELL.address
 
 
-class MAX17048(I2CDriver):
+@dataclass(frozen=True, slots=True)
+class MAX17048Alerts:
+    """What STATUS and CONFIG say about alerts [DS-48 STATUS, CONFIG].
+
+    Attributes:
+        flags: the STATUS flags that are set, by their datasheet names (:data:`STATUS_FLAGS`:
+            ``ri`` reset, ``vh`` / ``vl`` voltage high / low, ``vr`` voltage reset, ``hd`` SOC
+            low, ``sc`` 1 % SOC change).
+        alert: CONFIG.ALRT, the ALRT pin asserted.
+        voltage_reset_alert: STATUS.EnVr, a voltage reset raises ALRT.
+    """
+
+    flags: frozenset[str]
+    alert: bool
+    voltage_reset_alert: bool
+
+
+class _ConfigAlerts(I2CDriver):
+    """CONFIG-register features both MAX1704x families share: sleep, the empty (SOC low)
+    threshold and the ALRT bit [DS-48, DS-43 CONFIG]. Each method is a read-modify-write of
+    CONFIG (2 transactions) so RCOMP and the other bits keep their values."""
+
+    def _update_config(self, set_bits: int, clear_bits: int) -> None:
+        raw = self._read_register(CONFIG_RAW)
+        self._write_register(CONFIG_RAW, (raw & ~clear_bits & 0xFFFF) | set_bits)
+
+    def set_empty_alert(self, percent: int) -> None:
+        """ALRT when SOC falls below ``percent`` (1..32 %): CONFIG.ATHD = 32 − percent.
+
+        Raises:
+            ValueError: ``percent`` outside 1..32 (the 5-bit ATHD field).
+        """
+        if not isinstance(percent, int) or not 1 <= percent <= ATHD_BASE_PCT:
+            raise ValueError(f"empty alert threshold must be 1..{ATHD_BASE_PCT} %, not {percent!r}")
+        self._update_config(ATHD_BASE_PCT - percent, _CONFIG_ATHD)
+
+    def alert_pin(self) -> bool:
+        """CONFIG.ALRT: the ALRT pin is asserted; 1 transaction."""
+        return bool(self._read_register(CONFIG_RAW) & _CONFIG_ALRT)
+
+    def clear_alert_pin(self) -> None:
+        """Release the ALRT pin (CONFIG.ALRT ← 0); 2 transactions."""
+        self._update_config(0, _CONFIG_ALRT)
+
+    def sleep(self) -> None:
+        """Enter sleep (CONFIG.SLEEP ← 1): conversions and alerts stop [DS-43 Sleep Mode]."""
+        self._update_config(_CONFIG_SLEEP, 0)
+
+    def wake(self) -> None:
+        """Leave sleep (CONFIG.SLEEP ← 0); 2 transactions."""
+        self._update_config(0, _CONFIG_SLEEP)
+
+
+class MAX17048(_ConfigAlerts):
     """MAX17048 one-cell fuel gauge (also on MAX17049 via :class:`MAX17049`).
 
     :meth:`read` takes **2 transactions**: one 4-byte block read 0x02..0x05 (VCELL, SOC) and
@@ -168,6 +227,100 @@ class MAX17048(I2CDriver):
         """
         _power_on_reset(self)
 
+    # -- alerts [DS-48 STATUS, CONFIG, VALRT, VRESET/ID] ------------------------------------
+
+    def read_alerts(self) -> MAX17048Alerts:
+        """STATUS flags, the ALRT pin and EnVr; 2 transactions (STATUS, CONFIG)."""
+        high = self._read_register(STATUS_RAW) >> 8
+        flags = frozenset(name for name, bit in STATUS_FLAGS.items() if high & bit)
+        return MAX17048Alerts(flags, self.alert_pin(), bool(high & _STATUS_ENVR))
+
+    def clear_alerts(self, flags: frozenset[str] | None = None) -> None:
+        """Clear STATUS ``flags`` (all when None) by writing 0 to them, EnVr kept, then release
+        the ALRT pin; 4 transactions. Neither side clears the other on the chip [DS-48 STATUS].
+
+        Raises:
+            ValueError: a name that is not in :data:`STATUS_FLAGS`.
+        """
+        names = frozenset(STATUS_FLAGS) if flags is None else frozenset(flags)
+        unknown = sorted(names - set(STATUS_FLAGS))
+        if unknown:
+            raise ValueError(f"unknown STATUS flag(s) {', '.join(unknown)} (known: {', '.join(STATUS_FLAGS)})")
+        mask = sum(STATUS_FLAGS[name] for name in names) << 8
+        raw = self._read_register(STATUS_RAW)
+        self._write_register(STATUS_RAW, raw & ~mask & 0xFFFF)
+        self.clear_alert_pin()
+
+    def set_voltage_alert(self, minimum: float, maximum: float) -> None:
+        """STATUS.VL below ``minimum``, VH above ``maximum`` (V, 20 mV steps, 0..5.1 V) [VALRT];
+        1 transaction.
+
+        Raises:
+            ValueError: outside 0..5.1 V or minimum above maximum.
+        """
+        if not 0.0 <= minimum <= maximum <= VALRT_MAX_V:
+            raise ValueError(f"voltage alert needs 0 <= minimum <= maximum <= {VALRT_MAX_V:g} V, "
+                             f"not {minimum!r}..{maximum!r}")
+        self._write_register(VALRT, {"min": minimum, "max": maximum})
+
+    def set_soc_change_alert(self, enabled: bool) -> None:
+        """STATUS.SC on every 1 % SOC change (CONFIG.ALSC); 2 transactions."""
+        self._update_config(_CONFIG_ALSC if enabled else 0, 0 if enabled else _CONFIG_ALSC)
+
+    def set_reset_voltage(self, volts: float, *, comparator_in_hibernate: bool = True) -> None:
+        """VRESET (battery-removal threshold, 40 mV steps, 0..5.08 V) and Dis (the analog
+        comparator off in hibernate when ``comparator_in_hibernate`` is False); 2 transactions
+        (the ID byte is read back and rewritten; the chip ignores writes to it).
+
+        Raises:
+            ValueError: outside 0..5.08 V.
+        """
+        if not 0.0 <= volts <= VRESET_MAX_V:
+            raise ValueError(f"reset voltage must be 0..{VRESET_MAX_V:g} V, not {volts!r}")
+        current = self._read_register(VRESET_ID)
+        self._write_register(VRESET_ID, {"vreset": round(volts / VRESET_LSB_V) * VRESET_LSB_V,
+                                         "dis": not comparator_in_hibernate, "id": current.id})
+
+    def set_voltage_reset_alert(self, enabled: bool) -> None:
+        """STATUS.EnVr: a battery removal and reinsertion sets VR and raises ALRT; 2
+        transactions (STATUS read back so no flag is cleared by the write)."""
+        raw = self._read_register(STATUS_RAW)
+        bit = _STATUS_ENVR << 8
+        self._write_register(STATUS_RAW, raw | bit if enabled else raw & ~bit & 0xFFFF)
+
+    # -- sleep and hibernate [DS-48 Sleep Mode, Hibernate Mode, MODE, HIBRT] ------------------
+
+    def sleep(self) -> None:
+        """MODE.EnSleep ← 1, then CONFIG.SLEEP ← 1 (sleep needs both on the MAX17048);
+        3 transactions."""
+        self._write_register(MODE, {"quick_start": False, "en_sleep": True, "hib_stat": False})
+        super().sleep()
+
+    def hibernate(self) -> None:
+        """Always hibernate (HIBRT ← 0xFFFF): a conversion every 45 s; 1 transaction."""
+        self._write_register(HIBRT_RAW, HIBRT_ALWAYS)
+
+    def disable_hibernate(self) -> None:
+        """Never hibernate (HIBRT ← 0x0000): a conversion every 250 ms; 1 transaction."""
+        self._write_register(HIBRT_RAW, HIBRT_NEVER)
+
+    def set_hibernate_thresholds(self, rate_pct_per_h: float, activity_v: float) -> None:
+        """Hibernate after |CRATE| < ``rate_pct_per_h`` for 6 min; leave on a VCELL step over
+        ``activity_v`` [DS-48 HIBRT]; 1 transaction.
+
+        Raises:
+            ValueError: outside the byte ranges (0..53.04 %/h, 0..0.31875 V).
+        """
+        if not 0.0 <= rate_pct_per_h <= 0xFF * HIBRT_HIB_LSB_PCT_PER_H:
+            raise ValueError(f"hibernate rate threshold out of 0..{0xFF * HIBRT_HIB_LSB_PCT_PER_H:g} %/h")
+        if not 0.0 <= activity_v <= 0xFF * HIBRT_ACT_LSB_V:
+            raise ValueError(f"activity threshold out of 0..{0xFF * HIBRT_ACT_LSB_V:g} V")
+        self._write_register(HIBRT, {"hib_thr": rate_pct_per_h, "act_thr": activity_v})
+
+    def hibernating(self) -> bool:
+        """MODE.HibStat: the chip is in hibernate; 1 transaction."""
+        return bool(self._read_register(MODE).hib_stat)
+
 
 class MAX17049(MAX17048):
     """MAX17049 two-cell variant: VCELL 156.25 µV/LSB [K-max]; same identity as MAX17048."""
@@ -177,7 +330,7 @@ class MAX17049(MAX17048):
     cells: ClassVar[int] = 2
 
 
-class MAX17043(I2CDriver):
+class MAX17043(_ConfigAlerts):
     """MAX17043 one-cell fuel gauge (also MAX17044 via :class:`MAX17044`).
 
     :meth:`read` takes **1 transaction**: a 4-byte block read 0x02..0x05 (VCELL, SOC).
@@ -287,8 +440,19 @@ _CONFIG_LOW = CONFIG.address + 1      # SLEEP b7, ALSC b6, ALRT b5, ATHD b4:0
 _CONFIG_SLEEP, _CONFIG_ALSC, _CONFIG_ALRT, _CONFIG_ATHD = 0x80, 0x40, 0x20, 0x1F
 _MODE_HIGH = MODE.address             # Quick-Start b6, EnSleep b5, HibStat b4 (of the high byte)
 _MODE_EN_SLEEP, _MODE_HIB_STAT = 0x20, 0x10
-_STATUS_HIGH = STATUS.address         # SC b5, HD b4, VR b3, VL b2, VH b1, RI b0
+_STATUS_HIGH = STATUS.address         # EnVr b6, SC b5, HD b4, VR b3, VL b2, VH b1, RI b0
 _STATUS_SC, _STATUS_HD, _STATUS_VL, _STATUS_VH = 0x20, 0x10, 0x04, 0x02
+_STATUS_ENVR, _STATUS_VR, _STATUS_RI = 0x40, 0x08, 0x01
+_VRESET_HIGH = VRESET_ID.address      # VRESET b7:1 (40 mV/LSB), Dis b0; the low byte is ID
+_VRESET_DIS = 0x01
+# VRESET/ID: "For captive batteries, set to 2.5 V. For removable batteries, set to at least
+# 300 mV below the application's empty voltage" [DS-48 VRESET/ID]; 7 bits × 40 mV → 0..5.08 V.
+VRESET_MAX_V = 0x7F * VRESET_LSB_V
+# VALRT MIN/MAX: one byte each × 20 mV → 0..5.1 V [DS-48 VALRT].
+VALRT_MAX_V = 0xFF * VALRT_LSB_V
+# The alert flags of STATUS (high byte bits 5:0) by the names the datasheet gives them.
+STATUS_FLAGS: dict[str, int] = {"ri": _STATUS_RI, "vh": _STATUS_VH, "vl": _STATUS_VL,
+                                "vr": _STATUS_VR, "hd": _STATUS_HD, "sc": _STATUS_SC}
 
 
 # The emulators live in hal.chips.max1704x_emulator (imported here last, so both names work;

@@ -5,8 +5,6 @@ Split from ``max1704x.py`` so that neither module passes ~500 lines; the emulato
 exactly the register declarations the drivers parse, imported from there. Datasheet keys
 [DS-48] / [DS-43] are listed above the emulation constants in :mod:`hal.chips.max1704x`.
 
-Over 500 lines on purpose: the MAX17048 emulator alone covers alerts, sleep, hibernate, the
-voltage-reset comparator and the NACKed reset, each with its datasheet reference.
 """
 
 from __future__ import annotations
@@ -26,15 +24,19 @@ from hal.chips.max1704x import (
     _MODE_HIB_STAT,
     _MODE_HIGH,
     _SOC_SCALE,
+    _STATUS_ENVR,
     _STATUS_HD,
     _STATUS_HIGH,
     _STATUS_SC,
     _STATUS_VH,
     _STATUS_VL,
+    _STATUS_VR,
     _VCELL12_SCALE,
     _VCELL12_SCALE_17044,
     _VCELL_SCALE,
     _VCELL_SCALE_17049,
+    _VRESET_DIS,
+    _VRESET_HIGH,
     ATHD_BASE_PCT,
     CMD,
     CONFIG,
@@ -67,6 +69,7 @@ from hal.chips.max1704x import (
     VERSION_17043,
     VERSION_17048_EMULATED,
     VRESET_ID,
+    VRESET_LSB_V,
     VRESET_POR,
 )
 from hal.i2c import EmulatedNack
@@ -220,6 +223,18 @@ class MAX17048Emulator(_MAX1704xEmulator):
       which this emulator has no model of). In hibernate the ADC converts every 45 s; with no
       ``clock`` the emulator cannot tell time, so it holds the last conversion until woken,
       and automatic entry (which needs the 6 minutes) never happens.
+    - Battery removal and reinsertion (VRESET/ID, STATUS.EnVr / VR): VCELL below
+      VRESET (bits 15:9, 40 mV/LSB, POR 3.0 V) is a removed battery; VCELL back at or above it
+      resets the IC's fuel gauge ("the IC resets 1 ms after VCELL rises above the threshold"
+      with the analog comparator, "250 ms after the VCELL register rises above" it without),
+      counted in :attr:`voltage_resets`. "VR (voltage reset) is set after the device has been
+      reset if EnVr is set", and EnVr "asserts the ALRT pin when a voltage-reset event occurs"
+      [DS-48 VRESET/ID, STATUS]. The comparator watches every :meth:`update` (also between
+      hibernate conversions); with Dis = 1 it is off in hibernate, so there only a conversion
+      (the ADC threshold) sees the voltage. UNCONFIRMED: which registers such a reset restores
+      (the sheet does not say; EnVr must survive it for VR to be set, so the emulator keeps
+      the host's configuration and restarts only the SOC-change reference), and hysteresis
+      (none emulated).
     - CMD 0x5400 resets every register to POR and NACKs the write; VCELL/SOC read 0 until the
       next :meth:`update` (Adafruit issue #16: ~192 ms on the real chip).
     - MODE 0x4000 quick-start (counted in :attr:`quick_starts`).
@@ -245,6 +260,8 @@ class MAX17048Emulator(_MAX1704xEmulator):
         self._low_rate_since: float | None = None
         self._hibernate_vcell: float | None = None
         self._sc_reference: float | None = None
+        self._removed = False
+        self.voltage_resets = 0
         super().__init__(state, clock=clock)
 
     def power_on_reset(self) -> None:
@@ -260,6 +277,44 @@ class MAX17048Emulator(_MAX1704xEmulator):
         self._low_rate_since = None
         self._hibernate_vcell = None
         self._sc_reference = None
+        self._removed = False
+
+    @property
+    def reset_voltage(self) -> float:
+        """VRESET in V: the battery-removal threshold [DS-48 VRESET/ID]."""
+        return (self.image[_VRESET_HIGH] >> 1) * VRESET_LSB_V
+
+    @property
+    def comparator_disabled(self) -> bool:
+        """VRESET/ID.Dis: the analog comparator is off while hibernating."""
+        return bool(self.image[_VRESET_HIGH] & _VRESET_DIS)
+
+    @property
+    def battery_removed(self) -> bool:
+        """VCELL fell below VRESET and has not come back yet."""
+        return self._removed
+
+    def update(self, state: BatteryState) -> None:
+        """The comparator first (removal / reinsertion), then a conversion when converting."""
+        self._state = state
+        if self.asleep:  # "halts all operations" [DS-48 Sleep Mode]
+            return
+        converting = self._converting()
+        if converting or not (self.comparator_disabled and self.hibernating):
+            self._watch_battery(state.voltage)
+        if converting:
+            self._convert(state)
+
+    def _watch_battery(self, voltage: float) -> None:
+        if voltage < self.reset_voltage:
+            self._removed = True
+        elif self._removed:
+            self._removed = False
+            self.voltage_resets += 1
+            self._sc_reference = None  # the fuel gauge restarts: SOC is estimated afresh
+            if self.image[_STATUS_HIGH] & _STATUS_ENVR:
+                self.image[_STATUS_HIGH] |= _STATUS_VR
+                self._raise_alert()
 
     @property
     def asleep(self) -> bool:

@@ -26,7 +26,7 @@ TRANSACTIONS_PER_READ = {
     "bq27441": 1,    # 28-byte incremental read 0x02..0x1D
     "lc709203f": 2,  # Cell Voltage, ITE (word reads with PEC)
     "cw2015": 1,     # 6-byte block VCELL+SOC+RRT
-    "ina219": 2,     # BUS, SHUNT
+    "ina219": 2,     # BUS, SHUNT (no clock given: no CNVR stuck check; with one +POWER = 3)
 }
 TWO_CELL = {"max17049", "max17044"}
 # 7-bit addresses 0x00-0x07 are reserved (I²C-bus spec UM10204 §3.1.12): nothing answers there.

@@ -237,3 +237,88 @@ def test_raw_bit_masks_match_the_register_declarations() -> None:
     status = m.STATUS.build({"en_vr": False, "sc": True, "hd": True, "vr": False, "vl": True,
                              "vh": True, "ri": False})
     assert status[0] == m._STATUS_SC | m._STATUS_HD | m._STATUS_VL | m._STATUS_VH
+
+
+# -- VRESET/ID and STATUS.EnVr / VR [DS-48 "VRESET/ID Register", "STATUS Register"] ------------
+
+def test_vreset_por_is_3_v_with_the_comparator_on() -> None:
+    # VRESET/ID POR 0x96__: VRESET bits 15:9 = 0x4B × 40 mV = 3.0 V, Dis (bit 8) = 0
+    emulator = MAX17048Emulator(state())
+    assert emulator.reset_voltage == pytest.approx(3.0)
+    assert not emulator.comparator_disabled
+    assert emulator.load(m.VRESET_ID).vreset == pytest.approx(3.0)
+
+
+def test_removal_and_reinsertion_sets_vr_and_alrt_only_with_envr() -> None:
+    # "VR (voltage reset) is set after the device has been reset if EnVr is set"; EnVr "asserts
+    # the ALRT pin when a voltage-reset event occurs"
+    emulator = MAX17048Emulator(state())
+    bus = on_bus(emulator)
+    write_word(bus, 0x1A, 0x0000)                      # clear RI
+    emulator.update(state(voltage=2.4))                 # below VRESET 3.0 V: battery removed
+    assert emulator.battery_removed
+    emulator.update(state(voltage=3.8))                 # reinserted: the IC resets
+    assert emulator.voltage_resets == 1 and not emulator.battery_removed
+    assert not emulator.load(m.STATUS).vr and not emulator.alert  # EnVr clear: no flag, no pin
+    write_word(bus, 0x1A, 0x4000)                      # EnVr
+    emulator.update(state(voltage=2.9))
+    assert not emulator.load(m.STATUS).vr               # removal alone is no reset
+    emulator.update(state(voltage=3.0))                 # at the threshold: back
+    assert emulator.voltage_resets == 2
+    assert emulator.load(m.STATUS).vr and emulator.load(m.STATUS).en_vr and emulator.alert
+
+
+def test_the_threshold_follows_the_written_vreset() -> None:
+    # "For captive batteries, set to 2.5 V"
+    emulator = MAX17048Emulator(state())
+    bus = on_bus(emulator)
+    write_word(bus, 0x18, (round(2.5 / m.VRESET_LSB_V) << 9) | 0x5A)  # the ID half is ignored
+    assert emulator.reset_voltage == pytest.approx(2.5, abs=m.VRESET_LSB_V)  # 40 mV steps
+    assert emulator.load(m.VRESET_ID).id == m.ID_EMULATED
+    emulator.update(state(voltage=2.7))                 # below 3.0 V but above 2.5 V: present
+    emulator.update(state(voltage=3.8))
+    assert emulator.voltage_resets == 0
+
+
+def test_dis_turns_the_comparator_off_in_hibernate_so_only_a_conversion_sees_the_voltage() -> None:
+    # "Set Dis = 1 to disable the analog comparator in hibernate mode"; without it the IC
+    # resets "250 ms after the VCELL register rises above the threshold" (the ADC's view)
+    clock = ManualClock()
+    emulator = MAX17048Emulator(state(), clock=clock)
+    bus = on_bus(emulator)
+    write_word(bus, 0x1A, 0x4000)
+    write_word(bus, 0x18, (0x96 << 8) | 0x0100)         # 3.0 V, Dis = 1
+    write_word(bus, 0x0A, m.HIBRT_ALWAYS)
+    clock.t = 1.0
+    emulator.update(state(voltage=2.5))                 # between conversions, comparator off
+    emulator.update(state(voltage=3.8))
+    assert emulator.voltage_resets == 0                 # the dip was never seen
+    clock.t += m.HIBERNATE_CONVERSION_PERIOD_S
+    emulator.update(state(voltage=2.5))                 # a conversion sees it
+    clock.t += m.HIBERNATE_CONVERSION_PERIOD_S
+    emulator.update(state(voltage=3.8))
+    assert emulator.voltage_resets == 1 and emulator.load(m.STATUS).vr
+    write_word(bus, 0x18, 0x9600)                       # Dis = 0: the comparator watches again
+    clock.t += 1.0
+    emulator.update(state(voltage=2.5))
+    emulator.update(state(voltage=3.8))
+    assert emulator.voltage_resets == 2
+
+
+def test_sleep_halts_the_comparator_too() -> None:
+    # "In sleep mode, the IC halts all operations"
+    emulator = MAX17048Emulator(state())
+    bus = on_bus(emulator)
+    write_word(bus, 0x06, 0x2000)                      # EnSleep
+    write_word(bus, 0x0C, 0x971C | 0x80)               # SLEEP
+    emulator.update(state(voltage=2.0))
+    emulator.update(state(voltage=3.8))
+    assert emulator.voltage_resets == 0 and not emulator.battery_removed
+
+
+def test_status_and_vreset_masks_match_the_declarations() -> None:
+    word = m.STATUS.build({"en_vr": True, "sc": False, "hd": False, "vr": True, "vl": False,
+                           "vh": False, "ri": True})
+    assert word[0] == m._STATUS_ENVR | m._STATUS_VR | m._STATUS_RI
+    raw = m.VRESET_ID.build({"vreset": 2.5, "dis": True, "id": 0})
+    assert raw[0] & m._VRESET_DIS and raw[0] >> 1 == round(2.5 / m.VRESET_LSB_V)
