@@ -216,6 +216,29 @@ async def test_signals_are_marked_unknown_by_name_with_the_scenario_words(mosqui
         assert "chargr" in err["data"]["error"]
 
 
+class ChangesOnlyRig(RigHarness):
+    """A board that, like BoardSource, publishes only values that changed."""
+
+    async def _set_signals(self, values: Any) -> None:
+        held = self.driver.signals
+        changed = {n: v for n, v in values.items() if getattr(held, n) != v}
+        if changed:
+            await self.driver.update_signals(changed)
+
+
+async def test_setting_a_hand_marked_signal_to_its_held_value_makes_it_known(mosquitto: Mosquitto) -> None:
+    async with ChangesOnlyRig(mosquitto.url(), unique_id("unk2"), settable=frozenset({"charger", "screen_locked"})) as h, \
+            Requester(mosquitto.url(), f"{h.topics.base}/#") as req:
+        t = h.topics
+        await req.ask(t.bridge_request("set_signals"), b'{"unknown": ["charger", "screen_locked"]}')
+        assert {"charger", "screen_locked"} <= h.scheduler.signals.stale
+        held = h.scheduler.signals.charger
+        ok = body_of(await req.ask(t.bridge_request("set_signals"), json.dumps({"charger": held}).encode()))
+        assert ok["status"] == "ok" and ok["data"]["signals"]["charger"] == held
+        assert "charger" not in h.scheduler.signals.stale       # the board published nothing
+        assert "screen_locked" in h.scheduler.signals.stale     # not set: still unknown
+
+
 async def test_mqtt_311_bridge_correlates_by_transaction(mosquitto: Mosquitto) -> None:
     rig = unique_id("v311")
     async with RigHarness(mosquitto.url(), rig, broker_options={"protocol": "3.1.1"}) as h, \
