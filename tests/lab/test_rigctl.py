@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -140,3 +141,21 @@ async def test_events_follows_the_stream_as_json_lines(rig: Rig) -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_status_without_app_lists_every_registered_app_tasks_or_not(
+        rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    await registered(rig)
+    async with AppClient(rig.broker_url, app_id="idle", rig="lab", resume_session=False) as app:
+        await app.register("android")  # registered, never added a task
+    assert await cli("status") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "mail (wp8, foreground)" in out and "sync" in out
+    assert re.search(r"^idle \(android, \w+\).*\n  no tasks$", out, re.M), out
+    assert await cli("status", "--json") == EXIT_OK
+    assert sorted(json.loads(capsys.readouterr().out)) == ["idle", "mail"]
+
+
+async def test_status_of_a_rig_without_apps_says_so(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await cli("status") == EXIT_OK
+    assert capsys.readouterr().out == "lab: no app is registered\n"
