@@ -159,3 +159,15 @@ async def test_status_without_app_lists_every_registered_app_tasks_or_not(
 async def test_status_of_a_rig_without_apps_says_so(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
     assert await cli("status") == EXIT_OK
     assert capsys.readouterr().out == "lab: no app is registered\n"
+
+
+async def test_fault_finds_the_local_rig_without_flags(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert rig.driver is not None
+    assert await cli("fault", "gauge", "nack", "--for", "2m") == EXIT_OK
+    assert "rig lab: gauge=nack, for=120.0: applied; active faults: gauge=nack for 120 s" in capsys.readouterr().out
+    assert {"battery_level", "voltage", "current"} <= rig.driver.signals.stale
+    assert await cli("fault", "gauge", "clear") == EXIT_OK
+    assert not rig.driver.signals.stale
+    assert await cli("fault", "gauge", "nack", "--for", "soon") == EXIT_USAGE
+    assert await cli("fault", "gauge", "nack", "--rig", "elsewhere") == EXIT_UNREACHABLE
+    assert "found no rig 'elsewhere'" in capsys.readouterr().err
