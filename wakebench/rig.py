@@ -153,6 +153,8 @@ class Printer:
                 waits: Mapping[str, Any] | None = None) -> None:
         """``REQUEST  mail  add {"name":"sync"} → ok`` (or ``→ error CODE: message``), then a
         ``WAITS`` line naming what a task that did not start waits for."""
+        if self._console is None:  # --quiet: a flood of refusals costs nothing to format
+            return
         shown = {k: v for k, v in (args or {}).items() if k != "transaction"} if isinstance(args, dict) else args
         text = f"{verb} {json.dumps(shown, separators=(',', ':'))}" if shown else verb
         answer = "ok" if response.ok else f"error {response.code}: {response.error}"
