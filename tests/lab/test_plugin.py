@@ -74,7 +74,7 @@ async def test_the_readme_pytest_example_passes_as_written_in_a_project_of_its_o
     """README's block, saved as a test file in a directory outside this repository (no conftest,
     no pytest configuration: a user's project), passes with only the installed plugin."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text.split("### Testing an app prototype with pytest", 1)[1].split("```python\n", 1)[1]
+    block = text.split("## Testing an app prototype with pytest", 1)[1].split("```python\n", 1)[1]
     (tmp_path / "test_prototype.py").write_text(block.split("```", 1)[0], encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_prototype.py",
