@@ -171,3 +171,25 @@ async def test_fault_finds_the_local_rig_without_flags(rig: Rig, capsys: pytest.
     assert await cli("fault", "gauge", "nack", "--for", "soon") == EXIT_USAGE
     assert await cli("fault", "gauge", "nack", "--rig", "elsewhere") == EXIT_UNREACHABLE
     assert "found no rig 'elsewhere'" in capsys.readouterr().err
+
+
+async def test_events_without_app_prints_readable_lines_and_rig_notices(rig: Rig) -> None:
+    await registered(rig)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wakebench.cli", "events",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=env)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        assert b"following lab" in await asyncio.wait_for(proc.stderr.readline(), TIMEOUT)
+        await rig.set_signals({"charger": "ac", "screen_locked": True, "battery_level": 95})
+        line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+        assert re.match(r" *\d+:\d\d:\d\d\.\d{3}  wake +  mail/sync  until \S+  #1$", line.rstrip()), line
+        assert rig.injector is not None
+        assert await cli("fault", "network", "flap", "--for", "5s") == EXIT_OK
+        while "rig event" not in line:  # the revoke the flap causes may come first
+            line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+        assert '"type": "fault_injected"' in line, line
+    finally:
+        proc.terminate()
+        await proc.wait()
