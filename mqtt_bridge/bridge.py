@@ -25,7 +25,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from firmware_sim import Event, Signals
+from firmware_sim import Event, Response, Signals
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.journal import Journal
 from firmware_sim.platforms import POLICIES
@@ -35,7 +35,14 @@ from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
 from mqtt_bridge.payloads import dumps, wall_iso
 from mqtt_bridge.publisher import Link, Outgoing, Publisher
-from mqtt_bridge.requests import InjectFault, RequestMeta, RequestRouter, SetSignals
+from mqtt_bridge.requests import (
+    AnswerListener,
+    ContinueManual,
+    InjectFault,
+    RequestMeta,
+    RequestRouter,
+    SetSignals,
+)
 from mqtt_bridge.topics import Topics
 from mqtt_bridge.transport import AiomqttTransport, Connection, Incoming, Transport, TransportError
 
@@ -105,6 +112,11 @@ class Bridge:
         self.ws_url: str | None = None
         #: called with the app id after each request the scheduler served (the web view's history)
         self.app_listeners: list[Callable[[str], None]] = []
+        #: told of each answer given without the scheduler (refusals, rig verbs; the rig terminal)
+        self.answer_listeners: list[AnswerListener] = []
+        #: releases the manual steps waiting for a human (``bridge/request/continue``); set
+        #: before start. None: ``continue`` is answered ``nothing_waiting``.
+        self.continue_manual: ContinueManual | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -134,7 +146,7 @@ class Bridge:
             self.driver, self.topics, self.config, self._publisher.put,
             set_signals=self._set_signals, settable=self._settable, info=self.info,
             health=self.health, on_app_request=self._app_touched, on_ha_online=self._ha_online,
-            inject_fault=self._inject_fault)
+            inject_fault=self._inject_fault, continue_manual=self.continue_manual, on_answer=self._answered)
         self._started = True
         self.driver.add_sink(self._on_events)
         self.driver.add_signals_sink(self._on_signals)
@@ -260,6 +272,10 @@ class Bridge:
         self._set_retained(self.topics.signals(), dumps(body), qos=0)
         for app in list(self._task_topics):
             self._refresh_tasks(app)
+
+    def _answered(self, who: str, verb: str, args: Any, response: Response) -> None:
+        for listener in self.answer_listeners:
+            listener(who, verb, args, response)
 
     def _app_touched(self, app: str) -> None:
         self._refresh_tasks(app)

@@ -35,8 +35,8 @@ DEFAULT_KEEPALIVE_S: Final = 30
 MAX_REQUEST_BYTES: Final = 64 * 1024
 #: Per-app request rate limit (token bucket): sustained rate and burst. An app sends a handful of
 #: requests per task (register, submit, finish), so 10/s is far above any real app, while 256 apps
-#: at 10/s (2,560/s) stay just under what the bridge publishes (~2,600 answers/s at QoS 1, README
-#: benchmarks): a runaway loop cannot starve the others. Burst 20: a prototype's start-up burst
+#: at 10/s (2,560/s) stay just under what the bridge publishes (~2,600 answers/s at QoS 1,
+#: docs/benchmarks.md): a runaway loop cannot starve the others. Burst 20: a prototype's start-up burst
 #: (register + a dozen submits) passes. ``rig.request_rate`` / ``--request-rate`` and
 #: ``rig.request_burst`` / ``--request-burst`` change them. wakebench default.
 DEFAULT_RATE_PER_S: Final = 10.0

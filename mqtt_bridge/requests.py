@@ -5,7 +5,9 @@ Correlation Data), checks them in a fixed order — topic, retained flag, rate l
 envelope schema, common-verb schema — and hands good requests to the scheduler driver. Every
 refusal echoes the request's ``transaction`` (read from the payload even when the refusal came
 first) and its MQTT 5 Correlation Data. A request the bounded intake queue cannot hold is
-answered ``overloaded`` by :meth:`RequestRouter.shed`. Answers go to
+answered ``overloaded`` by :meth:`RequestRouter.shed`. Every answer given without the
+scheduler (a refusal, a rig verb) is also told to ``on_answer``, so the rig terminal shows
+every outside request and its answer, not only those the scheduler served. Answers go to
 the ``emit`` callable as :class:`~mqtt_bridge.publisher.Outgoing` messages; nothing here talks
 to the network, so the whole path can be fuzzed in-process.
 """
@@ -49,12 +51,23 @@ log = logging.getLogger(__name__)
 SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
 Emit = Callable[[Outgoing], object]
 
-BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info", "inject_fault")
+BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info", "inject_fault", "continue")
 #: The key of ``set_signals`` / ``signals/set`` that marks signals unknown (the scenario step's
 #: ``set: {unknown: [...]}``).
 UNKNOWN_KEY: Final = "unknown"
 #: Applies a validated fault on the board (:mod:`wbcommon.faults`); returns the answer's data.
 InjectFault = Callable[[Fault], Awaitable[dict[str, Any]]]
+#: ``bridge/request/continue``: releases the manual steps waiting for a human; returns the
+#: answer's data, or None when no step was waiting (answered ``nothing_waiting``).
+ContinueManual = Callable[[], dict[str, Any] | None]
+#: Told of every answer the bridge gives by itself, without the scheduler: a request refused
+#: before it (bad JSON, oversize, rate limit, schema, retained, overloaded, invalid topic) and
+#: every rig verb. Called as ``(who, verb, args, response)``: ``who`` is the app id, ``"rig"``
+#: for rig verbs and ``signals/set``, ``"?"`` for a topic naming no app; ``args`` the decoded
+#: arguments, or None when the payload could not be read. Must not raise (errors are logged).
+AnswerListener = Callable[[str, str, Any, Response], None]
+#: ``who`` of rig verbs and ``signals/set`` for :data:`AnswerListener`.
+RIG_WHO: Final = "rig"
 #: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.
 _VERB_SCHEMAS: Final[dict[str, str]] = {"register": "RegisterRequest", "state": "StateRequest"}
 #: Rate-limiter keys that are not app ids (ids cannot contain ``:``).
@@ -97,6 +110,9 @@ class RequestRouter:
         on_app_request: called with the app id after each request the scheduler served.
         on_ha_online: called when Home Assistant announces ``online``.
         limiter: per-app token buckets (default from ``config``).
+        inject_fault: applies ``inject_fault`` (None: refused ``not_supported_on_hardware``).
+        continue_manual: releases waiting manual steps (None: ``nothing_waiting``, never any).
+        on_answer: told of each answer given without the scheduler (:data:`AnswerListener`).
     """
 
     def __init__(
@@ -114,8 +130,12 @@ class RequestRouter:
         on_ha_online: Callable[[], None] | None = None,
         limiter: RateLimiter | None = None,
         inject_fault: InjectFault | None = None,
+        continue_manual: ContinueManual | None = None,
+        on_answer: AnswerListener | None = None,
     ) -> None:
         self.inject_fault = inject_fault
+        self.continue_manual = continue_manual
+        self.on_answer = on_answer
         self.driver = driver
         self.topics = topics
         self.config = config
@@ -162,6 +182,7 @@ class RequestRouter:
     # -- app requests --------------------------------------------------------------------------
     async def _app_request(self, target: AppRequestTopic, payload: bytes, meta: RequestMeta) -> None:
         transaction = None
+        body: dict[str, Any] | None = None
         try:
             self._rate(target.app)
             body = self._decode(payload)
@@ -180,7 +201,9 @@ class RequestRouter:
         except RefusedError as exc:
             if transaction is None:
                 transaction = self._salvage_transaction(payload)
-            self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
+            refusal = Response("error", {}, exc.code, exc.error)
+            self._respond(target, transaction, meta, refusal)
+            self._told(target.app, target.verb, body, refusal)
             return
 
         def answer(response: Response) -> None:
@@ -199,6 +222,7 @@ class RequestRouter:
     # -- rig verbs -------------------------------------------------------------------------------
     async def _bridge_request(self, target: BridgeRequestTopic, payload: bytes, meta: RequestMeta) -> None:
         transaction = None
+        body: dict[str, Any] | None = None
         try:
             self._rate(_BRIDGE_KEY)
             body = self._decode(payload)
@@ -212,17 +236,22 @@ class RequestRouter:
                 data = self.info()
             elif target.verb == "inject_fault":
                 data = await self._inject_fault(body)
+            elif target.verb == "continue":
+                data = self._continue()
             else:
                 raise RefusedError("unknown_verb", f"unknown rig verb {target.verb!r} (known: {', '.join(BRIDGE_VERBS)})")
         except RefusedError as exc:
             if transaction is None:
                 transaction = self._salvage_transaction(payload)
-            self._respond(target, transaction, meta, Response("error", {}, exc.code, exc.error))
-            return
-        self._respond(target, transaction, meta, Response("ok", data))
+            response = Response("error", {}, exc.code, exc.error)
+        else:
+            response = Response("ok", data)
+        self._respond(target, transaction, meta, response)
+        self._told(RIG_WHO, target.verb, body, response)
 
     async def _signals_set(self, payload: bytes) -> None:
         transaction = None
+        body: dict[str, Any] | None = None
         try:
             self._rate(_SIGNALS_KEY)
             body = self._decode(payload)
@@ -234,6 +263,16 @@ class RequestRouter:
                 transaction = self._salvage_transaction(payload)
             self.rig_event("signals_set_error", {"code": exc.code, "error": exc.error,
                                                  "transaction": transaction})
+            self._told(RIG_WHO, "signals/set", body, Response("error", {}, exc.code, exc.error))
+            return
+        self._told(RIG_WHO, "signals/set", body, Response("ok", {}))
+
+    def _continue(self) -> dict[str, Any]:
+        """``bridge/request/continue``: release the manual steps waiting for a human."""
+        data = None if self.continue_manual is None else self.continue_manual()
+        if data is None:
+            raise RefusedError("nothing_waiting", "no manual step is waiting for a hand on the bench")
+        return data
 
     async def _apply_signals(self, body: dict[str, Any]) -> dict[str, Any]:
         if UNKNOWN_KEY in body:
@@ -307,10 +346,12 @@ class RequestRouter:
                                            "without the retain flag (and clear this one with an empty "
                                            "retained message)")
         transaction = self._salvage_transaction(payload)
+        refusal = Response("error", {}, code, error)
+        self._told(*_who(target), self._salvage_args(payload), refusal)
         if isinstance(target, SignalsSetTopic):
             self.rig_event("signals_set_error", {"code": code, "error": error, "transaction": transaction})
             return
-        self._respond(target, transaction, meta, Response("error", {}, code, error))
+        self._respond(target, transaction, meta, refusal)
 
     def shed(self, topic: str, payload: bytes, meta: RequestMeta | None = None) -> None:
         """Answer a request the intake queue has no room for with ``overloaded`` (never raises).
@@ -325,6 +366,8 @@ class RequestRouter:
             error = (f"the rig's request queue is full ({self.config.max_queued_requests} requests); "
                      "retry later")
             transaction = self._salvage_transaction(payload)
+            if not isinstance(target, InvalidTopic | HAStatusTopic):
+                self._told(*_who(target), None, Response("error", {}, "overloaded", error))
             if isinstance(target, AppRequestTopic | BridgeRequestTopic):
                 self._respond(target, transaction, meta, Response("error", {}, "overloaded", error))
             elif isinstance(target, SignalsSetTopic):
@@ -342,6 +385,24 @@ class RequestRouter:
             return _transaction(self._decode(payload))
         except RefusedError:
             return None
+
+    def _salvage_args(self, payload: bytes) -> dict[str, Any] | None:
+        """The arguments of a payload refused before it was decoded (for the terminal)."""
+        if len(payload) > self.config.max_request_bytes:
+            return None
+        try:
+            return self._decode(payload)
+        except RefusedError:
+            return None
+
+    def _told(self, who: str, verb: str, args: Any, response: Response) -> None:
+        """Tell :attr:`on_answer` of an answer given without the scheduler (never raises)."""
+        if self.on_answer is None:
+            return
+        try:
+            self.on_answer(who, verb, args, response)
+        except Exception:
+            log.exception("the answer listener failed on %s %s", who, verb)
 
     async def _inject_fault(self, body: dict[str, Any]) -> dict[str, Any]:
         """``bridge/request/inject_fault``: ``{"gauge": "nack", "for": 120}`` (wbcommon.faults)."""
@@ -423,6 +484,7 @@ class RequestRouter:
                 transaction = _transaction(self._decode(payload))
         body: dict[str, Any] = {"status": "error", "code": code, "error": error, "data": {}, "transaction": transaction}
         self._reply_to(meta, target.app, dumps(body))
+        self._told(target.app or "?", _short(topic, 80), None, Response("error", {}, code, error))
         self.rig_event("request_error", {"topic": _short(topic, 200), "code": code, "error": error,
                                          "transaction": transaction})
 
@@ -436,6 +498,15 @@ class RequestRouter:
         self.emit(Outgoing(self.topics.bridge_event(), dumps({
             "type": kind, "data": data, "t": round(now, 6), "ts": wall_iso(self.driver, now)}),
             qos=0, durable=True))
+
+
+def _who(target: AppRequestTopic | BridgeRequestTopic | SignalsSetTopic) -> tuple[str, str]:
+    """``(who, verb)`` of a request topic, as :data:`AnswerListener` names them."""
+    if isinstance(target, AppRequestTopic):
+        return target.app, target.verb
+    if isinstance(target, BridgeRequestTopic):
+        return RIG_WHO, target.verb
+    return RIG_WHO, "signals/set"
 
 
 def _transaction(body: dict[str, Any]) -> Any:

@@ -28,6 +28,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "force-expire": ("wakebench.commands.force", "make a running task expire now (verb force_expire)"),
     "events": ("wakebench.commands.events", "follow a running rig's events (one line or JSON each)"),
     "fault": ("wakebench.commands.fault", "inject a fault (gauge, charger pin, network) into a running rig"),
+    "continue": ("wakebench.commands.proceed", "release a manual step a running rig waits for (done by hand)"),
 }
 
 

@@ -90,7 +90,7 @@ _ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 _TABLES: Final = {"rig", "board", "broker", "embedded_broker", "web", "homeassistant", "poll", "signals", "limits"}
 _RIG_KEYS: Final = {"id", "board", "state_dir", "state_sync", "seed", "speed", "request_rate", "request_burst"}
 #: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
-#: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
+#: answers/s, docs/benchmarks.md) cannot keep up anyway. wakebench bound.
 MAX_REQUEST_RATE: Final = 10_000
 _BROKER_KEYS: Final = {
     "url", "username", "password", "password_file", "ca_file", "cert_file", "key_file",

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["EXPECT_TRANSPORT_S", "WakebenchApp", "WakebenchRig"]
 
 #: Wall seconds added to every ``expect`` timeout for the event's trip rig → broker → client
-#: (measured p99 0.81 ms on loopback, see README "Benchmarks"; generous for loaded CI machines).
+#: (measured p99 0.81 ms on loopback, see docs/benchmarks.md; generous for loaded CI machines).
 EXPECT_TRANSPORT_S: Final = 2.0
 #: Rig id of a rig the fixture starts.
 DEFAULT_RIG_ID: Final = "pytest"

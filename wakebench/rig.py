@@ -153,6 +153,8 @@ class Printer:
                 waits: Mapping[str, Any] | None = None) -> None:
         """``REQUEST  mail  add {"name":"sync"} → ok`` (or ``→ error CODE: message``), then a
         ``WAITS`` line naming what a task that did not start waits for."""
+        if self._console is None:  # --quiet: a flood of refusals costs nothing to format
+            return
         shown = {k: v for k, v in (args or {}).items() if k != "transaction"} if isinstance(args, dict) else args
         text = f"{verb} {json.dumps(shown, separators=(',', ':'))}" if shown else verb
         answer = "ok" if response.ok else f"error {response.code}: {response.error}"
@@ -259,6 +261,7 @@ class Rig:
         #: rig files written at start (see :mod:`wakebench.rigctl`), removed at stop
         self.rig_files: list[Path] = []
         self._hand_checks: list[Any] = []
+        self._hand_waits: list[tuple[dict[str, Any], asyncio.Future[str]]] = []
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._started = False
@@ -361,6 +364,8 @@ class Rig:
                              set_signals=self._bridge_set_signals, settable=source.settable,
                              inject_fault=self.inject_fault)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
+        self.bridge.answer_listeners.append(self._print_answer)  # refusals before the scheduler, rig verbs
+        self.bridge.continue_manual = self.release_hands
         try:
             await self.bridge.start()
         except BridgeError as exc:
@@ -471,6 +476,14 @@ class Rig:
             waits = _unmet(driver.scheduler, app)
         self.printer.request(t, app, verb, args, response, waits)
 
+    def _print_answer(self, who: str, verb: str, args: Any, response: Response) -> None:
+        """An answer the bridge gave without the scheduler (a refusal before it, a rig verb).
+        A ``set_signals`` that went through is already printed, before the changes it made."""
+        if response.ok and verb in ("set_signals", "signals/set"):
+            return
+        t = self.clock.now() if self.clock is not None else 0.0
+        self.printer.request(t, who, verb, args, response)
+
     def announce(self) -> None:
         """Print the current signals in full; from now on every change gets a line."""
         if self.driver is not None and not self._announced:
@@ -531,8 +544,8 @@ class Rig:
 
     async def wait_for_hand(self, values: Mapping[str, Any], *, stdin: TextIO | None = None) -> str:
         """Wait for a human to do a manual step: until the board measures ``values`` (returns
-        ``"measured"``) or, with ``stdin`` (a terminal), until Enter is pressed (``"enter"``).
-        The rig keeps serving meanwhile."""
+        ``"measured"``), ``wakebench continue`` (:meth:`release_hands`, ``"continue"``) or, with
+        ``stdin`` (a terminal), until Enter is pressed (``"enter"``). The rig keeps serving meanwhile."""
         driver = self.driver
         if driver is None:
             raise RigError("the rig is not started")
@@ -544,6 +557,7 @@ class Rig:
                 done.set_result("measured")
 
         self._hand_checks.append(measured)
+        self._hand_waits.append((dict(values), done))
         measured(driver.signals)
         reader = None
         if stdin is not None and not done.done():
@@ -555,14 +569,30 @@ class Rig:
                     done.set_result("enter")
 
             loop.add_reader(reader, enter)
+        if not done.done():
             t = self.clock.now() if self.clock is not None else 0.0
-            self.printer.line(t, "manual", "", "waiting: press Enter once done (or let the board measure it)")
+            self.printer.line(t, "manual", "", "waiting: " + ("press Enter, or " if reader is not None else "")
+                              + "run `wakebench continue` once done (or let the board measure it)")
         try:
             return await done
         finally:
             self._hand_checks.remove(measured)
+            self._hand_waits = [w for w in self._hand_waits if w[1] is not done]
             if reader is not None:
                 loop.remove_reader(reader)
+
+    def release_hands(self) -> dict[str, Any] | None:
+        """``wakebench continue`` / ``bridge/request/continue``: a human says the manual steps
+        are done. Every waiting :meth:`wait_for_hand` returns ``"continue"``; returns the
+        answer's data (``{"released": [values, ...]}``), or None when nothing was waiting."""
+        waiting = [(values, done) for values, done in self._hand_waits if not done.done()]
+        if not waiting:
+            return None
+        for _values, done in waiting:
+            done.set_result("continue")
+        t = self.clock.now() if self.clock is not None else 0.0
+        self.printer.line(t, "manual", "", f"continued: {len(waiting)} manual step(s) released")
+        return {"released": [values for values, _done in waiting]}
 
     def _check_hands(self, snapshot: Signals) -> None:
         for hand_check in list(self._hand_checks):
@@ -690,7 +720,7 @@ def _verdict(result: ExpectationResult, window: float | None, tolerance: float, 
 
 
 async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None,
-                        hands: TextIO | None = None) -> LiveResult:
+                        hands: TextIO | None = None, wait_for_hands: bool = False) -> LiveResult:
     """Play ``scenario`` on the rig clock: signal steps go to the board (or are reported as manual
     steps), app steps go through the MQTT bridge by an :class:`AppClient` per app, reactive steps
     run ``after`` their triggering event on rig time. Scenario t = 0 is the rig time at which every
@@ -698,12 +728,16 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     window's end widened by the MEASURED tolerance (the latest any step took effect); an
     expectation whose window is narrower than that tolerance is unverifiable and not met, and a
     refused request fails the run unless the file expects it (as in ``simulate``). A step the
-    board cannot make by itself is a manual step; with ``hands`` (a terminal) it waits for Enter.
+    board cannot make by itself is a manual step; with ``hands`` (a terminal) or ``wait_for_hands``
+    the scenario waits for the human (Enter, ``wakebench continue``, or the board measuring it).
 
     Args:
         initial: the scenario's ``initial`` values to apply first (those the file names).
         hands: a terminal: a manual step then waits for the human (:meth:`Rig.wait_for_hand`:
-            the board measuring the value, or Enter on this terminal) before the scenario goes on.
+            the board measuring the value, ``wakebench continue``, or Enter on this terminal)
+            before the scenario goes on.
+        wait_for_hands: wait for the human as well without a terminal (a real board: released by
+            ``wakebench continue`` or by the board measuring the value).
 
     Raises:
         RigError: an app client could not reach the rig's broker.
@@ -762,7 +796,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
             await source.settled()
         if left:
             manual.append((scenario_time(), left))
-            if hands is not None:
+            if hands is not None or wait_for_hands:
                 await rig.wait_for_hand(left, stdin=hands)
     clients: dict[str, AppClient] = {}
 
@@ -796,7 +830,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
             lateness.append(max(0.0, scenario_time() - step.at))
             if left:
                 manual.append((scenario_time(), left))
-                if hands is not None:
+                if hands is not None or wait_for_hands:
                     await rig.wait_for_hand(left, stdin=hands)
             return
         assert step.app is not None and step.request is not None

@@ -230,7 +230,8 @@ class RigLink:
                                    args or {})
 
     async def retained_apps(self) -> list[str]:
-        """Apps that have tasks (from the retained ``apps/<app>/tasks/<id>`` topics).
+        """Every app the rig has registered, with or without tasks (from the retained
+        ``apps/<app>/state`` topics, and ``apps/<app>/tasks/<id>`` for rigs that publish no state).
 
         All retained messages of a subscription arrive before a message published after it, so a
         marker published to a private topic ends the collection (no waiting for a quiet period).
@@ -239,9 +240,11 @@ class RigLink:
         queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
         self._subscribers.append(queue)
         marker = f"{self.topics.base}/cli/{secrets.token_hex(6)}"
+        filters = (f"{self.topics.base}/apps/+/state", f"{self.topics.base}/apps/+/tasks/#")
         apps: set[str] = set()
         try:
-            await self._client.subscribe(f"{self.topics.base}/apps/+/tasks/#", qos=1)
+            for topic_filter in filters:
+                await self._client.subscribe(topic_filter, qos=1)
             await self._client.subscribe(marker, qos=1)
             await self._client.publish(marker, b"end", qos=1)
             async with asyncio.timeout(self.timeout):
@@ -251,12 +254,13 @@ class RigLink:
                     if topic == marker:
                         break
                     parts = topic[len(self.topics.base) + 1:].split("/")
-                    if len(parts) >= 4 and message.payload:
+                    if len(parts) >= 3 and parts[2] in ("state", "tasks") and message.payload:
                         apps.add(parts[1])
         finally:
             self._subscribers.remove(queue)
             with contextlib.suppress(aiomqtt.MqttError):
-                await self._client.unsubscribe(f"{self.topics.base}/apps/+/tasks/#")
+                for topic_filter in (*filters, marker):
+                    await self._client.unsubscribe(topic_filter)
         return sorted(apps)
 
     async def subscribe(self, topic: str) -> asyncio.Queue[aiomqtt.Message]:

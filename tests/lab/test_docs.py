@@ -32,3 +32,26 @@ def test_help_cites_no_file_outside_the_repository(command: str | None, capsys: 
     out = capsys.readouterr().out
     for name in OUTSIDE:
         assert name not in out, (command, name)
+
+
+ROOT = DOCS.parents[1]
+#: ``[text](target)`` links in Markdown
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _relative_links(page: Path) -> list[str]:
+    return [t.split("#", 1)[0] for t in _LINK.findall(page.read_text(encoding="utf-8"))
+            if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+
+
+def test_every_relative_link_in_readme_and_docs_names_a_file_of_the_repository() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        for target in _relative_links(page):
+            assert (page.parent / target).exists(), f"{page.relative_to(ROOT)}: {target}"
+
+
+def test_every_docs_page_is_linked_from_the_readme() -> None:
+    linked = {Path(t).name for t in _relative_links(ROOT / "README.md")}
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert page.name in linked, f"docs/{page.name} is not linked from README.md"

@@ -68,3 +68,17 @@ def test_within_is_rig_time_the_wall_timeout_comes_from_the_speed() -> None:
     from wakebench.pytest_plugin import EXPECT_TRANSPORT_S
 
     assert rig.wall_timeout(600.0) == pytest.approx(1.0 + EXPECT_TRANSPORT_S)
+
+
+async def test_the_readme_pytest_example_passes_as_written_in_a_project_of_its_own(tmp_path: Path) -> None:
+    """README's block, saved as a test file in a directory outside this repository (no conftest,
+    no pytest configuration: a user's project), passes with only the installed plugin."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Testing an app prototype with pytest", 1)[1].split("```python\n", 1)[1]
+    (tmp_path / "test_prototype.py").write_text(block.split("```", 1)[0], encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_prototype.py",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0, out.decode(errors="replace")
+    assert b"1 passed" in out

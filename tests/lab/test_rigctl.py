@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -137,6 +138,58 @@ async def test_events_follows_the_stream_as_json_lines(rig: Rig) -> None:
         await rig.set_signals({"charger": "none"})
         line = json.loads(await asyncio.wait_for(proc.stdout.readline(), TIMEOUT))
         assert (line["type"], line["reason"]) == ("revoke", "charger_removed")
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_status_without_app_lists_every_registered_app_tasks_or_not(
+        rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    await registered(rig)
+    async with AppClient(rig.broker_url, app_id="idle", rig="lab", resume_session=False) as app:
+        await app.register("android")  # registered, never added a task
+    assert await cli("status") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "mail (wp8, foreground)" in out and "sync" in out
+    assert re.search(r"^idle \(android, \w+\).*\n  no tasks$", out, re.M), out
+    assert await cli("status", "--json") == EXIT_OK
+    assert sorted(json.loads(capsys.readouterr().out)) == ["idle", "mail"]
+
+
+async def test_status_of_a_rig_without_apps_says_so(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await cli("status") == EXIT_OK
+    assert capsys.readouterr().out == "lab: no app is registered\n"
+
+
+async def test_fault_finds_the_local_rig_without_flags(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert rig.driver is not None
+    assert await cli("fault", "gauge", "nack", "--for", "2m") == EXIT_OK
+    assert "rig lab: gauge=nack, for=120.0: applied; active faults: gauge=nack for 120 s" in capsys.readouterr().out
+    assert {"battery_level", "voltage", "current"} <= rig.driver.signals.stale
+    assert await cli("fault", "gauge", "clear") == EXIT_OK
+    assert not rig.driver.signals.stale
+    assert await cli("fault", "gauge", "nack", "--for", "soon") == EXIT_USAGE
+    assert await cli("fault", "gauge", "nack", "--rig", "elsewhere") == EXIT_UNREACHABLE
+    assert "found no rig 'elsewhere'" in capsys.readouterr().err
+
+
+async def test_events_without_app_prints_readable_lines_and_rig_notices(rig: Rig) -> None:
+    await registered(rig)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wakebench.cli", "events",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=env)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        assert b"following lab" in await asyncio.wait_for(proc.stderr.readline(), TIMEOUT)
+        await rig.set_signals({"charger": "ac", "screen_locked": True, "battery_level": 95})
+        line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+        assert re.match(r" *\d+:\d\d:\d\d\.\d{3}  wake +  mail/sync  until \S+  #1$", line.rstrip()), line
+        assert rig.injector is not None
+        assert await cli("fault", "network", "flap", "--for", "5s") == EXIT_OK
+        while "rig event" not in line:  # the revoke the flap causes may come first
+            line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+        assert '"type": "fault_injected"' in line, line
     finally:
         proc.terminate()
         await proc.wait()

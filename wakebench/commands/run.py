@@ -5,7 +5,7 @@
     wakebench run [--config rig.toml] [--board NAME] [--broker URL] [--rig ID] [--speed X]
                   [--scenario FILE [--clock stepped]] [--state-dir DIR] [--reset-state] [--embedded-broker KIND] [--ws-port PORT]
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
-                  [--set NAME=VALUE ...] [--junit FILE]
+                  [--set NAME=VALUE ...] [--junit FILE] [--manual-steps auto|wait|report]
                   [--request-rate N] [--request-burst N]
                   [--http-port PORT] [--no-web] [--web-controls]
 
@@ -17,8 +17,10 @@ their safe state, ``bridge/state`` offline, scheduler state saved for the next s
 damaged or foreign state directory is one line on stderr and exit 2 (:mod:`wakebench.statedir`).
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
-checked at ``until``; a step the board cannot do by itself is printed as a manual step and,
-when stdin is a terminal, waits for Enter (or for the board to measure the value); the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
+checked at ``until``; a step the board cannot do by itself is printed as a manual step and, on
+a real board or when stdin is a terminal, waits for the human: Enter on that terminal,
+``wakebench continue`` from another one, or the board measuring the value (``--manual-steps
+report`` never waits, ``wait`` waits on the sim board too); the exit code is that of ``simulate``: 0 met, 1 not met (or interrupted),
 2 invalid file or configuration. ``--clock stepped`` plays the scenario on a manual clock that
 jumps to each step once the rig has answered the previous one: the same broker and bridge, with
 timing as exact as ``simulate`` however busy the machine is (CI).
@@ -79,6 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="set_signals",
                         help="start value of a signal, repeatable (--set charger=ac --set screen_locked=true); "
                              "wins over the file's [signals]")
+    parser.add_argument("--manual-steps", choices=("auto", "wait", "report"), default="auto",
+                        help="with --scenario: a step the board cannot make 'wait's for the human (Enter on "
+                             "a terminal, `wakebench continue`, or the board measuring it) or is only "
+                             "'report'ed; default auto: wait on a real board or a terminal")
     parser.add_argument("--junit", metavar="XML",
                         help="with --scenario: write a JUnit XML report, one test case per expectation")
     parser.add_argument("--reset-state", action="store_true",
@@ -148,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
                                  out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit,
                                  reset_state=getattr(args, "reset_state", False),
-                                 stepped=args.clock == "stepped"))
+                                 stepped=args.clock == "stepped", manual_steps=args.manual_steps))
     finally:
         if recorder is not None:
             recorder.close()
@@ -156,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
                 out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None,
-                junit: str | None = None, reset_state: bool = False, stepped: bool = False) -> int:
+                junit: str | None = None, reset_state: bool = False, stepped: bool = False,
+                manual_steps: str = "auto") -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -186,7 +193,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
         if scenario is None:
             await stop.wait()
             return EXIT_OK
-        return await _scenario(rig, scenario, stop, printer, junit)
+        return await _scenario(rig, scenario, stop, printer, junit, manual_steps)
     finally:
         if isinstance(web, WebServer):
             await web.stop()
@@ -218,16 +225,21 @@ async def _start_web(rig: Rig) -> WebServer | bool | None:
 
 
 async def _scenario(rig: Rig, scenario: Scenario, stop: asyncio.Event, printer: Printer,
-                    junit: str | None = None) -> int:
+                    junit: str | None = None, manual_steps: str = "auto") -> int:
     if scenario.board != rig.config.board.name:
         printer.note(f"note: {scenario.path} was written for board {scenario.board!r}; this rig is "
                      f"{rig.config.board.name!r} (steps it cannot set are reported as manual)")
     printer.note(f"scenario {scenario.name!r}: {len(scenario.steps)} step(s) until {clock(scenario.until)} "
                  + ("rig time, stepped clock" if rig.stepped
                     else f"rig time ({scenario.until / rig.config.speed:.1f} s wall)"))
-    # on a terminal, manual steps wait for the human (Enter, or the board measuring the value)
-    hands = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
-    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario), hands=hands))
+    # manual steps wait for the human on a real board or a terminal (Enter there, `wakebench
+    # continue`, or the board measuring the value); `--manual-steps report` never waits
+    terminal = sys.stdin is not None and sys.stdin.isatty()
+    hands = sys.stdin if terminal and manual_steps != "report" else None
+    real_board = rig.source is not None and rig.source.sim is None
+    wait = manual_steps == "wait" or (manual_steps == "auto" and real_board)
+    play = asyncio.ensure_future(play_scenario(rig, scenario, initial=scenario_initial(scenario), hands=hands,
+                                               wait_for_hands=wait))
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait({play, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()

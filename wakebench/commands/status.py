@@ -1,7 +1,8 @@
 """``wakebench status [APP] [--json]``: what a running rig's scheduler holds, like
 ``adb shell dumpsys jobscheduler``.
 
-For each app (``APP``, or every app that has tasks on the rig): platform and app state, then
+For each app (``APP``, or every app registered on the rig, tasks or not, found by the retained
+``apps/<app>/state`` topics): platform and app state, then
 one line per task with its state first and every other non-empty field the platform's
 ``status`` verb returns (next run / eligible time, budgets used and left, runs, last outcome);
 then the app's other status sections, with unmet conditions (any ``*unmet*`` / ``waiting*``
@@ -16,7 +17,7 @@ import argparse
 import json
 from typing import Any
 
-from wakebench.commands._rigargs import EXIT_OK, EXIT_RIG_ERROR, add_rig_arguments, print_error, run_linked
+from wakebench.commands._rigargs import EXIT_OK, add_rig_arguments, print_error, run_linked
 from wakebench.rigctl import RigLink
 from wakebench.timefmt import value_text as _value
 
@@ -26,7 +27,7 @@ _TASK_HEAD = ("task_id", "state")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``status``."""
-    parser.add_argument("app", nargs="?", metavar="APP", help="one app (default: every app with tasks)")
+    parser.add_argument("app", nargs="?", metavar="APP", help="one app (default: every registered app)")
     parser.add_argument("--json", action="store_true", help="the raw status responses as JSON")
     add_rig_arguments(parser)
 
@@ -60,7 +61,7 @@ def render(app_id: str, data: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Ask ``status`` of one app or of each app with tasks; print it."""
+    """Ask ``status`` of one app or of every registered app; print it."""
 
     async def body(link: RigLink) -> int:
         apps = [args.app] if args.app else await link.retained_apps()
@@ -69,13 +70,15 @@ def run(args: argparse.Namespace) -> int:
         for app in apps:
             response = await link.app_request(app, "status")
             if response.get("status") != "ok":
-                code = print_error("status", response) if args.app else EXIT_RIG_ERROR
+                if not args.app and response.get("code") == "not_registered":
+                    continue  # a retained topic left by an earlier run of the rig (reset state)
+                code = print_error("status", response)
                 continue
             out[app] = response.get("data") or {}
         if args.json:
             print(json.dumps(out, indent=1))
-        elif not apps:
-            print(f"{link.ref.rig}: no app has tasks (name one: wakebench status APP)")
+        elif not out and not args.app:
+            print(f"{link.ref.rig}: no app is registered")
         else:
             for app, data in out.items():
                 print("\n".join(render(app, data)))
