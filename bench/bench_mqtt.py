@@ -40,13 +40,14 @@ import aiomqtt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _mosquitto import Mosquitto, mosquitto_binary  # noqa: E402
+
 from firmware_sim import ScaledClock, Scheduler  # noqa: E402
 from firmware_sim.clock import wall_now  # noqa: E402
 from firmware_sim.driver import SchedulerDriver  # noqa: E402
 from firmware_sim.journal import JOURNAL_FILE, Journal  # noqa: E402
 from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig  # noqa: E402
 from mqtt_bridge.publisher import NO_DELAY  # noqa: E402
-from tests.mosquitto import Mosquitto, mosquitto_binary  # noqa: E402
 
 RIG = "bench"
 #: Mosquitto keeps at most 1000 QoS 1 messages queued per subscriber by default

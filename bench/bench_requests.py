@@ -38,12 +38,13 @@ import aiomqtt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _mosquitto import Mosquitto, mosquitto_binary  # noqa: E402
+
 from firmware_sim import ScaledClock, Scheduler  # noqa: E402
 from firmware_sim.clock import wall_now  # noqa: E402
 from firmware_sim.driver import SchedulerDriver  # noqa: E402
 from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig  # noqa: E402
 from mqtt_bridge.publisher import NO_DELAY  # noqa: E402
-from tests.mosquitto import Mosquitto, mosquitto_binary  # noqa: E402
 from wakebench.broker import DEFAULT_MAX_QUEUED_MOSQUITTO  # noqa: E402
 
 RIG = "bench"
