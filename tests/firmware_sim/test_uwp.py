@@ -252,7 +252,8 @@ def test_location_tracking_foreground_only_unlimited_one_per_device(harness) -> 
     h.ok(3, "run", "state", {"state": "foreground"})
     assert request(h, 4, 1, app="run")["denied_because"] == "location_tracking_held_by_maps"
     h.advance(DAY)
-    assert h.timeline() == [(1, "wake", "session-1", None)]  # on battery, still unlimited
+    assert h.timeline() == [(0, "wake", "suspending", None),  # run's Suspending, ended at 3 s
+                            (1, "wake", "session-1", None)]  # on battery, still unlimited
     h.ok(DAY, "maps", "dispose")
     assert request(h, DAY + 1, "location_tracking", app="run")["result"] == "allowed"
 
@@ -262,14 +263,14 @@ def test_saving_data_while_suspending_revoked_at_ten_minutes_then_terminated(har
     """reference §4: SavingData ≤10 min; seed 002: after its revoke "the app has one second"."""
     h = uwp(harness, ON_WALL)
     h.ok(0, "app", "state", {"state": "background"})
-    data = request(h, 5, "saving_data")
-    assert data["result"] == "allowed" and data["deadline"] == 5 + SAVING_S
-    assert h.advance(5 + SAVING_S - 0.001) == []
-    h.advance(5 + SAVING_S)
-    assert h.timeline()[-1] == (605, "revoke", "session-1", "system_policy")
-    assert h.advance(605 + SAVING_GRACE_S - 0.001) == []
-    h.advance(605 + SAVING_GRACE_S)
-    assert h.timeline()[-1] == (606, "terminate", "session-1", "not_disposed")
+    data = request(h, 4, "saving_data")  # inside the 5 s Suspending window
+    assert data["result"] == "allowed" and data["deadline"] == 4 + SAVING_S
+    assert h.advance(4 + SAVING_S - 0.001) == []
+    h.advance(4 + SAVING_S)
+    assert h.timeline()[-1] == (604, "revoke", "session-1", "system_policy")
+    assert h.advance(604 + SAVING_GRACE_S - 0.001) == []
+    h.advance(604 + SAVING_GRACE_S)
+    assert h.timeline()[-1] == (605, "terminate", "session-1", "not_disposed")
     assert h.sched.apps["app"].state == "terminated"
 
 
@@ -281,19 +282,23 @@ def test_saving_data_disposed_within_one_second_is_not_terminated(harness) -> No
     data = h.ok(SAVING_S + SAVING_GRACE_S - 0.001, "app", "dispose")
     assert data["state"] == "revoked"
     h.advance(DAY)
-    assert [e.type for e in h.events] == ["wake", "revoke"]
+    assert [(e.type, e.task_id) for e in h.events] == [
+        ("wake", "suspending"), ("wake", "session-1"), ("revoke", "session-1")]
+    assert h.sched.apps["app"].state == "suspended"  # the extension ended: "without further
+    # notification" (seed 002), no expire of the Suspending event
 
 
 def test_saving_data_requested_in_background_is_revoked_resumed_on_foreground(harness) -> None:
-    """reference §4: ExtendedExecutionRevokedReason Resumed 0 ("returning to foreground")."""
-    h = uwp(harness)
+    """reference §4: ExtendedExecutionRevokedReason Resumed 0 ("returning to foreground"), with
+    ``saving_data_relaunch: revoke`` (the default waits: seed 002:44, test_seed_rules.py)."""
+    h = uwp(harness, limits={"uwp": {"saving_data_relaunch": "revoke"}})
     h.ok(0, "app", "state", {"state": "background"})
     request(h, 1, "saving_data")
-    h.ok(30, "app", "state", {"state": "foreground"})
+    assert h.ok(30, "app", "state", {"state": "foreground"})["state"] == "foreground"
     assert h.timeline()[-1] == (30, "revoke", "session-1", "resumed")
     assert h.events[-1].data == {"revoked_reason": "Resumed", "revoked_reason_value": 0}
     h.advance(DAY)
-    assert [e.type for e in h.events] == ["wake", "revoke"]  # no terminate in the foreground
+    assert [e.type for e in h.events] == ["wake", "wake", "revoke"]  # no terminate in the foreground
     assert h.sched.apps["app"].state == "foreground"
 
 
