@@ -13,7 +13,10 @@ rules trigger by themselves. ``charging``, ``current`` and ``voltage`` are the m
 Reactive steps (``on:``) are run by a :class:`Reactor`, shared with the live player: each event
 that matches a reaction schedules its step ``after`` seconds later; with reactions the run stops
 at every scheduler deadline, so a reaction due between two steps runs at its exact time. Steps
-and reactions due at the same time run in file order, reactions after the timed steps.
+and reactions due at the same time run in file order, reactions after the timed steps. Two
+bounds stop a reaction loop and fail the run with the step's line (live too): more than
+:data:`MAX_REACTIONS_PER_INSTANT` steps at one instant, and a reaction without ``count`` /
+``nth`` firing more than :data:`MAX_REACTION_FIRES` times in the run (re-submit on every expire).
 
 A request that is refused fails the run (:attr:`SimulationResult.failures`, exit 1) unless the
 step says ``expect_error`` with that code or a ``status: error`` expectation matches it.
