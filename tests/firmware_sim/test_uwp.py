@@ -289,8 +289,9 @@ def test_saving_data_disposed_within_one_second_is_not_terminated(harness) -> No
 
 
 def test_saving_data_requested_in_background_is_revoked_resumed_on_foreground(harness) -> None:
-    """reference §4: ExtendedExecutionRevokedReason Resumed 0 ("returning to foreground"), with
-    ``saving_data_relaunch: revoke`` (the default waits: seed 002:44, test_seed_rules.py)."""
+    """reference §4: ExtendedExecutionRevokedReason Resumed 0; seed 002's sample handler:
+    "Extended execution revoked due to returning to foreground." — with ``saving_data_relaunch:
+    revoke`` (the default waits: seed 002:44, test_seed_rules.py)."""
     h = uwp(harness, limits={"uwp": {"saving_data_relaunch": "revoke"}})
     h.ok(0, "app", "state", {"state": "background"})
     request(h, 1, "saving_data")
