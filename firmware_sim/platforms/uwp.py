@@ -202,9 +202,10 @@ class UWPLimits(Limits):
     suspending_s: float = limit(
         5.0, "s",
         f"{SEED}: 'When the user minimizes or switches away from an app it is put into a "
-        "suspended state' (no time given); the time: MicrosoftDocs/winrt-api "
-        "windows.ui.xaml/application_suspending.md 'the Suspending event handler has only 5 "
-        "seconds to complete its operation'",
+        "suspended state' (no time given); the time: "
+        "https://learn.microsoft.com/uwp/api/windows.ui.xaml.application.suspending (winrt-api "
+        "application_suspending.md) 'the Suspending event handler has only 5 seconds to "
+        "complete its operation'",
         "time from leaving the foreground (without a session in effect) to suspended")
     saving_data_relaunch: str = limit(
         "wait", "wait | revoke",

@@ -542,3 +542,42 @@ def test_reclaim_memory_spares_the_foreground_app(harness) -> None:
     request(h, 0)
     assert h.ok(1, "app", "reclaim_memory") == {"revoked": None}
     assert [e.type for e in h.events] == ["wake"]
+
+
+# -- suspension and relaunch (seed 002:5, 002:44) ------------------------------------------------
+def test_suspension_limits_are_sourced() -> None:
+    """seed 002: "When the user minimizes or switches away from an app it is put into a suspended
+    state." — the seed gives no time; Application.Suspending: "the Suspending event handler has
+    only 5 seconds to complete its operation"."""
+    limits = UWPLimits()
+    assert limits.suspending_s == 5.0
+    assert "only 5 seconds" in UWPLimits.source_of("suspending_s")
+    assert limits.saving_data_relaunch == "wait"
+    assert "must complete before the old instance" in UWPLimits.source_of("saving_data_relaunch")
+    with pytest.raises(ConfigError, match="saving_data_relaunch"):
+        Scheduler(limits={"uwp": {"saving_data_relaunch": "later"}})
+
+
+def test_a_longer_suspending_window_is_honoured_and_a_crash_ends_it(harness) -> None:
+    h = uwp(harness, limits={"uwp": {"suspending_s": 30}})
+    h.ok(0, "app", "state", {"state": "background"})
+    assert h.events[-1].deadline == 30
+    assert request(h, 29, "saving_data")["result"] == "allowed"  # still Suspending at 29 s
+    h.ok(40, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"
+    h2 = uwp(harness)
+    h2.ok(0, "app", "state", {"state": "background"})
+    h2.ok(1, "app", "crash")
+    h2.advance(DAY)
+    assert [e.type for e in h2.events] == ["wake"] and h2.sched.apps["app"].state == "terminated"
+
+
+def test_a_relaunch_that_the_user_abandons_does_not_bring_the_app_back(harness) -> None:
+    h = uwp(harness, ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    request(h, 1, "saving_data")
+    h.ok(10, "app", "state", {"state": "foreground"})  # waits for the save
+    h.ok(20, "app", "state", {"state": "terminated"})  # the user closes it meanwhile
+    assert h.ok(21, "app", "status")["relaunch_pending"] is False
+    h.advance(DAY)
+    assert h.sched.apps["app"].state == "terminated"
