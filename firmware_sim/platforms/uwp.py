@@ -282,6 +282,9 @@ class UWPPolicy(Policy):
         self._quota: dict[str, _Quota] = {}
         #: apps in the Suspending window without a session: their suspension timers
         self._suspending: TimerMap[str] = TimerMap(ctx, self._on_suspended, app_label)
+        #: the same deadlines by app, kept across a restart (an app left ``background`` is still
+        #: suspended at its time)
+        self._suspend_at: dict[str, float] = {}
         #: apps whose relaunch waits for their SavingData session (``saving_data_relaunch: wait``)
         self._relaunch: set[str] = set()
         if self._idle_since is not None:
@@ -312,7 +315,7 @@ class UWPPolicy(Policy):
             self._schedule(app, session)
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
-        self._suspending.cancel(app.id)
+        self._stop_suspending(app.id)
         session = self._sessions.get(app.id)
         if new != "foreground":
             self._relaunch.discard(app.id)
@@ -337,7 +340,7 @@ class UWPPolicy(Policy):
             self._schedule(app, session)
 
     def on_crash(self, app: App) -> None:
-        self._suspending.cancel(app.id)
+        self._stop_suspending(app.id)
         self._relaunch.discard(app.id)
         session = self._sessions.get(app.id)
         if session is not None:
@@ -356,10 +359,16 @@ class UWPPolicy(Policy):
         """The Suspending event: ``wake`` of ``suspending``; suspended at its deadline."""
         deadline = self.ctx.now + self.limits.suspending_s
         self._suspending.arm(app.id, deadline)
+        self._suspend_at[app.id] = deadline
         self.ctx.emit("wake", app, SUSPENDING, deadline=deadline)
+
+    def _stop_suspending(self, app_id: str) -> None:
+        self._suspending.cancel(app_id)
+        self._suspend_at.pop(app_id, None)
 
     def _on_suspended(self, app_id: str) -> None:
         """The Suspending deadline: the app is suspended unless a session holds it."""
+        self._suspend_at.pop(app_id, None)
         app = self.ctx.app(app_id)
         session = self._sessions.get(app_id)
         if app.state != "background" or (session is not None and session.state == "active"):
@@ -433,7 +442,7 @@ class UWPPolicy(Policy):
         if reason == "location_tracking":
             self._location_holder = app.id
         # seed 002: "it will stay in a suspending state for the period of the extension"
-        self._suspending.cancel(app.id)
+        self._stop_suspending(app.id)
         self._schedule(app, session)
         deadline = self._deadline(app, session)
         self.ctx.emit("wake", app, session.session_id, deadline=deadline, data={"reason": reason})
@@ -742,11 +751,15 @@ class UWPPolicy(Policy):
         return sorted((s.app, s.session_id) for s in self._sessions.values())
 
     def dump(self) -> dict[str, Any]:
-        """Only the session counters: sessions, like the app process, end with a restart."""
-        return {"next_id": dict(self._next_id)}
+        """The session counters and the Suspending deadlines: sessions, like the app process,
+        end with a restart (and a waiting relaunch with them)."""
+        return {"next_id": dict(self._next_id), "suspending": dict(sorted(self._suspend_at.items()))}
 
     def load(self, data: dict[str, Any]) -> None:
         self._next_id.update({k: int(v) for k, v in data.get("next_id", {}).items()})
+        for app_id, at in dict(data.get("suspending", {})).items():
+            self._suspend_at[str(app_id)] = float(at)
+            self._suspending.arm(str(app_id), float(at))  # overdue: fires first on resume
 
 
 def _ids(keys: set[Hashable]) -> list[str]:

@@ -581,3 +581,14 @@ def test_a_relaunch_that_the_user_abandons_does_not_bring_the_app_back(harness) 
     assert h.ok(21, "app", "status")["relaunch_pending"] is False
     h.advance(DAY)
     assert h.sched.apps["app"].state == "terminated"
+
+
+def test_an_app_left_suspending_is_still_suspended_after_a_restart(harness) -> None:
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "background"})  # Suspending until 5 s
+    saved = h.sched.dump()
+    h2 = harness(signals=ON_BATTERY, now=60)
+    h2.sched.load(saved)
+    h2.sched.resume(60.0, ON_BATTERY)
+    assert h2.sched.apps["app"].state == "suspended"
+    assert h2.sched.dump() != saved and h2.sched.next_deadline() is None
