@@ -4,6 +4,8 @@ shipped scenario runs for 400 days of virtual time without an exception."""
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import math
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from firmware_sim.platforms import POLICIES
 from firmware_sim.scenario import load_scenario
 from firmware_sim.simulation import simulate
 from wakebench.cli import main
+from wakebench.commands.simulate import print_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -109,3 +112,6 @@ def test_every_scenario_runs_400_days_without_an_exception(path: Path) -> None:
     result = simulate(scenario)
     assert result.scenario.until == LONG_RUN_S
     assert all(0.0 <= e.t <= LONG_RUN_S for e in result.events)
+    # what `simulate` prints of it too: the timeline and the --json object (strict JSON)
+    print_timeline(result, io.StringIO())
+    json.dumps(result.to_dict(), allow_nan=False)
