@@ -55,9 +55,10 @@ Behaviour, as a bench user sees it:
   ``saving_data_relaunch: revoke`` keeps the reference's "returning to foreground" answer: the
   session is revoked at once with ``resumed``.
 * Revoke reasons: ``resumed`` — the app returned to the foreground and the session was requested
-  outside it (``saving_data_relaunch: revoke`` only); ``system_policy`` — a time limit ran out; ``connected_standby``. Each revoke carries
-  the real ``ExtendedExecutionRevokedReason`` in ``data``. A session that ends (revoke, dispose)
-  while the app is in the background lets Windows suspend it: app state → ``suspended``.
+  outside it (``saving_data_relaunch: revoke`` only); ``system_policy`` — a time limit ran out;
+  ``connected_standby``. Each revoke carries the real ``ExtendedExecutionRevokedReason`` in
+  ``data``. A session that ends (revoke, dispose) while the app is in the background lets
+  Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
 * Background energy quota (``energy_quota_s`` per ``energy_quota_window_s``; off by default,
   the seed gives no number): an app's session uses quota while the app is out of the
@@ -323,8 +324,7 @@ class UWPPolicy(Policy):
             if session is not None:
                 self._drop(session)
             return
-        if new == "foreground" and self._saving_in_suspending(session):
-            assert session is not None
+        if new == "foreground" and session is not None and self._saving_in_suspending(session):
             if self.limits.saving_data_relaunch == "wait":
                 # seed 002: "the extended execution session time period must complete before the
                 # old instance of the app can be closed and a new instance ... launched"
@@ -348,10 +348,10 @@ class UWPPolicy(Policy):
         app.state = "terminated"
 
     # -- suspension and relaunch (seed 002: 002:5, 002:20, 002:22, 002:44) --------------------
-    def _saving_in_suspending(self, session: _Session | None) -> bool:
+    def _saving_in_suspending(self, session: _Session) -> bool:
         """A SavingData session requested in Suspending that is still running (active, or
         revoked and inside its one second)."""
-        return (session is not None and session.reason == "saving_data"
+        return (session.reason == "saving_data"
                 and session.requested_in != "foreground"
                 and (session.state == "active" or session.grace_until is not None))
 
