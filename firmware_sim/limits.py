@@ -8,6 +8,7 @@ document). ``wakebench budgets`` prints them; a rig config overrides them by nam
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,6 +105,8 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     if isinstance(default, int | float) and not isinstance(default, bool):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"limit {name!r} must be a number, not {value!r}")
+        if not math.isfinite(value):  # a deadline at inf / nan is no rig time, nor JSON
+            raise ConfigError(f"limit {name!r} must be a finite number, not {value!r}")
         if value < 0:
             raise ConfigError(f"limit {name!r} must not be negative, not {value!r}")
         return type(default)(value) if isinstance(default, float) else value

@@ -384,7 +384,8 @@ class Scheduler:
             app.state = new
             if new != old:
                 policy.on_app_state(app, old, new)
-            return {"state": new, "previous": old}
+            # app.state, not new: a policy may keep the app where it is (UWP: a relaunch waits)
+            return {"state": app.state, "previous": old}
         if verb == "status":
             Args(raw).done()
             data = {"app": app.to_dict(), "seq": self._seq.get(app.id, 0), **policy.status(app)}

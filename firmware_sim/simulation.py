@@ -13,7 +13,10 @@ rules trigger by themselves. ``charging``, ``current`` and ``voltage`` are the m
 Reactive steps (``on:``) are run by a :class:`Reactor`, shared with the live player: each event
 that matches a reaction schedules its step ``after`` seconds later; with reactions the run stops
 at every scheduler deadline, so a reaction due between two steps runs at its exact time. Steps
-and reactions due at the same time run in file order, reactions after the timed steps.
+and reactions due at the same time run in file order, reactions after the timed steps. Two
+bounds stop a reaction loop and fail the run with the step's line (live too): more than
+:data:`MAX_REACTIONS_PER_INSTANT` steps at one instant, and a reaction without ``count`` /
+``nth`` firing more than :data:`MAX_REACTION_FIRES` times in the run (re-submit on every expire).
 
 A request that is refused fails the run (:attr:`SimulationResult.failures`, exit 1) unless the
 step says ``expect_error`` with that code or a ``status: error`` expectation matches it.
@@ -47,6 +50,12 @@ _EPS = 1e-6
 #: answers a wake with a request that wakes again at once). wakebench choice: far above any
 #: real app's burst (a WP8 device holds at most 6 periodic agents, HarmonyOS 10 works per app).
 MAX_REACTIONS_PER_INSTANT: Final = 1000
+#: Times one reactive step without ``count``/``nth`` may fire in a run; then it fires no more and
+#: the run fails with a line naming it (a reaction re-firing itself through time, e.g. re-submit on
+#: every expire, would otherwise run until ``until``, forever in a long live run). wakebench
+#: bound: 30 days of a wake every 5 minutes is 8640; a step that means to fire more says
+#: ``count:``.
+MAX_REACTION_FIRES: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +121,34 @@ class Reactor:
     def __init__(self, reactions: Iterable[Reaction]) -> None:
         self.reactions = tuple(reactions)
         self._seen = [0] * len(self.reactions)
+        self._fired = [0] * len(self.reactions)
+        #: Reactions stopped at :data:`MAX_REACTION_FIRES` (one failure each).
+        self.failures: list[StepFailure] = []
 
     def react(self, events: Iterable[Event]) -> list[Step]:
-        """The steps that ``events`` trigger, each with ``at`` = event time + ``after``, in order."""
+        """The steps that ``events`` trigger, each with ``at`` = event time + ``after``, in order.
+
+        A reaction without ``count`` / ``nth`` fires at most :data:`MAX_REACTION_FIRES` times;
+        the next trigger records a :class:`StepFailure` naming its line and it fires no more.
+        """
         due: list[Step] = []
         for e in events:
             for i, r in enumerate(self.reactions):
-                if r.on.matches(e.app, e.type, e.task_id, e.reason):
-                    self._seen[i] += 1
-                    if r.wants(self._seen[i]):
-                        due.append(r.bind(e.t + r.after, e.task_id))
+                if not r.on.matches(e.app, e.type, e.task_id, e.reason):
+                    continue
+                self._seen[i] += 1
+                if not r.wants(self._seen[i]):
+                    continue
+                if r.count is None and r.nth is None and self._fired[i] >= MAX_REACTION_FIRES:
+                    if self._fired[i] == MAX_REACTION_FIRES:
+                        self._fired[i] += 1
+                        self.failures.append(StepFailure(e.t, r.line, (
+                            f"reactive step at line {r.line} fired {MAX_REACTION_FIRES} times "
+                            f"(MAX_REACTION_FIRES) and was stopped at {e.t:g} s: a reaction that "
+                            "keeps triggering itself; give it 'count:' to allow more")))
+                    continue
+                self._fired[i] += 1
+                due.append(r.bind(e.t + r.after, e.task_id))
         return due
 
 
@@ -394,7 +421,7 @@ def simulate(scenario: Scenario) -> SimulationResult:
         add_events(sched.advance(scenario.until))
 
     results = tuple(check(exp, events, responses) for exp in scenario.expect)
-    failures = [*refused_steps(responses, scenario.expect), *failures]
+    failures = [*refused_steps(responses, scenario.expect), *reactor.failures, *failures]
     return SimulationResult(scenario, tuple(events), tuple(responses), results, tuple(history), tuple(log),
                             tuple(failures))
 

@@ -17,6 +17,17 @@ def test_clock_and_stamp() -> None:
     assert stamp(3) == "0:00:03.000"
 
 
+def test_clock_rounds_to_the_millisecond_and_never_shows_sixty_seconds() -> None:
+    # a battery crossing computed at 179.9996 s once printed as "0:02:60"
+    assert clock(179.9996) == "0:03:00"
+    assert clock(86399.9999) == "1d 0:00:00"
+    assert clock(25.25) == "0:00:25.25"
+
+
+def test_an_infinite_or_nan_time_reads_never() -> None:
+    assert [clock(float("inf")), clock(float("nan")), stamp(float("inf"))] == ["never"] * 3
+
+
 def test_values_read_as_typed_on_a_command_line() -> None:
     assert [value_text(v) for v in (True, False, 95.0, 0.5, "ac", 3, {"a": 1}, [1, 2])] == [
         "true", "false", "95", "0.5", "ac", "3", '{"a":1}', "[1,2]"]

@@ -889,7 +889,7 @@ async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, A
     results = tuple(
         _verdict(dataclasses.replace(r, expect=exp), checked_window(exp, step_times, scenario.until), tol, speed)
         for r, exp in zip(results, scenario.expect, strict=True))
-    failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *loops)
+    failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *reactor.failures, *loops)
     return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual), failures,
                       tuple(lateness), origin, speed, tuple(reaction_lateness))
 

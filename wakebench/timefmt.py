@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 
 def clock(t: float) -> str:
-    """Rig seconds as ``[Nd ]H:MM:SS[.fff]`` (``0:05:00``, ``1d 2:00:00``, ``0:00:25.500``)."""
-    days, rem = divmod(t, 86400.0)
+    """Rig seconds as ``[Nd ]H:MM:SS[.fff]`` (``0:05:00``, ``1d 2:00:00``, ``0:00:25.500``),
+    to the millisecond (179.9996 is ``0:03:00``, never ``0:02:60``); ``never`` for an infinite
+    or NaN time."""
+    if not math.isfinite(t):
+        return "never"
+    days, rem = divmod(round(t, 3), 86400.0)
     hours, rem = divmod(rem, 3600.0)
     minutes, seconds = divmod(rem, 60.0)
     sec = f"{seconds:06.3f}".rstrip("0").rstrip(".") if seconds % 1 else f"{int(seconds):02d}"
@@ -20,6 +25,8 @@ def clock(t: float) -> str:
 
 def stamp(t: float) -> str:
     """Rig time with milliseconds, always: ``0:05:00.250``, ``0:00:03.000``."""
+    if not math.isfinite(t):
+        return "never"
     whole = int(t)
     return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
 

@@ -34,13 +34,31 @@ Behaviour, as a bench user sees it:
 * ``background_access`` switched to a denied status by a ``register`` during a session revokes
   it (reason ``background_access_denied``, ``SystemPolicy``).
 * ``location_tracking``: foreground request only, unlimited, one app per device.
+* Suspension (seed 002: "When the user minimizes or switches away from an app it is put into a
+  suspended state"): ``state`` → ``background`` without a session in effect is the Suspending
+  event — pseudo-task ``suspending`` gets ``wake`` with a ``suspending_s`` (5 s) deadline; at
+  the deadline the app is ``suspended`` (``expire`` of ``suspending``, reason ``suspended``,
+  ``data.app_state``). A SavingData session granted in that window holds the app in Suspending
+  for the extension, which then suspends it "without further notification". An app whose session
+  (requested in the foreground) is in effect gets no Suspending event; when that session ends in
+  the background the app is suspended at once.
 * ``saving_data``: may be requested while Running (foreground) or Suspending (background), not
-  once the app is ``suspended`` (denied, ``app_suspended``), at most ``saving_data_s``; when revoked (other than ``resumed``) the app has 1 s to
-  ``dispose``, else ``terminate`` (unless it is back in the foreground by then).
+  once the app is ``suspended`` (denied, ``app_suspended``), at most ``saving_data_s``; when
+  revoked (other than ``resumed``) the app has 1 s to ``dispose``, else ``terminate`` (unless it
+  is back in the foreground by then).
+* Relaunch during a SavingData session requested in Suspending (seed 002: "the extended
+  execution session time period must complete before the old instance of the app can be closed
+  and a new instance of the app can be launched"): with ``saving_data_relaunch: wait`` (the
+  default) ``state`` → ``foreground`` leaves the app ``background`` with ``relaunch_pending``;
+  when the session ends — ``dispose`` (its answer says ``relaunched``), or revoke + 1 s +
+  ``terminate`` of the old instance (``data.relaunched``) — the app is in the ``foreground``.
+  ``saving_data_relaunch: revoke`` keeps the reference's "returning to foreground" answer: the
+  session is revoked at once with ``resumed``.
 * Revoke reasons: ``resumed`` — the app returned to the foreground and the session was requested
-  outside it; ``system_policy`` — a time limit ran out; ``connected_standby``. Each revoke carries
-  the real ``ExtendedExecutionRevokedReason`` in ``data``. A session that ends (revoke, dispose)
-  while the app is in the background lets Windows suspend it: app state → ``suspended``.
+  outside it (``saving_data_relaunch: revoke`` only); ``system_policy`` — a time limit ran out;
+  ``connected_standby``. Each revoke carries the real ``ExtendedExecutionRevokedReason`` in
+  ``data``. A session that ends (revoke, dispose) while the app is in the background lets
+  Windows suspend it: app state → ``suspended``.
 * ``dispose`` ends the session (an unknown ``session_id`` or no session is an error).
 * Background energy quota (``energy_quota_s`` per ``energy_quota_window_s``; off by default,
   the seed gives no number): an app's session uses quota while the app is out of the
@@ -52,6 +70,10 @@ Behaviour, as a bench user sees it:
 * Nothing of a session survives a rig restart, as no session survives a Windows restart; only the
   session counter is kept so ids are not reused. On ``Scheduler.resume`` each session that was
   open gets ``unscheduled`` with reason ``restart``.
+
+Length: over 500 lines because seed 002's rules share one session record and its timers (battery
+clock, Connected Standby, energy quota, suspension, relaunch); split, each part would reach into
+the others' state.
 """
 
 from __future__ import annotations
@@ -69,6 +91,8 @@ from firmware_sim.policy import (
     Context,
     Policy,
     SignalIndex,
+    TimerMap,
+    app_label,
     invalid_state,
     rearm,
     unknown_task,
@@ -117,6 +141,11 @@ MEMORY_PRESSURE: Final = "memory_pressure"
 #: ExtendedExecutionRevokedReason: Resumed 0, SystemPolicy 1 (platform-budgets.md §4).
 _REVOKED_REASON: Final = {"resumed": ("Resumed", 0)}
 _SYSTEM_POLICY: Final = ("SystemPolicy", 1)
+
+#: Pseudo-task of the Suspending event of an app that leaves the foreground without a session.
+SUSPENDING: Final = "suspending"
+#: ``saving_data_relaunch`` choices: wait for the session (seed 002:44) or revoke it ``resumed``.
+RELAUNCH_CHOICES: Final = ("wait", "revoke")
 
 DEVICE_FAMILIES: Final = ("desktop", "mobile", "xbox")
 #: Device families where an unspecified session has the battery limit. Seed 002: "On desktop
@@ -171,6 +200,22 @@ class UWPLimits(Limits):
         f"{SEED}: 'On the Xbox OS Edition, the device enters Connect Standby after one hour "
         "unless the user changes the default'",
         "xbox: how long the console is idle (the ``idle`` signal) before Connected Standby")
+    suspending_s: float = limit(
+        5.0, "s",
+        f"{SEED}: 'When the user minimizes or switches away from an app it is put into a "
+        "suspended state' (no time given); the time: "
+        "https://learn.microsoft.com/uwp/api/windows.ui.xaml.application.suspending (winrt-api "
+        "application_suspending.md) 'the Suspending event handler has only 5 seconds to "
+        "complete its operation'",
+        "time from leaving the foreground (without a session in effect) to suspended")
+    saving_data_relaunch: str = limit(
+        "wait", "wait | revoke",
+        f"{SEED}: 'the extended execution session time period must complete before the old "
+        "instance of the app can be closed and a new instance of the app can be launched' "
+        "(wait); the seed's sample handler 'Extended execution revoked due to returning to "
+        "foreground' with ExtendedExecutionRevokedReason.Resumed (revoke)",
+        "what state: foreground does to a SavingData session requested in Suspending",
+        choices=RELAUNCH_CHOICES)
 
 
 
@@ -236,6 +281,13 @@ class UWPPolicy(Policy):
         self._idle_since: float | None = ctx.now if ctx.signals.idle else None
         self._xbox_timer: TimerHandle | None = None
         self._quota: dict[str, _Quota] = {}
+        #: apps in the Suspending window without a session: their suspension timers
+        self._suspending: TimerMap[str] = TimerMap(ctx, self._on_suspended, app_label)
+        #: the same deadlines by app, kept across a restart (an app left ``background`` is still
+        #: suspended at its time)
+        self._suspend_at: dict[str, float] = {}
+        #: apps whose relaunch waits for their SavingData session (``saving_data_relaunch: wait``)
+        self._relaunch: set[str] = set()
         if self._idle_since is not None:
             self._arm_xbox()
 
@@ -264,21 +316,76 @@ class UWPPolicy(Policy):
             self._schedule(app, session)
 
     def on_app_state(self, app: App, old: AppState, new: AppState) -> None:
+        self._stop_suspending(app.id)
         session = self._sessions.get(app.id)
-        if session is None:
-            return
+        if new != "foreground":
+            self._relaunch.discard(app.id)
         if new == "terminated":
-            self._drop(session)
-        elif new == "foreground" and session.state == "active" and session.requested_in != "foreground":
-            self._revoke(app, session, "resumed")
-        else:
+            if session is not None:
+                self._drop(session)
+            return
+        if new == "foreground" and session is not None and self._saving_in_suspending(session):
+            if self.limits.saving_data_relaunch == "wait":
+                # seed 002: "the extended execution session time period must complete before the
+                # old instance of the app can be closed and a new instance ... launched"
+                app.state = old
+                self._relaunch.add(app.id)
+                return
+            if session.state == "active":
+                self._revoke(app, session, "resumed")
+                return
+        if new == "background" and (session is None or session.state != "active"):
+            self._start_suspending(app)
+        if session is not None:
             self._schedule(app, session)
 
     def on_crash(self, app: App) -> None:
+        self._stop_suspending(app.id)
+        self._relaunch.discard(app.id)
         session = self._sessions.get(app.id)
         if session is not None:
             self._drop(session)
         app.state = "terminated"
+
+    # -- suspension and relaunch (seed 002: 002:5, 002:20, 002:22, 002:44) --------------------
+    def _saving_in_suspending(self, session: _Session) -> bool:
+        """A SavingData session requested in Suspending that is still running (active, or
+        revoked and inside its one second)."""
+        return (session.reason == "saving_data"
+                and session.requested_in != "foreground"
+                and (session.state == "active" or session.grace_until is not None))
+
+    def _start_suspending(self, app: App) -> None:
+        """The Suspending event: ``wake`` of ``suspending``; suspended at its deadline."""
+        deadline = self.ctx.now + self.limits.suspending_s
+        self._suspending.arm(app.id, deadline)
+        self._suspend_at[app.id] = deadline
+        self.ctx.emit("wake", app, SUSPENDING, deadline=deadline)
+
+    def _stop_suspending(self, app_id: str) -> None:
+        self._suspending.cancel(app_id)
+        self._suspend_at.pop(app_id, None)
+
+    def _on_suspended(self, app_id: str) -> None:
+        """The Suspending deadline: the app is suspended unless a session holds it."""
+        self._suspend_at.pop(app_id, None)
+        app = self.ctx.app(app_id)
+        session = self._sessions.get(app_id)
+        if app.state != "background" or (session is not None and session.state == "active"):
+            return
+        app.state = "suspended"
+        self.ctx.emit("expire", app, SUSPENDING, reason="suspended", deadline=self.ctx.now,
+                      data={"app_state": "suspended"})
+
+    def _settle(self, app: App) -> bool:
+        """The app's session ended: a waiting relaunch completes (the new instance is in the
+        foreground), else a background app becomes suspended. True when it relaunched."""
+        if app.id in self._relaunch:
+            self._relaunch.discard(app.id)
+            app.state = "foreground"
+            return True
+        self._maybe_suspend(app)
+        return False
 
     # -- debug verbs -------------------------------------------------------------------------
     def force_expire(self, app: App, task_id: str) -> dict[str, Any]:
@@ -334,6 +441,8 @@ class UWPPolicy(Policy):
         self._sessions[app.id] = session
         if reason == "location_tracking":
             self._location_holder = app.id
+        # seed 002: "it will stay in a suspending state for the period of the extension"
+        self._stop_suspending(app.id)
         self._schedule(app, session)
         deadline = self._deadline(app, session)
         self.ctx.emit("wake", app, session.session_id, deadline=deadline, data={"reason": reason})
@@ -352,8 +461,10 @@ class UWPPolicy(Policy):
                                {"session_id": session_id})
         state = session.state
         self._drop(session)
-        self._maybe_suspend(app)
-        return {"session_id": session.session_id, "state": state, "disposed_at": self.ctx.now}
+        out = {"session_id": session.session_id, "state": state, "disposed_at": self.ctx.now}
+        if self._settle(app):
+            out.update(relaunched=True, app_state=app.state)
+        return out
 
     def _denial(self, app: App, reason: str) -> str | None:
         access = str(app.settings.get("background_access", "allowed_subject_to_system_policy"))
@@ -475,7 +586,7 @@ class UWPPolicy(Policy):
             session.grace_until = self.ctx.now + self.limits.saving_data_revoke_grace_s
             self._arm(session, session.grace_until)
         else:
-            self._maybe_suspend(app)
+            self._settle(app)
         self._account(app.id)
 
     def _release(self, session: _Session) -> None:
@@ -562,8 +673,14 @@ class UWPPolicy(Policy):
         elif session.grace_until is not None:
             self._drop(session)
             if app.state != "foreground":
+                relaunch = app.id in self._relaunch
                 app.state = "terminated"
-                self.ctx.emit("terminate", app, session_id, reason="not_disposed")
+                self._relaunch.discard(app.id)
+                if relaunch:  # the old instance is closed, the new one launched
+                    app.state = "foreground"
+                self.ctx.emit("terminate", app, session_id, reason="not_disposed",
+                              data={"relaunched": True, "app_state": "foreground"} if relaunch
+                              else None)
 
     def _expire_if_due(self, app_id: str) -> None:
         session = self._sessions.get(app_id)
@@ -624,7 +741,9 @@ class UWPPolicy(Policy):
                 "connected_standby": self._standby(self.ctx.signals),
                 "location_tracking_holder": self._location_holder,
                 "energy_quota_left_s": (self._quota_left(app.id)
-                                        if self.limits.energy_quota_s > 0 else None)}
+                                        if self.limits.energy_quota_s > 0 else None),
+                "suspending_until": self._suspending.when(app.id),
+                "relaunch_pending": app.id in self._relaunch}
 
     def restart_losses(self) -> list[tuple[str, str]]:
         """Every session: an ``ExtendedExecutionSession`` lives in the app process, which a
@@ -632,11 +751,15 @@ class UWPPolicy(Policy):
         return sorted((s.app, s.session_id) for s in self._sessions.values())
 
     def dump(self) -> dict[str, Any]:
-        """Only the session counters: sessions, like the app process, end with a restart."""
-        return {"next_id": dict(self._next_id)}
+        """The session counters and the Suspending deadlines: sessions, like the app process,
+        end with a restart (and a waiting relaunch with them)."""
+        return {"next_id": dict(self._next_id), "suspending": dict(sorted(self._suspend_at.items()))}
 
     def load(self, data: dict[str, Any]) -> None:
         self._next_id.update({k: int(v) for k, v in data.get("next_id", {}).items()})
+        for app_id, at in dict(data.get("suspending", {})).items():
+            self._suspend_at[str(app_id)] = float(at)
+            self._suspending.arm(str(app_id), float(at))  # overdue: fires first on resume
 
 
 def _ids(keys: set[Hashable]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,3 +28,13 @@ def test_overrides_are_accepted_or_a_config_error(picks) -> None:
             continue
         limits.setdefault(platform, {})[name] = value
     Scheduler(limits=limits)  # never raises for overrides that validated one by one
+
+
+def test_an_infinite_or_nan_limit_is_a_config_error() -> None:
+    """"a deadline at inf / nan is no rig time, nor JSON" (firmware_sim/limits.py): an ``inf``
+    SavingData limit once reached a response's ``deadline`` and the timeline printer."""
+    limits = POLICIES["uwp"].limits_type()
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ConfigError, match="must be a finite number"):
+            limits.with_overrides({"saving_data_s": value})
+    assert limits.with_overrides({"saving_data_s": 1e300}).saving_data_s == 1e300  # large is fine

@@ -10,7 +10,13 @@ import pytest
 
 from firmware_sim.errors import ScenarioError
 from firmware_sim.scenario import STEP_KINDS, parse_scenario
-from firmware_sim.simulation import MAX_REACTIONS_PER_INSTANT, SimulationResult, simulate, subset
+from firmware_sim.simulation import (
+    MAX_REACTION_FIRES,
+    MAX_REACTIONS_PER_INSTANT,
+    SimulationResult,
+    simulate,
+    subset,
+)
 from wakebench.cli import main
 
 CAPACITOR = """
@@ -78,6 +84,34 @@ def test_reactions_that_trigger_each_other_forever_stop_the_run() -> None:
     assert "keep triggering each other" in result.failures[-1].message
     assert result.failures[-1].line == 10
     assert len([e for e in result.events if e.type == "wake"]) <= MAX_REACTIONS_PER_INSTANT + 2
+
+
+# "wakebench bound: 30 days of a wake every 5 minutes is 8640; a step that means to fire more says
+# ``count:``" (firmware_sim/simulation.py)
+FIRES = 10_000
+RESUBMIT_ON_EXPIRE = "  - {on: {app: up, event: expire}, after: 1s, %srequest: before_exit}\n"
+
+
+def test_a_reaction_that_keeps_firing_itself_through_time_is_stopped_with_its_line() -> None:
+    # re-submit on every expire: each upload runs out 180 s later and is re-submitted 1 s after,
+    # forever — only `until` would end it. The bound stops it and fails the run.
+    assert MAX_REACTION_FIRES == FIRES
+    result = run(CAPACITOR + RESUBMIT_ON_EXPIRE % "", until="400d")
+    assert not result.passed
+    (failure,) = result.failures
+    assert failure.line == 11
+    assert failure.message.startswith(f"reactive step at line 11 fired {FIRES} times (MAX_REACTION_FIRES)")
+    assert "give it 'count:' to allow more" in failure.message
+    assert len([r for r in result.responses if r.line == 11]) == FIRES  # it fires no more
+    # stopped at its next trigger (an expire), and no re-submit after it
+    assert failure.t in {e.t for e in result.events if e.type == "expire"}
+    assert max(r.t for r in result.responses if r.line == 11) < failure.t
+
+
+def test_a_reaction_with_count_may_fire_more_than_the_bound() -> None:
+    result = run(CAPACITOR + RESUBMIT_ON_EXPIRE % f"count: {FIRES + 5}, ", until="30d")
+    assert len([r for r in result.responses if r.line == 11]) == FIRES + 5
+    assert result.passed, result.failures
 
 
 # -- refused requests -------------------------------------------------------------------------------

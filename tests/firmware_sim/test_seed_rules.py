@@ -381,12 +381,13 @@ def uwp_revoked_before_any_end(harness: Any) -> None:
     h.ok(0, "app", "state", {"state": "background"})
     h.ok(1, "app", "request_extension", {"reason": "saving_data"})
     h.advance(DAY)
-    types = [e.type for e in h.events]
-    assert types == ["wake", "revoke", "terminate"]
+    session = [e.type for e in h.events if e.task_id == "session-1"]
+    assert session == ["wake", "revoke", "terminate"]
 
 
 def uwp_revoked_reasons(harness: Any) -> None:
-    h = _app(harness, "uwp", ON_BATTERY)
+    # Resumed on "returning to foreground": the sample's answer, saving_data_relaunch: revoke
+    h = _app(harness, "uwp", ON_BATTERY, limits={"uwp": {"saving_data_relaunch": "revoke"}})
     h.ok(0, "app", "state", {"state": "background"})
     h.ok(1, "app", "request_extension", {"reason": "saving_data"})
     h.ok(2, "app", "state", {"state": "foreground"})
@@ -396,6 +397,66 @@ def uwp_revoked_reasons(harness: Any) -> None:
     h.ok(4, "app", "state", {"state": "background"})
     h.advance(DAY)
     assert h.events[-1].data["revoked_reason"] == "SystemPolicy"
+
+
+def uwp_suspended_when_switched_away(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(10, "app", "state", {"state": "background"})  # the Suspending event, 5 s to handle it
+    assert h.timeline() == [(10, "wake", "suspending", None)]
+    assert h.events[-1].deadline == 15
+    assert h.advance(14.999) == [] and h.sched.apps["app"].state == "background"
+    h.advance(15)
+    assert h.timeline()[-1] == (15, "expire", "suspending", "suspended")
+    assert h.events[-1].data == {"app_state": "suspended"}
+    assert h.sched.apps["app"].state == "suspended"  # its code does not run: no SavingData now
+    data = h.ok(16, "app", "request_extension", {"reason": "saving_data"})
+    assert (data["result"], data["denied_because"]) == ("denied", "app_suspended")
+    h.ok(20, "app", "state", {"state": "foreground"})  # back before the deadline: not suspended
+    h.ok(30, "app", "state", {"state": "background"})
+    h.ok(32, "app", "state", {"state": "foreground"})
+    h.advance(DAY)
+    assert h.sched.apps["app"].state == "foreground"
+    assert [e.type for e in h.events][-1] == "wake"
+
+
+def uwp_saving_data_holds_suspending(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    assert h.ok(4, "app", "request_extension", {"reason": "saving_data"})["result"] == "allowed"
+    h.advance(300)
+    assert h.sched.apps["app"].state == "background"  # Suspending for the extension's period
+    h.ok(300, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"  # "without further notification"
+    assert [(e.type, e.task_id) for e in h.events] == [("wake", "suspending"), ("wake", "session-1")]
+
+
+def uwp_relaunch_waits_for_saving_data(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    h.ok(1, "app", "request_extension", {"reason": "saving_data"})
+    assert h.ok(30, "app", "state", {"state": "foreground"}) == {"state": "background",
+                                                                "previous": "background"}
+    assert h.ok(31, "app", "status")["relaunch_pending"] is True
+    assert [e.type for e in h.events] == ["wake", "wake"]  # no revoke: the save goes on
+    h.advance(300)
+    assert h.sched.apps["app"].state == "background"  # the relaunch still waits
+    data = h.ok(300, "app", "dispose")  # the save is done: old instance closed, new one launched
+    assert data["relaunched"] is True and data["app_state"] == "foreground"
+    assert h.sched.apps["app"].state == "foreground"
+    h.advance(DAY)
+    assert [e.type for e in h.events] == ["wake", "wake"]
+
+
+def uwp_relaunch_waits_for_the_whole_period(harness: Any) -> None:
+    h = _app(harness, "uwp", ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    h.ok(1, "app", "request_extension", {"reason": "saving_data"})
+    h.ok(30, "app", "state", {"state": "foreground"})
+    h.advance(DAY)  # never disposed: the period ends at 601, the one second at 602
+    assert h.timeline()[-2:] == [(601, "revoke", "session-1", "system_policy"),
+                                 (602, "terminate", "session-1", "not_disposed")]
+    assert h.events[-1].data == {"relaunched": True, "app_state": "foreground"}
+    assert h.sched.apps["app"].state == "foreground"  # the new instance
 
 
 # -- seed 003: Windows Phone 8 scheduled tasks --------------------------------------------------
@@ -757,6 +818,19 @@ RULES: tuple[SeedRule, ...] = (
              "firing the Revoked event handler.", uwp_revoked_before_any_end),
     SeedRule("uwp-revoked-reasons", "002", "case ExtendedExecutionRevokedReason.Resumed:",
              uwp_revoked_reasons),
+    SeedRule("uwp-suspended-when-away", "002",
+             "When the user minimizes or switches away from an app it is put into a suspended "
+             "state.", uwp_suspended_when_switched_away),
+    SeedRule("uwp-suspending-for-the-extension", "002",
+             "if the application is transitioning to the suspended state, it will stay in a "
+             "suspending state for the period of the extension", uwp_saving_data_holds_suspending),
+    SeedRule("uwp-relaunch-waits", "002",
+             "and the user requests the app be launched again, it may appear to take a long time "
+             "to launch", uwp_relaunch_waits_for_saving_data),
+    SeedRule("uwp-relaunch-after-the-period", "002",
+             "the extended execution session time period must complete before the old instance "
+             "of the app can be closed and a new instance of the app can be launched.",
+             uwp_relaunch_waits_for_the_whole_period),
     SeedRule("wp8-by-type", "003", "對代理運行所使用的調度演算法依賴於任務所註冊的類型",
              wp8_on_invoke_by_type),
     SeedRule("wp8-on-invoke", "003", "當代理被啟動,作業系統會調用其OnInvoke(ScheduledTask)方法",
@@ -1027,39 +1101,3 @@ def test_every_quote_in_the_document_is_the_seeds_text_on_that_line() -> None:
             wrong += [f"{seed}:{line} {part!r}" for part in quote.split("…")
                       if _flat(part) not in text]
     assert wrong == [], "\n".join(wrong)
-
-
-# -- what wakebench does where the first pass suspected a fidelity gap (docs/seed-rules.md) -------
-def test_uwp_background_app_without_a_session_stays_suspending_until_told(harness: Any) -> None:
-    """Seed 002:5: "When the user minimizes or switches away from an app it is put into a
-    suspended state." wakebench's ``background`` is Suspending and has no timer: an app without a
-    session stays ``background`` (SavingData still allowed) until a session ends or the bench sends
-    ``state: suspended``. A gap, listed in docs/seed-rules.md; this test records today's answer."""
-    h = _app(harness, "uwp", ON_WALL)
-    h.ok(0, "app", "state", {"state": "background"})
-    h.advance(DAY)
-    assert h.sched.apps["app"].state == "background"
-    assert h.ok(DAY, "app", "request_extension", {"reason": "saving_data"})["result"] == "allowed"
-    h.ok(DAY + 1, "app", "dispose")
-    assert h.sched.apps["app"].state == "suspended"  # a session that ends lets Windows suspend it
-    h2 = _app(harness, "uwp", ON_WALL)
-    h2.ok(0, "app", "state", {"state": "background"})
-    h2.ok(5, "app", "state", {"state": "suspended"})
-    data = h2.ok(6, "app", "request_extension", {"reason": "saving_data"})
-    assert (data["result"], data["denied_because"]) == ("denied", "app_suspended")
-
-
-def test_uwp_relaunch_during_saving_data_revokes_it_at_once(harness: Any) -> None:
-    """Seed 002:44: "and the user requests the app be launched again, it may appear to take a long
-    time to launch" — "the extended execution session time period must complete before the old
-    instance of the app can be closed". wakebench does not make the relaunch wait: ``state:
-    foreground`` revokes the SavingData session at once (``resumed``) and the app is in the
-    foreground. A gap, listed in docs/seed-rules.md; this test records today's answer."""
-    h = _app(harness, "uwp", ON_WALL)
-    h.ok(0, "app", "state", {"state": "background"})
-    h.ok(1, "app", "request_extension", {"reason": "saving_data"})
-    h.ok(30, "app", "state", {"state": "foreground"})
-    assert h.timeline()[-1] == (30, "revoke", "session-1", "resumed")
-    h.advance(DAY)
-    assert [e.type for e in h.events] == ["wake", "revoke"]
-    assert h.sched.apps["app"].state == "foreground"

@@ -252,7 +252,8 @@ def test_location_tracking_foreground_only_unlimited_one_per_device(harness) -> 
     h.ok(3, "run", "state", {"state": "foreground"})
     assert request(h, 4, 1, app="run")["denied_because"] == "location_tracking_held_by_maps"
     h.advance(DAY)
-    assert h.timeline() == [(1, "wake", "session-1", None)]  # on battery, still unlimited
+    assert h.timeline() == [(0, "wake", "suspending", None),  # run's Suspending, ended at 3 s
+                            (1, "wake", "session-1", None)]  # on battery, still unlimited
     h.ok(DAY, "maps", "dispose")
     assert request(h, DAY + 1, "location_tracking", app="run")["result"] == "allowed"
 
@@ -262,14 +263,14 @@ def test_saving_data_while_suspending_revoked_at_ten_minutes_then_terminated(har
     """reference §4: SavingData ≤10 min; seed 002: after its revoke "the app has one second"."""
     h = uwp(harness, ON_WALL)
     h.ok(0, "app", "state", {"state": "background"})
-    data = request(h, 5, "saving_data")
-    assert data["result"] == "allowed" and data["deadline"] == 5 + SAVING_S
-    assert h.advance(5 + SAVING_S - 0.001) == []
-    h.advance(5 + SAVING_S)
-    assert h.timeline()[-1] == (605, "revoke", "session-1", "system_policy")
-    assert h.advance(605 + SAVING_GRACE_S - 0.001) == []
-    h.advance(605 + SAVING_GRACE_S)
-    assert h.timeline()[-1] == (606, "terminate", "session-1", "not_disposed")
+    data = request(h, 4, "saving_data")  # inside the 5 s Suspending window
+    assert data["result"] == "allowed" and data["deadline"] == 4 + SAVING_S
+    assert h.advance(4 + SAVING_S - 0.001) == []
+    h.advance(4 + SAVING_S)
+    assert h.timeline()[-1] == (604, "revoke", "session-1", "system_policy")
+    assert h.advance(604 + SAVING_GRACE_S - 0.001) == []
+    h.advance(604 + SAVING_GRACE_S)
+    assert h.timeline()[-1] == (605, "terminate", "session-1", "not_disposed")
     assert h.sched.apps["app"].state == "terminated"
 
 
@@ -281,19 +282,24 @@ def test_saving_data_disposed_within_one_second_is_not_terminated(harness) -> No
     data = h.ok(SAVING_S + SAVING_GRACE_S - 0.001, "app", "dispose")
     assert data["state"] == "revoked"
     h.advance(DAY)
-    assert [e.type for e in h.events] == ["wake", "revoke"]
+    assert [(e.type, e.task_id) for e in h.events] == [
+        ("wake", "suspending"), ("wake", "session-1"), ("revoke", "session-1")]
+    assert h.sched.apps["app"].state == "suspended"  # the extension ended: "without further
+    # notification" (seed 002), no expire of the Suspending event
 
 
 def test_saving_data_requested_in_background_is_revoked_resumed_on_foreground(harness) -> None:
-    """reference §4: ExtendedExecutionRevokedReason Resumed 0 ("returning to foreground")."""
-    h = uwp(harness)
+    """reference §4: ExtendedExecutionRevokedReason Resumed 0; seed 002's sample handler:
+    "Extended execution revoked due to returning to foreground." — with ``saving_data_relaunch:
+    revoke`` (the default waits: seed 002:44, test_seed_rules.py)."""
+    h = uwp(harness, limits={"uwp": {"saving_data_relaunch": "revoke"}})
     h.ok(0, "app", "state", {"state": "background"})
     request(h, 1, "saving_data")
-    h.ok(30, "app", "state", {"state": "foreground"})
+    assert h.ok(30, "app", "state", {"state": "foreground"})["state"] == "foreground"
     assert h.timeline()[-1] == (30, "revoke", "session-1", "resumed")
     assert h.events[-1].data == {"revoked_reason": "Resumed", "revoked_reason_value": 0}
     h.advance(DAY)
-    assert [e.type for e in h.events] == ["wake", "revoke"]  # no terminate in the foreground
+    assert [e.type for e in h.events] == ["wake", "wake", "revoke"]  # no terminate in the foreground
     assert h.sched.apps["app"].state == "foreground"
 
 
@@ -536,3 +542,53 @@ def test_reclaim_memory_spares_the_foreground_app(harness) -> None:
     request(h, 0)
     assert h.ok(1, "app", "reclaim_memory") == {"revoked": None}
     assert [e.type for e in h.events] == ["wake"]
+
+
+# -- suspension and relaunch (seed 002:5, 002:44) ------------------------------------------------
+def test_suspension_limits_are_sourced() -> None:
+    """seed 002: "When the user minimizes or switches away from an app it is put into a suspended
+    state." — the seed gives no time; Application.Suspending: "the Suspending event handler has
+    only 5 seconds to complete its operation"."""
+    limits = UWPLimits()
+    assert limits.suspending_s == 5.0
+    assert "only 5 seconds" in UWPLimits.source_of("suspending_s")
+    assert limits.saving_data_relaunch == "wait"
+    assert "must complete before the old instance" in UWPLimits.source_of("saving_data_relaunch")
+    with pytest.raises(ConfigError, match="saving_data_relaunch"):
+        Scheduler(limits={"uwp": {"saving_data_relaunch": "later"}})
+
+
+def test_a_longer_suspending_window_is_honoured_and_a_crash_ends_it(harness) -> None:
+    h = uwp(harness, limits={"uwp": {"suspending_s": 30}})
+    h.ok(0, "app", "state", {"state": "background"})
+    assert h.events[-1].deadline == 30
+    assert request(h, 29, "saving_data")["result"] == "allowed"  # still Suspending at 29 s
+    h.ok(40, "app", "dispose")
+    assert h.sched.apps["app"].state == "suspended"
+    h2 = uwp(harness)
+    h2.ok(0, "app", "state", {"state": "background"})
+    h2.ok(1, "app", "crash")
+    h2.advance(DAY)
+    assert [e.type for e in h2.events] == ["wake"] and h2.sched.apps["app"].state == "terminated"
+
+
+def test_a_relaunch_that_the_user_abandons_does_not_bring_the_app_back(harness) -> None:
+    h = uwp(harness, ON_WALL)
+    h.ok(0, "app", "state", {"state": "background"})
+    request(h, 1, "saving_data")
+    h.ok(10, "app", "state", {"state": "foreground"})  # waits for the save
+    h.ok(20, "app", "state", {"state": "terminated"})  # the user closes it meanwhile
+    assert h.ok(21, "app", "status")["relaunch_pending"] is False
+    h.advance(DAY)
+    assert h.sched.apps["app"].state == "terminated"
+
+
+def test_an_app_left_suspending_is_still_suspended_after_a_restart(harness) -> None:
+    h = uwp(harness)
+    h.ok(0, "app", "state", {"state": "background"})  # Suspending until 5 s
+    saved = h.sched.dump()
+    h2 = harness(signals=ON_BATTERY, now=60)
+    h2.sched.load(saved)
+    h2.sched.resume(60.0, ON_BATTERY)
+    assert h2.sched.apps["app"].state == "suspended"
+    assert h2.sched.dump() != saved and h2.sched.next_deadline() is None

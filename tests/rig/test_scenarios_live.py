@@ -20,6 +20,7 @@ LIVE_SPEEDS = {
     "capacitor-reactive-uploads": 24,
     "ios-reactive-expiration-handler": 20,
     "uwp-reactive-revoked-handler": 60,
+    "uwp-saving-data-on-suspending": 20,
     "wp8-reactive-agent-crashes": 20,
     "harmonyos-reactive-callbacks": 120,
     "android-reactive-worker": 120,
@@ -73,6 +74,28 @@ async def test_a_reaction_runs_after_its_event_on_rig_time_and_a_refused_step_fa
     assert 40.0 <= finish[0].t - wake.t <= 40.0 + result.tolerance
     assert all(r.met for r in result.expectations)
     assert [(f.line, "finish refused: unknown_task" in f.message) for f in result.failures] == [(8, True)]
+    assert not result.passed
+
+
+RESUBMIT_LOOP = """
+name: re-submit on every expire, forever
+apps: [{id: up, platform: capacitor}]
+steps:
+  - {at: 0s, app: up, request: state, args: {state: background}}
+  - {at: 0s, app: up, request: before_exit}
+  - {on: {app: up, event: expire}, after: 1s, request: before_exit}
+until: 30m
+"""
+
+
+async def test_a_reaction_re_firing_itself_is_stopped_at_the_bound_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MAX_REACTION_FIRES (10,000) lowered to 3 so the live run reaches it in rig minutes
+    monkeypatch.setattr("firmware_sim.simulation.MAX_REACTION_FIRES", 3)
+    result = await play("", 600, RESUBMIT_LOOP)
+    resubmits = [r for r in result.responses if r.line == 7]
+    assert len(resubmits) == 3  # 181 s, 362 s, 543 s; the 4th trigger (724 s) is refused
+    (failure,) = result.failures
+    assert failure.line == 7 and "reactive step at line 7 fired 3 times (MAX_REACTION_FIRES)" in failure.message
     assert not result.passed
 
 
