@@ -33,22 +33,29 @@ from typing import Any, ClassVar, Final, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from wbcommon.signals import InvalidSignalError, check
+
 __all__ = [
     "FieldError",
     "InvalidFieldError",
     "Loc",
+    "SignalValue",
     "Strict",
     "describe",
     "first_error",
     "join_path",
     "line_of",
     "parent_path",
+    "signal_values",
     "toml_lines",
     "yaml_document",
 ]
 
 #: A location inside a document: keys and list indices (pydantic's ``loc``).
 Loc = tuple[str | int, ...]
+#: A signal value in its canonical type (:func:`wbcommon.signals.check`): a flag, a number, a
+#: charger or network kind, or None for a measurement not taken.
+SignalValue = bool | float | str | None
 
 
 class Strict(BaseModel):
@@ -106,6 +113,25 @@ def line_of(lines: Mapping[str, int], path: str) -> int | None:
             return lines[path]
         path = parent_path(path)
     return None
+
+
+def signal_values(raw: object) -> dict[str, SignalValue]:
+    """A mapping of signal names to values, each checked by the one vocabulary
+    (:func:`wbcommon.signals.check`); use as a ``BeforeValidator``.
+
+    Raises:
+        InvalidFieldError: not a mapping, or (at the signal's key) an unknown signal or a value
+            of the wrong type or range.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidFieldError(f"must be a mapping, not {describe(raw)}")
+    out: dict[str, SignalValue] = {}
+    for name, value in raw.items():
+        try:
+            out[str(name)] = check(str(name), value)
+        except InvalidSignalError as exc:
+            raise InvalidFieldError(str(exc), at=(str(name),)) from None
+    return out
 
 
 # -- position maps ----------------------------------------------------------------------------
