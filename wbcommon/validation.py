@@ -70,12 +70,17 @@ class Strict(BaseModel):
 
 
 class InvalidFieldError(ValueError):
-    """A validator's verdict in words; ``at`` is a key path below the validated value."""
+    """A validator's verdict in words; ``at`` is a key path below the validated value.
 
-    def __init__(self, message: str, *, at: Loc = ()) -> None:
+    ``line_at`` (same base as ``at``): where to look for the line when it is not the named
+    field's own (a scenario's ``limits.ios`` error found at one of its limits).
+    """
+
+    def __init__(self, message: str, *, at: Loc = (), line_at: Loc | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.at = at
+        self.line_at = line_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +285,13 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
+def _line_loc(error: Mapping[str, Any]) -> Loc | None:
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, InvalidFieldError) and cause.line_at is not None:
+        return tuple(error["loc"]) + cause.line_at
+    return None
+
+
 def _message(error: Mapping[str, Any], root: type[BaseModel], mapping: str) -> tuple[Loc, str]:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
@@ -327,7 +339,8 @@ def first_error(exc: ValidationError, root: type[BaseModel], lines: Mapping[str,
     for index, error in enumerate(exc.errors()):
         keys, message = _message(error, root, mapping)
         path = join_path(keys, prefix)
-        line = line_of(lines, path)
+        line_loc = _line_loc(error)
+        line = line_of(lines, path if line_loc is None else join_path(line_loc, prefix))
         rank = 0 if error["type"] == "extra_forbidden" else 1
         found.append((line if line is not None else 1 << 30, rank, index, FieldError(path, line, message, keys)))
     return min(found, key=lambda item: item[:3])[3]
