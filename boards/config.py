@@ -152,8 +152,17 @@ def _safe(value: object) -> bool:
     raise InvalidFieldError(f"must be \"on\" or \"off\", not {value!r}")
 
 
+def _table(value: object) -> object:
+    if not isinstance(value, Mapping):
+        raise InvalidFieldError(f"must be a table, not {describe(value)}")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_text)]
-Strings = Annotated[tuple[str, ...], BeforeValidator(_strings)]
+#: Optional keys: absent is None, but a key given as None (a mapping built in Python) is
+#: checked like any other value and refused.
+OptText = Annotated[str | None, BeforeValidator(_text)]
+OptStrings = Annotated[tuple[str, ...] | None, BeforeValidator(_strings)]
 Gpio = Annotated[int, BeforeValidator(_integer("GPIO number", gpio_names=True)),
                  Field(description="BCM number, 0-27")]
 
@@ -167,7 +176,7 @@ class ChipTable(Strict):
     address: Annotated[int, BeforeValidator(_integer("address")),
                        Field(description="7-bit I²C address, e.g. 0x36")]
     bus: Annotated[int, BeforeValidator(_integer("bus number"))] = 1
-    role: Text | None = None
+    role: OptText = None
     unconfirmed: Text = ""
 
 
@@ -198,12 +207,12 @@ class PinTable(Strict):
     """``[[board.pins]]``: a GPIO input that drives a signal (or an output, for wiring)."""
 
     gpio: Gpio
-    signal: Text | None = None
-    function: Text | None = None
+    signal: OptText = None
+    function: OptText = None
     direction: Annotated[Direction, BeforeValidator(_direction)] = "input"
     polarity: Annotated[Polarity, BeforeValidator(_polarity)] = "active_high"
     pull: Annotated[Pull, BeforeValidator(_pull)] = "floating"
-    debounce: Annotated[float, BeforeValidator(_number("debounce (seconds)"))] | None = None
+    debounce: Annotated[float | None, BeforeValidator(_number("debounce (seconds)"))] = None
     note: Text = ""
     unconfirmed: Text = ""
 
@@ -213,7 +222,7 @@ class RelayTable(Strict):
 
     gpio: Gpio
     signal: Text
-    switches: Text | None = None
+    switches: OptText = None
     polarity: Annotated[Polarity, BeforeValidator(_polarity)] = "active_high"
     safe: Annotated[bool, BeforeValidator(_safe)] = True
     note: Text = ""
@@ -223,26 +232,24 @@ class RelayTable(Strict):
 class BoardTable(Strict):
     """A ``[board]`` table (or a board file's top level), as written."""
 
-    name: Text | None = None
-    title: Text | None = None
-    source: Text | None = None
-    extends: Text | None = None
-    charger: Text | None = None
-    power_supply: Text | None = None
-    soc_method: Text | None = None
-    gauge: GaugeTable | None = None
-    chips: Annotated[tuple[ChipTable, ...], BeforeValidator(_array)] | None = None
-    pins: Annotated[tuple[PinTable, ...], BeforeValidator(_array)] | None = None
-    relays: Annotated[tuple[RelayTable, ...], BeforeValidator(_array)] | None = None
-    notes: Strings | None = None
-    unconfirmed: Strings | None = None
+    name: OptText = None
+    title: OptText = None
+    source: OptText = None
+    extends: OptText = None
+    charger: OptText = None
+    power_supply: OptText = None
+    soc_method: OptText = None
+    gauge: Annotated[GaugeTable | None, BeforeValidator(_table)] = None
+    chips: Annotated[tuple[ChipTable, ...] | None, BeforeValidator(_array)] = None
+    pins: Annotated[tuple[PinTable, ...] | None, BeforeValidator(_array)] = None
+    relays: Annotated[tuple[RelayTable, ...] | None, BeforeValidator(_array)] = None
+    notes: OptStrings = None
+    unconfirmed: OptStrings = None
 
     @model_validator(mode="before")
     @classmethod
     def _is_a_table(cls, value: object) -> object:
-        if not isinstance(value, Mapping):
-            raise InvalidFieldError(f"must be a table, not {describe(value)}")
-        return value
+        return _table(value)
 
     @model_validator(mode="after")
     def _named(self) -> BoardTable:

@@ -144,6 +144,12 @@ def _set_values(raw: object) -> dict[str, Any]:
     return values
 
 
+def _present(value: object) -> object:
+    if value is None:
+        raise InvalidFieldError("must be a mapping, not nothing")
+    return value
+
+
 def _fault(raw: object) -> Fault:
     """``{gauge: nack, for: 2m}`` (:mod:`wbcommon.faults`)."""
     _mapping(raw)
@@ -153,7 +159,10 @@ def _fault(raw: object) -> Fault:
         raise InvalidFieldError(str(exc), at=() if exc.field == "fault" else (exc.field,)) from None
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: Optional values below are written ``Annotated[X | None, BeforeValidator(v)]`` so that a key
+#: given as YAML null is checked (and refused) like any other value, not taken as absent; the
+#: ones written ``Annotated[X, ...] | None`` accept null as absent (``task: ~``).
+MaybeDuration = Annotated[float | None, BeforeValidator(parse_duration)]
 OptText = Annotated[str, BeforeValidator(_as_text)] | None
 
 # -- entries ----------------------------------------------------------------------------------
@@ -211,17 +220,17 @@ class StepEntry(Strict):
     """An entry of ``steps``: a trigger (``at``, or ``on`` with ``after``/``nth``/``count``)
     and one kind of action (:data:`STEP_KINDS`)."""
 
-    at: Duration | None = None
-    on: OnEntry | None = None
-    after: Duration | None = None
+    at: MaybeDuration = None
+    on: Annotated[OnEntry | None, BeforeValidator(_present)] = None
+    after: MaybeDuration = None
     nth: Annotated[int, BeforeValidator(_whole(1))] | None = None
     count: Annotated[int, BeforeValidator(_whole(1))] | None = None
-    set: Annotated[dict[str, Any], BeforeValidator(_set_values)] | None = None
-    request: Annotated[str, BeforeValidator(_as_text)] | None = None
+    set: Annotated[dict[str, Any] | None, BeforeValidator(_set_values)] = None
+    request: Annotated[str | None, BeforeValidator(_as_text)] = None
     app: Annotated[str, BeforeValidator(_as_text)] | None = None
-    args: Annotated[dict[str, Any], BeforeValidator(_mapping)] | None = None
-    expect_error: Annotated[str, BeforeValidator(_error_code)] | None = None
-    fault: Annotated[Fault, PlainValidator(_fault)] | None = None
+    args: Annotated[dict[str, Any] | None, BeforeValidator(_mapping)] = None
+    expect_error: Annotated[str | None, BeforeValidator(_error_code)] = None
+    fault: Annotated[Fault | None, PlainValidator(_fault)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -273,16 +282,16 @@ class StepEntry(Strict):
 class ExpectEntry(Strict):
     """An entry of ``expect``: an event or a response to match, in a window, some times."""
 
-    at: Annotated[tuple[float, float], BeforeValidator(_window)] | None = None
+    at: Annotated[tuple[float, float] | None, BeforeValidator(_window)] = None
     app: Annotated[str, BeforeValidator(_as_text)] | None = None
-    event: Annotated[str, BeforeValidator(_event_type)] | None = None
+    event: Annotated[str | None, BeforeValidator(_event_type)] = None
     task: OptText = None
     reason: OptText = None
     count: Annotated[int, BeforeValidator(_whole(0))] | None = None
-    response: Annotated[str, BeforeValidator(_as_text)] | None = None
-    status: Annotated[Literal["ok", "error"], BeforeValidator(_status)] | None = None
+    response: Annotated[str | None, BeforeValidator(_as_text)] = None
+    status: Annotated[Literal["ok", "error"] | None, BeforeValidator(_status)] = None
     code: OptText = None
-    data: Annotated[dict[str, Any], BeforeValidator(_mapping)] | None = None
+    data: Annotated[dict[str, Any] | None, BeforeValidator(_mapping)] = None
 
     @model_validator(mode="after")
     def _event_or_response(self) -> ExpectEntry:
@@ -327,15 +336,15 @@ class ScenarioFile(Strict):
     """A whole scenario file (DESIGN.md section 6). Field order matters: each cross-check
     sees the fields declared before it."""
 
-    name: Annotated[str, BeforeValidator(_text("must be a string"))] | None = None
+    name: Annotated[str | None, BeforeValidator(_text("must be a string"))] = None
     seed: Annotated[int, BeforeValidator(_seed)] = 0
     board: Annotated[str, BeforeValidator(_text("must be a board name"))] = "sim"
-    start: Annotated[datetime, BeforeValidator(_start)] | None = None
+    start: Annotated[datetime | None, BeforeValidator(_start)] = None
     initial: Annotated[dict[str, SignalValue], BeforeValidator(signal_values)] = Field(default_factory=dict)
     limits: Annotated[dict[str, dict[str, Any]], BeforeValidator(_limits)] = Field(default_factory=dict)
     apps: list[AppEntry] = Field(default_factory=list)
     steps: list[StepEntry] = Field(default_factory=list)
-    until: Duration | None = None
+    until: MaybeDuration = None
     expect: list[ExpectEntry] = Field(default_factory=list)
 
     @field_validator("apps")
