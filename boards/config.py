@@ -61,7 +61,15 @@ from boards.spec import (
     problems,
 )
 from wbcommon import files
-from wbcommon.validation import InvalidFieldError, Strict, describe, first_error, line_of, toml_lines
+from wbcommon.validation import (
+    InvalidFieldError,
+    LazyLines,
+    Strict,
+    describe,
+    first_error,
+    line_of,
+    toml_lines,
+)
 
 __all__ = ["BoardTable", "board_from_mapping", "board_from_table", "load_board_file", "resolve_board"]
 
@@ -315,7 +323,7 @@ def board_from_mapping(
     Raises:
         BoardConfigError: the first problem found, naming ``source``, key path and line.
     """
-    lines = toml_lines(text) if text is not None else {}
+    lines: Mapping[str, int] = LazyLines(lambda: toml_lines(text)) if text is not None else {}
     try:
         table = BoardTable.model_validate(mapping)
     except ValidationError as exc:

@@ -20,7 +20,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, create_model, field
 from boards.config import BoardTable
 from firmware_sim.errors import ConfigError
 from firmware_sim.platforms import POLICIES
-from wbcommon.validation import InvalidFieldError, SignalValue, Strict, signal_values
+from wbcommon.validation import InvalidFieldError, SignalValue, Strict, describe, signal_values
 
 __all__ = ["MAX_REQUEST_RATE", "RIG_ID_RE", "BrokerTable", "RigFile", "RigTable"]
 
@@ -43,7 +43,7 @@ def _is_number(value: object) -> bool:
 
 def _string(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidFieldError(f"must be a non-empty string, not {_kind(value)}")
+        raise InvalidFieldError(f"must be a non-empty string, not {describe(value)}")
     return value
 
 
@@ -209,7 +209,7 @@ class _PlatformLimits(Strict):
     def _known_limits(cls, value: object, info: ValidationInfo) -> object:
         platform = str(info.field_name)
         if not isinstance(value, Mapping):
-            raise InvalidFieldError(f"must be a table ([limits.{platform}]), not {_kind(value)}")
+            raise InvalidFieldError(f"must be a table ([limits.{platform}]), not {describe(value)}")
         limits = POLICIES[platform].limits_type()
         for name, override in value.items():
             try:
@@ -253,16 +253,3 @@ class RigFile(Strict):
         tables = {name: getattr(self.limits, name) for name in POLICIES}
         return {name: dict(table) for name, table in tables.items() if table is not None}
 
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "a table"
-    return type(value).__name__

@@ -26,7 +26,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Union
 
@@ -38,6 +38,7 @@ from wbcommon.signals import InvalidSignalError, check
 __all__ = [
     "FieldError",
     "InvalidFieldError",
+    "LazyLines",
     "Loc",
     "SignalValue",
     "Strict",
@@ -148,6 +149,29 @@ _TOML_KEY: Final = re.compile(rf"^\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)\s*=
 
 def _toml_parts(raw: str) -> list[str]:
     return [part.strip().strip("\"'") for part in raw.split(".")]
+
+
+class LazyLines(Mapping[str, int]):
+    """A position map built on first use: most files have no error, and their lines are then
+    never needed (``LazyLines(lambda: toml_lines(text))``)."""
+
+    def __init__(self, build: Callable[[], Mapping[str, int]]) -> None:
+        self._build = build
+        self._lines: Mapping[str, int] | None = None
+
+    def _get(self) -> Mapping[str, int]:
+        if self._lines is None:
+            self._lines = self._build()
+        return self._lines
+
+    def __getitem__(self, key: str) -> int:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def toml_lines(text: str) -> dict[str, int]:
