@@ -13,9 +13,10 @@ Rig TOML (``wakebench.config``), board TOML (``boards.config``) and scenario YAM
 
 Validators say what is wrong in words by raising :class:`InvalidFieldError` (a ``ValueError``,
 so pydantic records it with the field's location); ``InvalidFieldError(..., at=("pins", 1,
-"gpio"))`` from a model validator names a field below the model. Pydantic's own errors are worded here once: a missing
-key ``is required`` (plus the field's ``description`` as a hint), an unknown key lists the known
-ones and the nearest name.
+"gpio"))`` from a model validator names a field below the model. Pydantic's own errors are
+worded here once: a missing key ``is required`` (plus the field's ``description`` as a hint),
+an unknown key lists the known ones and the nearest name. Of several problems, the one reported
+is the first in the file (by line; on one line, an unknown key first, then pydantic's order).
 
 This is a leaf: it imports pydantic, PyYAML and the standard library, no layer of wakebench.
 """
@@ -60,7 +61,7 @@ SignalValue = bool | float | str | None
 
 
 class Strict(BaseModel):
-    """Base of every file model: unknown keys refused, values not re-validated on assignment.
+    """Base of every file model: unknown keys refused, frozen (a validated file is a value).
 
     ``UNKNOWN_WORD`` is what an unknown key of this model is called in errors (``key``; the rig
     file's top level says ``table``).
@@ -219,18 +220,20 @@ def yaml_document(node: yaml.Node) -> tuple[object, dict[str, int]]:
     loader = yaml.SafeLoader("")
     lines: dict[str, int] = {}
 
-    def build(n: yaml.Node, path: str) -> object:
-        lines.setdefault(path, n.start_mark.line + 1)
+    def build(n: yaml.Node, path: str | None) -> object:
+        if path is not None:  # None: a complex key (``? [a, b]``), built but not located
+            lines.setdefault(path, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
             out: dict[str, object] = {}
             for key_node, value_node in n.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(build(key_node, ""))
-                child = f"{path}.{key}" if path else str(key)
-                lines.setdefault(child, key_node.start_mark.line + 1)
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(build(key_node, None))
+                child = None if path is None else f"{path}.{key}" if path else str(key)
+                if child is not None:
+                    lines.setdefault(child, key_node.start_mark.line + 1)
                 out[str(key)] = build(value_node, child)
             return out
         if isinstance(n, yaml.SequenceNode):
-            return [build(item, f"{path}[{i}]") for i, item in enumerate(n.value)]
+            return [build(item, None if path is None else f"{path}[{i}]") for i, item in enumerate(n.value)]
         return loader.construct_object(n, deep=True)
 
     data = build(node, "")
