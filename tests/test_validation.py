@@ -217,3 +217,23 @@ def test_no_field_of_a_file_model_is_typed_any() -> None:
         for model in _models(module):
             for name, info in model.model_fields.items():
                 assert info.annotation is not typing.Any, f"{model.__name__}.{name}"
+
+
+# -- inputs the hand-written parsers got wrong ------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    # a list where a platform name goes: the old parser raised TypeError (unhashable)
+    ("apps:\n  - {id: a, platform: [ios]}\n", "apps[0].platform", "unknown platform ['ios']"),
+    # a key given as null is a value like any other, not an absent key
+    ("until: ~\n", "until", "not a duration"),
+    ("steps:\n  - {at: 1s, set: ~}\n", "steps[0].set", "must be a mapping"),
+    ("expect:\n  - {event: ~}\n", "expect[0].event", "unknown event type None"),
+    # an int beyond float range as a limit: the old _coerce raised OverflowError
+    ("limits:\n  ios: {background_task_s: " + "9" * 400 + "}\n", "limits.ios", "within range"),
+])
+def test_hostile_scenario_values_are_one_error(text: str, field: str, words: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "h.yaml")
+    assert info.value.field == field and words in str(info.value)
+    assert "\n" not in str(info.value)
