@@ -12,6 +12,7 @@ true/false, a number a non-negative number, a text one of its ``choices``).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -150,6 +151,8 @@ def _coerce(name: str, default: object, value: object) -> object:
     if isinstance(default, int | float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidFieldError(f"limit {name!r} must be a number, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # a deadline at inf / nan is no rig time, nor JSON
+            raise InvalidFieldError(f"limit {name!r} must be a finite number, not {value!r}")
         if value < 0:
             raise InvalidFieldError(f"limit {name!r} must not be negative, not {value!r}")
         try:
