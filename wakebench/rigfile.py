@@ -27,7 +27,7 @@ __all__ = ["MAX_REQUEST_RATE", "RIG_ID_RE", "BrokerTable", "RigFile", "RigTable"
 #: Rig ids: the second level of every topic. wakebench bound (MQTT topic level, DESIGN.md).
 RIG_ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
 #: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
-#: answers/s, README benchmarks) cannot keep up anyway. wakebench bound.
+#: answers/s, docs/benchmarks.md) cannot keep up anyway. wakebench bound.
 MAX_REQUEST_RATE: Final = 10_000
 #: TCP ports (RFC 793: 16 bits; 0 is "any", which the file may not ask for).
 PORT_MAX: Final = 65535
