@@ -27,40 +27,246 @@ A board file (or the ``[board]`` table of a rig config) looks like this::
     polarity = "active_low"      # level at which the switched power is ON
     safe = "on"
 
-Every error is a :class:`~boards.errors.BoardConfigError` naming the file, the key path
-(``board.pins[1].gpio``), the line when it can be found, and what is wrong.
+The file is validated by the pydantic models below (:class:`BoardTable` and its tables; the
+shared machinery is :mod:`wbcommon.validation`), then built into a :class:`BoardSpec` and checked
+against the hardware rules (:func:`boards.spec.problems`). Every error is ONE
+:class:`~boards.errors.BoardConfigError` naming the file, the key path (``board.pins[1].gpio``),
+the line when it can be found, and what is wrong.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from boards.catalogue import get_board
 from boards.errors import BoardConfigError, UnknownBoardError
-from boards.spec import BoardSpec, ChipSpec, PinSpec, RelaySpec, problems
+from boards.spec import (
+    DIRECTIONS,
+    POLARITIES,
+    PULLS,
+    BoardSpec,
+    ChipSpec,
+    Direction,
+    PinSpec,
+    Polarity,
+    Pull,
+    RelaySpec,
+    problems,
+)
 from wbcommon import files
+from wbcommon.validation import (
+    InvalidFieldError,
+    LazyLines,
+    Strict,
+    describe,
+    first_error,
+    line_of,
+    toml_lines,
+)
 
-__all__ = ["board_from_mapping", "load_board_file", "resolve_board"]
+__all__ = ["BoardTable", "board_from_mapping", "board_from_table", "load_board_file", "resolve_board"]
 
-_BOARD_KEYS: Final = frozenset(
-    {"name", "title", "source", "extends", "charger", "power_supply", "gauge", "pins", "relays",
-     "chips", "soc_method", "notes", "unconfirmed"}
-)
-_GAUGE_KEYS: Final = frozenset({"chip", "address", "bus", "role", "unconfirmed"})
-_PIN_KEYS: Final = frozenset(
-    {"gpio", "signal", "function", "direction", "polarity", "pull", "debounce", "note",
-     "unconfirmed"}
-)
-_RELAY_KEYS: Final = frozenset(
-    {"gpio", "signal", "switches", "polarity", "safe", "note", "unconfirmed"}
-)
 _PULL_ALIASES: Final = {"none": "floating", "off": "floating"}
+_POLARITY_ALIASES: Final = {"high": "active_high", "low": "active_low"}
 _GPIO_NAME: Final = re.compile(r"^(?:gpio|bcm)\s*(\d+)$", re.IGNORECASE)
+
+# -- value types: what each key takes, worded as the errors say it ----------------------------
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidFieldError(f"must be a string, not {describe(value)}")
+    return value
+
+
+def _integer(what: str, *, gpio_names: bool = False) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, str):  # "0x36", "GPIO6", "BCM 6"
+            text = value.strip()
+            match = _GPIO_NAME.match(text) if gpio_names else None
+            try:
+                return int(match.group(1)) if match else int(text, 0)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidFieldError(f"{what} must be an integer, not {describe(value)}")
+        return value
+    return check
+
+
+def _number(what: str) -> Callable[[object], float]:
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidFieldError(f"{what} must be a number, not {describe(value)}")
+        return float(value)
+    return check
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidFieldError(f"must be a list of strings, not {describe(value)}")
+    return tuple(value)
+
+
+def _array(value: object) -> object:
+    if not isinstance(value, list):
+        raise InvalidFieldError(f"must be an array of tables, not {describe(value)}")
+    return value
+
+
+def _chip_name(value: object) -> str:
+    return _text(value).strip().lower()
+
+
+def _polarity(value: object) -> Polarity:
+    if not isinstance(value, str):
+        raise InvalidFieldError(f"must be \"active_high\" or \"active_low\", not {describe(value)}")
+    text = value.strip().lower().replace("-", "_").replace(" ", "_")
+    text = _POLARITY_ALIASES.get(text, text)
+    if text not in POLARITIES:
+        raise InvalidFieldError(f"{text!r} is not active_high or active_low")
+    return text  # type: ignore[return-value]  # checked against POLARITIES
+
+
+def _pull(value: object) -> Pull:
+    text = _text(value).strip().lower()
+    text = _PULL_ALIASES.get(text, text)
+    if text not in PULLS:
+        raise InvalidFieldError(f"{text!r} is not up, down or floating")
+    return text  # type: ignore[return-value]  # checked against PULLS
+
+
+def _direction(value: object) -> Direction:
+    text = _text(value).strip().lower()
+    if text not in DIRECTIONS:
+        raise InvalidFieldError(f"{text!r} is not input or output")
+    return text  # type: ignore[return-value]  # checked against DIRECTIONS
+
+
+def _safe(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return value.strip().lower() == "on"
+    raise InvalidFieldError(f"must be \"on\" or \"off\", not {value!r}")
+
+
+def _table(value: object) -> object:
+    if not isinstance(value, Mapping):
+        raise InvalidFieldError(f"must be a table, not {describe(value)}")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+#: Optional keys: absent is None, but a key given as None (a mapping built in Python) is
+#: checked like any other value and refused.
+OptText = Annotated[str | None, BeforeValidator(_text)]
+OptStrings = Annotated[tuple[str, ...] | None, BeforeValidator(_strings)]
+Gpio = Annotated[int, BeforeValidator(_integer("GPIO number", gpio_names=True)),
+                 Field(description="BCM number, 0-27")]
+
+# -- the tables -------------------------------------------------------------------------------
+
+
+class ChipTable(Strict):
+    """``[[board.chips]]``: a further I²C device (shown only, no parameters)."""
+
+    chip: Annotated[str, BeforeValidator(_chip_name)]
+    address: Annotated[int, BeforeValidator(_integer("address")),
+                       Field(description="7-bit I²C address, e.g. 0x36")]
+    bus: Annotated[int, BeforeValidator(_integer("bus number"))] = 1
+    role: OptText = None
+    unconfirmed: Text = ""
+
+
+class GaugeTable(ChipTable):
+    """``[board.gauge]``: the chip read for battery signals; every other key is a chip
+    parameter (a number, or true/false), checked against the chip by :func:`problems`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="after")
+    def _params_are_numbers(self) -> GaugeTable:
+        for name, raw in (self.model_extra or {}).items():
+            if not isinstance(raw, bool):
+                try:
+                    _number(f"parameter {name!r}")(raw)
+                except InvalidFieldError as exc:
+                    raise InvalidFieldError(exc.message, at=(name,)) from None
+        return self
+
+    @property
+    def params(self) -> dict[str, float | bool]:
+        """The chip parameters (numbers as float, flags as bool)."""
+        return {name: raw if isinstance(raw, bool) else float(raw)
+                for name, raw in (self.model_extra or {}).items()}
+
+
+class PinTable(Strict):
+    """``[[board.pins]]``: a GPIO input that drives a signal (or an output, for wiring)."""
+
+    gpio: Gpio
+    signal: OptText = None
+    function: OptText = None
+    direction: Annotated[Direction, BeforeValidator(_direction)] = "input"
+    polarity: Annotated[Polarity, BeforeValidator(_polarity)] = "active_high"
+    pull: Annotated[Pull, BeforeValidator(_pull)] = "floating"
+    debounce: Annotated[float | None, BeforeValidator(_number("debounce (seconds)"))] = None
+    note: Text = ""
+    unconfirmed: Text = ""
+
+
+class RelayTable(Strict):
+    """``[[board.relays]]``: a GPIO output that switches a signal's power."""
+
+    gpio: Gpio
+    signal: Text
+    switches: OptText = None
+    polarity: Annotated[Polarity, BeforeValidator(_polarity)] = "active_high"
+    safe: Annotated[bool, BeforeValidator(_safe)] = True
+    note: Text = ""
+    unconfirmed: Text = ""
+
+
+class BoardTable(Strict):
+    """A ``[board]`` table (or a board file's top level), as written."""
+
+    name: OptText = None
+    title: OptText = None
+    source: OptText = None
+    extends: OptText = None
+    charger: OptText = None
+    power_supply: OptText = None
+    soc_method: OptText = None
+    gauge: Annotated[GaugeTable | None, BeforeValidator(_table)] = None
+    chips: Annotated[tuple[ChipTable, ...] | None, BeforeValidator(_array)] = None
+    pins: Annotated[tuple[PinTable, ...] | None, BeforeValidator(_array)] = None
+    relays: Annotated[tuple[RelayTable, ...] | None, BeforeValidator(_array)] = None
+    notes: OptStrings = None
+    unconfirmed: OptStrings = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_a_table(cls, value: object) -> object:
+        return _table(value)
+
+    @model_validator(mode="after")
+    def _named(self) -> BoardTable:
+        if self.name is None and self.extends is None:
+            raise InvalidFieldError("is required", at=("name",))
+        return self
+
+
+# -- loading ----------------------------------------------------------------------------------
 
 
 def load_board_file(path: str | Path) -> BoardSpec:
@@ -80,7 +286,7 @@ def load_board_file(path: str | Path) -> BoardSpec:
         table, prefix = data["board"], "board"
         if not isinstance(table, Mapping):
             raise BoardConfigError("must be a table ([board])", source=str(path), key="board",
-                                   line=_locate(text, "board"))
+                                   line=line_of(toml_lines(text), "board"))
     else:
         table, prefix = data, ""
     return board_from_mapping(table, source=str(path), prefix=prefix, text=text)
@@ -117,228 +323,99 @@ def board_from_mapping(
     Raises:
         BoardConfigError: the first problem found, naming ``source``, key path and line.
     """
-    return _Parser(source, prefix, text).board(mapping)
+    lines: Mapping[str, int] = LazyLines(lambda: toml_lines(text)) if text is not None else {}
+    try:
+        table = BoardTable.model_validate(mapping)
+    except ValidationError as exc:
+        found = first_error(exc, BoardTable, lines, prefix=prefix, mapping="table")
+        raise BoardConfigError(found.message, source=source, key=found.path or "(top level)",
+                               line=found.line) from None
+    return board_from_table(table, source=source, prefix=prefix, lines=lines)
 
 
-class _Parser:
-    def __init__(self, source: str, prefix: str, text: str | None) -> None:
-        self.source = source
-        self.prefix = prefix
-        self.text = text
+def board_from_table(table: BoardTable, *, source: str, prefix: str = "board",
+                     lines: Mapping[str, int] | None = None) -> BoardSpec:
+    """Build a validated :class:`BoardTable` into a :class:`BoardSpec` and check the hardware
+    rules (:func:`boards.spec.problems`): the base board of ``extends``, defaults, GPIO use.
 
-    # -- error reporting --------------------------------------------------------------------
+    Raises:
+        BoardConfigError: an unknown base board or a rule broken, naming key path and line.
+    """
+    def error(key: str, message: str) -> BoardConfigError:
+        full = f"{prefix}.{key}" if prefix and key else (prefix or key)
+        return BoardConfigError(message, source=source, key=full or "(top level)",
+                                line=line_of(lines or {}, full))
 
-    def path(self, key: str) -> str:
-        if not self.prefix:
-            return key
-        return f"{self.prefix}.{key}" if key else self.prefix
-
-    def error(self, key: str, message: str) -> BoardConfigError:
-        full = self.path(key)
-        line = _locate(self.text, full) if self.text is not None else None
-        return BoardConfigError(message, source=self.source, key=full or "(top level)", line=line)
-
-    # -- typed getters ------------------------------------------------------------------------
-
-    def table(self, value: Any, key: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(key, f"must be a table, not {_kind(value)}")
-        return value
-
-    def keys(self, table: Mapping[str, Any], allowed: frozenset[str], key: str) -> None:
-        for name in table:
-            if name not in allowed:
-                where = f"{key}.{name}" if key else name
-                raise self.error(where, f"unknown key {name!r} (allowed: {', '.join(sorted(allowed))})")
-
-    def string(self, table: Mapping[str, Any], name: str, key: str, default: str | None = None) -> str:
-        value = table.get(name, default)
-        if value is None:
-            raise self.error(f"{key}.{name}" if key else name, "is required")
-        if not isinstance(value, str):
-            raise self.error(f"{key}.{name}" if key else name, f"must be a string, not {_kind(value)}")
-        return value
-
-    def optional_string(self, table: Mapping[str, Any], name: str, key: str) -> str | None:
-        if name not in table:
-            return None
-        return self.string(table, name, key)
-
-    def integer(self, value: Any, key: str, what: str) -> int:
-        if isinstance(value, str):
-            text = value.strip()
-            match = _GPIO_NAME.match(text)
-            try:
-                if match and what == "GPIO number":
-                    return int(match.group(1))
-                return int(text, 0)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"{what} must be an integer, not {_kind(value)}")
-        return value
-
-    def number(self, value: Any, key: str, what: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(key, f"{what} must be a number, not {_kind(value)}")
-        return float(value)
-
-    def strings(self, table: Mapping[str, Any], name: str, key: str) -> tuple[str, ...] | None:
-        if name not in table:
-            return None
-        value = table[name]
-        where = f"{key}.{name}" if key else name
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(where, f"must be a list of strings, not {_kind(value)}")
-        return tuple(value)
-
-    def array(self, value: Any, key: str) -> list[Mapping[str, Any]]:
-        if not isinstance(value, list):
-            raise self.error(key, f"must be an array of tables ([[{self.path(key)}]]), not {_kind(value)}")
-        for i, item in enumerate(value):
-            self.table(item, f"{key}[{i}]")
-        return value
-
-    # -- the board --------------------------------------------------------------------------
-
-    def board(self, mapping: Mapping[str, Any]) -> BoardSpec:
-        table = self.table(mapping, "")
-        self.keys(table, _BOARD_KEYS, "")
-        base = self.base(table)
-        name = self.string(table, "name", "", default=base.name if base else None)
-        changes: dict[str, Any] = {"name": name}
-        if base is None:
-            changes["title"] = self.string(table, "title", "", default=name)
-            changes["source"] = self.string(table, "source", "", default=self.source)
-        else:
-            changes["title"] = self.string(table, "title", "", default=f"{base.title} ({name})")
-            changes["source"] = self.string(
-                table, "source", "", default=f"{self.source}, based on {base.name}: {base.source}"
-            )
-            changes["simulated"] = base.simulated
-        for field_name in ("charger", "power_supply", "soc_method"):
-            value = self.optional_string(table, field_name, "")
-            if value is not None:
-                changes[field_name] = value
-        if "gauge" in table:
-            changes["gauge"] = self.chip(table["gauge"], "gauge")
-        if "chips" in table:
-            changes["other_chips"] = tuple(
-                self.chip(item, f"chips[{i}]", params_allowed=False)
-                for i, item in enumerate(self.array(table["chips"], "chips"))
-            )
-        if "pins" in table:
-            changes["pins"] = tuple(
-                self.pin(item, f"pins[{i}]") for i, item in enumerate(self.array(table["pins"], "pins"))
-            )
-        if "relays" in table:
-            own = tuple(
-                self.relay(item, f"relays[{i}]")
-                for i, item in enumerate(self.array(table["relays"], "relays"))
-            )
-            # with `extends`, the base board's relays stay unless one of ours takes its GPIO or signal
-            taken = {r.gpio for r in own} | {r.signal for r in own}
-            kept = tuple(r for r in (base.relays if base is not None else ())
-                         if r.gpio not in taken and r.signal not in taken)
-            changes["relays"] = own + kept  # own first: problems() keys name the file's indices
-        for field_name in ("notes", "unconfirmed"):
-            items = self.strings(table, field_name, "")
-            if items is not None:
-                changes[field_name] = items
-        spec = replace(base, **changes) if base is not None else BoardSpec(**changes)
-        for key, message in problems(spec):
-            raise self.error(key, message)
-        return spec
-
-    def base(self, table: Mapping[str, Any]) -> BoardSpec | None:
-        name = self.optional_string(table, "extends", "")
-        if name is None:
-            return None
+    base = None
+    if table.extends is not None:
         try:
-            return get_board(name)
+            base = get_board(table.extends)
         except UnknownBoardError as exc:
-            raise self.error("extends", str(exc)) from None
+            raise error("extends", str(exc)) from None
+    name = table.name if table.name is not None else base.name if base is not None else ""
+    changes: dict[str, Any] = {"name": name}
+    if base is None:
+        changes["title"] = name if table.title is None else table.title
+        changes["source"] = source if table.source is None else table.source
+    else:
+        changes["title"] = f"{base.title} ({name})" if table.title is None else table.title
+        changes["source"] = (f"{source}, based on {base.name}: {base.source}" if table.source is None
+                             else table.source)
+        changes["simulated"] = base.simulated
+    for field_name in ("charger", "power_supply", "soc_method"):
+        if (value := getattr(table, field_name)) is not None:
+            changes[field_name] = value
+    if table.gauge is not None:
+        changes["gauge"] = _chip(table.gauge, table.gauge.params, "fuel gauge")
+    if table.chips is not None:
+        changes["other_chips"] = tuple(_chip(chip, {}, "chip") for chip in table.chips)
+    if table.pins is not None:
+        changes["pins"] = tuple(_pin(pin) for pin in table.pins)
+    if table.relays is not None:
+        own = tuple(_relay(relay) for relay in table.relays)
+        # with `extends`, the base board's relays stay unless one of ours takes its GPIO or signal
+        taken = {r.gpio for r in own} | {r.signal for r in own}
+        kept = tuple(r for r in (base.relays if base is not None else ())
+                     if r.gpio not in taken and r.signal not in taken)
+        changes["relays"] = own + kept  # own first: problems() keys name the file's indices
+    for field_name in ("notes", "unconfirmed"):
+        if (items := getattr(table, field_name)) is not None:
+            changes[field_name] = items
+    spec = replace(base, **changes) if base is not None else BoardSpec(**changes)
+    for key, message in problems(spec):
+        raise error(key, message)
+    return spec
 
-    def chip(self, value: Any, key: str, *, params_allowed: bool = True) -> ChipSpec:
-        table = self.table(value, key)
-        if not params_allowed:
-            self.keys(table, _GAUGE_KEYS, key)
-        chip = self.string(table, "chip", key).strip().lower()
-        if "address" not in table:
-            raise self.error(f"{key}.address", "is required (7-bit I²C address, e.g. 0x36)")
-        address = self.integer(table["address"], f"{key}.address", "address")
-        bus = self.integer(table.get("bus", 1), f"{key}.bus", "bus number")
-        params: dict[str, Any] = {}
-        for name, raw in table.items():
-            if name in _GAUGE_KEYS:
-                continue
-            params[name] = raw if isinstance(raw, bool) else self.number(
-                raw, f"{key}.{name}", f"parameter {name!r}"
-            )
-        return ChipSpec(
-            chip=chip,
-            address=address,
-            bus=bus,
-            params=params,
-            role=self.string(table, "role", key, default="fuel gauge" if params_allowed else "chip"),
-            unconfirmed=self.string(table, "unconfirmed", key, default=""),
-        )
 
-    def pin(self, value: Any, key: str) -> PinSpec:
-        table = self.table(value, key)
-        self.keys(table, _PIN_KEYS, key)
-        if "gpio" not in table:
-            raise self.error(f"{key}.gpio", "is required (BCM number, 0-27)")
-        gpio = self.integer(table["gpio"], f"{key}.gpio", "GPIO number")
-        signal = self.optional_string(table, "signal", key)
-        pull = self.string(table, "pull", key, default="floating").strip().lower()
-        debounce = None
-        if "debounce" in table:
-            debounce = self.number(table["debounce"], f"{key}.debounce", "debounce (seconds)")
-        return PinSpec(
-            gpio=gpio,
-            function=self.string(table, "function", key, default=_function_of(signal)),
-            direction=self.string(table, "direction", key, default="input").strip().lower(),  # type: ignore[arg-type]
-            polarity=self.polarity(table, key),  # type: ignore[arg-type]
-            pull=_PULL_ALIASES.get(pull, pull),  # type: ignore[arg-type]
-            debounce=debounce,
-            signal=signal,
-            note=self.string(table, "note", key, default=""),
-            unconfirmed=self.string(table, "unconfirmed", key, default=""),
-        )
+def _chip(table: ChipTable, params: Mapping[str, float | bool], role: str) -> ChipSpec:
+    return ChipSpec(chip=table.chip, address=table.address, bus=table.bus, params=params,
+                    role=table.role if table.role is not None else role, unconfirmed=table.unconfirmed)
 
-    def relay(self, value: Any, key: str) -> RelaySpec:
-        table = self.table(value, key)
-        self.keys(table, _RELAY_KEYS, key)
-        if "gpio" not in table:
-            raise self.error(f"{key}.gpio", "is required (BCM number, 0-27)")
-        gpio = self.integer(table["gpio"], f"{key}.gpio", "GPIO number")
-        signal = self.string(table, "signal", key)
-        safe = table.get("safe", "on")
-        if isinstance(safe, str) and safe.strip().lower() in ("on", "off"):
-            safe_on = safe.strip().lower() == "on"
-        elif isinstance(safe, bool):
-            safe_on = safe
-        else:
-            raise self.error(f"{key}.safe", f"must be \"on\" or \"off\", not {safe!r}")
-        return RelaySpec(
-            gpio=gpio,
-            switches=self.string(table, "switches", key, default=_function_of(signal)),
-            signal=signal,
-            polarity=self.polarity(table, key),  # type: ignore[arg-type]
-            safe_on=safe_on,
-            note=self.string(table, "note", key, default=""),
-            unconfirmed=self.string(table, "unconfirmed", key, default=""),
-        )
 
-    def polarity(self, table: Mapping[str, Any], key: str) -> str:
-        value = table.get("polarity", "active_high")
-        if isinstance(value, str):
-            text = value.strip().lower().replace("-", "_").replace(" ", "_")
-            return {"high": "active_high", "low": "active_low"}.get(text, text)
-        raise self.error(f"{key}.polarity", f"must be \"active_high\" or \"active_low\", not {_kind(value)}")
+def _pin(table: PinTable) -> PinSpec:
+    return PinSpec(
+        gpio=table.gpio,
+        function=table.function if table.function is not None else _function_of(table.signal),
+        direction=table.direction,
+        polarity=table.polarity,
+        pull=table.pull,
+        debounce=table.debounce,
+        signal=table.signal,
+        note=table.note,
+        unconfirmed=table.unconfirmed,
+    )
+
+
+def _relay(table: RelayTable) -> RelaySpec:
+    return RelaySpec(
+        gpio=table.gpio,
+        switches=table.switches if table.switches is not None else _function_of(table.signal),
+        signal=table.signal,
+        polarity=table.polarity,
+        safe_on=table.safe,
+        note=table.note,
+        unconfirmed=table.unconfirmed,
+    )
 
 
 def _function_of(signal: str | None) -> str:
@@ -347,71 +424,3 @@ def _function_of(signal: str | None) -> str:
     if signal == "charger":
         return "external power present"
     return f"{signal} switch"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return f"{type(value).__name__} {value!r}"
-
-
-_HEADER: Final = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY: Final = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"))*)\s*=")
-
-
-def _split_key(raw: str) -> list[str]:
-    return [part.strip().strip('"') for part in raw.split(".")]
-
-
-def _locate(text: str | None, path: str) -> int | None:
-    """Best-effort 1-based line of ``path`` (``board.pins[1].gpio``) in TOML ``text``.
-
-    Understands ``[table]`` and ``[[array]]`` headers and (dotted) ``key =`` lines; a key
-    inside an inline table resolves to the line of the enclosing key.
-    """
-    if text is None:
-        return None
-    lines: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    current = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            parts = _split_key(header.group(2))
-            name = _join(parts[:-1], counts)
-            name = f"{name}.{parts[-1]}" if name else parts[-1]
-            if header.group(1) == "[[":
-                index = counts.get(name, 0)
-                counts[name] = index + 1
-                name = f"{name}[{index}]"
-            current = name
-            lines.setdefault(current, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            full = ".".join(p for p in (current, *_split_key(key.group(1))) if p)
-            lines.setdefault(full, number)
-    probe = path
-    while probe:
-        if probe in lines:
-            return lines[probe]
-        probe = _parent(probe)
-    return None
-
-
-def _parent(path: str) -> str:
-    if path.endswith("]"):
-        return path[: path.rindex("[")]
-    return path.rsplit(".", 1)[0] if "." in path else ""
-
-
-def _join(parts: list[str], counts: dict[str, int]) -> str:
-    """Join header parts, indexing parents that are arrays of tables (``board.pins[1].x``)."""
-    out = ""
-    for part in parts:
-        out = f"{out}.{part}" if out else part
-        if out in counts:
-            out = f"{out}[{counts[out] - 1}]"
-    return out

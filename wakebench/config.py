@@ -52,29 +52,40 @@ A complete file (every table and key is optional; ``--board sim`` needs no file 
     [limits.ios]                        # any limit `wakebench budgets` lists
     background_task_s = 180
 
-Every problem is a :class:`RigConfigError` naming the file, the key path and (when it can be
-found) the line: ``rig.toml:12: broker.keepalive: must be a whole number of seconds, not 'x'``.
+The file is validated by the pydantic models of :mod:`wakebench.rigfile` (the shared machinery
+is :mod:`wbcommon.validation`). Every problem is ONE :class:`RigConfigError` naming the file,
+the key path and (when it can be found) the line:
+``rig.toml:12: broker.keepalive: must be whole seconds from 1 to 65535, not 'x'``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from boards import BoardConfigError, BoardSpec, UnknownBoardError, board_from_mapping, get_board
-from firmware_sim.errors import ConfigError, SignalError
-from firmware_sim.platforms import POLICIES
-from firmware_sim.signals import coerce
+from pydantic import ValidationError
+
+from boards import BoardConfigError, BoardSpec, UnknownBoardError, get_board
+from boards.config import board_from_table
 from mqtt_bridge.config import DEFAULT_RATE_BURST, DEFAULT_RATE_PER_S, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError
 from wakebench.broker import WebSocketOptions
+from wakebench.rigfile import (
+    MAX_REQUEST_RATE,
+    PORT_MAX,
+    RIG_ID_RE,
+    BrokerTable,
+    EmbeddedBrokerTable,
+    RigFile,
+    WebTable,
+)
 from wakebench.webserver import WebOptions
 from wbcommon import files
+from wbcommon.validation import first_error, line_of, toml_lines
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
 
@@ -85,22 +96,6 @@ SIM_BOARD: Final = "sim"
 #: Sensor poll period when the file says nothing (s). Battery signals move slowly; charger and
 #: network changes are edges and never wait for a poll. wakebench default.
 DEFAULT_POLL_INTERVAL_S: Final = 1.0
-
-_ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,64}$")
-_TABLES: Final = {"rig", "board", "broker", "embedded_broker", "web", "homeassistant", "poll", "signals", "limits"}
-_RIG_KEYS: Final = {"id", "board", "state_dir", "state_sync", "seed", "speed", "request_rate", "request_burst"}
-#: Largest per-app request rate / burst a rig accepts: beyond 10,000/s the bridge (~2,600
-#: answers/s, docs/benchmarks.md) cannot keep up anyway. wakebench bound.
-MAX_REQUEST_RATE: Final = 10_000
-_BROKER_KEYS: Final = {
-    "url", "username", "password", "password_file", "ca_file", "cert_file", "key_file",
-    "insecure", "protocol", "keepalive", "client_id",
-}
-_EMBEDDED_KEYS: Final = {"websockets", "ws_port", "ws_cert_file", "ws_key_file"}
-_HA_KEYS: Final = {"discovery", "prefix"}
-_WEB_KEYS: Final = {"enabled", "host", "port", "controls", "ws_url"}
-_POLL_KEYS: Final = {"interval"}
-
 
 class RigError(Exception):
     """Root of the errors of the rig composition (config, start-up)."""
@@ -224,7 +219,7 @@ class RigConfig:
             except UnknownBoardError as exc:
                 raise RigConfigError(str(exc), source="command line", key="--board") from None
         if rig is not None:
-            if not _ID_RE.match(rig):
+            if not RIG_ID_RE.match(rig):
                 raise RigConfigError(f"rig id must match [a-z0-9_-]{{1,64}}, not {rig!r}",
                                      source="command line", key="--rig")
             cfg = replace(cfg, rig_id=rig)
@@ -234,7 +229,7 @@ class RigConfig:
         if state_dir is not None:
             cfg = replace(cfg, state_dir=Path(state_dir))
         if ws_port is not None:
-            if isinstance(ws_port, bool) or not isinstance(ws_port, int) or not 0 < ws_port <= 65535:
+            if isinstance(ws_port, bool) or not isinstance(ws_port, int) or not 0 < ws_port <= PORT_MAX:
                 raise RigConfigError(f"must be a port from 1 to 65535, not {ws_port!r}",
                                      source="command line", key="--ws-port")
             cfg = replace(cfg, websockets=replace(cfg.websockets, port=ws_port, enabled=True))
@@ -251,7 +246,7 @@ class RigConfig:
                                      source="command line", key="--request-burst")
             cfg = replace(cfg, request_burst=request_burst)
         if http_port is not None:
-            if isinstance(http_port, bool) or not isinstance(http_port, int) or not 0 < http_port <= 65535:
+            if isinstance(http_port, bool) or not isinstance(http_port, int) or not 0 < http_port <= PORT_MAX:
                 raise RigConfigError(f"must be a port from 1 to 65535, not {http_port!r}",
                                      source="command line", key="--http-port")
             cfg = replace(cfg, web=replace(cfg.web, port=http_port, enabled=True))
@@ -281,7 +276,7 @@ def default_config() -> RigConfig:
 
 
 def load_config(path: str | os.PathLike[str]) -> RigConfig:
-    """Read and validate a rig TOML file.
+    """Read and validate a rig TOML file (:class:`wakebench.rigfile.RigFile`).
 
     Raises:
         RigConfigError: the first problem, naming file, key path and line.
@@ -292,214 +287,108 @@ def load_config(path: str | os.PathLike[str]) -> RigConfig:
         data = files.parse_toml(text, source)
     except files.FileFormatError as exc:
         raise RigConfigError(exc.reason, source=source, key=exc.field or "(file)", line=exc.line) from None
-    return _Parser(source, text).config(data)
+    lines = toml_lines(text)
+    try:
+        model = RigFile.model_validate(data)
+    except ValidationError as exc:
+        found = first_error(exc, RigFile, lines, mapping="table")
+        raise RigConfigError(found.message, source=source, key=found.path, line=found.line) from None
+    return _Builder(source, lines).config(model)
 
 
-class _Parser:
-    def __init__(self, source: str, text: str) -> None:
+class _Builder:
+    """A validated :class:`RigFile` into a :class:`RigConfig`: the checks that read files or
+    the board catalogue, and the defaults."""
+
+    def __init__(self, source: str, lines: Mapping[str, int]) -> None:
         self.source = source
-        self.lines = _key_lines(text)
-        self.text = text
+        self.lines = lines
 
     def error(self, key: str, message: str) -> RigConfigError:
-        return RigConfigError(message, source=self.source, key=key, line=self.line_of(key))
+        return RigConfigError(message, source=self.source, key=key, line=line_of(self.lines, key))
 
-    def line_of(self, key: str) -> int | None:
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key.rpartition(".")[0]
-        return None
+    def config(self, model: RigFile) -> RigConfig:
+        rig = model.rig
+        board = self.board(model)
+        speed = 1.0 if rig.speed is None else rig.speed
+        if speed != 1.0 and not board.simulated:
+            raise self.error("rig.speed", f"speed {speed:g} only works with the simulated board, "
+                             f"not {board.name!r} (real hardware runs on real time)")
+        options = self.broker_options(model.broker)
+        defaults = RigConfig(source=self.source)
+        return RigConfig(
+            source=self.source,
+            lines=dict(self.lines),
+            rig_id=defaults.rig_id if rig.id is None else rig.id,
+            board=board,
+            state_dir=None if rig.state_dir is None else Path(rig.state_dir).expanduser(),
+            state_sync=defaults.state_sync if rig.state_sync is None else rig.state_sync,
+            seed=defaults.seed if rig.seed is None else rig.seed,
+            speed=speed,
+            request_rate=defaults.request_rate if rig.request_rate is None else rig.request_rate,
+            request_burst=defaults.request_burst if rig.request_burst is None else rig.request_burst,
+            broker_url=model.broker.url,
+            broker_options=options,
+            websockets=self.websockets(model.embedded_broker),
+            web=self.web(model.web),
+            ha_discovery=bool(model.homeassistant.discovery),
+            ha_prefix=model.homeassistant.prefix or defaults.ha_prefix,
+            poll_interval=defaults.poll_interval if model.poll.interval is None else model.poll.interval,
+            signals=dict(model.signals),
+            limits=model.limit_overrides(),
+        )
 
-    def table(self, data: Mapping[str, Any], name: str, allowed: set[str] | None) -> Mapping[str, Any]:
-        value = data.get(name, {})
-        if not isinstance(value, Mapping):
-            raise self.error(name, f"must be a table ([{name}]), not {_kind(value)}")
-        if allowed is not None:
-            for key in value:
-                if key not in allowed:
-                    raise self.error(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(allowed))})")
-        return value
-
-    def string(self, table: Mapping[str, Any], name: str, key: str) -> str | None:
-        value = table.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value:
-            raise self.error(key, f"must be a non-empty string, not {_kind(value)}")
-        return value
-
-    def number(self, table: Mapping[str, Any], name: str, key: str, *, positive: bool = True) -> float | None:
-        value = table.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-                or (positive and value <= 0):
-            what = "a positive number" if positive else "a number"
-            raise self.error(key, f"must be {what}, not {value!r}")
-        return float(value)
-
-    def boolean(self, table: Mapping[str, Any], name: str, key: str) -> bool | None:
-        value = table.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {value!r}")
-        return value
-
-    def config(self, data: Mapping[str, Any]) -> RigConfig:
-        for key in data:
-            if key not in _TABLES:
-                raise self.error(key, f"unknown table (known: {', '.join(sorted(_TABLES))})")
-        cfg: dict[str, Any] = {"source": self.source, "lines": dict(self.lines)}
-
-        rig = self.table(data, "rig", _RIG_KEYS)
-        if (rig_id := self.string(rig, "id", "rig.id")) is not None:
-            if not _ID_RE.match(rig_id):
-                raise self.error("rig.id", f"must match [a-z0-9_-]{{1,64}}, not {rig_id!r}")
-            cfg["rig_id"] = rig_id
-        if (state_dir := self.string(rig, "state_dir", "rig.state_dir")) is not None:
-            cfg["state_dir"] = Path(state_dir).expanduser()
-        if (sync := self.string(rig, "state_sync", "rig.state_sync")) is not None:
-            if sync not in ("normal", "full"):
-                raise self.error("rig.state_sync", f"must be 'normal' or 'full', not {sync!r}")
-            cfg["state_sync"] = sync
-        if "seed" in rig:
-            seed = rig["seed"]
-            if isinstance(seed, bool) or not isinstance(seed, int):
-                raise self.error("rig.seed", f"must be a whole number, not {seed!r}")
-            cfg["seed"] = seed
-        if (speed := self.number(rig, "speed", "rig.speed")) is not None:
-            cfg["speed"] = speed
-        if (rate := self.number(rig, "request_rate", "rig.request_rate")) is not None:
-            if rate > MAX_REQUEST_RATE:
-                raise self.error("rig.request_rate", f"must be at most {MAX_REQUEST_RATE} requests/s, not {rate:g}")
-            cfg["request_rate"] = rate
-        if "request_burst" in rig:
-            burst = rig["request_burst"]
-            if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_REQUEST_RATE:
-                raise self.error("rig.request_burst", f"must be a whole number from 1 to {MAX_REQUEST_RATE}, "
-                                 f"not {burst!r}")
-            cfg["request_burst"] = burst
-        cfg["board"] = self.board(data, rig)
-        if cfg.get("speed", 1.0) != 1.0 and not cfg["board"].simulated:
-            raise self.error("rig.speed", f"speed {cfg['speed']:g} only works with the simulated board, "
-                             f"not {cfg['board'].name!r} (real hardware runs on real time)")
-
-        broker = self.table(data, "broker", _BROKER_KEYS)
-        options: dict[str, Any] = {}
-        for name in ("username", "password", "ca_file", "cert_file", "key_file", "client_id"):
-            if (value := self.string(broker, name, f"broker.{name}")) is not None:
-                options[name] = value
-        if (pw_file := self.string(broker, "password_file", "broker.password_file")) is not None:
-            if "password" in options:
-                raise self.error("broker.password_file", "give password or password_file, not both")
-            options["password"] = self.password_file(pw_file)
-        if (insecure := self.boolean(broker, "insecure", "broker.insecure")) is not None:
-            options["insecure"] = insecure
-        if "protocol" in broker:
-            proto = str(broker["protocol"])
-            if proto not in ("5", "3.1.1"):
-                raise self.error("broker.protocol", f"must be \"5\" or \"3.1.1\", not {broker['protocol']!r}")
-            options["protocol"] = proto
-        if "keepalive" in broker:
-            keepalive = broker["keepalive"]
-            if isinstance(keepalive, bool) or not isinstance(keepalive, int) or not 0 < keepalive <= 65535:
-                raise self.error("broker.keepalive", f"must be whole seconds from 1 to 65535, not {keepalive!r}")
-            options["keepalive"] = keepalive
-        cfg["broker_options"] = options
-        url = self.string(broker, "url", "broker.url")
-        if url is None and options:
-            raise self.error("broker", "broker options need broker.url (without it an embedded broker is used)")
-        cfg["broker_url"] = url
-        if url is not None:
+    def board(self, model: RigFile) -> BoardSpec:
+        if model.board is not None:
             try:
-                BrokerConfig.from_url(url, **options)
+                return board_from_table(model.board, source=self.source, prefix="board", lines=self.lines)
+            except BoardConfigError as exc:
+                raise RigConfigError(exc.reason, source=exc.source, key=exc.key, line=exc.line) from None
+        try:
+            return get_board(model.rig.board or SIM_BOARD)
+        except UnknownBoardError as exc:
+            raise self.error("rig.board", str(exc)) from None
+
+    def broker_options(self, broker: BrokerTable) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        for name in ("username", "password", "ca_file", "cert_file", "key_file", "client_id", "insecure",
+                     "protocol", "keepalive"):
+            if (value := getattr(broker, name)) is not None:
+                options[name] = value
+        if broker.password_file is not None:
+            options["password"] = self.password_file(broker.password_file)
+        if broker.url is not None:
+            try:
+                BrokerConfig.from_url(broker.url, **options)
             except BridgeConfigError as exc:
                 raise self.error("broker.url", str(exc)) from None
             for name in ("ca_file", "cert_file", "key_file"):
                 if name in options:
                     self.tls_file(options[name], f"broker.{name}")
+        return options
 
-        cfg["websockets"] = self.websockets(self.table(data, "embedded_broker", _EMBEDDED_KEYS))
-
-        cfg["web"] = self.web(self.table(data, "web", _WEB_KEYS))
-
-        ha = self.table(data, "homeassistant", _HA_KEYS)
-        if (discovery := self.boolean(ha, "discovery", "homeassistant.discovery")) is not None:
-            cfg["ha_discovery"] = discovery
-        if (prefix := self.string(ha, "prefix", "homeassistant.prefix")) is not None:
-            cfg["ha_prefix"] = prefix
-
-        poll = self.table(data, "poll", _POLL_KEYS)
-        if (interval := self.number(poll, "interval", "poll.interval")) is not None:
-            cfg["poll_interval"] = interval
-
-        signals = self.table(data, "signals", None)
-        values: dict[str, Any] = {}
-        for name, raw in signals.items():
-            try:
-                values[name] = coerce(name, raw)
-            except SignalError as exc:
-                raise self.error(f"signals.{name}", str(exc)) from None
-        cfg["signals"] = values
-
-        cfg["limits"] = self.limits(self.table(data, "limits", set(POLICIES)))
-        return RigConfig(**cfg)
-
-    def board(self, data: Mapping[str, Any], rig: Mapping[str, Any]) -> BoardSpec:
-        name = self.string(rig, "board", "rig.board")
-        if "board" in data:
-            if name is not None:
-                raise self.error("rig.board", "give rig.board or a [board] table, not both")
-            table = data["board"]
-            if not isinstance(table, Mapping):
-                raise self.error("board", f"must be a table ([board]), not {_kind(table)}")
-            try:
-                return board_from_mapping(table, source=self.source, prefix="board", text=self.text)
-            except BoardConfigError as exc:
-                raise RigConfigError(exc.reason, source=exc.source, key=exc.key, line=exc.line) from None
-        try:
-            return get_board(name or SIM_BOARD)
-        except UnknownBoardError as exc:
-            raise self.error("rig.board", str(exc)) from None
-
-    def websockets(self, table: Mapping[str, Any]) -> WebSocketOptions:
-        enabled = self.boolean(table, "websockets", "embedded_broker.websockets")
-        port = table.get("ws_port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535):
-            raise self.error("embedded_broker.ws_port", f"must be a port from 1 to 65535, not {port!r}")
-        cert = self.string(table, "ws_cert_file", "embedded_broker.ws_cert_file")
-        key = self.string(table, "ws_key_file", "embedded_broker.ws_key_file")
-        if (cert is None) != (key is None):
-            missing = "ws_key_file" if key is None else "ws_cert_file"
-            raise self.error(f"embedded_broker.{missing}", "wss needs both ws_cert_file and ws_key_file")
+    def websockets(self, table: EmbeddedBrokerTable) -> WebSocketOptions:
+        cert, key = table.ws_cert_file, table.ws_key_file
         for name, path in (("ws_cert_file", cert), ("ws_key_file", key)):
             if path is not None and not Path(path).expanduser().is_file():
                 raise self.error(f"embedded_broker.{name}", f"no such file: {path}")
-        return WebSocketOptions(enabled=True if enabled is None else enabled, port=port,
+        return WebSocketOptions(enabled=True if table.websockets is None else table.websockets,
+                                port=table.ws_port,
                                 cert_file=None if cert is None else str(Path(cert).expanduser()),
                                 key_file=None if key is None else str(Path(key).expanduser()))
+
     def tls_file(self, path: str, key: str) -> None:
         try:  # OpenSSL reads what it is given: /dev/zero would never end
             files.check_regular_file(Path(path).expanduser(), field=key)
         except files.FileFormatError as exc:
             raise self.error(key, f"{path!r}: {exc.reason}") from None
 
-    def web(self, table: Mapping[str, Any]) -> WebOptions:
-        enabled = self.boolean(table, "enabled", "web.enabled")
-        controls = self.boolean(table, "controls", "web.controls")
-        port = table.get("port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535):
-            raise self.error("web.port", f"must be a port from 1 to 65535, not {port!r}")
-        host = self.string(table, "host", "web.host")
-        ws_url = self.string(table, "ws_url", "web.ws_url")
-        if ws_url is not None and not re.match(r"^wss?://[^\s/]+", ws_url):
-            raise self.error("web.ws_url", f"must be a ws:// or wss:// URL, not {ws_url!r}")
+    def web(self, table: WebTable) -> WebOptions:
         defaults = WebOptions()
-        return WebOptions(enabled=defaults.enabled if enabled is None else enabled,
-                          host=host or defaults.host, port=port,
-                          controls=defaults.controls if controls is None else controls, ws_url=ws_url)
+        return WebOptions(enabled=defaults.enabled if table.enabled is None else table.enabled,
+                          host=table.host or defaults.host, port=table.port,
+                          controls=defaults.controls if table.controls is None else table.controls,
+                          ws_url=table.ws_url)
 
     def password_file(self, path: str) -> str:
         try:  # bounded: password_file = "/dev/zero" must not eat memory
@@ -507,52 +396,3 @@ class _Parser:
         except files.FileFormatError as exc:
             reason = exc.reason.removeprefix("cannot read the file (").removesuffix(")")
             raise self.error("broker.password_file", f"cannot read {path!r} ({reason})") from None
-
-    def limits(self, table: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for platform, overrides in table.items():
-            key = f"limits.{platform}"
-            if not isinstance(overrides, Mapping):
-                raise self.error(key, f"must be a table ([{key}]), not {_kind(overrides)}")
-            limits = POLICIES[platform].limits_type()
-            for name, value in overrides.items():
-                try:
-                    limits.with_overrides({name: value})
-                except ConfigError as exc:
-                    raise self.error(f"{key}.{name}", str(exc)) from None
-            out[platform] = dict(overrides)
-        return out
-
-
-_HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY_RE: Final = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """``{"broker.keepalive": 14, "limits.ios": 20, ...}``: the line of each table and key
-    (first occurrence), for error messages. Good enough for hand-written configs."""
-    out: dict[str, int] = {}
-    table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if m := _HEADER_RE.match(line):
-            table = ".".join(part.strip().strip("\"'") for part in m.group(1).split("."))
-            out.setdefault(table, number)
-            continue
-        if m := _KEY_RE.match(line):
-            key = ".".join(part.strip().strip("\"'") for part in m.group(1).split("."))
-            out.setdefault(f"{table}.{key}" if table else key, number)
-    return out
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "a table"
-    return type(value).__name__

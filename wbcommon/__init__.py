@@ -4,6 +4,7 @@
 other (the dependency rule of the layout). What both sides must agree on byte for byte — the
 signal vocabulary and its validation, bounded reading of the files users hand the bench — lives
 here, in a package that imports nothing of the project and only the standard library (plus
-PyYAML for bounded YAML reading). Every layer may import ``wbcommon``; ``wbcommon`` imports
+PyYAML for bounded YAML reading, and pydantic for the one way files are validated:
+:mod:`wbcommon.validation`). Every layer may import ``wbcommon``; ``wbcommon`` imports
 no layer (``tests/test_layers.py`` checks both).
 """
