@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from firmware_sim.args import ID_RE, Args, snake
 from firmware_sim.errors import ConfigError, RequestError
-from firmware_sim.events import Event, EventType, Response
+from firmware_sim.events import Event, EventType, Response, new_event, ok_response
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, App, AppState, Policy
@@ -173,6 +173,12 @@ class Scheduler:
             lim: Limits = cls.limits_type().with_overrides(overrides.get(name, {}))
             ctx = _PolicyContext(self, name, random.Random(f"{seed}:{name}"))
             self.policies[name] = cls(ctx, lim)
+        #: each platform's own verbs (``verb_<name>`` methods), asked once per request
+        self._verbs: dict[str, frozenset[str]] = {
+            name: frozenset(policy.verbs()) for name, policy in self.policies.items()}
+        #: ``(name, policy, watched)`` for the signal fan-out, in registration order
+        self._watchers: tuple[tuple[str, Policy, frozenset[str]], ...] = tuple(
+            (name, policy, policy.watched) for name, policy in self.policies.items())
 
     # -- read-only views ---------------------------------------------------------------------
     @property
@@ -269,8 +275,7 @@ class Scheduler:
         """
         self._run_timers(now)
         try:
-            data = self._dispatch(app_id, verb, args)
-            response = Response("ok", data)
+            response = ok_response(self._dispatch(app_id, verb, args))
         except RequestError as exc:
             response = Response("error", dict(exc.data), exc.code, exc.message)
         except Exception as exc:  # a failing rule: contained, answered, recorded
@@ -316,9 +321,10 @@ class Scheduler:
         changed = old_eff.changed(self._effective)
         if changed:
             new_eff = self._effective
-            for name, policy in self.policies.items():
-                if not policy.watched.isdisjoint(changed):
-                    self._dirty.add(name)
+            dirty = self._dirty
+            for name, policy, watched in self._watchers:
+                if not watched.isdisjoint(changed):
+                    dirty.add(name)
                     try:
                         policy.on_signals(old_eff, new_eff, changed)
                     except Exception as exc:  # a failing rule: recorded, the others go on
@@ -357,10 +363,11 @@ class Scheduler:
         deadline: float | None,
         data: dict[str, Any] | None,
     ) -> Event:
-        seq = self._seq.get(app.id, 0) + 1
-        self._seq[app.id] = seq
-        event = Event(type, app.id, app.platform, task_id, self._now, seq, self._signals, reason,
-                      deadline, data or {})
+        app_id = app.id
+        seq = self._seq.get(app_id, 0) + 1
+        self._seq[app_id] = seq
+        event = new_event(type, app_id, app.platform, task_id, self._now, seq, self._signals,
+                          reason, deadline, data or {})
         self._pending.append(event)
         return event
 
@@ -399,7 +406,7 @@ class Scheduler:
             Args(raw).done()
             policy.on_crash(app)
             return {}
-        if not hasattr(policy, f"verb_{verb}"):
+        if verb not in self._verbs[app.platform]:
             owners = [p for p, cls in POLICIES.items() if hasattr(cls, f"verb_{verb}")]
             if owners:
                 raise RequestError(

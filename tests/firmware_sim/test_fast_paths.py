@@ -4,7 +4,10 @@ full checks they skip: every shortcut is compared against the full path on the s
 - ``snake``: a name without a capital letter is returned as it is, without the regex;
 - ``Args``: text, booleans, null and numbers within ±2**53 skip the recursive range walk;
 - ``Signals.updated``: ``true``/``false`` and known charger / network names skip ``coerce``;
-  the snapshot is built without ``dataclasses.replace``.
+  the snapshot is built without ``dataclasses.replace`` (its slots set directly);
+- ``Signals.changed``: one tuple comparison when no effective value differs;
+- ``events.new_event`` / ``ok_response``: the scheduler's events and answers built by setting
+  their slots, equal to the constructors' results.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hypothesis import strategies as st
 from firmware_sim import SignalError, Signals
 from firmware_sim.args import MAX_NUMBER, Args, snake
 from firmware_sim.errors import RequestError
+from firmware_sim.events import Event, Response, new_event, ok_response
 from firmware_sim.signals import CHARGERS, NETWORKS, SIGNAL_NAMES, coerce
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -161,3 +165,27 @@ def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
     them — the speed work itself changed none (measured on both sides of it)."""
     _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
     assert (changes, events) == (1440, 2903)
+
+
+@given(st.sampled_from(["wake", "expire", "revoke", "terminate", "unscheduled"]), st.text(max_size=5),
+       st.one_of(st.none(), st.text(max_size=5)), st.floats(allow_nan=False), st.integers(0, 10**6),
+       st.one_of(st.none(), st.text(max_size=5)), st.one_of(st.none(), st.floats(allow_nan=False)),
+       st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+def test_new_event_is_the_constructors_event(type_: Any, app: str, task: str | None, t: float, seq: int,
+                                             reason: str | None, deadline: float | None,
+                                             data: dict[str, Any]) -> None:
+    """``events.new_event`` sets the slots directly; the result is the constructor's, field for
+    field, frozen like it, and serialises the same."""
+    signals = Signals(battery_level=42, t=t)
+    fast = new_event(type_, app, "ios", task, t, seq, signals, reason, deadline, data)
+    slow = Event(type_, app, "ios", task, t, seq, signals, reason, deadline, data)
+    assert fast == slow and type(fast) is Event and fast.to_dict() == slow.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.seq = 0  # type: ignore[misc]
+
+
+def test_ok_response_is_the_constructors_response() -> None:
+    data = {"task_id": "bg-1"}
+    fast, slow = ok_response(data), Response("ok", data)
+    assert fast == slow and fast.to_dict() == slow.to_dict() and fast.ok
+    assert fast.code is None and fast.error is None and fast.data is data
