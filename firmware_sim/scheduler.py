@@ -37,7 +37,7 @@ from firmware_sim.events import Event, EventType, Response, new_event, ok_respon
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, App, AppState, Policy
-from firmware_sim.signals import Signals
+from firmware_sim.signals import Signals, changed_signals
 from firmware_sim.timers import TimerHandle, TimerHeap
 
 log = logging.getLogger(__name__)
@@ -112,13 +112,20 @@ class _PolicyContext:
         deadline: float | None = None,
         data: dict[str, Any] | None = None,
     ) -> Event:
-        return self._sched._emit(type, app, task_id, reason, deadline, data)
+        # Scheduler._emit inlined: one event per wake-up, the policies' most frequent call
+        sched = self._sched
+        app_id = app.id
+        seq = sched._seq.get(app_id, 0) + 1
+        sched._seq[app_id] = seq
+        event = new_event(type, app_id, app.platform, task_id, sched._now, seq, sched._signals,
+                          reason, deadline, data or {})
+        sched._pending.append(event)
+        return event
 
     def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
                 task: str | None = None) -> TimerHandle:
         sched = self._sched
-        return sched._timers.push(max(float(at), sched._now), callback, app=app, task=task,
-                                  owner=self._platform)
+        return sched._timers.push(max(float(at), sched._now), callback, app, task, self._platform)
 
     def app(self, app_id: str) -> App:
         return self._sched._apps[app_id]
@@ -234,13 +241,15 @@ class Scheduler:
     def advance(self, now: float) -> list[Event]:
         """Fire every timer due at or before ``now`` (each at its own time) and move to ``now``."""
         self._run_timers(now)
-        return self._take()
+        events, self._pending = self._pending, []
+        return events
 
     def set_signals(self, now: float, signals: Signals) -> list[Event]:
         """Advance to ``now``, then apply a new snapshot; only interested policies re-evaluate."""
         self._run_timers(now)
         self._apply_signals(signals)
-        return self._take()
+        events, self._pending = self._pending, []
+        return events
 
     def resume(self, now: float, signals: Signals) -> list[Event]:
         """After :meth:`load`: apply the live ``signals`` and re-check every restored task.
@@ -287,7 +296,8 @@ class Scheduler:
         served = self._apps.get(app_id) if isinstance(app_id, str) else None
         if served is not None:
             self._dirty.add(served.platform)  # the verb ran this policy's code
-        return response, self._take()
+        events, self._pending = self._pending, []
+        return response, events
 
     # -- internals ---------------------------------------------------------------------------
     def _take(self) -> list[Event]:
@@ -297,6 +307,10 @@ class Scheduler:
     def _run_timers(self, now: float) -> None:
         if now < self._now:
             raise ValueError(f"rig time cannot go back from {self._now} to {now}")
+        due = self._timers.heap
+        if not due or due[0][0] > now:  # nothing due: the common case of a request
+            self._now = float(now)
+            return
         pop_due = self._timers.pop_due
         handle = pop_due(now)
         while handle is not None:
@@ -318,7 +332,7 @@ class Scheduler:
         old_eff = self._effective
         self._signals = signals
         self._effective = signals.effective()
-        changed = old_eff.changed(self._effective)
+        changed = changed_signals(old_eff, self._effective)
         if changed:
             new_eff = self._effective
             dirty = self._dirty
@@ -363,6 +377,7 @@ class Scheduler:
         deadline: float | None,
         data: dict[str, Any] | None,
     ) -> Event:
+        # _PolicyContext.emit does the same inline (the policies' hot path): keep them in step
         app_id = app.id
         seq = self._seq.get(app_id, 0) + 1
         self._seq[app_id] = seq

@@ -40,7 +40,7 @@ from wbcommon.signals import (
     check_name,
 )
 
-__all__ = ["CHARGERS", "NETWORKS", "SIGNAL_NAMES", "SIGNAL_UNKNOWN", "UNKNOWN", "Signals",
+__all__ = ["CHARGERS", "NETWORKS", "SIGNAL_NAMES", "SIGNAL_UNKNOWN", "UNKNOWN", "Signals", "changed_signals",
            "coerce", "coerce_name"]
 
 #: What an unknown signal's field holds in the effective snapshot (and ``null`` in JSON).
@@ -131,16 +131,7 @@ class Signals:
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other`` (a signal turning
         unknown, or known again, is a change)."""
-        a, b = self.effective(), other.effective()
-        stale_a, stale_b = a.stale, b.stale
-        values_a, values_b = _get_signals(a), _get_signals(b)
-        if stale_a == stale_b:  # a stale signal is None on both sides
-            if values_a == values_b:  # the common case: one tuple comparison in C
-                return _NO_CHANGE
-            return frozenset([n for n, x, y in zip(SIGNAL_NAMES, values_a, values_b, strict=True)
-                              if x != y])
-        return frozenset([n for n, x, y in zip(SIGNAL_NAMES, values_a, values_b, strict=True)
-                          if x != y or (n in stale_a) != (n in stale_b)])
+        return changed_signals(self.effective(), other.effective())
 
     def effective(self) -> Signals:
         """The snapshot the scheduler acts on: each stale signal is unknown (:data:`UNKNOWN`).
@@ -204,6 +195,20 @@ def _build(values: list[Any]) -> Signals:
     for setter, value in zip(_SETTERS, values, strict=True):
         setter(new, value)
     return new
+
+
+def changed_signals(a: Signals, b: Signals) -> frozenset[str]:
+    """:meth:`Signals.changed` of two snapshots that are already effective (the scheduler holds
+    the effective snapshot of every step, so it skips converting them again)."""
+    stale_a, stale_b = a.stale, b.stale
+    values_a, values_b = _get_signals(a), _get_signals(b)
+    if stale_a == stale_b:  # a stale signal is None on both sides
+        if values_a == values_b:  # the common case: one tuple comparison in C
+            return _NO_CHANGE
+        return frozenset([n for n, x, y in zip(SIGNAL_NAMES, values_a, values_b, strict=True)
+                          if x != y])
+    return frozenset([n for n, x, y in zip(SIGNAL_NAMES, values_a, values_b, strict=True)
+                      if x != y or (n in stale_a) != (n in stale_b)])
 
 
 def coerce_name(name: str) -> str:

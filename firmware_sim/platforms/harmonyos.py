@@ -835,9 +835,12 @@ class HarmonyOSPolicy(Policy):
             if (old.battery_level <= low) != (new.battery_level <= low):
                 derived.add("battery_status")
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
-        affected |= self._queue.affected(derived)
-        affected |= self._queue.unknown_changed(old, new)
-        self._queue.evaluate(affected)  # type: ignore[arg-type]
+        if derived:
+            affected |= self._queue.affected(derived)
+        if old.stale != new.stale:
+            affected |= self._queue.unknown_changed(old, new)
+        if affected:  # a level change crossing no work's threshold re-checks nothing
+            self._queue.evaluate(affected)  # type: ignore[arg-type]
 
     def on_resume(self) -> None:
         """Persisted works are re-checked against the live signals (a running one whose condition

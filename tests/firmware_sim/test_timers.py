@@ -41,7 +41,7 @@ def test_many_cancelled_timers_do_not_accumulate() -> None:
     heap = TimerHeap()
     for i in range(10_000):
         heap.push(float(i), lambda: None).cancel()
-    assert len(heap._heap) < 2_100  # compacted: at most about the compaction threshold is kept
+    assert len(heap.heap) < 2_100  # compacted: at most about the compaction threshold is kept
 
 
 def test_timer_map_rearm_keeps_place_at_the_same_time_and_moves_otherwise() -> None:
