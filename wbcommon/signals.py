@@ -142,13 +142,18 @@ class InvalidSignalError(ValueError):
         self.unknown = unknown
 
 
+#: Types a numeric signal may arrive as (a tuple: ``isinstance`` takes its fast path, not the
+#: union's ``__instancecheck__``; every signal update checks one).
+_NUMBER: Final = (int, float)
+
+
 def check_name(name: object) -> str:
     """Return ``name`` if it is a signal of :data:`SIGNAL_NAMES`.
 
     Raises:
         InvalidSignalError: unknown name (``unknown=True``); the message lists the known ones.
     """
-    if not isinstance(name, str) or name not in SIGNAL_NAMES:
+    if not isinstance(name, str) or name not in KINDS:  # a dict lookup, not a tuple scan
         raise InvalidSignalError(
             f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})", name=str(name), unknown=True
         )
@@ -179,7 +184,7 @@ def check(name: str, value: Any) -> Any:
         return value
     if value is None and name in MEASUREMENTS:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER) or not math.isfinite(value):
         raise InvalidSignalError(f"signal {name!r} must be a finite number, not {value!r}", name=name)
     if name == "battery_level" and not BATTERY_MIN_PCT <= value <= BATTERY_MAX_PCT:
         raise InvalidSignalError(f"signal 'battery_level' must be a number from 0 to 100 %, not {value!r}",

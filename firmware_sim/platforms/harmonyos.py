@@ -321,6 +321,8 @@ class _LevelIndex:
 
     def crossed(self, old: float, new: float) -> set[tuple[str, int]]:
         """Keys whose ``level >= threshold`` answer differs between ``old`` and ``new``."""
+        if not self._sorted:  # no work has a battery-level condition (every minute's check)
+            return set()
         lo, hi = min(old, new), max(old, new)
         out: set[tuple[str, int]] = set()
         for level in self._sorted[bisect.bisect_right(self._sorted, lo):
