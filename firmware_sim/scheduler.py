@@ -37,7 +37,7 @@ from firmware_sim.events import Event, EventType, Response, new_event, ok_respon
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, App, AppState, Policy
-from firmware_sim.signals import Signals, changed_signals
+from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle, TimerHeap
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,7 @@ class Scheduler:
         old_eff = self._effective
         self._signals = signals
         self._effective = signals.effective()
-        changed = changed_signals(old_eff, self._effective)
+        changed = old_eff.changed(self._effective)
         if changed:
             new_eff = self._effective
             dirty = self._dirty

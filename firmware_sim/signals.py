@@ -41,7 +41,7 @@ from wbcommon.signals import (
     check_name,
 )
 
-__all__ = ["CHARGERS", "NETWORKS", "SIGNAL_NAMES", "SIGNAL_UNKNOWN", "UNKNOWN", "Signals", "changed_signals",
+__all__ = ["CHARGERS", "NETWORKS", "SIGNAL_NAMES", "SIGNAL_UNKNOWN", "UNKNOWN", "Signals",
            "coerce", "coerce_name"]
 
 #: What an unknown signal's field holds in the effective snapshot (and ``null`` in JSON).
@@ -132,7 +132,7 @@ class Signals:
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other`` (a signal turning
         unknown, or known again, is a change)."""
-        return changed_signals(self.effective(), other.effective())
+        return _changed_names(self.effective(), other.effective())
 
     def effective(self) -> Signals:
         """The snapshot the scheduler acts on: each stale signal is unknown (:data:`UNKNOWN`).
@@ -198,9 +198,8 @@ def _build(values: list[Any]) -> Signals:
     return new
 
 
-def changed_signals(a: Signals, b: Signals) -> frozenset[str]:
-    """:meth:`Signals.changed` of two snapshots that are already effective (the scheduler holds
-    the effective snapshot of every step, so it skips converting them again)."""
+def _changed_names(a: Signals, b: Signals) -> frozenset[str]:
+    """:meth:`Signals.changed` of two effective snapshots (``effective()`` of one is itself)."""
     stale_a, stale_b = a.stale, b.stale
     values_a, values_b = _get_signals(a), _get_signals(b)
     if stale_a == stale_b:  # a stale signal is None on both sides

@@ -97,6 +97,8 @@ POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (re
 
 NETWORK_TYPES: Final = ("not_required", "connected", "unmetered", "not_roaming", "metered",
                         "temporarily_unmetered")
+#: Signals a network constraint reads (their change may flip ``network:<type>`` keys).
+_NETWORK_SIGNALS: Final = frozenset({"network", "metered", "roaming"})
 WORK_TYPES: Final = ("one_time", "periodic")
 RESULTS: Final = ("success", "retry", "failure")
 BACKOFF_POLICIES: Final = ("exponential", "linear")
@@ -264,9 +266,6 @@ class _Quota:
         return {"window_start": self.window_start, "used_s": self.used_s, "runs": self.runs,
                 "accrue_since": self.accrue_since}
 
-
-#: Signals a network constraint reads (their change may flip ``network:<type>`` keys).
-_NETWORK_SIGNALS: Final = frozenset({"network", "metered", "roaming"})
 
 class AndroidPolicy(Policy):
     """WorkManager: constraints, periodic minimum, 10-minute workers, standby-bucket quotas."""
