@@ -153,23 +153,6 @@ def test_changed_names_exactly_the_differing_effective_signals(values: dict[str,
     assert a.changed(a) == frozenset()
 
 
-def _bench_scheduler() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_scheduler", ROOT / "bench" / "bench_scheduler.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
-    """bench_scheduler's virtual-time run, one simulated day: the same signal changes and the
-    same events as the slow paths give. 2,823 events before the fidelity rules (issue #10:
-    HarmonyOS terminate after a callback timeout, crash semantics) added their events; 2,903 with
-    them — the speed work itself changed none (measured on both sides of it)."""
-    _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
-    assert (changes, events) == (1440, 2903)
-
-
 @given(st.sampled_from(["wake", "expire", "revoke", "terminate", "unscheduled"]), st.text(max_size=5),
        st.one_of(st.none(), st.text(max_size=5)), st.floats(allow_nan=False), st.integers(0, 10**6),
        st.one_of(st.none(), st.text(max_size=5)), st.one_of(st.none(), st.floats(allow_nan=False)),
@@ -237,3 +220,20 @@ def test_check_dispatches_on_the_kind_as_the_per_name_rules_did(name: Any, value
     want, got = _check_by_name(name, value), _check_now(name, value)
     assert got == want  # (a NaN is refused by both, so no NaN is compared)
     assert type(got) is type(want)
+
+
+def _bench_scheduler() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_scheduler", ROOT / "bench" / "bench_scheduler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
+    """bench_scheduler's virtual-time run, one simulated day: the same signal changes and the
+    same events as the slow paths give. 2,823 events before the fidelity rules (issue #10:
+    HarmonyOS terminate after a callback timeout, crash semantics) added their events; 2,903 with
+    them — the speed work itself changed none (measured on both sides of it)."""
+    _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
+    assert (changes, events) == (1440, 2903)
