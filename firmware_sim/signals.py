@@ -132,6 +132,8 @@ class Signals:
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other`` (a signal turning
         unknown, or known again, is a change)."""
+        if not (self.stale or other.stale):  # nothing unknown: each is its own effective view
+            return _changed_names(self, other)
         return _changed_names(self.effective(), other.effective())
 
     def effective(self) -> Signals:
