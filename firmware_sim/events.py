@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -65,6 +65,44 @@ class Response:
         if self.ok:
             return {"status": "ok", "data": self.data}
         return {"status": "error", "code": self.code, "error": self.error, "data": self.data}
+
+
+_new: Final = object.__new__
+#: Slot setters of :class:`Event` / :class:`Response`, in field order: the scheduler builds one
+#: event per wake-up and one response per request, and a frozen dataclass's ``__init__`` spends
+#: an ``object.__setattr__`` per field (about twice the cost of setting the slots directly).
+(_ev_type, _ev_app, _ev_platform, _ev_task_id, _ev_t, _ev_seq, _ev_signals, _ev_reason,
+ _ev_deadline, _ev_data) = (Event.__dict__[f.name].__set__ for f in fields(Event))
+_re_status, _re_data, _re_code, _re_error = (Response.__dict__[f.name].__set__ for f in fields(Response))
+
+
+def new_event(type: EventType, app: str, platform: str, task_id: str | None, t: float, seq: int,
+              signals: Signals, reason: str | None, deadline: float | None,
+              data: dict[str, Any]) -> Event:
+    """``Event(type, app, ...)`` with every field given, built by setting its slots (the
+    scheduler's hot path; equal to and indistinguishable from the constructor's result)."""
+    event = _new(Event)
+    _ev_type(event, type)
+    _ev_app(event, app)
+    _ev_platform(event, platform)
+    _ev_task_id(event, task_id)
+    _ev_t(event, t)
+    _ev_seq(event, seq)
+    _ev_signals(event, signals)
+    _ev_reason(event, reason)
+    _ev_deadline(event, deadline)
+    _ev_data(event, data)
+    return event
+
+
+def ok_response(data: dict[str, Any]) -> Response:
+    """``Response("ok", data)``, built by setting its slots (one per served request)."""
+    response = _new(Response)
+    _re_status(response, "ok")
+    _re_data(response, data)
+    _re_code(response, None)
+    _re_error(response, None)
+    return response
 
 
 def iso(epoch: datetime | None, t: float) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
 from firmware_sim.args import Args
@@ -292,7 +293,8 @@ class TimerMap(Generic[K]):
                 return
             handle.cancel()
         app, task = self._labels(key)
-        self._handles[key] = self._ctx.call_at(at, lambda: self._fire(key), app=app, task=task)
+        # a partial, not a lambda: a closure would make ``key`` a cell on every call of arm
+        self._handles[key] = self._ctx.call_at(at, partial(self._fire, key), app=app, task=task)
 
     def _fire(self, key: K) -> None:
         del self._handles[key]

@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from firmware_sim.args import ID_RE, Args, snake
 from firmware_sim.errors import ConfigError, RequestError
-from firmware_sim.events import Event, EventType, Response
+from firmware_sim.events import Event, EventType, Response, new_event, ok_response
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, App, AppState, Policy
@@ -112,13 +112,20 @@ class _PolicyContext:
         deadline: float | None = None,
         data: dict[str, Any] | None = None,
     ) -> Event:
-        return self._sched._emit(type, app, task_id, reason, deadline, data)
+        # Scheduler._emit inlined: one event per wake-up, the policies' most frequent call
+        sched = self._sched
+        app_id = app.id
+        seq = sched._seq.get(app_id, 0) + 1
+        sched._seq[app_id] = seq
+        event = new_event(type, app_id, app.platform, task_id, sched._now, seq, sched._signals,
+                          reason, deadline, data or {})
+        sched._pending.append(event)
+        return event
 
     def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
                 task: str | None = None) -> TimerHandle:
         sched = self._sched
-        return sched._timers.push(max(float(at), sched._now), callback, app=app, task=task,
-                                  owner=self._platform)
+        return sched._timers.push(max(float(at), sched._now), callback, app, task, self._platform)
 
     def app(self, app_id: str) -> App:
         return self._sched._apps[app_id]
@@ -173,6 +180,12 @@ class Scheduler:
             lim: Limits = cls.limits_type().with_overrides(overrides.get(name, {}))
             ctx = _PolicyContext(self, name, random.Random(f"{seed}:{name}"))
             self.policies[name] = cls(ctx, lim)
+        #: each platform's own verbs (``verb_<name>`` methods), asked once per request
+        self._verbs: dict[str, frozenset[str]] = {
+            name: frozenset(policy.verbs()) for name, policy in self.policies.items()}
+        #: ``(name, policy, watched)`` for the signal fan-out, in registration order
+        self._watchers: tuple[tuple[str, Policy, frozenset[str]], ...] = tuple(
+            (name, policy, policy.watched) for name, policy in self.policies.items())
 
     # -- read-only views ---------------------------------------------------------------------
     @property
@@ -228,13 +241,15 @@ class Scheduler:
     def advance(self, now: float) -> list[Event]:
         """Fire every timer due at or before ``now`` (each at its own time) and move to ``now``."""
         self._run_timers(now)
-        return self._take()
+        events, self._pending = self._pending, []
+        return events
 
     def set_signals(self, now: float, signals: Signals) -> list[Event]:
         """Advance to ``now``, then apply a new snapshot; only interested policies re-evaluate."""
         self._run_timers(now)
         self._apply_signals(signals)
-        return self._take()
+        events, self._pending = self._pending, []
+        return events
 
     def resume(self, now: float, signals: Signals) -> list[Event]:
         """After :meth:`load`: apply the live ``signals`` and re-check every restored task.
@@ -269,8 +284,7 @@ class Scheduler:
         """
         self._run_timers(now)
         try:
-            data = self._dispatch(app_id, verb, args)
-            response = Response("ok", data)
+            response = ok_response(self._dispatch(app_id, verb, args))
         except RequestError as exc:
             response = Response("error", dict(exc.data), exc.code, exc.message)
         except Exception as exc:  # a failing rule: contained, answered, recorded
@@ -282,7 +296,8 @@ class Scheduler:
         served = self._apps.get(app_id) if isinstance(app_id, str) else None
         if served is not None:
             self._dirty.add(served.platform)  # the verb ran this policy's code
-        return response, self._take()
+        events, self._pending = self._pending, []
+        return response, events
 
     # -- internals ---------------------------------------------------------------------------
     def _take(self) -> list[Event]:
@@ -292,6 +307,10 @@ class Scheduler:
     def _run_timers(self, now: float) -> None:
         if now < self._now:
             raise ValueError(f"rig time cannot go back from {self._now} to {now}")
+        due = self._timers.heap
+        if not due or due[0][0] > now:  # nothing due: the common case of a request
+            self._now = float(now)
+            return
         pop_due = self._timers.pop_due
         handle = pop_due(now)
         while handle is not None:
@@ -316,9 +335,10 @@ class Scheduler:
         changed = old_eff.changed(self._effective)
         if changed:
             new_eff = self._effective
-            for name, policy in self.policies.items():
-                if not policy.watched.isdisjoint(changed):
-                    self._dirty.add(name)
+            dirty = self._dirty
+            for name, policy, watched in self._watchers:
+                if not watched.isdisjoint(changed):
+                    dirty.add(name)
                     try:
                         policy.on_signals(old_eff, new_eff, changed)
                     except Exception as exc:  # a failing rule: recorded, the others go on
@@ -357,10 +377,12 @@ class Scheduler:
         deadline: float | None,
         data: dict[str, Any] | None,
     ) -> Event:
-        seq = self._seq.get(app.id, 0) + 1
-        self._seq[app.id] = seq
-        event = Event(type, app.id, app.platform, task_id, self._now, seq, self._signals, reason,
-                      deadline, data or {})
+        # _PolicyContext.emit does the same inline (the policies' hot path): keep them in step
+        app_id = app.id
+        seq = self._seq.get(app_id, 0) + 1
+        self._seq[app_id] = seq
+        event = new_event(type, app_id, app.platform, task_id, self._now, seq, self._signals,
+                          reason, deadline, data or {})
         self._pending.append(event)
         return event
 
@@ -400,7 +422,7 @@ class Scheduler:
             Args(raw).done()
             policy.on_crash(app)
             return {}
-        if not hasattr(policy, f"verb_{verb}"):
+        if verb not in self._verbs[app.platform]:
             owners = [p for p, cls in POLICIES.items() if hasattr(cls, f"verb_{verb}")]
             if owners:
                 raise RequestError(

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, ne
 from typing import Any, Final
 
 from firmware_sim.errors import SignalError
@@ -52,10 +53,12 @@ SIGNAL_UNKNOWN: Final = "signal_unknown"
 _FIELDS: Final[tuple[str, ...]] = (*SIGNAL_NAMES, "t", "stale")
 _get_signals = attrgetter(*SIGNAL_NAMES)
 _get_fields = attrgetter(*_FIELDS)
-_set = object.__setattr__
 _NO_STALE: Final[frozenset[str]] = frozenset()
-_SIGNAL_SET: Final = frozenset(SIGNAL_NAMES)
-_MISSING: Final = object()
+_NO_CHANGE: Final[frozenset[str]] = frozenset()
+#: position of each signal in :data:`_FIELDS` (and in :func:`_build`'s list)
+_SIGNAL_INDEX: Final = {name: i for i, name in enumerate(SIGNAL_NAMES)}
+_T_AT: Final = _FIELDS.index("t")
+_STALE_AT: Final = _FIELDS.index("stale")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +110,13 @@ class Signals:
         Raises:
             SignalError: an unknown signal name or a value of the wrong type or range.
         """
-        state = dict(zip(_FIELDS, _get_fields(self), strict=True))
+        state = list(_get_fields(self))  # a list indexed by _INDEX: the hot path of every update
         for name, raw in values.items():
-            if raw is not state.get(name, _MISSING) or name not in _SIGNAL_SET:
-                state[name] = coerce(name, raw)  # the very object it holds was checked before
+            i = _SIGNAL_INDEX.get(name)
+            if i is None:
+                i = _SIGNAL_INDEX[coerce_name(name)]  # coerce_name raises: not a signal
+            if raw is not state[i]:  # the very object it holds was checked before
+                state[i] = coerce(name, raw)
         old_stale = self.stale
         if old_stale or stale or fresh:
             stale_set = set(old_stale)
@@ -118,23 +124,17 @@ class Signals:
             stale_set.difference_update(fresh)
             for name in stale:
                 stale_set.add(coerce_name(name))
-            state["stale"] = frozenset(stale_set) if stale_set else _NO_STALE
+            state[_STALE_AT] = frozenset(stale_set) if stale_set else _NO_STALE
         if t is not None:
-            state["t"] = float(t)
-        new = object.__new__(Signals)
-        for name, value in state.items():
-            _set(new, name, value)
-        return new
+            state[_T_AT] = float(t)
+        return _build(state)
 
     def changed(self, other: Signals) -> frozenset[str]:
         """Names whose *effective* value differs between ``self`` and ``other`` (a signal turning
         unknown, or known again, is a change)."""
-        a, b = self.effective(), other.effective()
-        stale_a, stale_b = a.stale, b.stale
-        if stale_a == stale_b:  # a stale signal is None on both sides
-            return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n))
-        return frozenset(n for n in SIGNAL_NAMES if getattr(a, n) != getattr(b, n)
-                         or (n in stale_a) != (n in stale_b))
+        if not (self.stale or other.stale):  # nothing unknown: each is its own effective view
+            return _changed_names(self, other)
+        return _changed_names(self.effective(), other.effective())
 
     def effective(self) -> Signals:
         """The snapshot the scheduler acts on: each stale signal is unknown (:data:`UNKNOWN`).
@@ -145,10 +145,8 @@ class Signals:
         stale = self.stale
         if not stale or all(getattr(self, n) is None for n in stale):
             return self
-        new = object.__new__(Signals)
-        for name, value in zip(_FIELDS, _get_fields(self), strict=True):
-            _set(new, name, UNKNOWN if name in stale else value)
-        return new
+        return _build([UNKNOWN if name in stale else value
+                       for name, value in zip(_FIELDS, _get_fields(self), strict=True)])
 
     @property
     def unknown(self) -> frozenset[str]:
@@ -186,6 +184,32 @@ class Signals:
         values = {k: v for k, v in data.items()
                   if k not in ("t", "stale", "ts") and not (v is None and k in stale)}
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
+
+
+#: The slot descriptors' setters, in :data:`_FIELDS` order: a snapshot is built by setting its
+#: slots directly (a frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per field,
+#: about twice the cost; every signal update builds one).
+_SETTERS: Final = tuple(Signals.__dict__[name].__set__ for name in _FIELDS)
+
+
+def _build(values: list[Any]) -> Signals:
+    """A snapshot from its field values in :data:`_FIELDS` order (already validated)."""
+    new = object.__new__(Signals)
+    for setter, value in zip(_SETTERS, values, strict=True):
+        setter(new, value)
+    return new
+
+
+def _changed_names(a: Signals, b: Signals) -> frozenset[str]:
+    """:meth:`Signals.changed` of two effective snapshots (``effective()`` of one is itself)."""
+    stale_a, stale_b = a.stale, b.stale
+    values_a, values_b = _get_signals(a), _get_signals(b)
+    if stale_a == stale_b:  # a stale signal is None on both sides
+        if values_a == values_b:  # the common case: one tuple comparison in C
+            return _NO_CHANGE
+        return frozenset(compress(SIGNAL_NAMES, map(ne, values_a, values_b)))  # all in C
+    return frozenset([n for n, x, y in zip(SIGNAL_NAMES, values_a, values_b, strict=True)
+                      if x != y or (n in stale_a) != (n in stale_b)])
 
 
 def coerce_name(name: str) -> str:

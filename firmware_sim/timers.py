@@ -49,7 +49,9 @@ class TimerHandle:
             heap = self._heap
             if heap is not None:
                 self._heap = None
-                heap._cancelled_one()
+                heap._cancelled += 1
+                if heap._cancelled > _COMPACT_MIN:  # only then can compaction be due
+                    heap._compact_if_due()
 
     @property
     def active(self) -> bool:
@@ -64,24 +66,26 @@ class TimerHandle:
 class TimerHeap:
     """The scheduler's timers, earliest first."""
 
-    __slots__ = ("_cancelled", "_counter", "_heap")
+    __slots__ = ("_cancelled", "_counter", "heap")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, TimerHandle]] = []
+        #: ``(when, order, handle)`` entries, a heap (read-only outside this class; the list is
+        #: kept across compaction, so a reference to it stays valid)
+        self.heap: list[tuple[float, int, TimerHandle]] = []
         self._counter = 0
         self._cancelled = 0
 
-    def push(self, when: float, callback: Callable[[], None], *, app: str | None = None,
+    def push(self, when: float, callback: Callable[[], None], app: str | None = None,
              task: str | None = None, owner: str | None = None) -> TimerHandle:
         """Arm ``callback`` for rig time ``when``."""
         handle = TimerHandle(when, callback, app, task, owner, self)
         self._counter = order = self._counter + 1
-        _heappush(self._heap, (when, order, handle))
+        _heappush(self.heap, (when, order, handle))
         return handle
 
     def peek(self) -> float | None:
         """When the earliest armed timer fires, or None."""
-        heap = self._heap
+        heap = self.heap
         while heap:
             entry = heap[0]
             if not entry[2].cancelled:
@@ -96,7 +100,7 @@ class TimerHeap:
         The returned handle counts as fired (``cancelled`` is set, so a late ``cancel()`` is a
         no-op and it is never returned twice).
         """
-        heap = self._heap
+        heap = self.heap
         while heap and heap[0][0] <= now:
             handle = _heappop(heap)[2]
             if handle.cancelled:
@@ -107,12 +111,12 @@ class TimerHeap:
             return handle
         return None
 
-    def _cancelled_one(self) -> None:
-        self._cancelled += 1
-        if self._cancelled > _COMPACT_MIN and self._cancelled > _COMPACT_RATIO * len(self._heap):
-            self._heap = [e for e in self._heap if not e[2].cancelled]
-            heapq.heapify(self._heap)
+    def _compact_if_due(self) -> None:
+        """One more entry was cancelled (:meth:`TimerHandle.cancel` counted it): compact if due."""
+        if self._cancelled > _COMPACT_MIN and self._cancelled > _COMPACT_RATIO * len(self.heap):
+            self.heap[:] = [e for e in self.heap if not e[2].cancelled]
+            heapq.heapify(self.heap)
             self._cancelled = 0
 
     def __len__(self) -> int:
-        return len(self._heap) - self._cancelled
+        return len(self.heap) - self._cancelled

@@ -142,17 +142,26 @@ class InvalidSignalError(ValueError):
         self.unknown = unknown
 
 
+#: Types a numeric signal may arrive as (a tuple: ``isinstance`` takes its fast path, not the
+#: union's ``__instancecheck__``; every signal update checks one).
+_NUMBER: Final = (int, float)
+
+
 def check_name(name: object) -> str:
     """Return ``name`` if it is a signal of :data:`SIGNAL_NAMES`.
 
     Raises:
         InvalidSignalError: unknown name (``unknown=True``); the message lists the known ones.
     """
-    if not isinstance(name, str) or name not in SIGNAL_NAMES:
-        raise InvalidSignalError(
-            f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})", name=str(name), unknown=True
-        )
+    if not isinstance(name, str) or name not in KINDS:  # a dict lookup, not a tuple scan
+        raise _unknown_name(name)
     return name
+
+
+def _unknown_name(name: object) -> InvalidSignalError:
+    return InvalidSignalError(
+        f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})", name=str(name), unknown=True
+    )
 
 
 def check(name: str, value: Any) -> Any:
@@ -162,26 +171,28 @@ def check(name: str, value: Any) -> Any:
         InvalidSignalError: unknown name, wrong type or out-of-range value; the message names the
             signal and the value.
     """
-    check_name(name)
-    if name in BOOL_SIGNALS:
+    kind = KINDS.get(name) if isinstance(name, str) else None  # the name's kind decides the rule
+    if kind is None:
+        raise _unknown_name(name)
+    if kind == "bool":
         if not isinstance(value, bool):
             raise InvalidSignalError(f"signal {name!r} must be true or false, not {value!r}", name=name)
         return value
-    if name == "charger":
+    if kind == "charger":
         if value not in CHARGERS:
             raise InvalidSignalError(f"signal 'charger' must be one of {', '.join(CHARGERS)}, not {value!r}",
                                 name=name)
         return value
-    if name == "network":
+    if kind == "network":
         if value not in NETWORKS:
             raise InvalidSignalError(f"signal 'network' must be one of {', '.join(NETWORKS)}, not {value!r}",
                                 name=name)
         return value
-    if value is None and name in MEASUREMENTS:
+    if value is None and kind == "measurement":
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER) or not math.isfinite(value):
         raise InvalidSignalError(f"signal {name!r} must be a finite number, not {value!r}", name=name)
-    if name == "battery_level" and not BATTERY_MIN_PCT <= value <= BATTERY_MAX_PCT:
+    if kind == "level" and not BATTERY_MIN_PCT <= value <= BATTERY_MAX_PCT:
         raise InvalidSignalError(f"signal 'battery_level' must be a number from 0 to 100 %, not {value!r}",
                             name=name)
     if name == "temperature" and not TEMP_MIN_C <= value <= TEMP_MAX_C:

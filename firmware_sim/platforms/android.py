@@ -97,6 +97,8 @@ POWER_DETAILS = "developer.android.com/topic/performance/power/power-details (re
 
 NETWORK_TYPES: Final = ("not_required", "connected", "unmetered", "not_roaming", "metered",
                         "temporarily_unmetered")
+#: Signals a network constraint reads (their change may flip ``network:<type>`` keys).
+_NETWORK_SIGNALS: Final = frozenset({"network", "metered", "roaming"})
 WORK_TYPES: Final = ("one_time", "periodic")
 RESULTS: Final = ("success", "retry", "failure")
 BACKOFF_POLICIES: Final = ("exponential", "linear")
@@ -681,7 +683,7 @@ class AndroidPolicy(Policy):
 
     def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
         derived: set[str] = set()
-        if changed & {"network", "metered", "roaming"}:
+        if not changed.isdisjoint(_NETWORK_SIGNALS):
             derived |= {f"network:{t}" for t in NETWORK_TYPES
                         if _network_ok(t, old) != _network_ok(t, new)}
         power_changed = "charger" in changed and (old.charger in ("none", None)) != (
@@ -702,7 +704,7 @@ class AndroidPolicy(Policy):
             derived.add("storage")
         if "idle" in changed:
             derived.add("idle")
-        affected = self._queue.unknown_changed(old, new)
+        affected = self._queue.unknown_changed(old, new) if old.stale != new.stale else set()
         if derived:
             affected |= self._queue.affected(derived)  # type: ignore[arg-type]
         if affected:

@@ -321,6 +321,8 @@ class _LevelIndex:
 
     def crossed(self, old: float, new: float) -> set[tuple[str, int]]:
         """Keys whose ``level >= threshold`` answer differs between ``old`` and ``new``."""
+        if not self._sorted:  # no work has a battery-level condition (every minute's check)
+            return set()
         lo, hi = min(old, new), max(old, new)
         out: set[tuple[str, int]] = set()
         for level in self._sorted[bisect.bisect_right(self._sorted, lo):
@@ -835,9 +837,12 @@ class HarmonyOSPolicy(Policy):
             if (old.battery_level <= low) != (new.battery_level <= low):
                 derived.add("battery_status")
             affected |= self._levels.crossed(old.battery_level, new.battery_level)
-        affected |= self._queue.affected(derived)
-        affected |= self._queue.unknown_changed(old, new)
-        self._queue.evaluate(affected)  # type: ignore[arg-type]
+        if derived:
+            affected |= self._queue.affected(derived)
+        if old.stale != new.stale:
+            affected |= self._queue.unknown_changed(old, new)
+        if affected:  # a level change crossing no work's threshold re-checks nothing
+            self._queue.evaluate(affected)  # type: ignore[arg-type]
 
     def on_resume(self) -> None:
         """Persisted works are re-checked against the live signals (a running one whose condition

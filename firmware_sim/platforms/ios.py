@@ -103,6 +103,8 @@ ERROR_TOO_MANY_PENDING: Final = 2
 _REVOKE_REASON: Final = {"idle": "user_active", "power": "charger_removed", "network": "network_lost"}
 #: The signal each processing condition reads: while it is unknown the condition is unmet.
 _READS: Final = {"idle": "idle", "power": "charger", "network": "network"}
+#: The signals :func:`_holds` reads: a change of none of them leaves every processing condition.
+_HOLD_SIGNALS: Final = frozenset(_READS.values())
 
 
 @dataclass(frozen=True)
@@ -789,16 +791,17 @@ class IOSPolicy(Policy):
         gained: list[str] = []
         if self._device_hold(old) is not None and self._device_hold(new) is None:
             gained.append("hold")
-        before, after = _holds(old), _holds(new)
-        for name in ("idle", "power", "network"):
-            if (before[name] is True) != (after[name] is True):  # unknown holds no condition
-                (gained if after[name] is True else lost).append(name)
-        for name in lost:
-            for app_id, ident in sorted(_keys(self._running.affected((name,)))):
-                rec = self._rec(app_id)
-                launch = rec.launches.get(ident)
-                if launch is not None and launch.state == "running":
-                    self._revoke(self.ctx.app(app_id), rec, launch, *_lost_reason(name, after))
+        if not changed.isdisjoint(_HOLD_SIGNALS):  # else no processing condition can differ
+            before, after = _holds(old), _holds(new)
+            for name in ("idle", "power", "network"):
+                if (before[name] is True) != (after[name] is True):  # unknown holds no condition
+                    (gained if after[name] is True else lost).append(name)
+            for name in lost:
+                for app_id, ident in sorted(_keys(self._running.affected((name,)))):
+                    rec = self._rec(app_id)
+                    launch = rec.launches.get(ident)
+                    if launch is not None and launch.state == "running":
+                        self._revoke(self.ctx.app(app_id), rec, launch, *_lost_reason(name, after))
         if gained:
             for app_id, ident in sorted(_keys(self._waiting.affected(gained))):
                 rec = self._rec(app_id)

@@ -633,7 +633,7 @@ class WP8Policy(Policy):
     def _unmet(self, s: Signals) -> list[str]:
         """Reasons the resource-intensive conditions do not hold, in a fixed order (only
         ``signal_unknown`` while a signal they read is unknown)."""
-        if s.unknown_of(*_RI_READS):
+        if s.stale and s.unknown_of(*_RI_READS):
             return [SIGNAL_UNKNOWN]
         out: list[str] = []
         if s.charger == "none":

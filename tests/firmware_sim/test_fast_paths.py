@@ -4,7 +4,12 @@ full checks they skip: every shortcut is compared against the full path on the s
 - ``snake``: a name without a capital letter is returned as it is, without the regex;
 - ``Args``: text, booleans, null and numbers within ±2**53 skip the recursive range walk;
 - ``Signals.updated``: ``true``/``false`` and known charger / network names skip ``coerce``;
-  the snapshot is built without ``dataclasses.replace``.
+  the snapshot is built without ``dataclasses.replace`` (its slots set directly);
+- ``Signals.changed``: one tuple comparison when no effective value differs;
+- ``events.new_event`` / ``ok_response``: the scheduler's events and answers built by setting
+  their slots, equal to the constructors' results.
+- ``wbcommon.signals.check``: one dict lookup of the name's kind decides the rule (it scanned
+  the tuple of names, then tested the name against each rule's name set).
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from hypothesis import strategies as st
 from firmware_sim import SignalError, Signals
 from firmware_sim.args import MAX_NUMBER, Args, snake
 from firmware_sim.errors import RequestError
+from firmware_sim.events import Event, Response, new_event, ok_response
 from firmware_sim.signals import CHARGERS, NETWORKS, SIGNAL_NAMES, coerce
+from wbcommon import signals as wbsignals
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +151,75 @@ def test_changed_names_exactly_the_differing_effective_signals(values: dict[str,
     assert a.changed(b) == frozenset(n for n in SIGNAL_NAMES if getattr(ea, n) != getattr(eb, n)
                                      or (n in ea.stale) != (n in eb.stale))
     assert a.changed(a) == frozenset()
+
+
+@given(st.sampled_from(["wake", "expire", "revoke", "terminate", "unscheduled"]), st.text(max_size=5),
+       st.one_of(st.none(), st.text(max_size=5)), st.floats(allow_nan=False), st.integers(0, 10**6),
+       st.one_of(st.none(), st.text(max_size=5)), st.one_of(st.none(), st.floats(allow_nan=False)),
+       st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+def test_new_event_is_the_constructors_event(type_: Any, app: str, task: str | None, t: float, seq: int,
+                                             reason: str | None, deadline: float | None,
+                                             data: dict[str, Any]) -> None:
+    """``events.new_event`` sets the slots directly; the result is the constructor's, field for
+    field, frozen like it, and serialises the same."""
+    signals = Signals(battery_level=42, t=t)
+    fast = new_event(type_, app, "ios", task, t, seq, signals, reason, deadline, data)
+    slow = Event(type_, app, "ios", task, t, seq, signals, reason, deadline, data)
+    assert fast == slow and type(fast) is Event and fast.to_dict() == slow.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.seq = 0  # type: ignore[misc]
+
+
+def test_ok_response_is_the_constructors_response() -> None:
+    data = {"task_id": "bg-1"}
+    fast, slow = ok_response(data), Response("ok", data)
+    assert fast == slow and fast.to_dict() == slow.to_dict() and fast.ok
+    assert fast.code is None and fast.error is None and fast.data is data
+
+
+def _check_by_name(name: Any, value: Any) -> Any:
+    """``wbcommon.signals.check`` as it was before it dispatched on the name's kind: the name
+    checked against the tuple of names, then one rule per name or name set."""
+    if not isinstance(name, str) or name not in SIGNAL_NAMES:
+        return f"unknown signal {name!r} (known: {', '.join(SIGNAL_NAMES)})"
+    if name in wbsignals.BOOL_SIGNALS:
+        return value if isinstance(value, bool) else "bool"
+    if name == "charger":
+        return value if value in CHARGERS else "charger"
+    if name == "network":
+        return value if value in NETWORKS else "network"
+    if value is None and name in wbsignals.MEASUREMENTS:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "number"
+    if name == "battery_level" and not 0 <= value <= 100:
+        return "battery range"
+    if name == "temperature" and not -40 <= value <= 125:
+        return "temperature range"
+    return float(value)
+
+
+def _check_now(name: Any, value: Any) -> Any:
+    try:
+        return wbsignals.check(name, value)
+    except wbsignals.InvalidSignalError as exc:
+        message = str(exc)
+        if message.startswith("unknown signal"):
+            return message
+        for marker, label in (("true or false", "bool"), ("'charger' must", "charger"),
+                              ("'network' must", "network"), ("finite number", "number"),
+                              ("0 to 100 %", "battery range"), ("°C", "temperature range")):
+            if marker in message:
+                return label
+        raise
+
+
+@given(st.one_of(st.sampled_from([*SIGNAL_NAMES, "t", "stale", "bogus", ""]), st.integers(), st.none()),
+       SIGNAL_VALUES)
+def test_check_dispatches_on_the_kind_as_the_per_name_rules_did(name: Any, value: Any) -> None:
+    want, got = _check_by_name(name, value), _check_now(name, value)
+    assert got == want  # (a NaN is refused by both, so no NaN is compared)
+    assert type(got) is type(want)
 
 
 def _bench_scheduler() -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from firmware_sim import Scheduler
 from firmware_sim.policy import TimerMap, app_label
 from firmware_sim.timers import TimerHeap
@@ -41,7 +43,7 @@ def test_many_cancelled_timers_do_not_accumulate() -> None:
     heap = TimerHeap()
     for i in range(10_000):
         heap.push(float(i), lambda: None).cancel()
-    assert len(heap._heap) < 2_100  # compacted: at most about the compaction threshold is kept
+    assert len(heap.heap) < 2_100  # compacted: at most about the compaction threshold is kept
 
 
 def test_timer_map_rearm_keeps_place_at_the_same_time_and_moves_otherwise() -> None:
@@ -65,3 +67,30 @@ def test_timer_map_rearm_keeps_place_at_the_same_time_and_moves_otherwise() -> N
     timers.cancel("y")
     s.advance(25.0)
     assert fired[4:] == ["z"]
+
+
+def test_compaction_keeps_the_heap_list_that_others_read() -> None:
+    """``TimerHeap.heap`` is read by the scheduler's not-due shortcut: compaction rebuilds it in
+    place, so a reference taken before stays the live heap."""
+    heap = TimerHeap()
+    live = heap.heap
+    kept = heap.push(1e9, lambda: None, app="kept")
+    for i in range(5_000):
+        heap.push(float(i), lambda: None).cancel()
+    assert heap.heap is live and len(live) < 2_100 and len(heap) == 1
+    assert heap.pop_due(1e9) is kept
+
+
+def test_a_step_with_nothing_due_moves_time_and_fires_nothing_early() -> None:
+    """The scheduler skips the timer loop when the earliest timer is later than the step; a timer
+    due exactly at the step still fires in it, and time never goes back."""
+    s = Scheduler()
+    ctx = s.policies["capacitor"].ctx
+    fired: list[float] = []
+    ctx.call_at(10.0, lambda: fired.append(ctx.now))
+    s.advance(9.999)
+    assert fired == [] and s.now == 9.999 and s.next_deadline() == 10.0
+    s.handle(10.0, "nobody", "status")
+    assert fired == [10.0] and s.next_deadline() is None
+    with pytest.raises(ValueError, match="cannot go back"):
+        s.advance(5.0)
