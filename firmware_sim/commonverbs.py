@@ -1,0 +1,74 @@
+"""The arguments of the verbs every platform has (``register``, ``state``, ``status``,
+``crash``, ``force_run``, ``force_expire``), declared as :class:`VerbArgs` models.
+
+``register``'s platform-specific settings are each policy's ``configure_app`` model; this module
+declares only ``platform``, which chooses the policy.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
+
+from firmware_sim.platforms import POLICIES
+from firmware_sim.policy import APP_STATES, NoArgs
+from firmware_sim.verbargs import VerbArgs, arg, arg_error, choice
+
+#: Task ids the debug verbs accept: every id the platforms hand out, reverse-DNS iOS identifiers
+#: included (255 characters, as ``BGTaskScheduler`` allows). wakebench bound.
+FORCE_TASK_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+def _force_task(value: Any) -> Any:
+    if isinstance(value, int):  # true/false too: refused as integers, as before
+        if isinstance(value, bool):
+            raise arg_error(f"must be an integer, not {value!r}")
+        if value < 0:
+            raise arg_error(f"must be at least 0, not {value!r}")
+        return str(value)
+    if not isinstance(value, str):
+        raise arg_error(f"must be a string, not {value!r}")
+    if not FORCE_TASK_RE.match(value):
+        raise arg_error(f"must match {FORCE_TASK_RE.pattern}, not {value!r}")
+    return value
+
+
+ForceTaskId = Annotated[str, BeforeValidator(_force_task), WithJsonSchema({"oneOf": [
+    {"type": "string", "pattern": FORCE_TASK_RE.pattern}, {"type": "integer", "minimum": 0}]})]
+
+
+class RegisterArgs(VerbArgs):
+    """Register the app (again) as a prototype of ``platform``; the platform's own settings sit
+    beside it (see each platform's ``register``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    platform: Annotated[str, choice(tuple(POLICIES))] = arg(doc="the platform whose rules apply to the app")
+
+
+class StateArgs(VerbArgs):
+    """The app moved between foreground, background, suspended and terminated."""
+
+    state: Annotated[str, choice(APP_STATES)] = arg(doc="the app's new state")
+
+
+class StatusArgs(NoArgs):
+    """The app's registration, its tasks and why each waits (like ``dumpsys jobscheduler``);
+    ``crash``: the app's process crashed."""
+
+
+class ForceArgs(VerbArgs):
+    """Debug verbs ``force_run`` / ``force_expire``, after the platforms' own tools (Xcode
+    ``_simulateLaunchForTaskWithIdentifier``, ``adb shell cmd jobscheduler run -f``, WP8
+    ``LaunchForTest``): start a waiting task now, or make a running one reach its limit now."""
+
+    task_id: ForceTaskId = arg(doc="the task id as events carry it (reverse-DNS ios identifiers "
+                                   "included)")
+
+
+#: Each common verb's model (``crash`` takes no arguments, as ``status``).
+COMMON_MODELS: Final[dict[str, type[VerbArgs]]] = {
+    "register": RegisterArgs, "state": StateArgs, "status": StatusArgs, "crash": StatusArgs,
+    "force_run": ForceArgs, "force_expire": ForceArgs,
+}

@@ -1,0 +1,299 @@
+"""Verb arguments declared once, as pydantic v2 models, and validated into typed results.
+
+Each verb is a :class:`VerbArgs` subclass: one field per argument with its type, range
+(``ge``/``le``), default, unit and the real API's name (:func:`arg`). From that one declaration
+come the typed object a policy receives, the per-verb payload schemas of
+``mqtt_bridge/asyncapi.yaml`` (:meth:`VerbArgs.payload_schema`, written by
+``python -m mqtt_bridge.gen_api``) and the reference page ``docs/verbs.md``.
+
+:func:`parse` keeps the central rules of :func:`firmware_sim.args.normalize` (a JSON object,
+camelCase names accepted as snake_case, ``transaction`` ignored, numbers within ±2**53, nesting
+at most 16 deep), treats ``null`` as "not given", and turns pydantic's errors into exactly one
+:class:`RequestError` with the policy's code, today's message and ``data.field``: the first
+field in declaration order (the order the policy used to read them), unknown names last.
+
+The field types below (:data:`Int`, :data:`Number`, :data:`Flag`, :data:`Text`, :data:`Id`,
+:func:`choice`, :func:`pattern`, :data:`Duration`, :data:`NESTED`) check in a before-validator so that their
+messages stay the ones users already see; pydantic then applies ``ge``/``le``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Final, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from firmware_sim.args import ID_RE, normalize
+from firmware_sim.durations import HORIZON_S, parse_duration
+from firmware_sim.errors import RequestError
+
+#: pydantic error type of a message written for users (the field path is put in front).
+ARG_ERROR: Final = "wakebench_arg"
+#: pydantic error type of a complete message (no field path, no ``data.field``).
+RAW_ERROR: Final = "wakebench_raw"
+_CHOICE_TYPES: Final = (str, int, float)
+M = TypeVar("M", bound="VerbArgs")
+
+
+def arg_error(message: str) -> PydanticCustomError:
+    """An error for a validator to raise: ``message`` follows the field's quoted name."""
+    return PydanticCustomError(ARG_ERROR, "{m}", {"m": message})
+
+
+def bad_arg(code: str, name: str, message: str) -> RequestError:
+    """A refusal of argument ``name`` found by a policy rule across fields (``'name' message``)."""
+    return RequestError(code, f"'{name}' {message}", {"field": name})
+
+
+class VerbArgs(BaseModel):
+    """Base of every verb's arguments: unknown names are refused, results are immutable.
+
+    ``verb_doc`` (class docstring) says what the verb does; the generated pages show it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=False,
+                              defer_build=False)
+    #: Names dropped before validation besides ``transaction`` (``register``'s ``platform``).
+    ignored: ClassVar[tuple[str, ...]] = ("transaction",)
+
+    @classmethod
+    def payload_schema(cls) -> dict[str, Any]:
+        """JSON Schema (draft 7 subset) of the arguments, as asyncapi.yaml holds it."""
+        return _payload_schema(cls)
+
+
+@functools.cache
+def _payload_schema(cls: type[VerbArgs]) -> dict[str, Any]:
+    schema = cls.model_json_schema(mode="validation")
+    defs = schema.pop("$defs", {})
+    return _inline(schema, defs)
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace ``$ref: #/$defs/X`` by the definition (asyncapi.yaml keeps one schema per verb)."""
+    if isinstance(node, dict):
+        if "$ref" in node and node["$ref"].startswith("#/$defs/"):
+            target = dict(defs[node["$ref"].removeprefix("#/$defs/")])
+            extra = {k: v for k, v in node.items() if k != "$ref"}
+            return _inline({**target, **extra}, defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "title"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def arg(default: Any = ..., *, doc: str, unit: str = "", api: str = "", ge: float | None = None,
+        le: float | None = None) -> Any:
+    """Declare an argument: its ``default`` (``...``: required), a one-line ``doc``, its ``unit``,
+    the real API's name ``api`` (e.g. ``repeatCycleTime``; camelCase input is accepted for every
+    argument) and a range ``ge``..``le`` checked by pydantic."""
+    extra: dict[str, Any] = {}
+    if unit:
+        extra["x-unit"] = unit
+    if api:
+        extra["x-api-name"] = api
+    return Field(default, description=doc, ge=ge, le=le, json_schema_extra=extra or None)
+
+
+# -- field types ---------------------------------------------------------------------------------
+def _int(value: Any) -> Any:
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise arg_error(f"must be an integer, not {value!r}")
+    return value
+
+
+def _number(value: Any) -> Any:
+    kind = type(value)
+    if kind is float or kind is int:  # finite: the central range check ran before
+        return value
+    raise arg_error(f"must be a finite number, not {value!r}")
+
+
+def _flag(value: Any) -> Any:
+    if type(value) is not bool:
+        raise arg_error(f"must be true or false, not {value!r}")
+    return value
+
+
+def _text(value: Any) -> Any:
+    if type(value) is not str and not isinstance(value, str):
+        raise arg_error(f"must be a string, not {value!r}")
+    return value
+
+
+def _id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise arg_error(f"must match [a-z0-9_-]{{1,64}}, not {value!r}")
+    return value
+
+
+def _duration(value: Any) -> Any:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise arg_error(f"must be seconds from 0 to {HORIZON_S:.0f} (100 years) or a duration "
+                        f"such as \"90s\", \"30m\", \"12h\": {exc}") from None
+
+
+#: An integer (``5.0`` is taken as 5; ``true`` and ``"5"`` are not integers).
+Int = Annotated[int, BeforeValidator(_int)]
+#: A finite number (integers included), as a float.
+Number = Annotated[float, BeforeValidator(_number)]
+#: A JSON boolean.
+Flag = Annotated[bool, BeforeValidator(_flag)]
+#: A string.
+Text = Annotated[str, BeforeValidator(_text)]
+#: An id usable in MQTT topics, ``[a-z0-9_-]{1,64}``; a non-negative integer is taken as its text.
+Id = Annotated[str, BeforeValidator(_id), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": ID_RE.pattern}, {"type": "integer", "minimum": 0}]})]
+#: A duration in seconds from 0 to HORIZON_S: a number, or text such as ``"90s"``, ``"1h30m"``.
+Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": HORIZON_S},
+              {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d)?)+$"}]})]
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: pydantic caches by metadata
+class _Checked:
+    """Field metadata: a before-check with its own message and the JSON Schema it documents."""
+
+    check: Callable[[Any], Any]
+    schema: dict[str, Any]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return dict(self.schema)
+
+
+def custom(check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
+    """Metadata for ``Annotated[T, custom(check, schema)]``: ``check`` takes the raw value and
+    returns the field's value or raises :func:`arg_error`; ``schema`` documents it."""
+    return _Checked(check, schema)
+
+
+def pattern(regex: re.Pattern[str]) -> Any:
+    """Metadata for ``Annotated[str, pattern(regex)]``: a string matching ``regex`` (message:
+    ``must match <regex>, not <value>``)."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise arg_error(f"must be a string, not {value!r}")
+        if not regex.match(value):
+            raise arg_error(f"must match {regex.pattern}, not {value!r}")
+        return value
+    return _Checked(check, {"type": "string", "pattern": regex.pattern})
+
+
+def choice(choices: Mapping[Any, str] | tuple[str, ...]) -> Any:
+    """Metadata for ``Annotated[str, choice(...)]``: one of ``choices``; a mapping also accepts
+    its keys (enum numbers, aliases; text in any case) and gives the value it maps to."""
+    if type(choices) is not tuple and isinstance(choices, Mapping):
+        table = dict(choices)
+        names = ", ".join(str(k) for k in table)
+
+        def check(value: Any) -> Any:
+            key = value.lower() if isinstance(value, str) else value
+            if isinstance(key, bool) or not isinstance(key, str | int) or key not in table:
+                raise arg_error(f"must be one of {names}, not {value!r}")
+            return table[key]
+        return _Checked(check, {"enum": list(table)})
+    allowed = tuple(choices)
+    joined = ", ".join(map(str, allowed))
+
+    def check_plain(value: Any) -> Any:
+        if not isinstance(value, _CHOICE_TYPES) or value not in allowed:
+            raise arg_error(f"must be one of {joined}, not {value!r}")
+        return value
+    return _Checked(check_plain, {"type": "string", "enum": list(allowed)})
+
+
+def rule(check: Callable[[Any], str | None]) -> Any:
+    """Metadata: a rule on the validated value (``check`` returns a message or None). It runs
+    in the field's turn, as the policy's check right after reading the field did."""
+    def after(value: Any) -> Any:
+        problem = check(value)
+        if problem is not None:
+            raise arg_error(problem)
+        return value
+    return AfterValidator(after)
+
+
+def _nested(value: Any, info: ValidationInfo) -> Any:
+    context = info.field_name or "arguments"
+    try:
+        return normalize(value, context=context)
+    except RequestError as exc:
+        raise PydanticCustomError(RAW_ERROR, "{m}", {"m": exc.message}) from None
+
+
+#: Metadata for ``Annotated[SomeArgs, NESTED]``: a nested object whose names get the central rules.
+NESTED: Final = BeforeValidator(_nested)
+
+
+# -- parse -----------------------------------------------------------------------------------------
+def parse(model: type[M], raw: Any, *, code: str = "invalid_args", context: str = "",
+          ignore: tuple[str, ...] | None = None) -> M:
+    """``raw`` request arguments validated into ``model``.
+
+    Raises:
+        RequestError: one, with ``code``: the first problem in field order, then unknown names.
+    """
+    values = normalize(raw, code=code, context=context, ignore=model.ignored if ignore is None else ignore)
+    fields = model.model_fields
+    if None in values.values():  # null is "not given" for a known argument
+        values = {k: v for k, v in values.items() if v is not None or k not in fields}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _one_error(exc, code, context) from None
+
+
+def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:
+    errors = exc.errors(include_url=False)
+    fields = [e for e in errors if not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)]
+    if fields:
+        first = fields[0]
+    else:
+        first = min(errors, key=lambda e: str(e["loc"][0]))
+    loc = [str(p) for p in first["loc"]]
+    path = ".".join([context, *loc] if context else loc)
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    if kind == RAW_ERROR:
+        return RequestError(code, str(ctx["m"]))
+    if kind == ARG_ERROR:
+        message = str(ctx["m"])
+    elif kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "is not a known argument"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {ctx['ge']}, not {first['input']!r}"
+    elif kind == "less_than_equal":
+        bound = ctx["le"]
+        message = f"must be at most {format(bound, 'g') if isinstance(bound, float) else bound}, " \
+                  f"not {first['input']!r}"
+    else:  # a pydantic check without a wakebench message (none is expected): say what it says
+        message = f"is not valid: {first['msg']}"
+    return RequestError(code, f"'{path}' {message}", {"field": loc[-1]})
