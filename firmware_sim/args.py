@@ -209,7 +209,7 @@ def normalize(
     raw: Any, *, code: str = "invalid_args", context: str = "", ignore: tuple[str, ...] = ("transaction",),
 ) -> dict[str, Any]:
     """The central rules every verb gets: ``raw`` (None means ``{}``) must be a JSON object;
-    names are turned to snake_case (:func:`snake`), ``ignore``\ d names dropped, a name given
+    names are turned to snake_case (:func:`snake`), names in ``ignore`` dropped, a name given
     twice (``repeatCycleTime`` and ``repeat_cycle_time``) refused; every number, nested ones
     included, finite and within ±:data:`MAX_NUMBER`, nesting at most :data:`MAX_ARG_DEPTH`.
 

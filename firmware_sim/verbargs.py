@@ -13,7 +13,7 @@ at most 16 deep), treats ``null`` as "not given", and turns pydantic's errors in
 field in declaration order (the order the policy used to read them), unknown names last.
 
 The field types below (:data:`Int`, :data:`Number`, :data:`Flag`, :data:`Text`, :data:`Id`,
-:func:`choice`, :func:`pattern`, :data:`Duration`, :data:`NESTED`) check in a before-validator so that their
+:func:`choice`, :func:`pattern`, :data:`Duration`, :func:`nested`) check in a before-validator so that their
 messages stay the ones users already see; pydantic then applies ``ge``/``le``.
 """
 
@@ -239,16 +239,17 @@ def rule(check: Callable[[Any], str | None]) -> Any:
     return AfterValidator(after)
 
 
-def _nested(value: Any, info: ValidationInfo) -> Any:
-    context = info.field_name or "arguments"
-    try:
-        return normalize(value, context=context)
-    except RequestError as exc:
-        raise PydanticCustomError(RAW_ERROR, "{m}", {"m": exc.message}) from None
-
-
-#: Metadata for ``Annotated[SomeArgs, NESTED]``: a nested object whose names get the central rules.
-NESTED: Final = BeforeValidator(_nested)
+def nested(model: type[VerbArgs]) -> Any:
+    """Metadata for ``Annotated[SomeArgs, nested(SomeArgs)]``: a nested object whose names get
+    the central rules (and whose nulls mean "not given") before ``model`` validates it."""
+    def check(value: Any, info: ValidationInfo) -> Any:
+        context = info.field_name or "arguments"
+        try:
+            values = normalize(value, context=context)
+        except RequestError as exc:
+            raise PydanticCustomError(RAW_ERROR, "{m}", {"m": exc.message}) from None
+        return _without_nulls(values, model)
+    return BeforeValidator(check)
 
 
 # -- parse -----------------------------------------------------------------------------------------
@@ -260,13 +261,18 @@ def parse(model: type[M], raw: Any, *, code: str = "invalid_args", context: str 
         RequestError: one, with ``code``: the first problem in field order, then unknown names.
     """
     values = normalize(raw, code=code, context=context, ignore=model.ignored if ignore is None else ignore)
-    fields = model.model_fields
-    if None in values.values():  # null is "not given" for a known argument
-        values = {k: v for k, v in values.items() if v is not None or k not in fields}
     try:
-        return model.model_validate(values)
+        return model.model_validate(_without_nulls(values, model))
     except ValidationError as exc:
         raise _one_error(exc, code, context) from None
+
+
+def _without_nulls(values: dict[str, Any], model: type[VerbArgs]) -> dict[str, Any]:
+    """null is "not given" for a known argument (an unknown one is still refused)."""
+    if None not in values.values():
+        return values
+    fields = model.model_fields
+    return {k: v for k, v in values.items() if v is not None or k not in fields}
 
 
 def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:

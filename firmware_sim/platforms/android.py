@@ -89,7 +89,7 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import NESTED, Flag, Id, Number, VerbArgs, arg, bad_arg, choice
+from firmware_sim.verbargs import Flag, Id, Number, VerbArgs, arg, bad_arg, choice, nested
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 DOCS = "developer.android.com/reference/androidx/work"
@@ -313,7 +313,7 @@ class EnqueueArgs(VerbArgs):
                                        "10 s .. 5 h)", unit="s", ge=0, api="setBackoffCriteria")
     backoff_delay_ms: Number | None = arg(None, doc="backoff_delay in milliseconds", unit="ms", ge=0,
                                           api="setBackoffCriteria")
-    constraints: Annotated[ConstraintsArgs, NESTED] | None = arg(
+    constraints: Annotated[ConstraintsArgs, nested(ConstraintsArgs)] | None = arg(
         None, doc="conditions for running (default none)", api="setConstraints")
 
 
