@@ -54,21 +54,30 @@ class StateArgs(VerbArgs):
 
 
 class StatusArgs(NoArgs):
-    """The app's registration, its tasks and why each waits (like ``dumpsys jobscheduler``);
-    ``crash``: the app's process crashed."""
+    """The app's registration, its tasks and why each waits (like ``dumpsys jobscheduler``)."""
+
+
+class CrashArgs(NoArgs):
+    """The app prototype reports that its process crashed."""
 
 
 class ForceArgs(VerbArgs):
-    """Debug verbs ``force_run`` / ``force_expire``, after the platforms' own tools (Xcode
-    ``_simulateLaunchForTaskWithIdentifier``, ``adb shell cmd jobscheduler run -f``, WP8
-    ``LaunchForTest``): start a waiting task now, or make a running one reach its limit now."""
+    """Debug verbs, after the platforms' own tools: Xcode ``_simulateLaunchForTaskWithIdentifier``
+    / ``_simulateExpirationForTaskWithIdentifier`` (ios), ``adb shell cmd jobscheduler run -f`` /
+    ``timeout`` (android), ``LaunchForTest`` (wp8). ``force_run`` starts a waiting task now
+    whatever holds it back (ios, android, harmonyos, wp8; capacitor and uwp answer
+    ``not_supported``); ``force_expire`` makes a running task reach its limit now (``expire``, or
+    ``revoke`` ``system_policy`` for a uwp session; a ``terminate`` follows as at the real limit).
+    Every event caused at once carries ``data.forced: true``. Errors: ``invalid_args``,
+    ``unknown_task``, ``invalid_state`` (not waiting / not running), ``not_supported``, and wp8's
+    ``invalid_operation`` (LaunchForTest's rules)."""
 
     task_id: ForceTaskId = arg(doc="the task id as events carry it (reverse-DNS ios identifiers "
                                    "included)")
 
 
-#: Each common verb's model (``crash`` takes no arguments, as ``status``).
+#: Each common verb's model.
 COMMON_MODELS: Final[dict[str, type[VerbArgs]]] = {
-    "register": RegisterArgs, "state": StateArgs, "status": StatusArgs, "crash": StatusArgs,
+    "register": RegisterArgs, "state": StateArgs, "status": StatusArgs, "crash": CrashArgs,
     "force_run": ForceArgs, "force_expire": ForceArgs,
 }

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Final, cast
 
 from firmware_sim.args import ID_RE, snake
-from firmware_sim.commonverbs import ForceArgs, RegisterArgs, StateArgs, StatusArgs
+from firmware_sim.commonverbs import CrashArgs, ForceArgs, RegisterArgs, StateArgs, StatusArgs
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.events import Event, EventType, Response
 from firmware_sim.limits import Limits
@@ -393,7 +393,7 @@ class Scheduler:
         if verb in FORCE_VERBS:
             return self._force(policy, app, verb, raw)
         if verb == "crash":
-            parse(StatusArgs, raw)
+            parse(CrashArgs, raw)
             policy.on_crash(app)
             return {}
         if not hasattr(policy, f"verb_{verb}"):

@@ -86,6 +86,10 @@ def _payload_schema(cls: type[VerbArgs]) -> dict[str, Any]:
     return _inline(schema, defs)
 
 
+#: pydantic leaves a range on an optional before-validated number under its Python name.
+_JSON_NAMES: Final = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     """Replace ``$ref: #/$defs/X`` by the definition (asyncapi.yaml keeps one schema per verb)."""
     if isinstance(node, dict):
@@ -93,7 +97,7 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
             target = dict(defs[node["$ref"].removeprefix("#/$defs/")])
             extra = {k: v for k, v in node.items() if k != "$ref"}
             return _inline({**target, **extra}, defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k != "title"}
+        return {_JSON_NAMES.get(k, k): _inline(v, defs) for k, v in node.items() if k != "title"}
     if isinstance(node, list):
         return [_inline(v, defs) for v in node]
     return node
