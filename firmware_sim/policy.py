@@ -11,7 +11,6 @@ module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 
 from __future__ import annotations
 
-import functools
 import random
 import typing
 from collections.abc import Callable, Hashable, Iterable
@@ -369,8 +368,14 @@ class NoArgs(VerbArgs):
     """The verb takes no arguments."""
 
 
-@functools.cache
+#: Each policy class's verb models, read once from the annotations (:func:`_verb_models`).
+_MODELS: Final[dict[type[Policy], dict[str, type[VerbArgs]]]] = {}
+
+
 def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
+    cached = _MODELS.get(cls)
+    if cached is not None:
+        return cached
     models: dict[str, type[VerbArgs]] = {}
     for name in ("configure_app", *(f"verb_{v}" for v in cls.verbs())):
         model = typing.get_type_hints(getattr(cls, name)).get("args")
@@ -380,4 +385,5 @@ def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
             else:
                 raise TypeError(f"{cls.__name__}.{name}: annotate 'args' with its VerbArgs model")
         models["register" if name == "configure_app" else name.removeprefix("verb_")] = model
+    _MODELS[cls] = models
     return models

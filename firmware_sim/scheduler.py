@@ -36,7 +36,7 @@ from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.events import Event, EventType, Response
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
-from firmware_sim.policy import APP_STATES, App, AppState, Policy
+from firmware_sim.policy import App, AppState, Policy
 from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle, TimerHeap
 from firmware_sim.verbargs import parse

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Final, TypeVar
 
 from pydantic import (
@@ -83,7 +83,8 @@ class VerbArgs(BaseModel):
 def _payload_schema(cls: type[VerbArgs]) -> dict[str, Any]:
     schema = cls.model_json_schema(mode="validation")
     defs = schema.pop("$defs", {})
-    return _inline(schema, defs)
+    inlined: dict[str, Any] = _inline(schema, defs)
+    return inlined
 
 
 #: pydantic leaves a range on an optional before-validated number under its Python name.
@@ -282,10 +283,7 @@ def _without_nulls(values: dict[str, Any], model: type[VerbArgs]) -> dict[str, A
 def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:
     errors = exc.errors(include_url=False)
     fields = [e for e in errors if not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)]
-    if fields:
-        first = fields[0]
-    else:
-        first = min(errors, key=lambda e: str(e["loc"][0]))
+    first = fields[0] if fields else min(errors, key=lambda e: str(e["loc"][0]))
     loc = [str(p) for p in first["loc"]]
     path = ".".join([context, *loc] if context else loc)
     kind = first["type"]

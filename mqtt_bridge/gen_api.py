@@ -145,12 +145,15 @@ def _range_of(node: dict[str, Any]) -> str:
             high = option.get("maximum", high)
     if low is None and high is None:
         return ""
-    show = (lambda v: f"{v:g}" if isinstance(v, float) else str(v))
     if high is None:
-        return f"≥ {show(low)}"
+        return f"≥ {_show(low)}"
     if low is None:
-        return f"≤ {show(high)}"
-    return f"{show(low)} – {show(high)}"
+        return f"≤ {_show(high)}"
+    return f"{_show(low)} – {_show(high)}"
+
+
+def _show(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _default_of(name: str, node: dict[str, Any], required: list[str]) -> str:
@@ -232,7 +235,7 @@ def render_verbs_doc() -> str:
         lines += [f"## {platform}", ""]
         for verb, model in policy.arg_models().items():
             if verb == "register":
-                lines += [f"### `register` settings", "",
+                lines += ["### `register` settings", "",
                           f"{platform}'s settings beside `platform` (a re-register keeps those it "
                           "does not name).", ""]
                 rows = _arg_rows(model.payload_schema())

@@ -80,7 +80,19 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import Flag, Int, Number, Text, VerbArgs, arg, arg_error, bad_arg, choice, custom, rule
+from firmware_sim.verbargs import (
+    Flag,
+    Int,
+    Number,
+    Text,
+    VerbArgs,
+    arg,
+    arg_error,
+    bad_arg,
+    choice,
+    custom,
+    rule,
+)
 
 SEED: Final = "seed 001 (iOS App in the Background)"
 APPLE: Final = "developer.apple.com/documentation"
@@ -511,10 +523,10 @@ class IOSPolicy(Policy):
     def verb_end_background_task(self, app: App, args: EndBackgroundTaskArgs) -> dict[str, Any]:
         """``endBackgroundTask(_:)``: ``identifier`` (number) or ``task_id`` (``bg-N``)."""
         number, task_id = args.identifier, args.task_id
-        if (number is None) == (task_id is None):
-            raise bad_arg(self.args_code, "identifier", "or 'task_id' is required (exactly one of them)")
-        if task_id is not None:
+        if task_id is not None and number is None:
             number = int(task_id[3:]) if _BG_TASK_RE.match(task_id) else -1
+        elif number is None or task_id is not None:
+            raise bad_arg(self.args_code, "identifier", "or 'task_id' is required (exactly one of them)")
         rec = self._rec(app.id)
         task = rec.bg.pop(number, None)
         if task is None:
@@ -674,7 +686,7 @@ class IOSPolicy(Policy):
         if (ident is None) == (not everything):
             raise bad_arg(self.args_code, "identifier", "or 'all: true' is required (exactly one of them)")
         rec = self._rec(app.id)
-        idents = list(rec.requests) if everything else [ident]
+        idents = [ident] if ident is not None else list(rec.requests)
         cancelled = [i for i in idents if self._drop_request(app.id, rec, i)]
         return {"cancelled": cancelled}
 

@@ -72,9 +72,9 @@ from firmware_sim.policy import (
     rearm,
     unknown_task,
 )
-from firmware_sim.verbargs import Id, Text, VerbArgs, arg, choice
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.timers import TimerHandle
+from firmware_sim.verbargs import Id, Text, VerbArgs, arg, choice
 
 SEED: Final = "seed 002 (UWP extended execution)"
 
