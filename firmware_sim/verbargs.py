@@ -63,14 +63,12 @@ def bad_arg(code: str, name: str, message: str) -> RequestError:
 
 
 class VerbArgs(BaseModel):
-    """Base of every verb's arguments: unknown names are refused, results are immutable.
-
-    ``verb_doc`` (class docstring) says what the verb does; the generated pages show it.
-    """
+    """Base of every verb's arguments: unknown names are refused, results are immutable. A
+    subclass's docstring says what the verb does (docs/verbs.md and asyncapi.yaml show it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=False,
                               defer_build=False)
-    #: Names dropped before validation besides ``transaction`` (``register``'s ``platform``).
+    #: Names dropped before validation (:func:`parse` takes others, e.g. ``register``'s ``platform``).
     ignored: ClassVar[tuple[str, ...]] = ("transaction",)
 
     @classmethod
