@@ -1,4 +1,4 @@
-"""Request-argument parsing shared by every platform policy.
+"""The central rules of request arguments, shared by every verb (:func:`normalize`).
 
 Arguments arrive as JSON objects using the platform's own field names in snake_case; camelCase
 aliases of the real APIs (``repeatCycleTime``, ``requiresExternalPower``) are accepted too.
@@ -7,7 +7,10 @@ Every problem raises :class:`RequestError` with the policy's error code and name
 Ranges every verb gets without asking (README "Argument ranges"): every number anywhere in the
 arguments, nested ones included, is finite and within ±:data:`MAX_NUMBER`; a duration is 0 to
 :data:`~firmware_sim.durations.HORIZON_S`; nesting is at most :data:`MAX_ARG_DEPTH` deep. A
-policy adds its own narrower ranges (``minimum=``, ``maximum=``) on top.
+verb's model (:mod:`firmware_sim.verbargs`) adds its own narrower ranges on top.
+
+:class:`Args` is the field-by-field reader the policies used before the verb models; it is kept
+as the reference their messages are compared with (``tests/firmware_sim/test_verbargs.py``).
 """
 
 from __future__ import annotations

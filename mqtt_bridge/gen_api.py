@@ -139,6 +139,9 @@ def _type_of(node: dict[str, Any]) -> str:
 
 def _range_of(node: dict[str, Any]) -> str:
     low, high = node.get("minimum"), node.get("maximum")
+    options = [*node.get("anyOf", []), *node.get("oneOf", [])]
+    if any("pattern" in option for option in options):  # an id: text, or a number taken as text
+        return ""
     for key in ("anyOf", "oneOf"):
         for option in node.get(key, []):
             low = option.get("minimum", low)

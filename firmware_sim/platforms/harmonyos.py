@@ -385,7 +385,8 @@ class StartWorkArgs(VerbArgs):
     charger_type: Annotated[str, choice(CHARGER_TYPES)] | None = arg(
         None, doc="which charger (needs is_charging: true; default plugged_any)", api="chargerType")
     battery_level: Annotated[Int, rule(_percent)] | None = arg(
-        None, doc="run when the battery reaches this level", unit="%", ge=0, api="batteryLevel")
+        None, doc="run when the battery reaches this level", unit="%", ge=0, le=100,
+        api="batteryLevel")
     battery_status: Annotated[str, choice(BATTERY_STATUSES)] | None = arg(
         None, doc="run in this battery state", api="batteryStatus")
     storage_request: Annotated[str, choice(STORAGE_REQUESTS)] | None = arg(

@@ -171,6 +171,16 @@ def test_the_central_rules_come_first_with_their_messages() -> None:
     assert MAX_NUMBER == 2**53
 
 
+def test_a_rule_of_one_field_keeps_its_message_and_its_range_is_documented() -> None:
+    base = {"work_id": 1, "bundle_name": "b", "ability_name": "a"}
+    assert refusal(StartWorkArgs, {**base, "battery_level": 101}, code="401").message == \
+        "'battery_level' must be from 0 to 100, not 101"
+    level = StartWorkArgs.payload_schema()["properties"]["battery_level"]["anyOf"][0]
+    assert (level["minimum"], level["maximum"]) == (0, 100)
+    assert refusal(StartWorkArgs, {**base, "bundle_name": ""}, code="401").message == \
+        "'bundle_name' must not be empty"
+
+
 def test_a_platform_error_code_is_kept() -> None:
     """HarmonyOS answers bad arguments with its BusinessError code 401."""
     assert POLICIES["harmonyos"].args_code == "401"
