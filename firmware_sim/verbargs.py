@@ -48,7 +48,6 @@ from firmware_sim.errors import RequestError
 ARG_ERROR: Final = "wakebench_arg"
 #: pydantic error type of a complete message (no field path, no ``data.field``).
 RAW_ERROR: Final = "wakebench_raw"
-_CHOICE_TYPES: Final = (str, int, float)
 M = TypeVar("M", bound="VerbArgs")
 
 
@@ -124,25 +123,6 @@ def _int(value: Any) -> Any:
     return value
 
 
-def _number(value: Any) -> Any:
-    kind = type(value)
-    if kind is float or kind is int:  # finite: the central range check ran before
-        return value
-    raise arg_error(f"must be a finite number, not {value!r}")
-
-
-def _flag(value: Any) -> Any:
-    if type(value) is not bool:
-        raise arg_error(f"must be true or false, not {value!r}")
-    return value
-
-
-def _text(value: Any) -> Any:
-    if type(value) is not str and not isinstance(value, str):
-        raise arg_error(f"must be a string, not {value!r}")
-    return value
-
-
 def _id(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         value = str(value)
@@ -159,14 +139,36 @@ def _duration(value: Any) -> Any:
                         f"such as \"90s\", \"30m\", \"12h\": {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Native:
+    """Field metadata: pydantic-core checks the type itself (no Python call per value); any
+    error becomes ``kind``, whose message :func:`_one_error` writes from :data:`_MESSAGES`."""
+
+    kind: str
+    context: tuple[tuple[str, str], ...] = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.custom_error_schema(handler(source), custom_error_type=self.kind,
+                                               custom_error_message=self.kind,
+                                               custom_error_context=dict(self.context) or None)
+
+
+#: Messages of the natively checked types (``{input}``: the value given, as ``repr``).
+_MESSAGES: Final = {
+    "wakebench_number": "must be a finite number, not {input}",
+    "wakebench_flag": "must be true or false, not {input}",
+    "wakebench_text": "must be a string, not {input}",
+    "wakebench_choice": "must be one of {choices}, not {input}",
+}
+
 #: An integer (``5.0`` is taken as 5; ``true`` and ``"5"`` are not integers).
 Int = Annotated[int, BeforeValidator(_int)]
-#: A finite number (integers included), as a float.
-Number = Annotated[float, BeforeValidator(_number)]
+#: A finite number (integers included; finite because the central check ran first), as a float.
+Number = Annotated[float, _Native("wakebench_number")]
 #: A JSON boolean.
-Flag = Annotated[bool, BeforeValidator(_flag)]
+Flag = Annotated[bool, _Native("wakebench_flag")]
 #: A string.
-Text = Annotated[str, BeforeValidator(_text)]
+Text = Annotated[str, _Native("wakebench_text")]
 #: An id usable in MQTT topics, ``[a-z0-9_-]{1,64}``; a non-negative integer is taken as its text.
 Id = Annotated[str, BeforeValidator(_id), WithJsonSchema({
     "anyOf": [{"type": "string", "pattern": ID_RE.pattern}, {"type": "integer", "minimum": 0}]})]
@@ -221,14 +223,23 @@ def choice(choices: Mapping[Any, str] | tuple[str, ...]) -> Any:
                 raise arg_error(f"must be one of {names}, not {value!r}")
             return table[key]
         return _Checked(check, {"enum": list(table)})
-    allowed = tuple(choices)
-    joined = ", ".join(map(str, allowed))
+    return _NativeChoice(tuple(choices))
 
-    def check_plain(value: Any) -> Any:
-        if not isinstance(value, _CHOICE_TYPES) or value not in allowed:
-            raise arg_error(f"must be one of {joined}, not {value!r}")
-        return value
-    return _Checked(check_plain, {"type": "string", "enum": list(allowed)})
+
+@dataclass(frozen=True, slots=True)
+class _NativeChoice:
+    """Field metadata: one of a tuple of names, checked by pydantic-core."""
+
+    allowed: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.custom_error_schema(
+            core_schema.literal_schema(list(self.allowed)), custom_error_type="wakebench_choice",
+            custom_error_message="wakebench_choice",
+            custom_error_context={"choices": ", ".join(self.allowed)})
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "enum": list(self.allowed)}
 
 
 def rule(check: Callable[[Any], str | None]) -> Any:
@@ -264,10 +275,23 @@ def parse(model: type[M], raw: Any, *, code: str = "invalid_args", context: str 
         RequestError: one, with ``code``: the first problem in field order, then unknown names.
     """
     values = normalize(raw, code=code, context=context, ignore=model.ignored if ignore is None else ignore)
-    try:
-        return model.model_validate(_without_nulls(values, model))
+    if not values:  # no arguments: one shared, immutable instance per model once validated
+        empty = _EMPTY.get(model)
+        if empty is not None:
+            return empty  # type: ignore[return-value]  # _EMPTY maps each model to its own instance
+    elif None in values.values():
+        values = _without_nulls(values, model)
+    try:  # the core validator itself: model_validate adds Python-side work on every request
+        result: M = model.__pydantic_validator__.validate_python(values)
     except ValidationError as exc:
         raise _one_error(exc, code, context) from None
+    if not values:
+        _EMPTY[model] = result
+    return result
+
+
+#: Each model's instance for an empty payload (models are frozen, so one instance serves all).
+_EMPTY: Final[dict[type[VerbArgs], VerbArgs]] = {}
 
 
 def _without_nulls(values: dict[str, Any], model: type[VerbArgs]) -> dict[str, Any]:
@@ -290,6 +314,8 @@ def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:
         return RequestError(code, str(ctx["m"]))
     if kind == ARG_ERROR:
         message = str(ctx["m"])
+    elif kind in _MESSAGES:
+        message = _MESSAGES[kind].format(input=repr(first["input"]), choices=ctx.get("choices", ""))
     elif kind == "missing":
         message = "is required"
     elif kind == "extra_forbidden":
