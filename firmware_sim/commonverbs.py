@@ -8,9 +8,9 @@ declares only ``platform``, which chooses the policy.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, ClassVar, Final
 
-from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from firmware_sim.platforms import POLICIES
 from firmware_sim.policy import APP_STATES, NoArgs
@@ -43,7 +43,7 @@ class RegisterArgs(VerbArgs):
     """Register the app (again) as a prototype of ``platform``; the platform's own settings sit
     beside it (see each platform's ``register``)."""
 
-    model_config = ConfigDict(extra="ignore")
+    closed: ClassVar[bool] = False  # the platform's settings are checked by its own model
     platform: Annotated[str, choice(tuple(POLICIES))] = arg(doc="the platform whose rules apply to the app")
 
 

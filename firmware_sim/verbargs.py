@@ -48,6 +48,8 @@ from firmware_sim.errors import RequestError
 ARG_ERROR: Final = "wakebench_arg"
 #: pydantic error type of a complete message (no field path, no ``data.field``).
 RAW_ERROR: Final = "wakebench_raw"
+#: pydantic error type of a rule across fields (:func:`field_error`), naming its field.
+FIELD_ERROR: Final = "wakebench_field"
 M = TypeVar("M", bound="VerbArgs")
 
 
@@ -61,19 +63,40 @@ def bad_arg(code: str, name: str, message: str) -> RequestError:
     return RequestError(code, f"'{name}' {message}", {"field": name})
 
 
-class VerbArgs(BaseModel):
-    """Base of every verb's arguments: unknown names are refused, results are immutable. A
-    subclass's docstring says what the verb does (docs/verbs.md and asyncapi.yaml show it)."""
+def field_error(name: str, message: str, *, raw: bool = False) -> PydanticCustomError:
+    """An error for a model validator (a rule across fields) to raise about argument ``name``:
+    ``'name' message``, or ``message`` alone with ``raw`` (``data.field`` names it either way)."""
+    return PydanticCustomError(FIELD_ERROR, "{m}", {"m": message, "field": name, "raw": raw})
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=False,
+
+class VerbArgs(BaseModel):
+    """Base of every verb's arguments: results are immutable; a subclass's docstring says what
+    the verb does (docs/verbs.md and asyncapi.yaml show it).
+
+    Order of refusals, as the policies' field-by-field reading gave them: the fields in
+    declaration order, then the model's rules across fields (``model_validator``), then unknown
+    names (:func:`parse` checks them last; a nested object, :class:`NestedArgs`, checks its own
+    in its turn).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, hide_input_in_errors=False,
                               defer_build=False)
     #: Names dropped before validation (:func:`parse` takes others, e.g. ``register``'s ``platform``).
     ignored: ClassVar[tuple[str, ...]] = ("transaction",)
+    #: Whether :func:`parse` refuses names that are not fields (``register`` leaves the platform's
+    #: settings to the platform's own model).
+    closed: ClassVar[bool] = True
 
     @classmethod
     def payload_schema(cls) -> dict[str, Any]:
         """JSON Schema (draft 7 subset) of the arguments, as asyncapi.yaml holds it."""
         return _payload_schema(cls)
+
+
+class NestedArgs(VerbArgs):
+    """Base of a nested object's arguments (:func:`nested`): unknown names refused in its turn."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @functools.cache
@@ -102,16 +125,18 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 
 def arg(default: Any = ..., *, doc: str, unit: str = "", api: str = "", ge: float | None = None,
-        le: float | None = None) -> Any:
+        le: float | None = None, validate_default: bool = False) -> Any:
     """Declare an argument: its ``default`` (``...``: required), a one-line ``doc``, its ``unit``,
     the real API's name ``api`` (e.g. ``repeatCycleTime``; camelCase input is accepted for every
-    argument) and a range ``ge``..``le`` checked by pydantic."""
+    argument) and a range ``ge``..``le`` checked by pydantic; ``validate_default``: the field's
+    validators also run when it is not given (a field required only in some cases)."""
     extra: dict[str, Any] = {}
     if unit:
         extra["x-unit"] = unit
     if api:
         extra["x-api-name"] = api
-    return Field(default, description=doc, ge=ge, le=le, json_schema_extra=extra or None)
+    return Field(default, description=doc, ge=ge, le=le, json_schema_extra=extra or None,
+                 validate_default=validate_default or None)
 
 
 # -- field types ---------------------------------------------------------------------------------
@@ -253,7 +278,7 @@ def rule(check: Callable[[Any], str | None]) -> Any:
     return AfterValidator(after)
 
 
-def nested(model: type[VerbArgs]) -> Any:
+def nested(model: type[NestedArgs]) -> Any:
     """Metadata for ``Annotated[SomeArgs, nested(SomeArgs)]``: a nested object whose names get
     the central rules (and whose nulls mean "not given") before ``model`` validates it."""
     def check(value: Any, info: ValidationInfo) -> Any:
@@ -287,6 +312,10 @@ def parse(model: type[M], raw: Any, *, code: str = "invalid_args", context: str 
         raise _one_error(exc, code, context) from None
     if not values:
         _EMPTY[model] = result
+    elif model.closed and not values.keys() <= model.model_fields.keys():
+        name = min(k for k in values if k not in model.model_fields)
+        raise RequestError(code, f"'{f'{context}.' if context else ''}{name}' is not a known argument",
+                           {"field": name})
     return result
 
 
@@ -312,6 +341,13 @@ def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:
     ctx = first.get("ctx") or {}
     if kind == RAW_ERROR:
         return RequestError(code, str(ctx["m"]))
+    if kind == FIELD_ERROR:
+        name = str(ctx["field"])
+        loc = [*loc, name]
+        if ctx.get("raw"):
+            return RequestError(code, str(ctx["m"]), {"field": name})
+        path = ".".join([context, *loc] if context else loc)
+        return RequestError(code, f"'{path}' {ctx['m']}", {"field": name})
     if kind == ARG_ERROR:
         message = str(ctx["m"])
     elif kind in _MESSAGES:

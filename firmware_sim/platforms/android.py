@@ -76,6 +76,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 
+from pydantic import model_validator
+
 from firmware_sim.errors import RequestError
 from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
@@ -89,7 +91,18 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import Flag, Id, Number, VerbArgs, arg, bad_arg, choice, nested
+from firmware_sim.verbargs import (
+    Flag,
+    Id,
+    NestedArgs,
+    Number,
+    VerbArgs,
+    arg,
+    bad_arg,
+    choice,
+    field_error,
+    nested,
+)
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 DOCS = "developer.android.com/reference/androidx/work"
@@ -273,7 +286,7 @@ class RegisterArgs(VerbArgs):
         "a re-register without it keeps the previous one)", api="UsageStatsManager.STANDBY_BUCKET_*")
 
 
-class ConstraintsArgs(VerbArgs):
+class ConstraintsArgs(NestedArgs):
     """``Constraints.Builder``: conditions that must hold for the work to run."""
 
     required_network_type: Annotated[str, choice(NETWORK_TYPES)] = arg(
@@ -316,6 +329,13 @@ class EnqueueArgs(VerbArgs):
     constraints: Annotated[ConstraintsArgs, nested(ConstraintsArgs)] | None = arg(
         None, doc="conditions for running (default none)", api="setConstraints")
 
+    @model_validator(mode="after")
+    def _seconds_or_millis(self) -> EnqueueArgs:
+        for name in ("repeat_interval", "flex_interval", "initial_delay", "backoff_delay"):
+            if getattr(self, name) is not None and getattr(self, f"{name}_ms") is not None:
+                raise field_error(name, f"give either {name} (s) or {name}_ms, not both")
+        return self
+
 
 class CancelArgs(VerbArgs):
     """``WorkManager.cancelWorkById``: drop the work; a running worker is stopped without an event."""
@@ -333,10 +353,8 @@ class FinishArgs(VerbArgs):
 _NO_CONSTRAINTS: Final = ConstraintsArgs()
 
 
-def _seconds(seconds: float | None, millis: float | None, name: str) -> float | None:
-    """``name`` in seconds or ``name_ms`` in milliseconds (not both)."""
-    if seconds is not None and millis is not None:
-        raise bad_arg(AndroidPolicy.args_code, name, f"give either {name} (s) or {name}_ms, not both")
+def _seconds(seconds: float | None, millis: float | None) -> float | None:
+    """A duration given in seconds or in milliseconds (:class:`EnqueueArgs` refuses both)."""
     if millis is not None:
         return millis / 1000.0
     return seconds
@@ -379,11 +397,11 @@ class AndroidPolicy(Policy):
     def verb_enqueue(self, app: App, args: EnqueueArgs) -> dict[str, Any]:
         """Enqueue a one-time or periodic WorkRequest."""
         work_id = args.id
-        interval = _seconds(args.repeat_interval, args.repeat_interval_ms, "repeat_interval")
-        flex = _seconds(args.flex_interval, args.flex_interval_ms, "flex_interval")
-        delay = _seconds(args.initial_delay, args.initial_delay_ms, "initial_delay") or 0.0
+        interval = _seconds(args.repeat_interval, args.repeat_interval_ms)
+        flex = _seconds(args.flex_interval, args.flex_interval_ms)
+        delay = _seconds(args.initial_delay, args.initial_delay_ms) or 0.0
         policy = args.backoff_policy
-        backoff = _seconds(args.backoff_delay, args.backoff_delay_ms, "backoff_delay")
+        backoff = _seconds(args.backoff_delay, args.backoff_delay_ms)
         constraints = (args.constraints or _NO_CONSTRAINTS).model_dump()
         periodic = args.type == "periodic"
         if periodic and interval is None:

@@ -95,7 +95,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationInfo, field_validator, model_validator
 
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
@@ -104,6 +104,7 @@ from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.verbargs import (
     Flag,
     Int,
+    NestedArgs,
     Text,
     VerbArgs,
     arg,
@@ -111,6 +112,7 @@ from firmware_sim.verbargs import (
     bad_arg,
     choice,
     custom,
+    field_error,
     nested,
     rule,
 )
@@ -402,8 +404,37 @@ class StartWorkArgs(VerbArgs):
     parameters: Parameters | None = arg(None, doc="handed to the callback (string, number or "
                                         "boolean values)", api="parameters")
 
+    @model_validator(mode="after")
+    def _workinfo_rules(self) -> StartWorkArgs:
+        """What OpenHarmony would silently ignore or seed 004 forbids (error 401)."""
+        charging, cycle, count, is_repeat = (self.is_charging, self.repeat_cycle_time,
+                                             self.repeat_count, self.is_repeat)
+        if self.charger_type is not None and charging is not True:
+            raise field_error("charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
+        if is_repeat and cycle is None and count is None:
+            raise field_error("repeat_cycle_time",
+                              "or repeat_count is required with is_repeat (seed 004: 'When isRepeat "
+                              "is set, you must set repeatCycleTime or repeatCount')")
+        if cycle is None and count is not None and not is_repeat:
+            raise field_error("repeat_count", "needs is_repeat: true or a repeat_cycle_time "
+                              "(OpenHarmony ignores it otherwise)")
+        if cycle is None and count == 0:
+            raise field_error("repeat_count", "must be at least 1 without a repeat_cycle_time")
+        if cycle is not None and not is_repeat and count is None:
+            raise field_error("repeat_cycle_time",
+                              "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
+        if self.idle_wait_time is not None and self.is_deep_idle is not True:
+            raise field_error("idle_wait_time", "needs is_deep_idle: true")
+        if all(v is None for v in (self.network_type, charging, self.battery_level, self.battery_status,
+                                   self.storage_request, cycle, self.is_deep_idle)):
+            raise field_error(
+                "work_info", "The workinfo condition cannot be empty: set at least one of "
+                "network_type, is_charging, battery_level, battery_status, storage_request, "
+                "repeat_cycle_time (with is_repeat or repeat_count), is_deep_idle", raw=True)
+        return self
 
-class WorkRefArgs(VerbArgs):
+
+class WorkRefArgs(NestedArgs):
     """The WorkInfo ``stop_work`` receives: only ``work_id`` and ``bundle_name`` are read; the
     other WorkInfo fields are accepted and not checked."""
 
@@ -433,9 +464,17 @@ class StopWorkArgs(VerbArgs):
     need_cancel: Flag = arg(False, doc="also remove the work", api="needCancel")
     work: Annotated[WorkRefArgs, nested(WorkRefArgs)] | None = arg(None, doc="the WorkInfo",
                                                                    api="work")
-    work_id: Int | None = arg(None, doc="the work's id (without work)", ge=0, api="workId")
+    work_id: Int | None = arg(None, doc="the work's id (required without work)", ge=0, api="workId",
+                              validate_default=True)
     bundle_name: Text | None = arg(None, doc="checked against the app's bundle when given "
                                    "(without work)", api="bundleName")
+
+    @field_validator("work_id")
+    @classmethod
+    def _work_or_id(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("work") is None:
+            raise arg_error("is required")
+        return value
 
 
 class WorkIdArgs(VerbArgs):
@@ -522,10 +561,8 @@ class HarmonyOSPolicy(Policy):
                 if getattr(args, name) is not None:  # beside work they are not read: unknown
                     raise bad_arg(self.args_code, name, "is not a known argument")
             wid, bundle = args.work.work_id, args.work.bundle_name
-        elif args.work_id is None:
-            raise bad_arg(self.args_code, "work_id", "is required")
         else:
-            wid, bundle = args.work_id, args.bundle_name
+            wid, bundle = args.work_id or 0, args.bundle_name  # (StopWorkArgs requires work_id here)
         if bundle is not None:
             self._check_bundle(app, {"bundle_name": bundle})
         work = self._find(app, wid)
@@ -570,23 +607,6 @@ class HarmonyOSPolicy(Policy):
         is_repeat, cycle, count = args.is_repeat, args.repeat_cycle_time, args.repeat_count
         persisted, deep_idle, idle_wait = args.is_persisted, args.is_deep_idle, args.idle_wait_time
         params = args.parameters
-        code = self.args_code
-        if charger is not None and charging is not True:
-            raise bad_arg(code, "charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
-        if is_repeat and cycle is None and count is None:
-            raise bad_arg(code, "repeat_cycle_time",
-                          "or repeat_count is required with is_repeat (seed 004: 'When isRepeat "
-                          "is set, you must set repeatCycleTime or repeatCount')")
-        if cycle is None and count is not None and not is_repeat:
-            raise bad_arg(code, "repeat_count", "needs is_repeat: true or a repeat_cycle_time "
-                          "(OpenHarmony ignores it otherwise)")
-        if cycle is None and count == 0:
-            raise bad_arg(code, "repeat_count", "must be at least 1 without a repeat_cycle_time")
-        if cycle is not None and not is_repeat and count is None:
-            raise bad_arg(code, "repeat_cycle_time",
-                          "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
-        if idle_wait is not None and deep_idle is not True:
-            raise bad_arg(code, "idle_wait_time", "needs is_deep_idle: true")
         if params is not None:
             info["parameters"] = dict(params)
         if net is not None:
@@ -615,14 +635,6 @@ class HarmonyOSPolicy(Policy):
             if deep_idle:
                 info["idle_wait_time"] = idle_wait or 0
         info["is_persisted"] = persisted
-        if not any(k in info for k in ("network_type", "is_charging", "battery_level",
-                                       "battery_status", "storage_request", "repeat_cycle_time",
-                                       "is_deep_idle")):
-            raise RequestError(
-                CODE_PARAM,
-                "The workinfo condition cannot be empty: set at least one of network_type, "
-                "is_charging, battery_level, battery_status, storage_request, repeat_cycle_time "
-                "(with is_repeat or repeat_count), is_deep_idle", {"field": "work_info"})
         return info
 
     def _check_bundle(self, app: App, info: dict[str, Any]) -> None:

@@ -63,7 +63,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 
-from pydantic import JsonValue
+from pydantic import JsonValue, model_validator
 
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
@@ -91,6 +91,7 @@ from firmware_sim.verbargs import (
     bad_arg,
     choice,
     custom,
+    field_error,
     rule,
 )
 
@@ -296,6 +297,10 @@ Identifier = Annotated[str, custom(_identifier, {"anyOf": [
 OwnIdentifier = Annotated[Identifier, rule(_not_reserved)]
 
 
+#: The three ways to give a request's earliest begin; at most one per request.
+_EARLIEST: Final = ("earliest_begin", "earliest_begin_date", "earliest_begin_delay")
+
+
 class RegisterArgs(VerbArgs):
     """iOS settings of ``register``."""
 
@@ -338,6 +343,17 @@ class SubmitArgs(VerbArgs):
                                         api="requiresExternalPower")
     requires_network_connectivity: Flag = arg(False, doc="run only with a network (processing only)",
                                               api="requiresNetworkConnectivity")
+
+    @model_validator(mode="after")
+    def _request_rules(self) -> SubmitArgs:
+        present = [n for n in _EARLIEST if getattr(self, n) is not None]
+        if len(present) > 1:
+            raise field_error(present[1], f"cannot be combined with '{present[0]}'")
+        if self.type == "refresh":
+            for name in ("requires_external_power", "requires_network_connectivity"):
+                if getattr(self, name):
+                    raise field_error(name, "exists only on BGProcessingTaskRequest (type: processing)")
+        return self
 
 
 class PushArgs(VerbArgs):
@@ -556,12 +572,6 @@ class IOSPolicy(Policy):
         kind, ident = args.type, args.identifier
         earliest = self._earliest_begin(args)
         power, network = args.requires_external_power, args.requires_network_connectivity
-        if kind == "refresh":
-            for name, value in (("requires_external_power", power),
-                                ("requires_network_connectivity", network)):
-                if value:
-                    raise bad_arg(self.args_code, name,
-                                  "exists only on BGProcessingTaskRequest (type: processing)")
         if not app.settings.get("background_app_refresh", True):
             raise RequestError(
                 "unavailable",
@@ -671,9 +681,7 @@ class IOSPolicy(Policy):
     def _earliest_begin(self, args: SubmitArgs) -> float | None:
         given = [("earliest_begin", args.earliest_begin), ("earliest_begin_date", args.earliest_begin_date),
                  ("earliest_begin_delay", args.earliest_begin_delay)]
-        present = [(n, v) for n, v in given if v is not None]
-        if len(present) > 1:
-            raise bad_arg(self.args_code, present[1][0], f"cannot be combined with '{present[0][0]}'")
+        present = [(n, v) for n, v in given if v is not None]  # one at most (SubmitArgs)
         if not present:
             return None
         name, value = present[0]

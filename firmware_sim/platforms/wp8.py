@@ -78,6 +78,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Final, Literal, cast
 
+from pydantic import model_validator
+
 from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
@@ -102,9 +104,9 @@ from firmware_sim.verbargs import (
     VerbArgs,
     arg,
     arg_error,
-    bad_arg,
     choice,
     custom,
+    field_error,
     parse,
 )
 
@@ -316,6 +318,13 @@ class ReportMemoryArgs(VerbArgs):
                             api="DeviceStatus.ApplicationCurrentMemoryUsage")
     mb: Number | None = arg(None, doc="memory in use (1 MB = 1,048,576 bytes)", unit="MiB", ge=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (data.get("bytes") is None) == (data.get("mb") is None):
+            raise field_error("bytes", "or 'mb' is required (exactly one of them)")
+        return data
+
 
 class WP8Policy(Policy):
     """PeriodicTask / ResourceIntensiveTask scheduling with the seed 003 limits."""
@@ -516,8 +525,6 @@ class WP8Policy(Policy):
 
     def verb_report_memory(self, app: App, args: ReportMemoryArgs) -> dict[str, Any]:
         """The running agent's memory use, ``bytes`` or ``mb`` (1 MB = 1,048,576 bytes)."""
-        if (args.bytes is None) == (args.mb is None):
-            raise bad_arg(self.args_code, "bytes", "or 'mb' is required (exactly one of them)")
         used = args.bytes if args.bytes is not None else round((args.mb or 0.0) * MIB)
         run = self._runs.get(app.id)
         if run is None:

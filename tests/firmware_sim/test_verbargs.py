@@ -18,7 +18,7 @@ from firmware_sim.platforms import POLICIES
 from firmware_sim.platforms.android import ConstraintsArgs, EnqueueArgs
 from firmware_sim.platforms.harmonyos import StartWorkArgs, StopWorkArgs
 from firmware_sim.platforms.ios import SubmitArgs
-from firmware_sim.platforms.wp8 import LaunchForTestArgs
+from firmware_sim.platforms.wp8 import LaunchForTestArgs, ReportMemoryArgs
 from firmware_sim.scheduler import COMMON_VERBS
 from firmware_sim.verbargs import Duration, Flag, Id, Int, Number, Text, VerbArgs, arg, choice, parse
 
@@ -146,6 +146,24 @@ def test_the_first_field_in_declaration_order_is_reported_then_unknown_names_in_
     assert refusal(SubmitArgs, raw).message == "'earliest_begin' must be at least 0.0, not -1"
     del raw["earliest_begin"]
     assert refusal(SubmitArgs, raw).message == "'aaa' is not a known argument"
+
+
+def test_rules_across_fields_come_before_unknown_names_as_the_policies_checked_them() -> None:
+    """The policies checked these rules before rejecting unknown names (``Args.done()``)."""
+    assert refusal(ReportMemoryArgs, {"byts": 5}).message == "'bytes' or 'mb' is required (exactly one of them)"
+    assert refusal(ReportMemoryArgs, {"bytes": "x", "mb": 1}).message == \
+        "'bytes' or 'mb' is required (exactly one of them)"  # before any field, as before
+    assert refusal(StopWorkArgs, {"workid": 3}, code="401").message == "'work_id' is required"
+    assert refusal(SubmitArgs, {"type": "refresh", "identifier": "a", "earliest_begin": 1,
+                                "earliest_begin_delay": 2, "zzz": 1}).message == \
+        "'earliest_begin_delay' cannot be combined with 'earliest_begin'"
+    assert refusal(SubmitArgs, {"type": "refresh", "identifier": "a", "requiresExternalPower": True}).data == \
+        {"field": "requires_external_power"}
+    err = refusal(StartWorkArgs, {"work_id": 1, "bundle_name": "b", "ability_name": "a", "x": 1}, code="401")
+    assert (err.message.startswith("The workinfo condition cannot be empty"), err.data) == \
+        (True, {"field": "work_info"})
+    both = refusal(EnqueueArgs, {"initial_delay": 1, "initialDelayMs": 5, "zzz": 1})
+    assert both.message == "'initial_delay' give either initial_delay (s) or initial_delay_ms, not both"
 
 
 def test_a_nested_object_names_its_path_and_its_own_field() -> None:
