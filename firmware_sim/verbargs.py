@@ -86,6 +86,13 @@ class VerbArgs(BaseModel):
     #: Whether :func:`parse` refuses names that are not fields (``register`` leaves the platform's
     #: settings to the platform's own model).
     closed: ClassVar[bool] = True
+    #: The argument names (set for each model when pydantic has built it; read on every request).
+    names: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.names = frozenset(cls.__pydantic_fields__)
 
     @classmethod
     def payload_schema(cls) -> dict[str, Any]:
@@ -148,14 +155,6 @@ def _int(value: Any) -> Any:
     return value
 
 
-def _id(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
-    if not isinstance(value, str) or not ID_RE.match(value):
-        raise arg_error(f"must match [a-z0-9_-]{{1,64}}, not {value!r}")
-    return value
-
-
 def _duration(value: Any) -> Any:
     try:
         return parse_duration(value)
@@ -184,6 +183,7 @@ _MESSAGES: Final = {
     "wakebench_flag": "must be true or false, not {input}",
     "wakebench_text": "must be a string, not {input}",
     "wakebench_choice": "must be one of {choices}, not {input}",
+    "wakebench_id": "must match [a-z0-9_-]{{1,64}}, not {input}",
 }
 
 #: An integer (``5.0`` is taken as 5; ``true`` and ``"5"`` are not integers).
@@ -194,9 +194,24 @@ Number = Annotated[float, _Native("wakebench_number")]
 Flag = Annotated[bool, _Native("wakebench_flag")]
 #: A string.
 Text = Annotated[str, _Native("wakebench_text")]
+@dataclass(frozen=True, slots=True)
+class _NativeId:
+    """Field metadata: an id, checked by pydantic-core (text matching :data:`ID_RE`, or a
+    non-negative integer turned into its text)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.custom_error_schema(
+            core_schema.union_schema([
+                core_schema.str_schema(pattern=ID_RE.pattern, strict=True),
+                core_schema.no_info_after_validator_function(str, core_schema.int_schema(ge=0, strict=True)),
+            ]), custom_error_type="wakebench_id", custom_error_message="wakebench_id")
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"anyOf": [{"type": "string", "pattern": ID_RE.pattern}, {"type": "integer", "minimum": 0}]}
+
+
 #: An id usable in MQTT topics, ``[a-z0-9_-]{1,64}``; a non-negative integer is taken as its text.
-Id = Annotated[str, BeforeValidator(_id), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": ID_RE.pattern}, {"type": "integer", "minimum": 0}]})]
+Id = Annotated[str, _NativeId()]
 #: A duration in seconds from 0 to HORIZON_S: a number, or text such as ``"90s"``, ``"1h30m"``.
 Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema({
     "anyOf": [{"type": "number", "minimum": 0, "maximum": HORIZON_S},
@@ -312,8 +327,8 @@ def parse(model: type[M], raw: Any, *, code: str = "invalid_args", context: str 
         raise _one_error(exc, code, context) from None
     if not values:
         _EMPTY[model] = result
-    elif model.closed and not values.keys() <= model.model_fields.keys():
-        name = min(k for k in values if k not in model.model_fields)
+    elif model.closed and not values.keys() <= model.names:
+        name = min(k for k in values if k not in model.names)
         raise RequestError(code, f"'{f'{context}.' if context else ''}{name}' is not a known argument",
                            {"field": name})
     return result
@@ -327,8 +342,8 @@ def _without_nulls(values: dict[str, Any], model: type[VerbArgs]) -> dict[str, A
     """null is "not given" for a known argument (an unknown one is still refused)."""
     if None not in values.values():
         return values
-    fields = model.model_fields
-    return {k: v for k, v in values.items() if v is not None or k not in fields}
+    names = model.names
+    return {k: v for k, v in values.items() if v is not None or k not in names}
 
 
 def _one_error(exc: ValidationError, code: str, context: str) -> RequestError:

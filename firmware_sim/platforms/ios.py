@@ -346,13 +346,13 @@ class SubmitArgs(VerbArgs):
 
     @model_validator(mode="after")
     def _request_rules(self) -> SubmitArgs:
-        present = [n for n in _EARLIEST if getattr(self, n) is not None]
-        if len(present) > 1:
+        if (self.earliest_begin is not None) + (self.earliest_begin_date is not None) \
+                + (self.earliest_begin_delay is not None) > 1:
+            present = [n for n in _EARLIEST if getattr(self, n) is not None]
             raise field_error(present[1], f"cannot be combined with '{present[0]}'")
-        if self.type == "refresh":
-            for name in ("requires_external_power", "requires_network_connectivity"):
-                if getattr(self, name):
-                    raise field_error(name, "exists only on BGProcessingTaskRequest (type: processing)")
+        if self.type == "refresh" and (self.requires_external_power or self.requires_network_connectivity):
+            name = "requires_external_power" if self.requires_external_power else "requires_network_connectivity"
+            raise field_error(name, "exists only on BGProcessingTaskRequest (type: processing)")
         return self
 
 
