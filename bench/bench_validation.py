@@ -8,7 +8,8 @@ one mistake (a wrong type, an unknown name, a value below its range). Per candid
 - ``wakebench parse (pydantic)``: what the rig runs — ``verbargs.parse``: central rules
   (camelCase names, ±2**53, depth), the pydantic model, and the error mapped to one
   ``RequestError`` with today's message;
-- ``pydantic model_validate``: the models alone on snake_case input;
+- ``pydantic model_validate``: the models alone on snake_case input (plus the check for unknown
+  names that ``parse`` makes after the model's rules);
 - ``Args (before)``: the hand-written reader the policies used until this change;
 - ``jsonschema Draft7``: the verbs' generated schemas (``asyncapi.yaml``) with a compiled
   ``Draft7Validator`` (``best_match`` for the error);
@@ -185,7 +186,9 @@ def _snake(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def candidates() -> dict[str, Callable[[type[VerbArgs], dict[str, Any]], Any]]:
-    validators = {model: jsonschema.Draft7Validator(model.payload_schema()) for model in MS_TYPES}
+    # snake_case names only here, so unknown names can be refused by the schema itself
+    validators = {model: jsonschema.Draft7Validator({**model.payload_schema(), "additionalProperties": False})
+                  for model in MS_TYPES}
 
     def wakebench(model: type[VerbArgs], raw: dict[str, Any]) -> Any:
         try:
@@ -195,9 +198,12 @@ def candidates() -> dict[str, Callable[[type[VerbArgs], dict[str, Any]], Any]]:
 
     def pydantic_alone(model: type[VerbArgs], raw: dict[str, Any]) -> Any:
         try:
-            return model.model_validate(raw)
+            result = model.model_validate(raw)
         except ValueError as exc:
             return exc
+        if not raw.keys() <= model.names:  # unknown names: parse checks them after the rules
+            return ValueError(f"unknown: {sorted(raw.keys() - model.names)}")
+        return result
 
     def args_before(model: type[VerbArgs], raw: dict[str, Any]) -> Any:
         try:
