@@ -125,7 +125,9 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
             target = dict(defs[node["$ref"].removeprefix("#/$defs/")])
             extra = {k: v for k, v in node.items() if k != "$ref"}
             return _inline({**target, **extra}, defs)
-        return {_JSON_NAMES.get(k, k): _inline(v, defs) for k, v in node.items() if k != "title"}
+        keyword = isinstance(node.get("type"), str | list)  # a schema, not a map of property names
+        return {(_JSON_NAMES.get(k, k) if keyword else k): _inline(v, defs)
+                for k, v in node.items() if not (k == "title" and isinstance(v, str))}
     if isinstance(node, list):
         return [_inline(v, defs) for v in node]
     return node
