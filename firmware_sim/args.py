@@ -1,4 +1,4 @@
-"""Request-argument parsing shared by every platform policy.
+"""The central rules of request arguments, shared by every verb (:func:`normalize`).
 
 Arguments arrive as JSON objects using the platform's own field names in snake_case; camelCase
 aliases of the real APIs (``repeatCycleTime``, ``requiresExternalPower``) are accepted too.
@@ -7,7 +7,10 @@ Every problem raises :class:`RequestError` with the policy's error code and name
 Ranges every verb gets without asking (README "Argument ranges"): every number anywhere in the
 arguments, nested ones included, is finite and within ±:data:`MAX_NUMBER`; a duration is 0 to
 :data:`~firmware_sim.durations.HORIZON_S`; nesting is at most :data:`MAX_ARG_DEPTH` deep. A
-policy adds its own narrower ranges (``minimum=``, ``maximum=``) on top.
+verb's model (:mod:`firmware_sim.verbargs`) adds its own narrower ranges on top.
+
+:class:`Args` is the field-by-field reader the policies used before the verb models; it is kept
+as the reference their messages are compared with (``tests/firmware_sim/test_verbargs.py``).
 """
 
 from __future__ import annotations
@@ -58,30 +61,13 @@ class Args:
         context: builtins.str = "",
         ignore: tuple[str, ...] = ("transaction",),
     ) -> None:
-        if raw is None:
-            raw = {}
-        if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first: the ABC check is slow
-            raise RequestError(code, f"{context or 'arguments'} must be a JSON object")
         self._code = code
         self._context = context
-        self._values: dict[str, Any] = {}
-        for key, value in raw.items():
-            if not isinstance(key, str):
-                raise RequestError(code, f"argument names must be strings, not {key!r}")
-            name = snake(key)
-            if name in ignore:
-                continue
-            if name in self._values:
-                raise RequestError(code, f"argument {self._path(name)} given twice")
-            if not _plainly_in_range(value):
-                problem = _out_of_range(value, 1)
-                if problem is not None:
-                    raise RequestError(code, f"{self._path(name)} {problem}", {"field": name})
-            self._values[name] = value
+        self._values: dict[str, Any] = normalize(raw, code=code, context=context, ignore=ignore)
         self._used: set[str] = set()
 
     def _path(self, name: builtins.str) -> str:
-        return f"'{self._context}.{name}'" if self._context else f"'{name}'"
+        return _path(self._context, name)
 
     def fail(
         self, name: builtins.str, message: builtins.str, code: builtins.str | None = None
@@ -220,6 +206,42 @@ class Args:
         unknown = sorted(set(self._values) - self._used)
         if unknown:
             raise self.fail(unknown[0], "is not a known argument", None)
+
+
+def normalize(
+    raw: Any, *, code: str = "invalid_args", context: str = "", ignore: tuple[str, ...] = ("transaction",),
+) -> dict[str, Any]:
+    """The central rules every verb gets: ``raw`` (None means ``{}``) must be a JSON object;
+    names are turned to snake_case (:func:`snake`), names in ``ignore`` dropped, a name given
+    twice (``repeatCycleTime`` and ``repeat_cycle_time``) refused; every number, nested ones
+    included, finite and within ±:data:`MAX_NUMBER`, nesting at most :data:`MAX_ARG_DEPTH`.
+
+    Raises:
+        RequestError: with ``code``, naming the field (``context.name`` inside a nested object).
+    """
+    if raw is None:
+        return {}
+    if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first: the ABC check is slow
+        raise RequestError(code, f"{context or 'arguments'} must be a JSON object")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise RequestError(code, f"argument names must be strings, not {key!r}")
+        name = snake(key)
+        if name in ignore:
+            continue
+        if name in values:
+            raise RequestError(code, f"argument {_path(context, name)} given twice")
+        if not _plainly_in_range(value):
+            problem = _out_of_range(value, 1)
+            if problem is not None:
+                raise RequestError(code, f"{_path(context, name)} {problem}", {"field": name})
+        values[name] = value
+    return values
+
+
+def _path(context: str, name: str) -> str:
+    return f"'{context}.{name}'" if context else f"'{name}'"
 
 
 def _plainly_in_range(value: Any) -> builtins.bool:

@@ -12,17 +12,18 @@ module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 from __future__ import annotations
 
 import random
+import typing
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
-from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.events import Event, EventType
 from firmware_sim.limits import Limits
 from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle
+from firmware_sim.verbargs import VerbArgs, parse
 
 AppState = Literal["foreground", "background", "suspended", "terminated"]
 #: Task states of the platforms' views that mean "not started yet" (for ``debug_fields``).
@@ -117,8 +118,14 @@ class Policy:
         """The platform's own verbs (without the common ones)."""
         return tuple(sorted(n[len("verb_"):] for n in dir(cls) if n.startswith("verb_")))
 
+    @classmethod
+    def arg_models(cls) -> dict[str, type[VerbArgs]]:
+        """Each verb's argument model, read from its method's ``args`` annotation (the one
+        declaration of the verb's arguments), plus ``register`` (:meth:`configure_app`'s)."""
+        return _verb_models(cls)
+
     def handle(self, app: App, verb: str, raw_args: Any) -> dict[str, Any]:
-        """Dispatch a platform verb.
+        """Dispatch a platform verb with its arguments validated into the verb's model.
 
         Raises:
             RequestError: unknown verb, bad arguments or a platform refusal.
@@ -126,13 +133,14 @@ class Policy:
         method = getattr(self, f"verb_{verb}", None)
         if method is None:
             raise RequestError("unknown_verb", f"{self.platform} has no verb {verb!r}")
-        args = Args(raw_args, code=self.args_code)
+        args = parse(_verb_models(type(self))[verb], raw_args, code=self.args_code)
         result: dict[str, Any] = method(app, args)
         return result
 
     # -- app lifecycle (override as needed) --------------------------------------------------
-    def configure_app(self, app: App, args: Args) -> None:
-        """Read platform-specific ``register`` arguments into ``app.settings``."""
+    def configure_app(self, app: App, args: Any) -> None:
+        """Read platform-specific ``register`` arguments (a :class:`VerbArgs` declared by the
+        override's annotation; none by default) into ``app.settings``."""
 
     def on_app_configured(self, app: App) -> None:
         """``register`` succeeded and ``app.settings`` now holds the new settings."""
@@ -356,3 +364,28 @@ class SignalIndex:
 
     def __len__(self) -> int:
         return len(self._signals_of)
+
+
+class NoArgs(VerbArgs):
+    """The verb takes no arguments."""
+
+
+#: Each policy class's verb models, read once from the annotations (:func:`_verb_models`).
+_MODELS: Final[dict[type[Policy], dict[str, type[VerbArgs]]]] = {}
+
+
+def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
+    cached = _MODELS.get(cls)
+    if cached is not None:
+        return cached
+    models: dict[str, type[VerbArgs]] = {}
+    for name in ("configure_app", *(f"verb_{v}" for v in cls.verbs())):
+        model = typing.get_type_hints(getattr(cls, name)).get("args")
+        if not (isinstance(model, type) and issubclass(model, VerbArgs)):
+            if name == "configure_app":
+                model = NoArgs
+            else:
+                raise TypeError(f"{cls.__name__}.{name}: annotate 'args' with its VerbArgs model")
+        models["register" if name == "configure_app" else name.removeprefix("verb_")] = model
+    _MODELS[cls] = models
+    return models

@@ -24,21 +24,22 @@ import dataclasses
 import functools
 import logging
 import random
-import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from firmware_sim.args import ID_RE, Args, snake
+from firmware_sim.args import ID_RE, snake
+from firmware_sim.commonverbs import CrashArgs, ForceArgs, RegisterArgs, StateArgs, StatusArgs
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.events import Event, EventType, Response, new_event, ok_response
 from firmware_sim.limits import Limits
 from firmware_sim.platforms import POLICIES
-from firmware_sim.policy import APP_STATES, App, AppState, Policy
+from firmware_sim.policy import App, AppState, Policy
 from firmware_sim.signals import Signals
 from firmware_sim.timers import TimerHandle, TimerHeap
+from firmware_sim.verbargs import parse
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ COMMON_VERBS: Final[tuple[str, ...]] = ("register", "state", "status", "crash", 
 FORCE_VERBS: Final = ("force_run", "force_expire")
 #: What a forced action puts in the ``data`` of each event it causes.
 FORCED: Final = "forced"
-#: A task id as the debug verbs take it: any platform's (``com.example.refresh``, ``7``, ``bg-1``).
-_FORCE_TASK_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 #: How many recent faults :attr:`Scheduler.faults` keeps (wakebench's choice: enough to read a
 #: burst, bounded so a rule failing every minute for a year cannot grow memory).
 FAULTS_KEPT: Final = 100
@@ -399,9 +398,7 @@ class Scheduler:
             raise RequestError("not_registered", f"app {app_id!r} is not registered; send 'register' first")
         policy = self.policies[app.platform]
         if verb == "state":
-            args = Args(raw, code=policy.args_code)
-            new: AppState = args.choice("state", APP_STATES)
-            args.done()
+            new = cast(AppState, parse(StateArgs, raw, code=policy.args_code).state)
             old = app.state
             app.state = new
             if new != old:
@@ -409,7 +406,7 @@ class Scheduler:
             # app.state, not new: a policy may keep the app where it is (UWP: a relaunch waits)
             return {"state": app.state, "previous": old}
         if verb == "status":
-            Args(raw).done()
+            parse(StatusArgs, raw)
             data = {"app": app.to_dict(), "seq": self._seq.get(app.id, 0), **policy.status(app)}
             views = data.get("tasks")
             if not isinstance(views, dict):
@@ -419,7 +416,7 @@ class Scheduler:
         if verb in FORCE_VERBS:
             return self._force(policy, app, verb, raw)
         if verb == "crash":
-            Args(raw).done()
+            parse(CrashArgs, raw)
             policy.on_crash(app)
             return {}
         if verb not in self._verbs[app.platform]:
@@ -437,10 +434,7 @@ class Scheduler:
     def _force(self, policy: Policy, app: App, verb: str, raw: Any) -> dict[str, Any]:
         """``force_run`` / ``force_expire`` ``{"task_id"}``: the policy acts as the platform's
         debug tool does; every event it causes now is marked ``data.forced: true``."""
-        args = Args(raw, code=policy.args_code)
-        task_id = args.str("task_id", pattern=_FORCE_TASK_RE) if not isinstance(
-            args.any("task_id", None), int) else str(args.int("task_id", minimum=0))
-        args.done()
+        task_id = parse(ForceArgs, raw, code=policy.args_code).task_id
         first = len(self._pending)
         method = policy.force_run if verb == "force_run" else policy.force_expire
         data = method(app, task_id)
@@ -450,8 +444,7 @@ class Scheduler:
         return {"task_id": task_id, FORCED: verb.removeprefix("force_"), **data}
 
     def _register(self, app_id: str, raw: Any) -> dict[str, Any]:
-        args = Args(raw)
-        platform = args.choice("platform", tuple(POLICIES))
+        platform = parse(RegisterArgs, raw).platform
         existing = self._apps.get(app_id)
         if existing is not None and existing.platform != platform:
             raise RequestError(
@@ -461,9 +454,10 @@ class Scheduler:
         policy = self.policies[platform]
         app = existing or App(id=app_id, platform=platform)
         candidate = App(id=app.id, platform=platform, state=app.state, settings=dict(app.settings))
-        reg_args = Args(raw, code=policy.args_code, ignore=("transaction", "platform"))
-        policy.configure_app(candidate, reg_args)
-        reg_args.done()  # a misspelled register key is an error, never silently ignored
+        # a misspelled register key is an error, never silently ignored (the model refuses it)
+        settings = parse(policy.arg_models()["register"], raw, code=policy.args_code,
+                         ignore=("transaction", "platform"))
+        policy.configure_app(candidate, settings)
         app.settings = candidate.settings
         self._apps[app_id] = app
         self._seq.setdefault(app_id, 0)

@@ -74,9 +74,10 @@ policies, the newer (Android 13+) quota values (UNCONFIRMED in the reference).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from firmware_sim.args import Args
+from pydantic import model_validator
+
 from firmware_sim.errors import RequestError
 from firmware_sim.events import EventType
 from firmware_sim.limits import Limits, limit
@@ -90,6 +91,18 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.verbargs import (
+    Flag,
+    Id,
+    NestedArgs,
+    Number,
+    VerbArgs,
+    arg,
+    bad_arg,
+    choice,
+    field_error,
+    nested,
+)
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 DOCS = "developer.android.com/reference/androidx/work"
@@ -267,6 +280,88 @@ class _Quota:
                 "accrue_since": self.accrue_since}
 
 
+class RegisterArgs(VerbArgs):
+    """Android settings of ``register``."""
+
+    bucket: Annotated[str, choice(BUCKETS)] | None = arg(
+        None, doc="the app's standby bucket, by name or UsageStatsManager number (default active; "
+        "a re-register without it keeps the previous one)", api="UsageStatsManager.STANDBY_BUCKET_*")
+
+
+class ConstraintsArgs(NestedArgs):
+    """``Constraints.Builder``: conditions that must hold for the work to run."""
+
+    required_network_type: Annotated[str, choice(NETWORK_TYPES)] = arg(
+        "not_required", doc="network the work needs", api="setRequiredNetworkType")
+    requires_charging: Flag = arg(False, doc="run only while charging", api="setRequiresCharging")
+    requires_battery_not_low: Flag = arg(False, doc="run only while the battery is not low",
+                                         api="setRequiresBatteryNotLow")
+    requires_storage_not_low: Flag = arg(False, doc="run only while storage is not low",
+                                         api="setRequiresStorageNotLow")
+    requires_device_idle: Flag = arg(False, doc="run only while the device is idle",
+                                     api="setRequiresDeviceIdle")
+
+
+class EnqueueArgs(VerbArgs):
+    """``WorkManager.enqueue``: a ``OneTimeWorkRequest`` or ``PeriodicWorkRequest``. Each duration
+    is given in seconds (``name``) or milliseconds (``name_ms``), not both; intervals below the
+    minimum are raised to it with a warning, as WorkManager does."""
+
+    type: Annotated[str, choice(WORK_TYPES)] = arg(
+        "one_time", doc="one-time or periodic work", api="OneTimeWorkRequest / PeriodicWorkRequest")
+    id: Id | None = arg(None, doc="the work's id (default work-N)", api="WorkRequest.getId")
+    repeat_interval: Number | None = arg(None, doc="period of periodic work (required for it)",
+                                         unit="s", ge=0, api="repeatInterval")
+    repeat_interval_ms: Number | None = arg(None, doc="repeat_interval in milliseconds", unit="ms",
+                                            ge=0, api="repeatIntervalMillis")
+    flex_interval: Number | None = arg(None, doc="flex window at the end of each period (periodic "
+                                       "work)", unit="s", ge=0, api="flexInterval")
+    flex_interval_ms: Number | None = arg(None, doc="flex_interval in milliseconds", unit="ms", ge=0,
+                                          api="flexIntervalMillis")
+    initial_delay: Number | None = arg(None, doc="delay before the first run (default 0)", unit="s",
+                                       ge=0, api="setInitialDelay")
+    initial_delay_ms: Number | None = arg(None, doc="initial_delay in milliseconds", unit="ms", ge=0,
+                                          api="setInitialDelay")
+    backoff_policy: Annotated[str, choice(BACKOFF_POLICIES)] = arg(
+        "exponential", doc="how the delay grows after each retry", api="setBackoffCriteria")
+    backoff_delay: Number | None = arg(None, doc="first retry delay (default 30 s, clamped to "
+                                       "10 s .. 5 h)", unit="s", ge=0, api="setBackoffCriteria")
+    backoff_delay_ms: Number | None = arg(None, doc="backoff_delay in milliseconds", unit="ms", ge=0,
+                                          api="setBackoffCriteria")
+    constraints: Annotated[ConstraintsArgs, nested(ConstraintsArgs)] | None = arg(
+        None, doc="conditions for running (default none)", api="setConstraints")
+
+    @model_validator(mode="after")
+    def _seconds_or_millis(self) -> EnqueueArgs:
+        for name in ("repeat_interval", "flex_interval", "initial_delay", "backoff_delay"):
+            if getattr(self, name) is not None and getattr(self, f"{name}_ms") is not None:
+                raise field_error(name, f"give either {name} (s) or {name}_ms, not both")
+        return self
+
+
+class CancelArgs(VerbArgs):
+    """``WorkManager.cancelWorkById``: drop the work; a running worker is stopped without an event."""
+
+    id: Id = arg(doc="the work to cancel", api="cancelWorkById(id)")
+
+
+class FinishArgs(VerbArgs):
+    """The running worker returns ``Result.success()`` / ``retry()`` / ``failure()``."""
+
+    id: Id = arg(doc="the running work")
+    result: Annotated[str, choice(RESULTS)] = arg(doc="the worker's result", api="ListenableWorker.Result")
+
+
+_NO_CONSTRAINTS: Final = ConstraintsArgs()
+
+
+def _seconds(seconds: float | None, millis: float | None) -> float | None:
+    """A duration given in seconds or in milliseconds (:class:`EnqueueArgs` refuses both)."""
+    if millis is not None:
+        return millis / 1000.0
+    return seconds
+
+
 class AndroidPolicy(Policy):
     """WorkManager: constraints, periodic minimum, 10-minute workers, standby-bucket quotas."""
 
@@ -291,11 +386,9 @@ class AndroidPolicy(Policy):
                              and s.battery_level <= self.limits.battery_low_level)
 
     # -- register ----------------------------------------------------------------------------
-    def configure_app(self, app: App, args: Args) -> None:
+    def configure_app(self, app: App, args: RegisterArgs) -> None:
         """``bucket``: the app's standby bucket."""
-        bucket = args.choice("bucket", BUCKETS, app.settings.get("bucket", DEFAULT_BUCKET))
-        args.done()
-        app.settings["bucket"] = bucket
+        app.settings["bucket"] = args.bucket or app.settings.get("bucket", DEFAULT_BUCKET)
 
     def on_app_configured(self, app: App) -> None:
         """A new bucket may open (or close) the quota gate: re-check the app's works."""
@@ -303,24 +396,22 @@ class AndroidPolicy(Policy):
             self._queue.evaluate_app(app.id)
 
     # -- verbs -------------------------------------------------------------------------------
-    def verb_enqueue(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_enqueue(self, app: App, args: EnqueueArgs) -> dict[str, Any]:
         """Enqueue a one-time or periodic WorkRequest."""
-        kind = args.choice("type", WORK_TYPES, "one_time")
-        work_id = args.id("id", None)
-        interval = self._duration(args, "repeat_interval")
-        flex = self._duration(args, "flex_interval")
-        delay = self._duration(args, "initial_delay") or 0.0
-        policy = args.choice("backoff_policy", BACKOFF_POLICIES, "exponential")
-        backoff = self._duration(args, "backoff_delay")
-        constraints = self._constraints(args.mapping("constraints", None))
-        args.done()
-        periodic = kind == "periodic"
+        work_id = args.id
+        interval = _seconds(args.repeat_interval, args.repeat_interval_ms)
+        flex = _seconds(args.flex_interval, args.flex_interval_ms)
+        delay = _seconds(args.initial_delay, args.initial_delay_ms) or 0.0
+        policy = args.backoff_policy
+        backoff = _seconds(args.backoff_delay, args.backoff_delay_ms)
+        constraints = (args.constraints or _NO_CONSTRAINTS).model_dump()
+        periodic = args.type == "periodic"
         if periodic and interval is None:
-            raise args.fail("repeat_interval", "is required for periodic work (seconds)")
+            raise bad_arg(self.args_code, "repeat_interval", "is required for periodic work (seconds)")
         if not periodic:
             for name, value in (("repeat_interval", interval), ("flex_interval", flex)):
                 if value is not None:
-                    raise args.fail(name, "applies to periodic work only (type: periodic)")
+                    raise bad_arg(self.args_code, name, "applies to periodic work only (type: periodic)")
         warnings: list[str] = []
         lim = self.limits
         if interval is not None and interval < lim.min_periodic_interval_s:
@@ -360,21 +451,19 @@ class AndroidPolicy(Policy):
         out["warnings"] = warnings
         return out
 
-    def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_cancel(self, app: App, args: CancelArgs) -> dict[str, Any]:
         """``cancelWorkById``: drop the work; a running worker is stopped without an event."""
-        work = self._find(app, args.id("id"))
-        args.done()
+        work = self._find(app, args.id)
         was_running = work.state == "running"
         if was_running:
             self._stop_running(work)
         self._remove(work)
         return {"id": work.id, "state": "cancelled", "stopped": was_running}
 
-    def verb_finish(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_finish(self, app: App, args: FinishArgs) -> dict[str, Any]:
         """The running worker returns ``Result.success()`` / ``retry()`` / ``failure()``."""
-        work = self._find(app, args.id("id"))
-        result = args.choice("result", RESULTS)
-        args.done()
+        work = self._find(app, args.id)
+        result = args.result
         if work.state != "running":
             raise RequestError("work_not_running",
                                f"work {work.id!r} is not running (state {work.state}); finish "
@@ -404,34 +493,6 @@ class AndroidPolicy(Policy):
             self._next_id[app_id] = n
             if (app_id, f"work-{n}") not in self._works:
                 return f"work-{n}"
-
-    @staticmethod
-    def _duration(args: Args, name: str) -> float | None:
-        """``name`` in seconds or ``name_ms`` in milliseconds (not both)."""
-        seconds = args.number(name, None, minimum=0)
-        millis = args.number(f"{name}_ms", None, minimum=0)
-        if seconds is not None and millis is not None:
-            raise args.fail(name, f"give either {name} (s) or {name}_ms, not both")
-        if millis is not None:
-            return float(millis) / 1000.0
-        return None if seconds is None else float(seconds)
-
-    @staticmethod
-    def _constraints(args: Args | None) -> dict[str, Any]:
-        if args is None:
-            return {"required_network_type": "not_required", "requires_charging": False,
-                    "requires_battery_not_low": False, "requires_storage_not_low": False,
-                    "requires_device_idle": False}
-        out = {
-            "required_network_type": args.choice("required_network_type", NETWORK_TYPES,
-                                                 "not_required"),
-            "requires_charging": args.bool("requires_charging", False),
-            "requires_battery_not_low": args.bool("requires_battery_not_low", False),
-            "requires_storage_not_low": args.bool("requires_storage_not_low", False),
-            "requires_device_idle": args.bool("requires_device_idle", False),
-        }
-        args.done()
-        return out
 
     def _find(self, app: App, work_id: str) -> _Work:
         work = self._works.get((app.id, work_id))

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from firmware_sim.args import Args
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Policy, invalid_state, unknown_task
 from firmware_sim.timers import TimerHandle
+from firmware_sim.verbargs import Id, VerbArgs, arg
 
 SEED = "seed 000 (Capacitor BackgroundTask docs)"
 
@@ -57,6 +57,18 @@ class _Task:
                 "started": self.started, "deadline": self.deadline}
 
 
+class BeforeExitArgs(VerbArgs):
+    """``BackgroundTask.beforeExit(cb)``: start a background task now (3-minute budget)."""
+
+    task_id: Id | None = arg(None, doc="id of the new task (default task-N)", api="taskId")
+
+
+class FinishArgs(VerbArgs):
+    """``BackgroundTask.finish({taskId})``: end a task cleanly."""
+
+    task_id: Id = arg(doc="the task to end", api="taskId")
+
+
 class CapacitorPolicy(Policy):
     """``before_exit`` / ``finish`` with the 3-minute budget."""
 
@@ -69,10 +81,9 @@ class CapacitorPolicy(Policy):
         self._tasks: dict[tuple[str, str], _Task] = {}
         self._next_id: dict[str, int] = {}
 
-    def verb_before_exit(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_before_exit(self, app: App, args: BeforeExitArgs) -> dict[str, Any]:
         """Start a background task now; returns its ``task_id`` (the CallbackID)."""
-        task_id = args.id("task_id", None)
-        args.done()
+        task_id = args.task_id
         if task_id is None:
             n = self._next_id.get(app.id, 0) + 1
             self._next_id[app.id] = n
@@ -86,10 +97,9 @@ class CapacitorPolicy(Policy):
         self.ctx.emit("wake", app, task_id, deadline=task.deadline)
         return {"task_id": task_id, "deadline": task.deadline}
 
-    def verb_finish(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_finish(self, app: App, args: FinishArgs) -> dict[str, Any]:
         """End a task cleanly (``finish({taskId})``)."""
-        task_id = args.id("task_id")
-        args.done()
+        task_id = args.task_id
         task = self._tasks.pop((app.id, task_id), None)
         if task is None:
             raise RequestError("unknown_task", f"no running task {task_id!r} for app {app.id!r}",

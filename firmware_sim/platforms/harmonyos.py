@@ -93,13 +93,29 @@ import bisect
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from firmware_sim.args import Args
+from pydantic import JsonValue, ValidationInfo, field_validator, model_validator
+
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import App, Context, Policy, invalid_state, unknown_task
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.verbargs import (
+    Flag,
+    Int,
+    NestedArgs,
+    Text,
+    VerbArgs,
+    arg,
+    arg_error,
+    bad_arg,
+    choice,
+    custom,
+    field_error,
+    nested,
+    rule,
+)
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 SEED = "seed 004 (OpenHarmony Deferred Task guide)"
@@ -160,11 +176,6 @@ _CONDITIONS: Final = ("charger", "network", "battery_level", "battery_status", "
 #: The signal each condition reads: while it is unknown the condition is unmet (issue 9).
 _READS: Final = {"charger": "charger", "network": "network", "battery_level": "battery_level",
                  "battery_status": "battery_level", "storage": "storage_low", "idle": "idle"}
-_WORK_INFO_FIELDS: Final = (
-    "work_id", "bundle_name", "ability_name", "network_type", "is_charging", "charger_type",
-    "battery_level", "battery_status", "storage_request", "is_repeat", "repeat_cycle_time",
-    "repeat_count", "is_persisted", "is_deep_idle", "idle_wait_time", "parameters",
-)
 
 
 @dataclass(frozen=True)
@@ -331,6 +342,153 @@ class _LevelIndex:
         return out
 
 
+def _not_empty(value: str) -> str | None:
+    return None if value else "must not be empty"
+
+
+def _percent(level: int) -> str | None:
+    return None if level <= 100 else f"must be from 0 to 100, not {level}"
+
+
+def _parameters(raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise arg_error("must be an object of string, number or boolean values")
+    for key, value in raw.items():
+        ok = isinstance(value, str | bool) or (isinstance(value, int | float) and math.isfinite(value))
+        if not isinstance(key, str) or not ok:
+            raise arg_error(f"value of {key!r} must be a string, number or boolean, not {value!r}")
+    return dict(raw)
+
+
+NonEmpty = Annotated[Text, rule(_not_empty)]
+Parameters = Annotated[dict[str, str | int | float | bool], custom(_parameters, {
+    "type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}})]
+
+
+class RegisterArgs(VerbArgs):
+    """HarmonyOS settings of ``register`` (a re-register keeps what it does not name)."""
+
+    group: Annotated[str, choice(GROUPS)] | None = arg(
+        None, doc="the app's activity group (seed 004 Table 1), by name, GroupType name or number "
+        "(default active)", api="GroupType")
+    privileged: Flag | None = arg(None, doc="the app holds WORK_SCHEDULER privileges (default false)")
+    bundle_name: NonEmpty | None = arg(None, doc="the app's bundle; works must name it (default: "
+                                       "the first work's)", api="bundleName")
+
+
+class StartWorkArgs(VerbArgs):
+    """``workScheduler.startWork(work: WorkInfo)``: at least one condition; repeat rules as
+    OpenHarmony checks them (seed 004)."""
+
+    work_id: Int = arg(doc="the work's id", ge=0, api="workId")
+    bundle_name: NonEmpty = arg(doc="the app's bundle", api="bundleName")
+    ability_name: NonEmpty = arg(doc="the WorkSchedulerExtensionAbility to call", api="abilityName")
+    network_type: Annotated[str, choice(NETWORK_TYPES)] | None = arg(
+        None, doc="network the work needs, by name or NetworkType number", api="networkType")
+    is_charging: Flag | None = arg(None, doc="run only while charging", api="isCharging")
+    charger_type: Annotated[str, choice(CHARGER_TYPES)] | None = arg(
+        None, doc="which charger (needs is_charging: true; default plugged_any)", api="chargerType")
+    battery_level: Annotated[Int, rule(_percent)] | None = arg(
+        None, doc="run when the battery reaches this level", unit="%", ge=0, le=100,
+        api="batteryLevel")
+    battery_status: Annotated[str, choice(BATTERY_STATUSES)] | None = arg(
+        None, doc="run in this battery state", api="batteryStatus")
+    storage_request: Annotated[str, choice(STORAGE_REQUESTS)] | None = arg(
+        None, doc="run in this storage state", api="storageRequest")
+    is_repeat: Flag | None = arg(None, doc="repeat every repeat_cycle_time", api="isRepeat")
+    repeat_cycle_time: Int | None = arg(None, doc="repeat period (at least 20 minutes)", unit="ms",
+                                        ge=0, api="repeatCycleTime")
+    repeat_count: Int | None = arg(None, doc="number of runs", ge=0, api="repeatCount")
+    is_persisted: Flag = arg(False, doc="kept across a restart", api="isPersisted")
+    is_deep_idle: Flag | None = arg(None, doc="run only in deep idle", api="isDeepIdle")
+    idle_wait_time: Int | None = arg(None, doc="idle time before the run (needs is_deep_idle: true)",
+                                     unit="ms", ge=0, api="idleWaitTime")
+    parameters: Parameters | None = arg(None, doc="handed to the callback (string, number or "
+                                        "boolean values)", api="parameters")
+
+    @model_validator(mode="after")
+    def _workinfo_rules(self) -> StartWorkArgs:
+        """What OpenHarmony would silently ignore or seed 004 forbids (error 401)."""
+        charging, cycle, count, is_repeat = (self.is_charging, self.repeat_cycle_time,
+                                             self.repeat_count, self.is_repeat)
+        if self.charger_type is not None and charging is not True:
+            raise field_error("charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
+        if is_repeat and cycle is None and count is None:
+            raise field_error("repeat_cycle_time",
+                              "or repeat_count is required with is_repeat (seed 004: 'When isRepeat "
+                              "is set, you must set repeatCycleTime or repeatCount')")
+        if cycle is None and count is not None and not is_repeat:
+            raise field_error("repeat_count", "needs is_repeat: true or a repeat_cycle_time "
+                              "(OpenHarmony ignores it otherwise)")
+        if cycle is None and count == 0:
+            raise field_error("repeat_count", "must be at least 1 without a repeat_cycle_time")
+        if cycle is not None and not is_repeat and count is None:
+            raise field_error("repeat_cycle_time",
+                              "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
+        if self.idle_wait_time is not None and self.is_deep_idle is not True:
+            raise field_error("idle_wait_time", "needs is_deep_idle: true")
+        if all(v is None for v in (self.network_type, charging, self.battery_level, self.battery_status,
+                                   self.storage_request, cycle, self.is_deep_idle)):
+            raise field_error(
+                "work_info", "The workinfo condition cannot be empty: set at least one of "
+                "network_type, is_charging, battery_level, battery_status, storage_request, "
+                "repeat_cycle_time (with is_repeat or repeat_count), is_deep_idle", raw=True)
+        return self
+
+
+class WorkRefArgs(NestedArgs):
+    """The WorkInfo ``stop_work`` receives: only ``work_id`` and ``bundle_name`` are read; the
+    other WorkInfo fields are accepted and not checked."""
+
+    work_id: Int = arg(doc="the work's id", ge=0, api="workId")
+    bundle_name: Text | None = arg(None, doc="checked against the app's bundle when given",
+                                   api="bundleName")
+    ability_name: JsonValue = arg(None, doc="not read", api="abilityName")
+    network_type: JsonValue = arg(None, doc="not read", api="networkType")
+    is_charging: JsonValue = arg(None, doc="not read", api="isCharging")
+    charger_type: JsonValue = arg(None, doc="not read", api="chargerType")
+    battery_level: JsonValue = arg(None, doc="not read", api="batteryLevel")
+    battery_status: JsonValue = arg(None, doc="not read", api="batteryStatus")
+    storage_request: JsonValue = arg(None, doc="not read", api="storageRequest")
+    is_repeat: JsonValue = arg(None, doc="not read", api="isRepeat")
+    repeat_cycle_time: JsonValue = arg(None, doc="not read", api="repeatCycleTime")
+    repeat_count: JsonValue = arg(None, doc="not read", api="repeatCount")
+    is_persisted: JsonValue = arg(None, doc="not read", api="isPersisted")
+    is_deep_idle: JsonValue = arg(None, doc="not read", api="isDeepIdle")
+    idle_wait_time: JsonValue = arg(None, doc="not read", api="idleWaitTime")
+    parameters: JsonValue = arg(None, doc="not read", api="parameters")
+
+
+class StopWorkArgs(VerbArgs):
+    """``workScheduler.stopWork(work, needCancel?)``: end a running callback; ``need_cancel``
+    removes the work. Give the WorkInfo as ``work``, or its ``work_id`` (and ``bundle_name``)."""
+
+    need_cancel: Flag = arg(False, doc="also remove the work", api="needCancel")
+    work: Annotated[WorkRefArgs, nested(WorkRefArgs)] | None = arg(None, doc="the WorkInfo",
+                                                                   api="work")
+    work_id: Int | None = arg(None, doc="the work's id (required without work)", ge=0, api="workId",
+                              validate_default=True)
+    bundle_name: Text | None = arg(None, doc="checked against the app's bundle when given "
+                                   "(without work)", api="bundleName")
+
+    @field_validator("work_id")
+    @classmethod
+    def _work_or_id(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("work") is None:
+            raise arg_error("is required")
+        return value
+
+
+class WorkIdArgs(VerbArgs):
+    """``workScheduler.getWorkStatus(workId)`` / ``isLastWorkTimeOut(workId)``."""
+
+    work_id: Int = arg(doc="the work's id", ge=0, api="workId")
+
+
+class AppWorksArgs(VerbArgs):
+    """``workScheduler.obtainAllWorks()`` / ``stopAndClearWorks()``: every work of the app."""
+
+
 class HarmonyOSPolicy(Policy):
     """workScheduler: WorkInfo validation, conditions, activity groups, callback timeouts."""
 
@@ -352,14 +510,11 @@ class HarmonyOSPolicy(Policy):
         self._idle_since: float | None = ctx.now if ctx.signals.idle else None
 
     # -- register ----------------------------------------------------------------------------
-    def configure_app(self, app: App, args: Args) -> None:
+    def configure_app(self, app: App, args: RegisterArgs) -> None:
         """``group`` (activity group), ``privileged`` (WORK_SCHEDULER), ``bundle_name``."""
-        group = args.choice("group", GROUPS, app.settings.get("group", DEFAULT_GROUP))
-        privileged = args.bool("privileged", app.settings.get("privileged", False))
-        bundle = args.str("bundle_name", app.settings.get("bundle_name"))
-        args.done()
-        if bundle is not None and not bundle:
-            raise args.fail("bundle_name", "must not be empty")
+        group = args.group or app.settings.get("group", DEFAULT_GROUP)
+        privileged = args.privileged if args.privileged is not None else app.settings.get("privileged", False)
+        bundle = args.bundle_name if args.bundle_name is not None else app.settings.get("bundle_name")
         app.settings.update({"group": group, "privileged": privileged, "bundle_name": bundle})
 
     def on_app_configured(self, app: App) -> None:
@@ -368,10 +523,9 @@ class HarmonyOSPolicy(Policy):
             self._queue.evaluate_app(app.id)
 
     # -- verbs -------------------------------------------------------------------------------
-    def verb_start_work(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_start_work(self, app: App, args: StartWorkArgs) -> dict[str, Any]:
         """``startWork(work: WorkInfo)``: validate, add, and start at once if everything holds."""
         info = self._parse_work_info(args)
-        args.done()
         self._check_bundle(app, info)
         cycle = info.get("repeat_cycle_time")
         if cycle is not None and cycle < self.limits.min_repeat_cycle_ms:
@@ -401,18 +555,16 @@ class HarmonyOSPolicy(Policy):
         self._queue.try_start(work)
         return self._view(work)
 
-    def verb_stop_work(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_stop_work(self, app: App, args: StopWorkArgs) -> dict[str, Any]:
         """``stopWork(work, needCancel?)``: end a running callback; ``need_cancel`` removes it."""
-        need_cancel = args.bool("need_cancel", False)
-        if args.has("work"):
-            inner = args.mapping("work")
-            wid, bundle = self._work_ref(inner)
-            for name in _WORK_INFO_FIELDS:  # the rest of the WorkInfo is not needed to stop
-                inner.any(name, None)
-            inner.done()
+        need_cancel = args.need_cancel
+        if args.work is not None:
+            for name in ("work_id", "bundle_name"):
+                if getattr(args, name) is not None:  # beside work they are not read: unknown
+                    raise bad_arg(self.args_code, name, "is not a known argument")
+            wid, bundle = args.work.work_id, args.work.bundle_name
         else:
-            wid, bundle = self._work_ref(args)
-        args.done()
+            wid, bundle = args.work_id or 0, args.bundle_name  # (StopWorkArgs requires work_id here)
         if bundle is not None:
             self._check_bundle(app, {"bundle_name": bundle})
         work = self._find(app, wid)
@@ -425,80 +577,40 @@ class HarmonyOSPolicy(Policy):
             removed = True
         return {"work_id": wid, "stopped": was_running, "removed": removed}
 
-    def verb_get_work_status(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_get_work_status(self, app: App, args: WorkIdArgs) -> dict[str, Any]:
         """``getWorkStatus(workId)``: the WorkInfo and its run state."""
-        wid = args.int("work_id", minimum=0)
-        args.done()
-        return self._view(self._find(app, wid))
+        return self._view(self._find(app, args.work_id))
 
-    def verb_obtain_all_works(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_obtain_all_works(self, app: App, args: AppWorksArgs) -> dict[str, Any]:
         """``obtainAllWorks()``: every work of the app."""
-        args.done()
         works = self._by_app.get(app.id, {})
         return {"works": [self._view(works[w]) for w in sorted(works)]}
 
-    def verb_stop_and_clear_works(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_stop_and_clear_works(self, app: App, args: AppWorksArgs) -> dict[str, Any]:
         """``stopAndClearWorks()``: stop running callbacks and remove every work of the app."""
-        args.done()
         works = self._by_app.get(app.id, {})
         cleared = sorted(works)
         for wid in cleared:
             self._remove(works[wid])
         return {"cleared": cleared}
 
-    def verb_is_last_work_time_out(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_is_last_work_time_out(self, app: App, args: WorkIdArgs) -> dict[str, Any]:
         """``isLastWorkTimeOut(workId)``: whether the last run ended by the callback timeout."""
-        wid = args.int("work_id", minimum=0)
-        args.done()
+        wid = args.work_id
         return {"work_id": wid, "timed_out": self._find(app, wid).last_timeout}
 
     # -- WorkInfo ----------------------------------------------------------------------------
-    def _work_ref(self, args: Args) -> tuple[int, str | None]:
-        wid: int = args.int("work_id", minimum=0)
-        bundle: str | None = args.str("bundle_name", None)
-        return wid, bundle
-
-    def _parse_work_info(self, args: Args) -> dict[str, Any]:
+    def _parse_work_info(self, args: StartWorkArgs) -> dict[str, Any]:
         """WorkInfo → normalized dict (enum names, ms integers). Raises 401 errors."""
-        info: dict[str, Any] = {"work_id": args.int("work_id", minimum=0)}
-        for name in ("bundle_name", "ability_name"):
-            value = args.str(name)
-            if not value:
-                raise args.fail(name, "must not be empty")
-            info[name] = value
-        net = args.choice("network_type", NETWORK_TYPES, None)
-        charging = args.bool("is_charging", None)
-        charger = args.choice("charger_type", CHARGER_TYPES, None)
-        level = args.int("battery_level", None, minimum=0)
-        status = args.choice("battery_status", BATTERY_STATUSES, None)
-        storage = args.choice("storage_request", STORAGE_REQUESTS, None)
-        is_repeat = args.bool("is_repeat", None)
-        cycle = args.int("repeat_cycle_time", None, minimum=0)
-        count = args.int("repeat_count", None, minimum=0)
-        persisted = args.bool("is_persisted", False)
-        deep_idle = args.bool("is_deep_idle", None)
-        idle_wait = args.int("idle_wait_time", None, minimum=0)
-        params = args.any("parameters", None)
-        if level is not None and level > 100:
-            raise args.fail("battery_level", f"must be from 0 to 100, not {level}")
-        if charger is not None and charging is not True:
-            raise args.fail("charger_type", "needs is_charging: true (OpenHarmony ignores it otherwise)")
-        if is_repeat and cycle is None and count is None:
-            raise args.fail("repeat_cycle_time",
-                            "or repeat_count is required with is_repeat (seed 004: 'When isRepeat "
-                            "is set, you must set repeatCycleTime or repeatCount')")
-        if cycle is None and count is not None and not is_repeat:
-            raise args.fail("repeat_count", "needs is_repeat: true or a repeat_cycle_time "
-                            "(OpenHarmony ignores it otherwise)")
-        if cycle is None and count == 0:
-            raise args.fail("repeat_count", "must be at least 1 without a repeat_cycle_time")
-        if cycle is not None and not is_repeat and count is None:
-            raise args.fail("repeat_cycle_time",
-                            "needs is_repeat: true or a repeat_count (OpenHarmony ignores it otherwise)")
-        if idle_wait is not None and deep_idle is not True:
-            raise args.fail("idle_wait_time", "needs is_deep_idle: true")
+        info: dict[str, Any] = {"work_id": args.work_id, "bundle_name": args.bundle_name,
+                                "ability_name": args.ability_name}
+        net, charging, charger = args.network_type, args.is_charging, args.charger_type
+        level, status, storage = args.battery_level, args.battery_status, args.storage_request
+        is_repeat, cycle, count = args.is_repeat, args.repeat_cycle_time, args.repeat_count
+        persisted, deep_idle, idle_wait = args.is_persisted, args.is_deep_idle, args.idle_wait_time
+        params = args.parameters
         if params is not None:
-            info["parameters"] = self._parameters(args, params)
+            info["parameters"] = dict(params)
         if net is not None:
             info["network_type"] = net
         if charging is not None:
@@ -525,29 +637,7 @@ class HarmonyOSPolicy(Policy):
             if deep_idle:
                 info["idle_wait_time"] = idle_wait or 0
         info["is_persisted"] = persisted
-        if not any(k in info for k in ("network_type", "is_charging", "battery_level",
-                                       "battery_status", "storage_request", "repeat_cycle_time",
-                                       "is_deep_idle")):
-            raise RequestError(
-                CODE_PARAM,
-                "The workinfo condition cannot be empty: set at least one of network_type, "
-                "is_charging, battery_level, battery_status, storage_request, repeat_cycle_time "
-                "(with is_repeat or repeat_count), is_deep_idle", {"field": "work_info"})
         return info
-
-    @staticmethod
-    def _parameters(args: Args, raw: Any) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise args.fail("parameters", "must be an object of string, number or boolean values")
-        out: dict[str, Any] = {}
-        for key, value in raw.items():
-            ok = isinstance(value, str | bool) or (
-                isinstance(value, int | float) and math.isfinite(value))
-            if not isinstance(key, str) or not ok:
-                raise args.fail("parameters",
-                                f"value of {key!r} must be a string, number or boolean, not {value!r}")
-            out[key] = value
-        return out
 
     def _check_bundle(self, app: App, info: dict[str, Any]) -> None:
         bundle = app.settings.get("bundle_name")

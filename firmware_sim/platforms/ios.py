@@ -61,9 +61,10 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from firmware_sim.args import Args
+from pydantic import JsonValue, model_validator
+
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import (
@@ -79,6 +80,20 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.verbargs import (
+    Flag,
+    Int,
+    Number,
+    Text,
+    VerbArgs,
+    arg,
+    arg_error,
+    bad_arg,
+    choice,
+    custom,
+    field_error,
+    rule,
+)
 
 SEED: Final = "seed 001 (iOS App in the Background)"
 APPLE: Final = "developer.apple.com/documentation"
@@ -261,6 +276,120 @@ class _AppRecord:
     transfers: dict[str, float] = field(default_factory=dict)
 
 
+def _identifier(raw: Any) -> Any:
+    """A task identifier (:data:`IDENTIFIER_RE`; a number is taken as its text)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        raw = str(raw)
+    if not isinstance(raw, str) or not IDENTIFIER_RE.match(raw):
+        raise arg_error("must be a task identifier such as com.example.refresh "
+                        f"(letters, digits, '.', '_', '-'; up to 255), not {raw!r}")
+    return raw
+
+
+def _not_reserved(ident: str) -> str | None:
+    if ident in (DID_ENTER_BACKGROUND, PUSH_TASK) or _BG_TASK_RE.match(ident):
+        return f"{ident!r} is reserved for wakebench's own task ids"
+    return None
+
+
+#: A ``BGTaskScheduler`` identifier: reverse-DNS text (a number is taken as its text).
+Identifier = Annotated[str, custom(_identifier, {"anyOf": [
+    {"type": "string", "pattern": IDENTIFIER_RE.pattern}, {"type": "integer", "minimum": 0}]})]
+#: An identifier the app may choose (not one of wakebench's own task ids).
+OwnIdentifier = Annotated[Identifier, rule(_not_reserved)]
+
+
+#: The three ways to give a request's earliest begin; at most one per request.
+_EARLIEST: Final = ("earliest_begin", "earliest_begin_date", "earliest_begin_delay")
+
+
+class RegisterArgs(VerbArgs):
+    """iOS settings of ``register``."""
+
+    background_app_refresh: Flag | None = arg(
+        None, doc="the app's Background App Refresh switch (default true; a re-register without "
+        "it keeps the previous value)", api="UIApplication.backgroundRefreshStatus")
+
+
+class BeginBackgroundTaskArgs(VerbArgs):
+    """``UIApplication.beginBackgroundTask(withName:expirationHandler:)``: finish work after
+    leaving the foreground, within the shared background time."""
+
+    name: Text | None = arg(None, doc="a name for debugging", api="withName")
+
+
+class EndBackgroundTaskArgs(VerbArgs):
+    """``UIApplication.endBackgroundTask(_:)``: exactly one of ``identifier`` and ``task_id``."""
+
+    identifier: Int | None = arg(None, doc="the UIBackgroundTaskIdentifier number", ge=0,
+                                 api="UIBackgroundTaskIdentifier")
+    task_id: Text | None = arg(None, doc="the task id as events carry it (bg-N)")
+
+
+class SubmitArgs(VerbArgs):
+    """``BGTaskScheduler.submit(_:)`` of a ``BGAppRefreshTaskRequest`` or
+    ``BGProcessingTaskRequest``; at most one of the three earliest-begin arguments."""
+
+    type: Annotated[str, choice(_TYPES)] = arg(
+        doc="refresh (BGAppRefreshTaskRequest) or processing (BGProcessingTaskRequest)",
+        api="BGAppRefreshTaskRequest / BGProcessingTaskRequest")
+    identifier: OwnIdentifier = arg(doc="the task identifier, reverse-DNS (com.example.refresh)",
+                                    api="identifier")
+    earliest_begin: Number | None = arg(None, doc="earliest start, absolute rig time", unit="s",
+                                        ge=0.0, api="earliestBeginDate")
+    earliest_begin_date: Number | None = arg(None, doc="alias of earliest_begin", unit="s", ge=0.0,
+                                             api="earliestBeginDate")
+    earliest_begin_delay: Number | None = arg(None, doc="earliest start, from now", unit="s", ge=0.0,
+                                              api="Date(timeIntervalSinceNow:)")
+    requires_external_power: Flag = arg(False, doc="run only on external power (processing only)",
+                                        api="requiresExternalPower")
+    requires_network_connectivity: Flag = arg(False, doc="run only with a network (processing only)",
+                                              api="requiresNetworkConnectivity")
+
+    @model_validator(mode="after")
+    def _request_rules(self) -> SubmitArgs:
+        if (self.earliest_begin is not None) + (self.earliest_begin_date is not None) \
+                + (self.earliest_begin_delay is not None) > 1:
+            present = [n for n in _EARLIEST if getattr(self, n) is not None]
+            raise field_error(present[1], f"cannot be combined with '{present[0]}'")
+        if self.type == "refresh" and (self.requires_external_power or self.requires_network_connectivity):
+            name = "requires_external_power" if self.requires_external_power else "requires_network_connectivity"
+            raise field_error(name, "exists only on BGProcessingTaskRequest (type: processing)")
+        return self
+
+
+class PushArgs(VerbArgs):
+    """A background notification (``content-available: 1``) arrives from APNs."""
+
+    payload: JsonValue = arg(None, doc="handed to the launch in the wake event",
+                             api="userInfo")
+
+
+class UrlSessionDownloadArgs(VerbArgs):
+    """A download task on a background ``URLSession``; when it ends the system launches the app
+    with ``handleEventsForBackgroundURLSession``."""
+
+    session: OwnIdentifier = arg(doc="the session's identifier",
+                                 api="URLSessionConfiguration.background(withIdentifier:)")
+    duration: Number = arg(doc="how long the transfer takes (the bench decides)", unit="s", ge=0.0)
+
+
+class CancelArgs(VerbArgs):
+    """``BGTaskScheduler.cancel(taskRequestWithIdentifier:)`` or ``cancelAllTaskRequests()``:
+    exactly one of ``identifier`` and ``all: true``."""
+
+    identifier: Identifier | None = arg(None, doc="the request to cancel",
+                                        api="cancel(taskRequestWithIdentifier:)")
+    all: Flag = arg(False, doc="cancel every pending request", api="cancelAllTaskRequests")
+
+
+class SetTaskCompletedArgs(VerbArgs):
+    """``BGTask.setTaskCompleted(success:)`` (also the push's completion handler)."""
+
+    identifier: Identifier = arg(doc="the started task", api="BGTask.identifier")
+    success: Flag = arg(doc="whether the work succeeded", api="success")
+
+
 class IOSPolicy(Policy):
     """5 s background window, background tasks and BGTaskScheduler."""
 
@@ -290,11 +419,10 @@ class IOSPolicy(Policy):
         return rec
 
     # -- register / lifecycle ----------------------------------------------------------------
-    def configure_app(self, app: App, args: Args) -> None:
+    def configure_app(self, app: App, args: RegisterArgs) -> None:
         """``background_app_refresh`` (bool, default true): the app's Background App Refresh switch;
         a re-``register`` without it keeps the previous value."""
-        value = args.bool("background_app_refresh", None)
-        args.done()
+        value = args.background_app_refresh
         if value is not None:
             app.settings["background_app_refresh"] = value
         app.settings.setdefault("background_app_refresh", True)
@@ -379,14 +507,13 @@ class IOSPolicy(Policy):
         return any(launch.state == "running" for launch in rec.launches.values())
 
     # -- beginBackgroundTask / endBackgroundTask ---------------------------------------------
-    def verb_begin_background_task(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_begin_background_task(self, app: App, args: BeginBackgroundTaskArgs) -> dict[str, Any]:
         """``beginBackgroundTask(withName:expirationHandler:)``: ``name`` (optional).
 
         Returns ``task_id`` / ``identifier`` and the shared background ``deadline`` (null in the
         foreground), or ``identifier`` 0 (``.invalid``) when the app has no background time.
         """
-        name = args.str("name", None)
-        args.done()
+        name = args.name
         rec = self._rec(app.id)
         now = self.ctx.now
         why = None
@@ -411,15 +538,13 @@ class IOSPolicy(Policy):
         return {"task_id": task.task_id, "identifier": task.number, "deadline": deadline,
                 "background_time_remaining": self._time_remaining(app, rec)}
 
-    def verb_end_background_task(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_end_background_task(self, app: App, args: EndBackgroundTaskArgs) -> dict[str, Any]:
         """``endBackgroundTask(_:)``: ``identifier`` (number) or ``task_id`` (``bg-N``)."""
-        number = args.int("identifier", None, minimum=0)
-        task_id = args.str("task_id", None)
-        args.done()
-        if (number is None) == (task_id is None):
-            raise args.fail("identifier", "or 'task_id' is required (exactly one of them)")
-        if task_id is not None:
+        number, task_id = args.identifier, args.task_id
+        if task_id is not None and number is None:
             number = int(task_id[3:]) if _BG_TASK_RE.match(task_id) else -1
+        elif number is None or task_id is not None:
+            raise bad_arg(self.args_code, "identifier", "or 'task_id' is required (exactly one of them)")
         rec = self._rec(app.id)
         task = rec.bg.pop(number, None)
         if task is None:
@@ -437,7 +562,7 @@ class IOSPolicy(Policy):
                 "ended_at": self.ctx.now}
 
     # -- BGTaskScheduler ---------------------------------------------------------------------
-    def verb_submit(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_submit(self, app: App, args: SubmitArgs) -> dict[str, Any]:
         """``BGTaskScheduler.submit``: ``type`` (refresh / processing), ``identifier``,
         ``earliest_begin`` (rig s) or ``earliest_begin_delay`` (s from now),
         ``requires_external_power`` / ``requires_network_connectivity`` (processing only).
@@ -446,19 +571,9 @@ class IOSPolicy(Policy):
             RequestError: ``unavailable`` (Background App Refresh off),
                 ``too_many_pending_task_requests`` (1 refresh / 10 processing pending).
         """
-        kind: str = args.choice("type", _TYPES)
-        ident: str = _identifier(args)
-        if ident in (DID_ENTER_BACKGROUND, PUSH_TASK) or _BG_TASK_RE.match(ident):
-            raise args.fail("identifier", f"{ident!r} is reserved for wakebench's own task ids")
+        kind, ident = args.type, args.identifier
         earliest = self._earliest_begin(args)
-        power = args.bool("requires_external_power", False)
-        network = args.bool("requires_network_connectivity", False)
-        if kind == "refresh":
-            for name, value in (("requires_external_power", power),
-                                ("requires_network_connectivity", network)):
-                if value:
-                    raise args.fail(name, "exists only on BGProcessingTaskRequest (type: processing)")
-        args.done()
+        power, network = args.requires_external_power, args.requires_network_connectivity
         if not app.settings.get("background_app_refresh", True):
             raise RequestError(
                 "unavailable",
@@ -482,7 +597,7 @@ class IOSPolicy(Policy):
                 "replaced": replaced}
 
     # -- background notifications and background URLSession (seed 001) -----------------------
-    def verb_push(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_push(self, app: App, args: PushArgs) -> dict[str, Any]:
         """A background notification (``content-available``) arrives from APNs; ``payload``
         (optional) is handed to the launch. It is delivered at once unless a launch for one came
         less than ``push_cadence_s`` ago: then it waits, and the pushes that arrive meanwhile
@@ -490,8 +605,7 @@ class IOSPolicy(Policy):
         swiped-away app gets none (Apple: not delivered after the user force-quits the app).
         ``set_task_completed`` with ``identifier: background_notification`` is the completion
         handler; otherwise ``expire`` at ``push_runtime_s``, then ``terminate``."""
-        payload = args.any("payload", None)
-        args.done()
+        payload = args.payload
         rec = self._rec(app.id)
         if rec.swiped:
             return {"delivered": False, "reason": "app_swiped_away", "deliver_at": None,
@@ -534,7 +648,7 @@ class IOSPolicy(Policy):
             return
         self._deliver_pushes(self.ctx.app(app_id), rec)
 
-    def verb_url_session_download(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_url_session_download(self, app: App, args: UrlSessionDownloadArgs) -> dict[str, Any]:
         """A download task on a background ``URLSession`` (``session``: its identifier;
         ``duration``: how long the transfer takes, s — the bench decides). The transfer runs
         outside the app; when it ends the system launches (or resumes) the app with
@@ -542,11 +656,7 @@ class IOSPolicy(Policy):
         ``url_session`` — unless the app is in the foreground then (its delegate is called in
         the running process: ``data.launched: false``, no deadline). A swiped-away app's
         transfers are cancelled (``unscheduled``, reason ``app_swiped_away``)."""
-        session = _identifier(args, name="session")
-        duration = args.number("duration", minimum=0.0)
-        args.done()
-        if session in (DID_ENTER_BACKGROUND, PUSH_TASK) or _BG_TASK_RE.match(session):
-            raise args.fail("session", f"{session!r} is reserved for wakebench's own task ids")
+        session, duration = args.session, args.duration
         rec = self._rec(app.id)
         if session in rec.launches:
             raise RequestError("task_exists", f"session {session!r} is handling events now",
@@ -570,35 +680,29 @@ class IOSPolicy(Policy):
             self._start_system_launch(app, rec, session, "url_session",
                                       self.limits.url_session_runtime_s, {"launched": True})
 
-    def _earliest_begin(self, args: Args) -> float | None:
-        given = [(n, args.number(n, None, minimum=0.0))
-                 for n in ("earliest_begin", "earliest_begin_date", "earliest_begin_delay")]
-        present = [(n, v) for n, v in given if v is not None]
-        if len(present) > 1:
-            raise args.fail(present[1][0], f"cannot be combined with '{present[0][0]}'")
+    def _earliest_begin(self, args: SubmitArgs) -> float | None:
+        given = [("earliest_begin", args.earliest_begin), ("earliest_begin_date", args.earliest_begin_date),
+                 ("earliest_begin_delay", args.earliest_begin_delay)]
+        present = [(n, v) for n, v in given if v is not None]  # one at most (SubmitArgs)
         if not present:
             return None
         name, value = present[0]
         return float(self.ctx.now + value if name == "earliest_begin_delay" else value)
 
-    def verb_cancel(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_cancel(self, app: App, args: CancelArgs) -> dict[str, Any]:
         """``cancel(taskRequestWithIdentifier:)`` with ``identifier``, or ``cancelAllTaskRequests()``
         with ``all: true``. Started tasks are not affected; an unknown identifier cancels nothing."""
-        ident = _identifier(args, None)
-        everything = args.bool("all", False)
-        args.done()
+        ident, everything = args.identifier, args.all
         if (ident is None) == (not everything):
-            raise args.fail("identifier", "or 'all: true' is required (exactly one of them)")
+            raise bad_arg(self.args_code, "identifier", "or 'all: true' is required (exactly one of them)")
         rec = self._rec(app.id)
-        idents = list(rec.requests) if everything else [ident]
+        idents = [ident] if ident is not None else list(rec.requests)
         cancelled = [i for i in idents if self._drop_request(app.id, rec, i)]
         return {"cancelled": cancelled}
 
-    def verb_set_task_completed(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_set_task_completed(self, app: App, args: SetTaskCompletedArgs) -> dict[str, Any]:
         """``BGTask.setTaskCompleted(success:)``: ``identifier``, ``success``."""
-        ident = _identifier(args)
-        success = args.bool("success")
-        args.done()
+        ident, success = args.identifier, args.success
         rec = self._rec(app.id)
         launch = rec.launches.get(ident)
         if launch is None:
@@ -970,19 +1074,6 @@ def _needs(launch: _Launch) -> tuple[str, ...]:
 
 def _keys(keys: Iterable[Hashable]) -> list[tuple[str, str]]:
     return [k for k in keys if isinstance(k, tuple)]
-
-
-def _identifier(args: Args, *default: None, name: str = "identifier") -> Any:
-    """A task identifier (:data:`IDENTIFIER_RE`; a number is taken as its text)."""
-    raw = args.any(name, *default)
-    if raw is None and default:
-        return None
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-        raw = str(raw)
-    if not isinstance(raw, str) or not IDENTIFIER_RE.match(raw):
-        raise args.fail(name, "must be a task identifier such as com.example.refresh "
-                        f"(letters, digits, '.', '_', '-'; up to 255), not {raw!r}")
-    return raw
 
 
 def _holds(s: Signals) -> dict[str, bool | None]:

@@ -80,9 +80,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from firmware_sim.args import Args
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.limits import Limits, limit
 from firmware_sim.policy import (
@@ -99,6 +98,7 @@ from firmware_sim.policy import (
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
 from firmware_sim.timers import TimerHandle
+from firmware_sim.verbargs import Id, Text, VerbArgs, arg, choice
 
 SEED: Final = "seed 002 (UWP extended execution)"
 
@@ -254,6 +254,35 @@ class _Session:
                 "revoke_reason": self.revoke_reason, "grace_until": self.grace_until}
 
 
+class RegisterArgs(VerbArgs):
+    """UWP settings of ``register``."""
+
+    background_access: Annotated[str, choice(_ACCESS_CHOICES)] | None = arg(
+        None, doc="a BackgroundAccessStatus (name or number) or allowed / denied (default "
+        "allowed_subject_to_system_policy; a re-register without it keeps the previous value)",
+        api="BackgroundExecutionManager.RequestAccessAsync")
+
+
+class ReclaimMemoryArgs(VerbArgs):
+    """The user opens an app that needs memory (sent by the bench): this app's session is revoked
+    (memory_pressure) unless the app is in the foreground."""
+
+
+class RequestExtensionArgs(VerbArgs):
+    """``new ExtendedExecutionSession { Reason, Description }.RequestExtensionAsync()``."""
+
+    reason: Annotated[str, choice(REASONS)] = arg(
+        "unspecified", doc="the ExtendedExecutionReason, by name or number", api="Reason")
+    description: Text | None = arg(None, doc="why the app asks (shown to the user)",
+                                   api="Description")
+
+
+class DisposeArgs(VerbArgs):
+    """``ExtendedExecutionSession.Dispose()``."""
+
+    session_id: Id | None = arg(None, doc="the session to end (default: the app's session)")
+
+
 class UWPPolicy(Policy):
     """``ExtendedExecutionSession``: one session per app, battery-aware, revocable."""
 
@@ -292,12 +321,11 @@ class UWPPolicy(Policy):
             self._arm_xbox()
 
     # -- register / lifecycle ----------------------------------------------------------------
-    def configure_app(self, app: App, args: Args) -> None:
+    def configure_app(self, app: App, args: RegisterArgs) -> None:
         """``background_access``: a BackgroundAccessStatus (name or number) or ``allowed`` /
         ``denied``; default ``allowed_subject_to_system_policy``. A re-``register`` without it
         keeps the previous value."""
-        value = args.choice("background_access", _ACCESS_CHOICES, None)
-        args.done()
+        value = args.background_access
         if value is not None:
             app.settings["background_access"] = value
         app.settings.setdefault("background_access", "allowed_subject_to_system_policy")
@@ -401,27 +429,24 @@ class UWPPolicy(Policy):
         return {"state": session.state, "grace_until": session.grace_until}
 
     # -- verbs -------------------------------------------------------------------------------
-    def verb_reclaim_memory(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_reclaim_memory(self, app: App, args: ReclaimMemoryArgs) -> dict[str, Any]:
         """The user opens an app that needs memory (sent by the bench): seed 002 "memory needs to
         be reclaimed in order for the user to open a new app in the foreground" — this app's
         session is revoked (``memory_pressure``, SystemPolicy) unless the app is itself in the
         foreground."""
-        args.done()
         session = self._sessions.get(app.id)
         if session is None or session.state != "active" or app.state == "foreground":
             return {"revoked": None}
         self._revoke(app, session, MEMORY_PRESSURE)
         return {"revoked": session.session_id}
 
-    def verb_request_extension(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_request_extension(self, app: App, args: RequestExtensionArgs) -> dict[str, Any]:
         """``new ExtendedExecutionSession { Reason, Description }.RequestExtensionAsync()``.
 
         Raises:
             RequestError: ``0x8007139F`` while the app's session is active.
         """
-        reason: str = args.choice("reason", REASONS, "unspecified")
-        description = args.str("description", None)
-        args.done()
+        reason, description = args.reason, args.description
         current = self._sessions.get(app.id)
         if current is not None and current.state == "active":
             raise RequestError(
@@ -449,10 +474,9 @@ class UWPPolicy(Policy):
         return {"result": "allowed", "session_id": session.session_id, "reason": reason,
                 "deadline": deadline}
 
-    def verb_dispose(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_dispose(self, app: App, args: DisposeArgs) -> dict[str, Any]:
         """``ExtendedExecutionSession.Dispose()``: ``session_id`` (optional: the app's session)."""
-        session_id = args.id("session_id", None)
-        args.done()
+        session_id = args.session_id
         session = self._sessions.get(app.id)
         if session is None or (session_id is not None and session_id != session.session_id):
             have = f"its session is {session.session_id!r}" if session else "it has no session"

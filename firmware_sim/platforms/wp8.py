@@ -76,9 +76,10 @@ import heapq
 import math
 import random
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
-from firmware_sim.args import Args
+from pydantic import model_validator
+
 from firmware_sim.durations import parse_duration
 from firmware_sim.errors import RequestError
 from firmware_sim.limits import Limits, limit
@@ -93,6 +94,21 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
+from firmware_sim.verbargs import (
+    Duration,
+    Flag,
+    Id,
+    Int,
+    Number,
+    Text,
+    VerbArgs,
+    arg,
+    arg_error,
+    choice,
+    custom,
+    field_error,
+    parse,
+)
 
 SEED: Final = "seed 003 (Windows Phone 8 scheduled tasks, zh-Hant)"
 MIB: Final = 1024 * 1024
@@ -231,6 +247,85 @@ class _Run:
     peak_memory: int = 0
 
 
+def _expiration_arg(raw: Any) -> Any:
+    if isinstance(raw, str) or (isinstance(raw, int | float) and not isinstance(raw, bool)):
+        return raw  # finite: the central range check ran before; text is read by _expiration
+    raise arg_error(f"must be rig seconds (a number) or a duration such as \"7d\", not {raw!r}")
+
+
+class RegisterArgs(VerbArgs):
+    """WP8 settings of ``register``: what makes ``update_tile`` extend the agent's lifetime."""
+
+    tile_pinned: Flag | None = arg(None, doc="the app's Tile is on Start (default false; a "
+                                   "re-register without it keeps the previous value)")
+    lock_screen: Flag | None = arg(None, doc="the user shows the app on the lock screen (default "
+                                   "false; kept like tile_pinned)")
+
+
+class AddArgs(VerbArgs):
+    """``ScheduledActionService.Add``: schedule (or reschedule) a PeriodicTask or
+    ResourceIntensiveTask, from the foreground app."""
+
+    name: Id = arg(doc="the action's name", api="ScheduledAction.Name")
+    type: Annotated[str, choice(_TYPES)] = arg(doc="periodic or resource_intensive",
+                                               api="PeriodicTask / ResourceIntensiveTask")
+    expiration_time: Annotated[float | str, custom(_expiration_arg, {"anyOf": [
+        {"type": "number"}, {"type": "string"}]})] | None = arg(
+        None, doc="absolute rig time (number) or a duration from now (text such as \"7d\"); at "
+        "most 14 days ahead (default 14 days)", unit="s", api="ExpirationTime")
+    description: Text | None = arg(None, doc="shown to the user in the phone's settings",
+                                   api="Description")
+    audio: Flag = arg(False, doc="an audio agent (its own memory limit)", api="AudioPlayerAgent")
+
+
+class UpdateTileArgs(VerbArgs):
+    """``ShellTile.Update(ShellTileData)``: with the Tile pinned (or the app on the lock screen),
+    every scheduled action of the app lives two weeks from now (seed 003)."""
+
+
+class AssociateToNetworkInterfaceArgs(VerbArgs):
+    """``SocketExtensions.AssociateToNetworkInterface`` from the running agent (fails for mobile
+    broadband in a resource-intensive agent, seed 003)."""
+
+    interface_type: Annotated[str, choice(_INTERFACE_TYPES)] = arg(
+        doc="the NetworkInterfaceType", api="NetworkInterfaceInfo.InterfaceType")
+
+
+class RemoveArgs(VerbArgs):
+    """``ScheduledActionService.Remove``: drop an action (a running agent finishes)."""
+
+    name: Id = arg(doc="the action's name", api="name")
+
+
+class LaunchForTestArgs(VerbArgs):
+    """``ScheduledActionService.LaunchForTest(name, delay)``: run the agent after ``delay``."""
+
+    name: Id = arg(doc="the action's name", api="name")
+    delay: Duration = arg(doc="seconds from now, or text such as \"30s\"", unit="s",
+                          api="delay (TimeSpan)")
+
+
+class RunArgs(VerbArgs):
+    """The running agent's ``NotifyComplete()`` / ``Abort()``."""
+
+    name: Id | None = arg(None, doc="the running action's name (checked when given)")
+
+
+class ReportMemoryArgs(VerbArgs):
+    """The running agent's memory use: exactly one of ``bytes`` and ``mb``."""
+
+    bytes: Int | None = arg(None, doc="memory in use", unit="bytes", ge=0,
+                            api="DeviceStatus.ApplicationCurrentMemoryUsage")
+    mb: Number | None = arg(None, doc="memory in use (1 MB = 1,048,576 bytes)", unit="MiB", ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (data.get("bytes") is None) == (data.get("mb") is None):
+            raise field_error("bytes", "or 'mb' is required (exactly one of them)")
+        return data
+
+
 class WP8Policy(Policy):
     """PeriodicTask / ResourceIntensiveTask scheduling with the seed 003 limits."""
 
@@ -257,14 +352,10 @@ class WP8Policy(Policy):
         self._run_timers = TimerMap(ctx, self._on_run, app_label)
 
     # -- verbs -------------------------------------------------------------------------------
-    def verb_add(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_add(self, app: App, args: AddArgs) -> dict[str, Any]:
         """``ScheduledActionService.Add``: schedule (or reschedule) a task."""
-        name: str = args.id("name")
-        kind: TaskType = args.choice("type", _TYPES)
-        raw_expiration = args.any("expiration_time", None)
-        description: str | None = args.str("description", None)
-        audio: bool = args.bool("audio", False)
-        args.done()
+        name, kind = args.name, cast(TaskType, args.type)
+        raw_expiration, description, audio = args.expiration_time, args.description, args.audio
         now = self.ctx.now
         if app.state != "foreground":
             raise RequestError(
@@ -319,19 +410,17 @@ class WP8Policy(Policy):
                 "agents are draining the battery (seed 003)")
         return out
 
-    def configure_app(self, app: App, args: Args) -> None:
+    def configure_app(self, app: App, args: RegisterArgs) -> None:
         """``tile_pinned`` (the app's Tile is on Start) and ``lock_screen`` (the user shows the
         app on the lock screen): what makes ``update_tile`` extend the agent's lifetime."""
-        for name in ("tile_pinned", "lock_screen"):
-            app.settings[name] = args.bool(name, app.settings.get(name, False))
-        args.done()
+        for name, value in (("tile_pinned", args.tile_pinned), ("lock_screen", args.lock_screen)):
+            app.settings[name] = value if value is not None else app.settings.get(name, False)
 
-    def verb_update_tile(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_update_tile(self, app: App, args: UpdateTileArgs) -> dict[str, Any]:
         """``ShellTile.Update(ShellTileData)``: with the Tile pinned (or the app on the lock
         screen), every scheduled action of the app lives two weeks from now — seed 003:
         "如果你的應用的Tile被固定在開始畫面上了,你的後台代理在任何調用Update(ShellTileData)
         來更新Tile時,其存留時間會被自動擴充到兩周"."""
-        args.done()
         if not (app.settings.get("tile_pinned") or app.settings.get("lock_screen")):
             return {"extended": False, "reason": "tile_not_pinned"}
         until = self.ctx.now + self.limits.max_expiration_s
@@ -343,13 +432,12 @@ class WP8Policy(Policy):
                 names.append(task.name)
         return {"extended": bool(names), "expiration_time": until, "names": sorted(names)}
 
-    def verb_associate_to_network_interface(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_associate_to_network_interface(self, app: App, args: AssociateToNetworkInterfaceArgs) -> dict[str, Any]:
         """``SocketExtensions.AssociateToNetworkInterface(socket, NetworkInterfaceInfo)`` from
         the running agent: fails for a mobile-broadband interface in a resource-intensive agent
         (seed 003: "如果一個資源密集型代理試圖調用AssociateToNetworkInterface ... 指定了
         MobileBroadbandGSM或MobileBroadbandCDMA,調用會失敗")."""
-        kind: str = args.choice("interface_type", _INTERFACE_TYPES)
-        args.done()
+        kind = args.interface_type
         run = self._runs.get(app.id)
         if run is not None and run.type == RESOURCE_INTENSIVE and kind in _MOBILE_BROADBAND:
             raise RequestError(
@@ -358,10 +446,9 @@ class WP8Policy(Policy):
                 "(seed 003)", {"interface_type": kind, "agent": run.name})
         return {"interface_type": kind, "associated": True}
 
-    def verb_remove(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_remove(self, app: App, args: RemoveArgs) -> dict[str, Any]:
         """``ScheduledActionService.Remove``: drop an action (a running agent finishes)."""
-        name: str = args.id("name")
-        args.done()
+        name = args.name
         task = self._tasks.pop((app.id, name), None)
         if task is None:
             raise RequestError("unknown_task", f"app {app.id!r} has no scheduled action {name!r}",
@@ -376,11 +463,9 @@ class WP8Policy(Policy):
             del self._test_waiting[app.id]
         return {"name": name, "removed": True}
 
-    def verb_launch_for_test(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_launch_for_test(self, app: App, args: LaunchForTestArgs) -> dict[str, Any]:
         """``ScheduledActionService.LaunchForTest(name, delay)``."""
-        name: str = args.id("name")
-        delay = args.duration("delay")
-        args.done()
+        name, delay = args.name, args.delay
         now = self.ctx.now
         task = self._tasks.get((app.id, name))
         if task is None:
@@ -403,7 +488,7 @@ class WP8Policy(Policy):
     def force_run(self, app: App, task_id: str) -> dict[str, Any]:
         """``LaunchForTest(name, TimeSpan.Zero)``: the same rules as ``launch_for_test`` (the task
         must be added and not expired), started at once (or after the app's running agent)."""
-        self.verb_launch_for_test(app, Args({"name": task_id, "delay": 0}))
+        self.verb_launch_for_test(app, parse(LaunchForTestArgs, {"name": task_id, "delay": 0}))
         key = (app.id, task_id)
         self._test_timers.cancel(key)
         self._on_test(key)
@@ -425,28 +510,22 @@ class WP8Policy(Policy):
         self._run_timer(run)
         return {"state": run.state, "terminate_at": run.ends_at}
 
-    def verb_notify_complete(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_notify_complete(self, app: App, args: RunArgs) -> dict[str, Any]:
         """``BackgroundAgent.NotifyComplete()``: the agent finished its work."""
         run = self._current_run(app, args, "NotifyComplete")
         state = run.state
         self._end_run(run, "completed")
         return {"name": run.name, "state": state, "ran_s": self.ctx.now - run.started}
 
-    def verb_abort(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_abort(self, app: App, args: RunArgs) -> dict[str, Any]:
         """``BackgroundAgent.Abort()``: the agent cannot do its work; IsScheduled becomes false."""
         run = self._current_run(app, args, "Abort")
         self._end_run(run, "abort")
         return {"name": run.name, "is_scheduled": False}
 
-    def verb_report_memory(self, app: App, args: Args) -> dict[str, Any]:
+    def verb_report_memory(self, app: App, args: ReportMemoryArgs) -> dict[str, Any]:
         """The running agent's memory use, ``bytes`` or ``mb`` (1 MB = 1,048,576 bytes)."""
-        if args.has("bytes") == args.has("mb"):
-            raise args.fail("bytes", "or 'mb' is required (exactly one of them)")
-        if args.has("bytes"):
-            used: int = args.int("bytes", minimum=0)
-        else:
-            used = round(args.number("mb", minimum=0) * MIB)
-        args.done()
+        used = args.bytes if args.bytes is not None else round((args.mb or 0.0) * MIB)
         run = self._runs.get(app.id)
         if run is None:
             raise RequestError("invalid_operation",
@@ -773,9 +852,8 @@ class WP8Policy(Policy):
                 self._start(queued, test=True)
         self._try_start_ri()
 
-    def _current_run(self, app: App, args: Args, call: str) -> _Run:
-        name: str | None = args.id("name", None)
-        args.done()
+    def _current_run(self, app: App, args: RunArgs, call: str) -> _Run:
+        name = args.name
         run = self._runs.get(app.id)
         if run is None:
             raise RequestError("invalid_operation",
