@@ -41,3 +41,10 @@ def test_no_module_writes_its_own_copy() -> None:
                     and path.name != "timefmt.py":
                 copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert copies == []
+
+
+def test_stamp_rounds_to_the_millisecond_and_always_prints_three_digits() -> None:
+    # 1.17 is 1.16999... as a float: truncating printed .169; a 0 ms digit must not be dropped
+    assert stamp(1.17) == "0:00:01.170"
+    assert stamp(59.9996) == "0:01:00.000"
+    assert stamp(3.0) == "0:00:03.000"

@@ -27,8 +27,8 @@ def stamp(t: float) -> str:
     """Rig time with milliseconds, always: ``0:05:00.250``, ``0:00:03.000``."""
     if not math.isfinite(t):
         return "never"
-    whole = int(t)
-    return f"{clock(float(whole))}.{int((t - whole) * 1000):03d}"
+    whole, ms = divmod(round(t * 1000), 1000)  # rounded like clock(): 1.17 is .170, not .169
+    return f"{clock(float(whole))}.{ms:03d}"
 
 
 def value_text(value: Any) -> str:

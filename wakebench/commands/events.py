@@ -14,7 +14,7 @@ from typing import Any
 
 from wakebench.commands._rigargs import EXIT_OK, add_rig_arguments, run_linked
 from wakebench.rigctl import RigLink
-from wakebench.timefmt import clock
+from wakebench.timefmt import clock, stamp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def format_event(app: str, event: dict[str, Any]) -> str:
     """``0:05:00.091  revoke     mail/sync  charger_removed  #2``."""
     t = event.get("t")
-    stamp = clock(float(t)) if isinstance(t, int | float) else "?"
-    parts = [f"{stamp:>10}", f"{event.get('type')!s:<11}", f"{app}/{event.get('task_id') or '-'}"]
+    when = stamp(float(t)) if isinstance(t, int | float) else "?"
+    parts = [f"{when:>12}", f"{event.get('type')!s:<11}", f"{app}/{event.get('task_id') or '-'}"]
     if event.get("reason"):
         parts.append(str(event["reason"]))
     if event.get("deadline") is not None:
