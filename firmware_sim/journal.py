@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +184,9 @@ class Journal:
         self.max_bytes = max_bytes
         self.dropped_total = 0
         self._written: dict[str, str] = {}
+        #: (row id, payload bytes) of every pending row, oldest first: an acknowledgement is one
+        #: DELETE, with no query for what it removed
+        self._sizes: deque[tuple[int, int]] = deque()
         self._where = str(path) if path is not None else ":memory:"
         if path is not None:
             self._check_header(path)
@@ -242,9 +246,7 @@ class Journal:
                 raise self._error(f"integrity check failed ({check[0] if check else 'no answer'})")
             db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        count, size = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
-        self._count, self._bytes = int(count), int(size)
+        self._load_sizes()
         for key, value in db.execute("SELECT key, value FROM state"):
             self._written[str(key)] = str(value)
 
@@ -306,6 +308,8 @@ class Journal:
                     cur = self._db.execute(
                         "INSERT INTO pending (topic, payload, qos, app, seq) VALUES (?, ?, ?, ?, ?)", row)
                     ids.append(int(cur.lastrowid or 0))
+                for entry_id, row in zip(ids, rows, strict=True):
+                    self._sizes.append((entry_id, len(row[1])))
                 self._count += len(rows)
                 self._bytes += sum(len(r[1]) for r in rows)
                 self._enforce_bound()
@@ -360,22 +364,18 @@ class Journal:
         Raises:
             JournalError: the write failed.
         """
+        if not self._sizes or self._sizes[0][0] > entry_id:
+            return  # nothing pending up to there (acknowledged already, or dropped by the bound)
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                count, size = self._db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending WHERE id <= ?",
-                    (entry_id,)).fetchone()
-                self._db.execute("DELETE FROM pending WHERE id <= ?", (entry_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            # one statement: SQLite runs it as its own transaction
+            self._db.execute("DELETE FROM pending WHERE id <= ?", (entry_id,))
         except sqlite3.Error as exc:
             self._reload_counts()
             raise self._error(f"cannot write it ({exc})") from exc
-        self._count -= int(count)
-        self._bytes -= int(size)
+        sizes = self._sizes
+        while sizes and sizes[0][0] <= entry_id:
+            self._count -= 1
+            self._bytes -= sizes.popleft()[1]
 
     def drops(self) -> DropReport | None:
         """Drops not yet reported, aggregated per app (None if there are none)."""
@@ -401,11 +401,14 @@ class Journal:
     # -- internals ---------------------------------------------------------------------------
     def _reload_counts(self) -> None:
         try:
-            count, size = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
+            self._load_sizes()
         except sqlite3.Error:
             return
-        self._count, self._bytes = int(count), int(size)
+
+    def _load_sizes(self) -> None:
+        rows = self._db.execute("SELECT id, LENGTH(payload) FROM pending ORDER BY id").fetchall()
+        self._sizes = deque((int(r[0]), int(r[1])) for r in rows)
+        self._count, self._bytes = len(rows), sum(int(r[1]) for r in rows)
 
     def _enforce_bound(self) -> None:
         need_count = self._count - self.max_events
@@ -414,13 +417,11 @@ class Journal:
             return
         size = 0
         last_id: int | None = None
-        cur = self._db.execute("SELECT id, LENGTH(payload) FROM pending ORDER BY id")
-        for n, (entry_id, length) in enumerate(cur, start=1):
-            size += int(length)
-            last_id = int(entry_id)
+        for n, (entry_id, length) in enumerate(self._sizes, start=1):
+            size += length
+            last_id = entry_id
             if n >= need_count and size >= need_bytes:
                 break
-        cur.close()
         if last_id is None:
             return
         rows = self._db.execute(
@@ -433,6 +434,8 @@ class Journal:
             self._count -= int(count)
             self._bytes -= int(nbytes)
             self.dropped_total += int(count)
+        while self._sizes and self._sizes[0][0] <= last_id:
+            self._sizes.popleft()
 
 
 def _state_keys(state: Mapping[str, Any]) -> set[str]:
