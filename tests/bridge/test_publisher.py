@@ -185,3 +185,34 @@ async def test_journaled_events_leave_the_journal_only_on_puback_and_are_replaye
 async def _until(pred: Any) -> None:
     while not pred():
         await asyncio.sleep(0)  # yield to the publisher task until the condition holds
+
+
+async def test_a_replay_is_acknowledged_in_the_journal_once_per_drain_chunk() -> None:
+    """Issue #8 drain target: after an outage the journal is replayed DRAIN_CHUNK (128) entries
+    per round, each round acknowledged with ONE journal write (not one per window of 4)."""
+    from firmware_sim.journal import Journal, PendingItem
+    from mqtt_bridge.publisher import DRAIN_CHUNK
+
+    assert DRAIN_CHUNK == 128
+    journal = Journal(None)
+    journal.commit(None, [PendingItem(None, str(n).encode(), 1, "a", n) for n in range(1, 301)])
+    acks: list[int] = []
+    remove = journal.remove_through
+    journal.remove_through = lambda entry_id: (acks.append(entry_id), remove(entry_id))[1]  # type: ignore[method-assign]
+    publisher = Publisher(journal, timeout=1, window=4, event_topic=lambda app: f"apps/{app}/events")
+    task = asyncio.create_task(publisher.run())
+    try:
+        client = ScriptedClient()
+        publisher.attach(Link(client, mqtt5=False))
+        await drained(publisher)
+        assert [p for _t, p, _r in client.confirmed] == [str(n).encode() for n in range(1, 301)]
+        assert len(acks) == 3 and len(journal) == 0  # 128 + 128 + 44
+    finally:
+        task.cancel()
+
+
+async def test_batch_publishing_needs_an_aiomqtt_connection() -> None:
+    from mqtt_bridge.transport import batch_publisher
+
+    assert batch_publisher(aiomqtt.Client("127.0.0.1", 1)) is not None
+    assert batch_publisher(ScriptedClient()) is None  # anything else: one publish at a time
