@@ -12,11 +12,13 @@ Contract (issue #8):
 - Pending events are bounded (:data:`MAX_PENDING_EVENTS` / :data:`MAX_PENDING_BYTES`, today's
   outbox promise); beyond it the *oldest* are dropped and recorded per app (first/last ``seq``)
   for an ``outbox_overflow`` report on ``bridge/event``.
-- The state is stored as rows (``core``: version, rig time, seed, seq counters; ``apps``; one row
-  per policy) and only rows whose JSON changed are rewritten. The driver passes
+- The state is stored as small rows (:mod:`firmware_sim.journal_rows`: ``core``, one row per
+  app with its ``seq``, one skeleton row per policy and one row per app's share of each policy)
+  and only rows whose JSON changed are rewritten. The driver passes
   :meth:`Scheduler.dump_changed` with ``partial=True``: only the policies the batch touched are
   serialised and compared at all, so a batch's cost follows what it changed, not the whole
-  state (issue #8 measurement: 92× write amplification when every batch dumped everything).
+  state (issue #8 measurement: 92-94x write amplification when every batch rewrote a 10 KiB
+  ``apps`` row and whole policy dumps; see README "Journal cost per batch").
 
 Durability (``PRAGMA synchronous``, https://sqlite.org/pragma.html#pragma_synchronous and
 https://sqlite.org/wal.html): in WAL mode ``NORMAL`` (the default here) writes every commit to
@@ -39,6 +41,7 @@ from typing import Any, Final, Literal
 
 from firmware_sim.errors import ConfigError
 from firmware_sim.events import Event, iso
+from firmware_sim.journal_rows import RowError, RowSet
 
 __all__ = [
     "JOURNAL_FILE",
@@ -62,6 +65,13 @@ SCHEMA_VERSION: Final = 1
 MAX_PENDING_EVENTS: Final = 10_000
 #: Payload bytes of pending events kept at most (16 MiB, same source as above).
 MAX_PENDING_BYTES: Final = 16 * 1024 * 1024
+#: ``PRAGMA page_size`` of a new journal (https://sqlite.org/pragma.html#pragma_page_size). SQLite
+#: writes every page a transaction touches whole, to the WAL and again at the checkpoint; a
+#: batch touches a few small rows (one app's, ``core``, the pending event), so smaller pages
+#: write less: bench/bench_rig.py --days-only measured the bytes written per event payload at
+#: 4096 and 1024 (README "Journal cost per batch"). An existing journal keeps its page size.
+#: wakebench choice.
+PAGE_SIZE: Final = 1024
 #: ``PRAGMA synchronous`` values offered (see the module docstring).
 SYNCHRONOUS: Final = ("normal", "full")
 #: SQLite files start with this 16-byte header (https://sqlite.org/fileformat.html, 1.3).
@@ -183,7 +193,7 @@ class Journal:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.dropped_total = 0
-        self._written: dict[str, str] = {}
+        self._rows = RowSet({})
         #: (row id, payload bytes) of every pending row, oldest first: an acknowledgement is one
         #: DELETE, with no query for what it removed
         self._sizes: deque[tuple[int, int]] = deque()
@@ -227,6 +237,7 @@ class Journal:
         tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         tables.discard("sqlite_sequence")
         if app_id == 0 and version == 0 and not tables:
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL mode: fixed from then on
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -247,8 +258,7 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._load_sizes()
-        for key, value in db.execute("SELECT key, value FROM state"):
-            self._written[str(key)] = str(value)
+        self._rows = RowSet({str(k): str(v) for k, v in db.execute("SELECT key, value FROM state")})
 
     # -- state -------------------------------------------------------------------------------
     def load_state(self) -> dict[str, Any] | None:
@@ -257,20 +267,10 @@ class Journal:
         Raises:
             JournalError: a state row is not valid JSON of the expected shape (names the row).
         """
-        if "core" not in self._written:
-            return None
-        rows: dict[str, Any] = {}
-        for key, text in self._written.items():
-            try:
-                rows[key] = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                raise self._error(f"state row {key!r} is not valid JSON ({exc})") from exc
-        core = rows.pop("core")
-        if not isinstance(core, dict):
-            raise self._error("state row 'core' is not an object")
-        apps = rows.pop("apps", [])
-        policies = {k.removeprefix("policy:"): v for k, v in rows.items() if k.startswith("policy:")}
-        return {**core, "apps": apps, "policies": policies}
+        try:
+            return self._rows.assemble()
+        except RowError as exc:
+            raise self._error(str(exc)) from exc
 
     def commit(self, state: Mapping[str, Any] | None, items: Iterable[PendingItem], *,
                partial: bool = False) -> list[int]:
@@ -289,21 +289,20 @@ class Journal:
             JournalError: the write failed (disk full, file removed ...); nothing was written.
         """
         rows = [(i.topic, i.payload, i.qos, i.app, i.seq) for i in items]
-        changed = _state_rows(state) if state is not None else {}
-        changed = {k: v for k, v in changed.items() if self._written.get(k) != v}
-        stale = [] if state is None or partial else [
-            k for k in self._written if k.startswith("policy:") and k not in _state_keys(state)]
-        if not rows and not changed and not stale:
+        changes = self._rows.changes(state, partial=partial) if state is not None else None
+        if not rows and not changes:
             return []
         ids: list[int] = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if changed:
-                    self._db.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-                                         list(changed.items()))
-                for key in stale:
-                    self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+                if changes:
+                    if changes.upserts:
+                        self._db.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                                             list(changes.upserts.items()))
+                    gone = [(k,) for k in changes.deletes if k not in changes.upserts]
+                    if gone:
+                        self._db.executemany("DELETE FROM state WHERE key = ?", gone)
                 for row in rows:
                     cur = self._db.execute(
                         "INSERT INTO pending (topic, payload, qos, app, seq) VALUES (?, ?, ?, ?, ?)", row)
@@ -320,9 +319,8 @@ class Journal:
         except sqlite3.Error as exc:
             self._reload_counts()
             raise self._error(f"cannot write it ({exc})") from exc
-        self._written.update(changed)
-        for key in stale:
-            self._written.pop(key, None)
+        if changes is not None:
+            self._rows.apply(changes)
         return ids
 
     # -- pending events (the bridge's outbox) ------------------------------------------------
@@ -436,23 +434,3 @@ class Journal:
             self.dropped_total += int(count)
         while self._sizes and self._sizes[0][0] <= last_id:
             self._sizes.popleft()
-
-
-def _state_keys(state: Mapping[str, Any]) -> set[str]:
-    policies = state.get("policies")
-    names = policies.keys() if isinstance(policies, Mapping) else ()
-    return {"core", "apps", *(f"policy:{n}" for n in names)}
-
-
-def _state_rows(state: Mapping[str, Any]) -> dict[str, str]:
-    core = {k: v for k, v in state.items() if k not in ("apps", "policies")}
-    rows = {"core": _text(core), "apps": _text(state.get("apps", []))}
-    policies = state.get("policies")
-    if isinstance(policies, Mapping):
-        rows.update({f"policy:{name}": _text(value) for name, value in policies.items()})
-    return rows
-
-
-def _text(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True, default=str)
-
