@@ -22,10 +22,11 @@ Contract (issue #8):
 
 Durability (``PRAGMA synchronous``, https://sqlite.org/pragma.html#pragma_synchronous and
 https://sqlite.org/wal.html): in WAL mode ``NORMAL`` (the default here) writes every commit to
-the WAL file before returning, so a killed process loses nothing; a *power cut* can lose the
-transactions committed since the last checkpoint (the database stays consistent). ``FULL``
-syncs the WAL on every commit: a power cut loses nothing committed, at the price of an fsync
-per batch (rig.toml ``[state] synchronous = "full"``).
+the WAL file before returning, so a killed process loses nothing and the batch path has no
+fsync; a *power cut* (or OS crash) can roll the journal back to the last checkpoint (every
+1,000 WAL pages): consistent, but batches already published may be lost and their ``seq``
+numbers handed out again. ``FULL`` syncs the WAL on every commit: a power cut loses nothing
+committed, at the price of an fsync per batch (rig.toml ``[rig] state_sync = "full"``).
 """
 
 from __future__ import annotations
