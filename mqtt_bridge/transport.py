@@ -9,6 +9,7 @@ can satisfy :class:`Transport` without subclassing anything.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
@@ -21,6 +22,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.intake import intake_queue
 from mqtt_bridge.publisher import DEFAULT_WINDOW, DRAIN_CHUNK, NO_DELAY, BatchPublish, PublishClient
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AiomqttTransport", "Connection", "Incoming", "Transport", "TransportError", "batch_publisher"]
 
@@ -147,6 +150,12 @@ class _Batch:
             if self.left == 0 and not self.done.done():
                 self.done.set_result(None)
 
+    def stop_at(self, index: int) -> None:
+        """Messages from ``index`` on were never handed over: do not wait for them."""
+        self.left -= sum(1 for acked in self.acked[index:] if not acked)
+        if self.left <= 0 and not self.done.done():
+            self.done.set_result(None)
+
     def prefix(self) -> int:
         n = 0
         for acked in self.acked:
@@ -193,9 +202,15 @@ def batch_publisher(connection: Any) -> BatchPublish | None:
         mids: list[int] = []
         try:
             for index, (topic, payload, qos, retain, props) in enumerate(msgs):
-                info = client.publish(topic, payload, qos, retain, props)
+                try:
+                    info = client.publish(topic, payload, qos, retain, props)
+                except Exception:  # as a failed publish task before: this and the rest unconfirmed
+                    log.exception("publish of %s failed", topic)
+                    batch.stop_at(index)
+                    break
                 if info.rc != paho.MQTT_ERR_SUCCESS:
-                    break  # not connected: what was handed over may still be confirmed
+                    batch.stop_at(index)  # not connected: what was handed over may still be confirmed
+                    break
                 if info.is_published():
                     batch.confirm(index)
                 else:
