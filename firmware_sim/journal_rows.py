@@ -40,6 +40,7 @@ PLAIN: Final = 0
 BY_APP_KEY: Final = 1
 BY_APP_RECORD: Final = 2
 _DECODER: Final = json.JSONDecoder()
+_MISSING: Final = object()
 
 
 class RowError(ValueError):
@@ -89,6 +90,7 @@ class Changes:
     upserts: dict[str, str] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
     seen: dict[str, Any] = field(default_factory=dict)
+    forget: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.upserts or self.deletes)
@@ -123,6 +125,9 @@ class RowSet:
         else:
             target.discard(app)
 
+    def _part_key(self, app: str, policy: str) -> str:
+        return f"{self._app_key(app)}:{policy}"
+
     def _app_key(self, app: str) -> str:
         key = self._keys.get(app)
         if key is None:
@@ -148,16 +153,16 @@ class RowSet:
                 if isinstance(apps, list) else set()
         else:
             self._put(out, CORE, core)
-            self._put(out, APPS, ids)
+            self._put(out, APPS, ids, remember=True)
             registered = set()
             for app in apps:
                 app_id = app["id"]
                 registered.add(app_id)
                 value = {"app": app, "seq": seq[app_id]} if app_id in seq else {"app": app}
-                self._put(out, self._app_key(app_id), value)
+                self._put(out, self._app_key(app_id), value, remember=True)
             for app_id, count in seq.items():
                 if app_id not in registered:
-                    self._put(out, self._app_key(app_id), {"seq": count})
+                    self._put(out, self._app_key(app_id), {"seq": count}, remember=True)
             keep = set(ids)
             out.deletes.update(self._app_key(a) for a in self._app_rows if a not in keep)
         for name, dump in policies.items():
@@ -174,34 +179,44 @@ class RowSet:
             self._put(out, POLICY + name, dump)  # not a policy dump: stored whole, reported on load
         else:
             skeleton: list[list[Any]] = []
+            # plain dicts only (what policies dump): an ABC isinstance per record costs more
             for key, value in dump.items():
-                if isinstance(value, Mapping) and value and all(isinstance(a, str) and a in apps for a in value):
+                if type(value) is dict and value and all(type(a) is str and a in apps for a in value):
                     skeleton.append([key, BY_APP_KEY, list(value)])
                     for app, item in value.items():
                         parts.setdefault(app, {})[key] = item
-                elif isinstance(value, list) and value and all(
-                        isinstance(r, Mapping) and isinstance(r.get("app"), str) and r["app"] in apps for r in value):
+                elif type(value) is list and value and all(
+                        type(r) is dict and type(r.get("app")) is str and r["app"] in apps for r in value):
                     skeleton.append([key, BY_APP_RECORD, [r["app"] for r in value]])
                     for record in value:
                         parts.setdefault(record["app"], {}).setdefault(key, []).append(record)
                 else:
                     skeleton.append([key, PLAIN, value])
-            self._put(out, POLICY + name, skeleton)
+            self._put(out, POLICY + name, skeleton, remember=True)
             for app, part in parts.items():
-                self._put(out, part_key(app, name), part)
-        out.deletes.update(part_key(a, name) for a in self._parts.get(name, ()) if a not in parts)
+                self._put(out, self._part_key(app, name), part, remember=True)
+        out.deletes.update(self._part_key(a, name) for a in self._parts.get(name, ()) if a not in parts)
 
     def _drop_policy(self, out: Changes, name: str) -> None:
         out.deletes.add(POLICY + name)
         out.deletes.update(part_key(a, name) for a in self._parts.get(name, ()))
 
-    def _put(self, out: Changes, key: str, value: Any) -> None:
-        if key in self._seen and key in self.text and self._seen[key] == value:
-            return
+    def _put(self, out: Changes, key: str, value: Any, *, remember: bool = False) -> None:
+        """Write ``key`` if ``value``'s JSON differs from the stored text. ``remember``: keep the
+        decoded value to skip encoding next time it is equal (rows offered often and seldom
+        changed: every app row on every commit, a dirty policy's skeleton and shares); not
+        for ``core``, whose rig time changes on every commit."""
+        if remember:
+            seen = self._seen.get(key, _MISSING)
+            if seen is not _MISSING and seen == value and key in self.text:
+                return
         encoded = text(value)
         if self.text.get(key) != encoded:
             out.upserts[key] = encoded
-        out.seen[key] = json.loads(encoded)  # plain data, shares nothing with the live state
+        if remember:
+            out.seen[key] = json.loads(encoded)  # plain data, shares nothing with the live state
+        else:
+            out.forget.add(key)  # a remembered value of this row is no longer what is stored
 
     def apply(self, changes: Changes) -> None:
         """``changes`` were written: remember them."""
@@ -214,6 +229,8 @@ class RowSet:
         for key, encoded in changes.upserts.items():
             self.text[key] = encoded
             self._index(key, add=True)
+        for key in changes.forget:
+            self._seen.pop(key, None)
         self._seen.update(changes.seen)
 
     # -- reading -----------------------------------------------------------------------------
