@@ -59,8 +59,13 @@ __all__ = [
 JOURNAL_FILE: Final = "journal.sqlite3"
 #: ``PRAGMA application_id`` of a wakebench journal ("wkbj"): tells our file from a foreign one.
 APPLICATION_ID: Final = 0x776B626A
-#: ``PRAGMA user_version``: the journal's schema version.
-SCHEMA_VERSION: Final = 1
+#: ``PRAGMA user_version``: the journal's schema version. 2: state in per-app rows
+#: (:mod:`firmware_sim.journal_rows`), so a wakebench that only knows 1 refuses it with a clear
+#: line instead of misreading it.
+SCHEMA_VERSION: Final = 2
+#: Versions this wakebench opens: 1 has the same tables with the older row layout, which is
+#: read as it is and rewritten row by row (the file is stamped 2 when opened).
+READABLE_VERSIONS: Final = (1, 2)
 #: Pending events kept at most; then the oldest are dropped and reported. Today's outbox bound
 #: (mqtt_bridge/config.py ``DEFAULT_OUTBOX_MAX_EVENTS``, README "MQTT API"). wakebench choice.
 MAX_PENDING_EVENTS: Final = 10_000
@@ -247,8 +252,9 @@ class Journal:
             if app_id != APPLICATION_ID:
                 raise self._error(f"not a wakebench journal (application_id {app_id:#x}, "
                                   f"expected {APPLICATION_ID:#x})")
-            if version != SCHEMA_VERSION:
-                raise self._error(f"journal schema version {version}, this wakebench reads {SCHEMA_VERSION}")
+            if version not in READABLE_VERSIONS:
+                raise self._error(f"journal schema version {version}, this wakebench reads "
+                                  f"{' and '.join(map(str, READABLE_VERSIONS))}")
             for table, columns in _TABLES.items():
                 have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
                 if have != columns:
@@ -257,6 +263,8 @@ class Journal:
             if check is None or check[0] != "ok":
                 raise self._error(f"integrity check failed ({check[0] if check else 'no answer'})")
             db.execute("PRAGMA journal_mode=WAL")
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._load_sizes()
         self._rows = RowSet({str(k): str(v) for k, v in db.execute("SELECT key, value FROM state")})

@@ -179,12 +179,14 @@ def test_a_journal_of_the_older_row_layout_loads_and_is_rewritten(tmp_path: Path
     path = tmp_path / JOURNAL_FILE
     Journal(path).close()
     db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA user_version=1")  # the schema version of that layout
     core = {k: v for k, v in dump.items() if k not in ("apps", "policies")}
     rows = {"core": core, "apps": dump["apps"], **{f"policy:{n}": p for n, p in dump["policies"].items()}}
     db.executemany("INSERT INTO state (key, value) VALUES (?, ?)", [(k, json.dumps(v)) for k, v in rows.items()])
     db.close()
     journal = Journal(path)
     assert journal.load_state() == dump
+    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 2  # stamped: older wakebenches refuse it
     journal.commit(sched.dump(), [])
     keys = set(_state_keys(journal))
     assert 'app:"mail"' in keys and 'app:"mail":wp8' in keys
