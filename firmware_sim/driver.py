@@ -45,6 +45,7 @@ class SchedulerDriver:
         self.journal = journal
         self.journal_failures = 0
         self._rows: dict[int, int] = {}
+        self._payloads: dict[int, bytes] = {}
         self._sinks: list[EventSink] = []
         self._signal_sinks: list[SignalsSink] = []
         self._lock = asyncio.Lock()
@@ -98,7 +99,12 @@ class SchedulerDriver:
         return [self._rows.get(id(e)) for e in events]
 
     def encode(self, event: Event) -> bytes:
-        """The ``apps/<app>/events`` payload of ``event`` (what the journal stores)."""
+        """The ``apps/<app>/events`` payload of ``event``: for an event of the batch being
+        delivered, the very bytes the journal stored (encoded once, so a replay after a restart
+        repeats the live message byte for byte); otherwise encoded now."""
+        payload = self._payloads.get(id(event))
+        if payload is not None:
+            return payload
         return encode_event(event, self.scheduler.epoch, wall_now())
 
     async def resume(self, values: Mapping[str, Any], *, stale: frozenset[str] = frozenset()) -> list[Event]:
@@ -204,8 +210,12 @@ class SchedulerDriver:
 
     async def _deliver(self, events: list[Event], *, changed: bool) -> None:
         self._rows = {}
+        self._payloads = {}
         if self.journal is not None and (changed or events):
-            items = [PendingItem(None, self.encode(e), 1, e.app, e.seq) for e in events]
+            wall = wall_now()  # one wall-clock read for the batch
+            epoch = self.scheduler.epoch
+            items = [PendingItem(None, encode_event(e, epoch, wall), 1, e.app, e.seq) for e in events]
+            self._payloads = {id(e): i.payload for e, i in zip(events, items, strict=True)}
             try:
                 # only the policies this batch touched are serialised (issue #8: cost ∝ change)
                 rows = self.journal.commit(self.scheduler.dump_changed(), items, partial=True)
@@ -217,11 +227,15 @@ class SchedulerDriver:
                 log.exception("could not write the journal; this batch is not crash-safe")
         if not events:
             return
-        for sink in self._sinks:
-            try:
-                await _maybe_await(sink(events))
-            except Exception:
-                log.exception("event sink %r failed", sink)
+        try:
+            for sink in self._sinks:
+                try:
+                    await _maybe_await(sink(events))
+                except Exception:
+                    log.exception("event sink %r failed", sink)
+        finally:  # keyed by id(): never let a later event with a recycled id match
+            self._rows = {}
+            self._payloads = {}
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:

@@ -12,18 +12,21 @@ Contract (issue #8):
 - Pending events are bounded (:data:`MAX_PENDING_EVENTS` / :data:`MAX_PENDING_BYTES`, today's
   outbox promise); beyond it the *oldest* are dropped and recorded per app (first/last ``seq``)
   for an ``outbox_overflow`` report on ``bridge/event``.
-- The state is stored as rows (``core``: version, rig time, seed, seq counters; ``apps``; one row
-  per policy) and only rows whose JSON changed are rewritten. The driver passes
+- The state is stored as small rows (:mod:`firmware_sim.journal_rows`: ``core``, one row per
+  app with its ``seq``, one skeleton row per policy and one row per app's share of each policy)
+  and only rows whose JSON changed are rewritten. The driver passes
   :meth:`Scheduler.dump_changed` with ``partial=True``: only the policies the batch touched are
   serialised and compared at all, so a batch's cost follows what it changed, not the whole
-  state (issue #8 measurement: 92× write amplification when every batch dumped everything).
+  state (issue #8 measurement: 92-94x write amplification when every batch rewrote a 10 KiB
+  ``apps`` row and whole policy dumps; see README "Journal cost per batch").
 
 Durability (``PRAGMA synchronous``, https://sqlite.org/pragma.html#pragma_synchronous and
 https://sqlite.org/wal.html): in WAL mode ``NORMAL`` (the default here) writes every commit to
-the WAL file before returning, so a killed process loses nothing; a *power cut* can lose the
-transactions committed since the last checkpoint (the database stays consistent). ``FULL``
-syncs the WAL on every commit: a power cut loses nothing committed, at the price of an fsync
-per batch (rig.toml ``[state] synchronous = "full"``).
+the WAL file before returning, so a killed process loses nothing and the batch path has no
+fsync; a *power cut* (or OS crash) can roll the journal back to the last checkpoint (every
+1,000 WAL pages): consistent, but batches already published may be lost and their ``seq``
+numbers handed out again. ``FULL`` syncs the WAL on every commit: a power cut loses nothing
+committed, at the price of an fsync per batch (rig.toml ``[rig] state_sync = "full"``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +42,7 @@ from typing import Any, Final, Literal
 
 from firmware_sim.errors import ConfigError
 from firmware_sim.events import Event, iso
+from firmware_sim.journal_rows import RowError, RowSet
 
 __all__ = [
     "JOURNAL_FILE",
@@ -54,13 +59,25 @@ __all__ = [
 JOURNAL_FILE: Final = "journal.sqlite3"
 #: ``PRAGMA application_id`` of a wakebench journal ("wkbj"): tells our file from a foreign one.
 APPLICATION_ID: Final = 0x776B626A
-#: ``PRAGMA user_version``: the journal's schema version.
-SCHEMA_VERSION: Final = 1
+#: ``PRAGMA user_version``: the journal's schema version. 2: state in per-app rows
+#: (:mod:`firmware_sim.journal_rows`), so a wakebench that only knows 1 refuses it with a clear
+#: line instead of misreading it.
+SCHEMA_VERSION: Final = 2
+#: Versions this wakebench opens: 1 has the same tables with the older row layout, which is
+#: read as it is and rewritten row by row (the file is stamped 2 when opened).
+READABLE_VERSIONS: Final = (1, 2)
 #: Pending events kept at most; then the oldest are dropped and reported. Today's outbox bound
 #: (mqtt_bridge/config.py ``DEFAULT_OUTBOX_MAX_EVENTS``, README "MQTT API"). wakebench choice.
 MAX_PENDING_EVENTS: Final = 10_000
 #: Payload bytes of pending events kept at most (16 MiB, same source as above).
 MAX_PENDING_BYTES: Final = 16 * 1024 * 1024
+#: ``PRAGMA page_size`` of a new journal (https://sqlite.org/pragma.html#pragma_page_size). SQLite
+#: writes every page a transaction touches whole, to the WAL and again at the checkpoint; a
+#: batch touches a few small rows (one app's, ``core``, the pending event), so smaller pages
+#: write less: bench/bench_rig.py --days-only measured the bytes written per event payload at
+#: 4096 and 1024 (README "Journal cost per batch"). An existing journal keeps its page size.
+#: wakebench choice.
+PAGE_SIZE: Final = 1024
 #: ``PRAGMA synchronous`` values offered (see the module docstring).
 SYNCHRONOUS: Final = ("normal", "full")
 #: SQLite files start with this 16-byte header (https://sqlite.org/fileformat.html, 1.3).
@@ -182,7 +199,10 @@ class Journal:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.dropped_total = 0
-        self._written: dict[str, str] = {}
+        self._rows = RowSet({})
+        #: (row id, payload bytes) of every pending row, oldest first: an acknowledgement is one
+        #: DELETE, with no query for what it removed
+        self._sizes: deque[tuple[int, int]] = deque()
         self._where = str(path) if path is not None else ":memory:"
         if path is not None:
             self._check_header(path)
@@ -223,6 +243,7 @@ class Journal:
         tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         tables.discard("sqlite_sequence")
         if app_id == 0 and version == 0 and not tables:
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL mode: fixed from then on
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -231,8 +252,9 @@ class Journal:
             if app_id != APPLICATION_ID:
                 raise self._error(f"not a wakebench journal (application_id {app_id:#x}, "
                                   f"expected {APPLICATION_ID:#x})")
-            if version != SCHEMA_VERSION:
-                raise self._error(f"journal schema version {version}, this wakebench reads {SCHEMA_VERSION}")
+            if version not in READABLE_VERSIONS:
+                raise self._error(f"journal schema version {version}, this wakebench reads "
+                                  f"{' and '.join(map(str, READABLE_VERSIONS))}")
             for table, columns in _TABLES.items():
                 have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
                 if have != columns:
@@ -241,12 +263,11 @@ class Journal:
             if check is None or check[0] != "ok":
                 raise self._error(f"integrity check failed ({check[0] if check else 'no answer'})")
             db.execute("PRAGMA journal_mode=WAL")
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        count, size = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
-        self._count, self._bytes = int(count), int(size)
-        for key, value in db.execute("SELECT key, value FROM state"):
-            self._written[str(key)] = str(value)
+        self._load_sizes()
+        self._rows = RowSet({str(k): str(v) for k, v in db.execute("SELECT key, value FROM state")})
 
     # -- state -------------------------------------------------------------------------------
     def load_state(self) -> dict[str, Any] | None:
@@ -255,20 +276,10 @@ class Journal:
         Raises:
             JournalError: a state row is not valid JSON of the expected shape (names the row).
         """
-        if "core" not in self._written:
-            return None
-        rows: dict[str, Any] = {}
-        for key, text in self._written.items():
-            try:
-                rows[key] = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                raise self._error(f"state row {key!r} is not valid JSON ({exc})") from exc
-        core = rows.pop("core")
-        if not isinstance(core, dict):
-            raise self._error("state row 'core' is not an object")
-        apps = rows.pop("apps", [])
-        policies = {k.removeprefix("policy:"): v for k, v in rows.items() if k.startswith("policy:")}
-        return {**core, "apps": apps, "policies": policies}
+        try:
+            return self._rows.assemble()
+        except RowError as exc:
+            raise self._error(str(exc)) from exc
 
     def commit(self, state: Mapping[str, Any] | None, items: Iterable[PendingItem], *,
                partial: bool = False) -> list[int]:
@@ -287,25 +298,26 @@ class Journal:
             JournalError: the write failed (disk full, file removed ...); nothing was written.
         """
         rows = [(i.topic, i.payload, i.qos, i.app, i.seq) for i in items]
-        changed = _state_rows(state) if state is not None else {}
-        changed = {k: v for k, v in changed.items() if self._written.get(k) != v}
-        stale = [] if state is None or partial else [
-            k for k in self._written if k.startswith("policy:") and k not in _state_keys(state)]
-        if not rows and not changed and not stale:
+        changes = self._rows.changes(state, partial=partial) if state is not None else None
+        if not rows and not changes:
             return []
         ids: list[int] = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if changed:
-                    self._db.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-                                         list(changed.items()))
-                for key in stale:
-                    self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+                if changes:
+                    if changes.upserts:
+                        self._db.executemany("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                                             list(changes.upserts.items()))
+                    gone = [(k,) for k in changes.deletes if k not in changes.upserts]
+                    if gone:
+                        self._db.executemany("DELETE FROM state WHERE key = ?", gone)
                 for row in rows:
                     cur = self._db.execute(
                         "INSERT INTO pending (topic, payload, qos, app, seq) VALUES (?, ?, ?, ?, ?)", row)
                     ids.append(int(cur.lastrowid or 0))
+                for entry_id, row in zip(ids, rows, strict=True):
+                    self._sizes.append((entry_id, len(row[1])))
                 self._count += len(rows)
                 self._bytes += sum(len(r[1]) for r in rows)
                 self._enforce_bound()
@@ -316,9 +328,8 @@ class Journal:
         except sqlite3.Error as exc:
             self._reload_counts()
             raise self._error(f"cannot write it ({exc})") from exc
-        self._written.update(changed)
-        for key in stale:
-            self._written.pop(key, None)
+        if changes is not None:
+            self._rows.apply(changes)
         return ids
 
     # -- pending events (the bridge's outbox) ------------------------------------------------
@@ -360,22 +371,18 @@ class Journal:
         Raises:
             JournalError: the write failed.
         """
+        if not self._sizes or self._sizes[0][0] > entry_id:
+            return  # nothing pending up to there (acknowledged already, or dropped by the bound)
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                count, size = self._db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending WHERE id <= ?",
-                    (entry_id,)).fetchone()
-                self._db.execute("DELETE FROM pending WHERE id <= ?", (entry_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            # one statement: SQLite runs it as its own transaction
+            self._db.execute("DELETE FROM pending WHERE id <= ?", (entry_id,))
         except sqlite3.Error as exc:
             self._reload_counts()
             raise self._error(f"cannot write it ({exc})") from exc
-        self._count -= int(count)
-        self._bytes -= int(size)
+        sizes = self._sizes
+        while sizes and sizes[0][0] <= entry_id:
+            self._count -= 1
+            self._bytes -= sizes.popleft()[1]
 
     def drops(self) -> DropReport | None:
         """Drops not yet reported, aggregated per app (None if there are none)."""
@@ -401,11 +408,14 @@ class Journal:
     # -- internals ---------------------------------------------------------------------------
     def _reload_counts(self) -> None:
         try:
-            count, size = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
+            self._load_sizes()
         except sqlite3.Error:
             return
-        self._count, self._bytes = int(count), int(size)
+
+    def _load_sizes(self) -> None:
+        rows = self._db.execute("SELECT id, LENGTH(payload) FROM pending ORDER BY id").fetchall()
+        self._sizes = deque((int(r[0]), int(r[1])) for r in rows)
+        self._count, self._bytes = len(rows), sum(int(r[1]) for r in rows)
 
     def _enforce_bound(self) -> None:
         need_count = self._count - self.max_events
@@ -414,13 +424,11 @@ class Journal:
             return
         size = 0
         last_id: int | None = None
-        cur = self._db.execute("SELECT id, LENGTH(payload) FROM pending ORDER BY id")
-        for n, (entry_id, length) in enumerate(cur, start=1):
-            size += int(length)
-            last_id = int(entry_id)
+        for n, (entry_id, length) in enumerate(self._sizes, start=1):
+            size += length
+            last_id = entry_id
             if n >= need_count and size >= need_bytes:
                 break
-        cur.close()
         if last_id is None:
             return
         rows = self._db.execute(
@@ -433,23 +441,5 @@ class Journal:
             self._count -= int(count)
             self._bytes -= int(nbytes)
             self.dropped_total += int(count)
-
-
-def _state_keys(state: Mapping[str, Any]) -> set[str]:
-    policies = state.get("policies")
-    names = policies.keys() if isinstance(policies, Mapping) else ()
-    return {"core", "apps", *(f"policy:{n}" for n in names)}
-
-
-def _state_rows(state: Mapping[str, Any]) -> dict[str, str]:
-    core = {k: v for k, v in state.items() if k not in ("apps", "policies")}
-    rows = {"core": _text(core), "apps": _text(state.get("apps", []))}
-    policies = state.get("policies")
-    if isinstance(policies, Mapping):
-        rows.update({f"policy:{name}": _text(value) for name, value in policies.items()})
-    return rows
-
-
-def _text(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True, default=str)
-
+        while self._sizes and self._sizes[0][0] <= last_id:
+            self._sizes.popleft()

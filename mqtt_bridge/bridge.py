@@ -44,7 +44,14 @@ from mqtt_bridge.requests import (
     SetSignals,
 )
 from mqtt_bridge.topics import Topics
-from mqtt_bridge.transport import AiomqttTransport, Connection, Incoming, Transport, TransportError
+from mqtt_bridge.transport import (
+    AiomqttTransport,
+    Connection,
+    Incoming,
+    Transport,
+    TransportError,
+    batch_publisher,
+)
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +386,7 @@ class Bridge:
                 async with client:
                     self.connections += 1
                     delay = self.config.reconnect_min_s
-                    link = Link(client, mqtt5=self.broker.mqtt5)
+                    link = Link(client, mqtt5=self.broker.mqtt5, batch=batch_publisher(client))
                     try:
                         await self._on_connected(client, link)
                         await self._serve(client, link)

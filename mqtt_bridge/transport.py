@@ -8,18 +8,24 @@ can satisfy :class:`Transport` without subclassing anything.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 import aiomqtt
+import paho.mqtt.client as paho
+from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.intake import intake_queue
-from mqtt_bridge.publisher import DEFAULT_WINDOW, NO_DELAY, PublishClient
+from mqtt_bridge.publisher import DEFAULT_WINDOW, DRAIN_CHUNK, NO_DELAY, BatchPublish, PublishClient
 
-__all__ = ["AiomqttTransport", "Connection", "Incoming", "Transport", "TransportError"]
+log = logging.getLogger(__name__)
+
+__all__ = ["AiomqttTransport", "Connection", "Incoming", "Transport", "TransportError", "batch_publisher"]
 
 #: The transport's failure: a lost or refused connection, a failed publish or subscribe.
 TransportError: Final = aiomqtt.MqttError
@@ -95,7 +101,9 @@ class AiomqttTransport:
             max_inflight_messages=DEFAULT_WINDOW,
             socket_options=NO_DELAY,
         )
-        client.pending_calls_threshold = 2 * DEFAULT_WINDOW + 10
+        # aiomqtt logs a warning per publish above this many pending calls: a replay round
+        # (DRAIN_CHUNK) plus a window of live messages is normal, not a concern
+        client.pending_calls_threshold = DRAIN_CHUNK + 2 * DEFAULT_WINDOW + 10
         return client
 
     async def subscribe(self, connection: Any, topic_filter: str, *, mqtt5: bool, requests: bool,
@@ -119,3 +127,107 @@ def _incoming(message: aiomqtt.Message) -> Incoming:
     response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
     correlation = getattr(props, "CorrelationData", None) if props is not None else None
     return Incoming(message.topic.value, bytes(payload), response_topic, correlation, bool(message.retain))
+
+
+# -- publishing a batch without a task per message --------------------------------------------------
+class _Batch:
+    """The confirmations of one batch: which messages got their PUBACK, and a future that is
+    done when all did."""
+
+    __slots__ = ("acked", "done", "left")
+
+    def __init__(self, n: int) -> None:
+        self.acked = [False] * n
+        self.left = n
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if n == 0:
+            self.done.set_result(None)
+
+    def confirm(self, index: int) -> None:
+        if not self.acked[index]:
+            self.acked[index] = True
+            self.left -= 1
+            if self.left == 0 and not self.done.done():
+                self.done.set_result(None)
+
+    def stop_at(self, index: int) -> None:
+        """Messages from ``index`` on were never handed over: do not wait for them."""
+        self.left -= sum(1 for acked in self.acked[index:] if not acked)
+        if self.left <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def prefix(self) -> int:
+        n = 0
+        for acked in self.acked:
+            if not acked:
+                break
+            n += 1
+        return n
+
+
+class _Confirm:
+    """Stands where aiomqtt keeps the ``asyncio.Event`` of a pending publish: aiomqtt calls
+    ``set()`` on the PUBACK; this marks the message in its batch instead of waking a task."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch: _Batch, index: int) -> None:
+        self.batch = batch
+        self.index = index
+
+    def set(self) -> None:
+        self.batch.confirm(self.index)
+
+
+def batch_publisher(connection: Any) -> BatchPublish | None:
+    """A :data:`~mqtt_bridge.publisher.BatchPublish` for an aiomqtt connection, or None (then
+    the publisher awaits ``connection.publish`` per message).
+
+    ``aiomqtt.Client.publish`` costs a task, a timeout and an event per message; a replay of
+    thousands of journaled events spent most of its CPU there (bench/bench_mqtt.py, cProfile).
+    This hands the whole batch to paho at once (paho keeps ``max_inflight_messages`` in flight
+    and queues the rest in order) and waits once. It relies on two aiomqtt 2.x internals, the
+    paho client ``_client`` and the ``_pending_publishes`` map that aiomqtt's ``on_publish``
+    completes; without them it returns None.
+    """
+    client = getattr(connection, "_client", None)
+    pending = getattr(connection, "_pending_publishes", None)
+    if not isinstance(client, paho.Client) or not isinstance(pending, dict):
+        return None
+    waiting = cast(dict[int, Any], pending)
+
+    async def publish(msgs: Sequence[tuple[str, bytes, int, bool, Properties | None]], timeout: float,  # noqa: ASYNC109
+                      broken: asyncio.Event) -> int:
+        batch = _Batch(len(msgs))
+        mids: list[int] = []
+        try:
+            for index, (topic, payload, qos, retain, props) in enumerate(msgs):
+                try:
+                    info = client.publish(topic, payload, qos, retain, props)
+                except Exception:  # as a failed publish task before: this and the rest unconfirmed
+                    log.exception("publish of %s failed", topic)
+                    batch.stop_at(index)
+                    break
+                if info.rc != paho.MQTT_ERR_SUCCESS:
+                    batch.stop_at(index)  # not connected: what was handed over may still be confirmed
+                    break
+                if info.is_published():
+                    batch.confirm(index)
+                else:
+                    waiting[info.mid] = _Confirm(batch, index)
+                    mids.append(info.mid)
+            if batch.left:
+                lost: asyncio.Future[Any] = asyncio.ensure_future(broken.wait())
+                confirmed: asyncio.Future[Any] = batch.done
+                try:
+                    await asyncio.wait({confirmed, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    lost.cancel()
+        finally:
+            for mid in mids:
+                entry = waiting.get(mid)
+                if isinstance(entry, _Confirm) and entry.batch is batch:
+                    del waiting[mid]
+        return batch.prefix()
+
+    return publish

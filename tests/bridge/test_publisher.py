@@ -185,3 +185,88 @@ async def test_journaled_events_leave_the_journal_only_on_puback_and_are_replaye
 async def _until(pred: Any) -> None:
     while not pred():
         await asyncio.sleep(0)  # yield to the publisher task until the condition holds
+
+
+async def test_a_replay_is_acknowledged_in_the_journal_once_per_drain_chunk() -> None:
+    """Issue #8 drain target: after an outage the journal is replayed DRAIN_CHUNK (128) entries
+    per round, each round acknowledged with ONE journal write (not one per window of 4)."""
+    from firmware_sim.journal import Journal, PendingItem
+    from mqtt_bridge.publisher import DRAIN_CHUNK
+
+    assert DRAIN_CHUNK == 128
+    journal = Journal(None)
+    journal.commit(None, [PendingItem(None, str(n).encode(), 1, "a", n) for n in range(1, 301)])
+    acks: list[int] = []
+    remove = journal.remove_through
+    journal.remove_through = lambda entry_id: (acks.append(entry_id), remove(entry_id))[1]  # type: ignore[method-assign]
+    publisher = Publisher(journal, timeout=1, window=4, event_topic=lambda app: f"apps/{app}/events")
+    task = asyncio.create_task(publisher.run())
+    try:
+        client = ScriptedClient()
+        publisher.attach(Link(client, mqtt5=False))
+        await drained(publisher)
+        assert [p for _t, p, _r in client.confirmed] == [str(n).encode() for n in range(1, 301)]
+        assert len(acks) == 3 and len(journal) == 0  # 128 + 128 + 44
+    finally:
+        task.cancel()
+
+
+async def test_batch_publishing_needs_an_aiomqtt_connection() -> None:
+    from mqtt_bridge.transport import batch_publisher
+
+    assert batch_publisher(aiomqtt.Client("127.0.0.1", 1)) is not None
+    assert batch_publisher(ScriptedClient()) is None  # anything else: one publish at a time
+
+
+class _PahoLike:
+    """Just enough of paho for batch_publisher: publish() returns a MessageInfo-like object."""
+
+    def __init__(self, pending: dict[int, Any], fail_at: int | None = None) -> None:
+        self.pending = pending
+        self.fail_at = fail_at
+        self.mid = 0
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool, props: Any) -> Any:
+        self.mid += 1
+        if self.fail_at is not None and self.mid >= self.fail_at:
+            raise ValueError("payload too large")
+        mid = self.mid
+
+        class Info:
+            rc = 0
+
+            def __init__(self) -> None:
+                self.mid = mid
+
+            def is_published(self) -> bool:
+                return False
+        return Info()
+
+
+async def test_a_batch_returns_the_confirmed_prefix_and_cleans_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """batch_publisher: PUBACKs complete aiomqtt's pending entries (``set()``); the result is the
+    confirmed prefix; what stays unconfirmed is removed from aiomqtt's map; a publish that
+    raises ends the batch there instead of killing the publisher."""
+    import paho.mqtt.client as paho
+
+    from mqtt_bridge import transport
+
+    monkeypatch.setattr(transport.paho, "Client", _PahoLike)
+    conn = type("Conn", (), {})()
+    conn._pending_publishes = {}
+    conn._client = _PahoLike(conn._pending_publishes)
+    publish = transport.batch_publisher(conn)
+    assert publish is not None and paho.MQTT_ERR_SUCCESS == 0
+    msgs = [("t", str(n).encode(), 1, False, None) for n in range(5)]
+    run = asyncio.ensure_future(publish(msgs, 0.2, asyncio.Event()))
+    await asyncio.sleep(0)
+    for mid in (1, 2, 4):  # PUBACKs of 1, 2 and 4; 3 and 5 never come
+        conn._pending_publishes.pop(mid).set()
+    assert await run == 2 and conn._pending_publishes == {}
+    conn._client = _PahoLike(conn._pending_publishes, fail_at=2)
+    publish = transport.batch_publisher(conn)
+    assert publish is not None
+    run = asyncio.ensure_future(publish(msgs, 5, asyncio.Event()))
+    await asyncio.sleep(0)
+    conn._pending_publishes.pop(1).set()
+    assert await run == 1  # the second raised: the batch ends there, confirmed prefix 1

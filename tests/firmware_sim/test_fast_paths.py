@@ -240,3 +240,27 @@ def test_the_benchmark_workload_is_unchanged_by_the_speed_work() -> None:
     other event changed (per-platform counts compared on both sides)."""
     _wall, _cpu, events, changes = _bench_scheduler().fourteen_days(days=1)
     assert (changes, events) == (1440, 3320)
+
+
+def test_wp8_dump_flat_records_equal_asdict() -> None:
+    """wp8's dump copies its task/run records field by field (every field a scalar) instead of
+    dataclasses.asdict's deep copy; the result must be the same."""
+    from firmware_sim import Scheduler
+    from firmware_sim.platforms import wp8
+
+    sched = Scheduler()
+    sched.set_signals(0.0, sched.signals.updated({"charger": "ac", "battery_level": 95, "screen_locked": True}, t=0.0))
+    for n in range(3):
+        sched.handle(0.0, f"a{n}", "register", {"platform": "wp8"})
+        sched.handle(0.0, f"a{n}", "add", {"name": "ri", "type": "resource_intensive"})
+        sched.handle(0.0, f"a{n}", "add", {"name": "p", "type": "periodic"})
+    sched.advance(60.0)
+    policy = sched.policies["wp8"]
+    assert isinstance(policy, wp8.WP8Policy)
+    dump = policy.dump()
+    assert dump["tasks"] == [dataclasses.asdict(t) for t in policy._tasks.values()]
+    assert dump["runs"] == [dataclasses.asdict(r) for r in policy._runs.values()]
+    assert dump["runs"], "an agent runs, so the runs path is covered"
+    for record in (*policy._tasks.values(), *policy._runs.values()):
+        for value in dataclasses.astuple(record):
+            assert value is None or isinstance(value, str | int | float | bool)  # scalars only

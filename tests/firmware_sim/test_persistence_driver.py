@@ -72,3 +72,26 @@ async def test_driver_signal_updates_reach_sinks() -> None:
     await driver.update_signals({}, stale=frozenset({"battery_level"}))
     assert [s.charger for s in snapshots] == ["none", "none"]
     assert snapshots[-1].stale == {"battery_level"}
+
+
+async def test_a_delivered_event_is_the_bytes_the_journal_stored() -> None:
+    """Encoded once per batch: what the sinks get from ``driver.encode`` during delivery is the
+    journal's row byte for byte (a replay after a restart repeats the live message), and the
+    per-batch cache is gone afterwards."""
+    from firmware_sim import ManualClock
+    from firmware_sim.clock import wall_now
+
+    journal = Journal(None)
+    driver = SchedulerDriver(Scheduler(epoch=wall_now()), clock=ManualClock(), journal=journal)
+    seen: list[tuple[bytes, int | None]] = []
+
+    def sink(events: list) -> None:
+        rows = driver.journal_rows(events)
+        seen.extend((driver.encode(e), r) for e, r in zip(events, rows, strict=True))
+
+    driver.add_sink(sink)
+    await driver.request("cap", "register", {"platform": "capacitor"})
+    await driver.request("cap", "before_exit")
+    stored = {e.id: e.payload for e in journal.peek(10)}
+    assert seen and all(row is not None and stored[row] == payload for payload, row in seen)
+    assert driver._payloads == {} and driver._rows == {}

@@ -85,7 +85,7 @@ def directory(path: Path) -> None:
     path.mkdir()
 
 
-#: 30 damaged or foreign journals: name → how to make it
+#: 33 damaged or foreign journals: name → how to make it
 JOURNALS: dict[str, Callable[[Path], None]] = {
     "random bytes": raw(os.urandom(3000)),
     "text": raw(b"hello, I am a text file\n"),
@@ -119,6 +119,9 @@ JOURNALS: dict[str, Callable[[Path], None]] = {
     "policy not an object": edited(row("policy:wp8", "[1, 2]")),
     "garbage policy data": edited(row("policy:android", '{"works": [1, 2, 3]}')),
     "deep nesting": edited(row("apps", "[" * 100_000 + "]" * 100_000)),
+    "app row missing": edited(sql("""DELETE FROM state WHERE key = 'app:"mail"'""")),
+    "app share of a policy missing": edited(sql("""DELETE FROM state WHERE key = 'app:"mail":wp8'""")),
+    "policy skeleton malformed": edited(row("policy:wp8", '[["tasks", 9, 1]]')),
 }
 
 #: legacy scheduler-state.json files that must not start a rig (issue #8's list and more)
