@@ -16,6 +16,10 @@ handler, verb, app-state hook, resume) is logged with its traceback, recorded in
 :attr:`Scheduler.faults`, turns :meth:`Scheduler.health` unhealthy until
 :meth:`Scheduler.clear_faults`, and the app / task it belongs to gets ``unscheduled`` with reason
 ``internal_error``. A verb that raises is answered with code ``internal_error``.
+
+Over 500 lines on purpose: it is the one state machine every policy plugs into (requests,
+signal fan-out, timers, fault containment, dump / load for the journal); the parts that are
+not the machine itself live beside it (``timers``, ``workqueue``, ``events``, ``journal``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ bounds stop a reaction loop and fail the run with the step's line (live too): mo
 
 A request that is refused fails the run (:attr:`SimulationResult.failures`, exit 1) unless the
 step says ``expect_error`` with that code or a ``status: error`` expectation matches it.
+
+Over 500 lines on purpose: the virtual-time loop, the battery model's crossing times and the
+:class:`Reactor` shared with the live player decide together when the run stops next; split,
+the stop rules (steps, deadlines, reactions, percent crossings) would be read in three places.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ implementations satisfy it structurally:
   order, PEC framing), counts transactions per address and injects faults on demand.
 
 Nothing here opens a device at import time or in a constructor.
+
+Over 500 lines on purpose: the seam, the smbus2 backend and the emulated bus share one
+exact SMBus semantics (word byte order, PEC framing, block reads, I2C_FUNCS, fault kinds); one
+module keeps the real and the emulated transaction visibly the same.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ scheduler (a refusal, a rig verb) is also told to ``on_answer``, so the rig term
 every outside request and its answer, not only those the scheduler served. Answers go to
 the ``emit`` callable as :class:`~mqtt_bridge.publisher.Outgoing` messages; nothing here talks
 to the network, so the whole path can be fuzzed in-process.
+
+Over 500 lines on purpose: the whole refusal order (topic, retained, rate, size, JSON, schema)
+and the rig verbs are one path that must answer every message exactly once; kept in one module
+so that order reads top to bottom and is fuzzed as one unit (tests/bridge/test_fuzz.py).
 """
 
 from __future__ import annotations

@@ -69,6 +69,11 @@ waiting for a delay, backoff or quota window under none).
 
 Not modelled: Doze maintenance windows, expedited work, content-URI triggers, unique-work
 policies, the newer (Android 13+) quota values (UNCONFIRMED in the reference).
+
+Over 500 lines on purpose, like every platform module: one platform's rules, its verbs'
+argument declarations (generated into asyncapi.yaml and docs/verbs.md) and its dump / load
+read top to bottom beside the seed they implement (docs/seed-rules.md); what platforms share
+lives in ``firmware_sim`` (timers, work queue, verb argument types).
 """
 
 from __future__ import annotations

@@ -85,6 +85,11 @@ of its conditions, a work waiting for its cycle or the group interval under none
 Not modelled: the 3-works-running system cap (``MAX_RUNNING_COUNT``), memory / CPU
 policy filters, the 5 s condition-check delay after ``startWork``, the newer charging and
 e-mail interval tables of the OpenHarmony spec.
+
+Over 500 lines on purpose, like every platform module: one platform's rules, its verbs'
+argument declarations (generated into asyncapi.yaml and docs/verbs.md) and its dump / load
+read top to bottom beside the seed they implement (docs/seed-rules.md); what platforms share
+lives in ``firmware_sim`` (timers, work queue, verb argument types).
 """
 
 from __future__ import annotations

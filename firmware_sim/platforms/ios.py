@@ -54,6 +54,11 @@ reading: the system holds them, not the app) and re-checked against the live sig
 Held-back requests wait in an index keyed by the one condition that blocks them (``hold``,
 ``idle``, ``power``, ``network``), and a signal change is acted on only when the condition it
 drives flips, so a battery tick costs O(1) whatever the number of requests.
+
+Over 500 lines on purpose, like every platform module: one platform's rules, its verbs'
+argument declarations (generated into asyncapi.yaml and docs/verbs.md) and its dump / load
+read top to bottom beside the seed they implement (docs/seed-rules.md); what platforms share
+lives in ``firmware_sim`` (timers, work queue, verb argument types).
 """
 
 from __future__ import annotations

@@ -74,6 +74,11 @@ Behaviour, as a bench user sees it:
 Length: over 500 lines because seed 002's rules share one session record and its timers (battery
 clock, Connected Standby, energy quota, suspension, relaunch); split, each part would reach into
 the others' state.
+
+Over 500 lines on purpose, like every platform module: one platform's rules, its verbs'
+argument declarations (generated into asyncapi.yaml and docs/verbs.md) and its dump / load
+read top to bottom beside the seed they implement (docs/seed-rules.md); what platforms share
+lives in ``firmware_sim`` (timers, work queue, verb argument types).
 """
 
 from __future__ import annotations

@@ -68,6 +68,11 @@ Behaviour:
 Signal changes touch only the device-level resource-intensive state (one running task, a heap of
 waiting ones); periodic tasks read ``battery_saver`` when a run falls due. So a signal change
 costs O(log n) whatever the number of registered tasks.
+
+Over 500 lines on purpose, like every platform module: one platform's rules, its verbs'
+argument declarations (generated into asyncapi.yaml and docs/verbs.md) and its dump / load
+read top to bottom beside the seed they implement (docs/seed-rules.md); what platforms share
+lives in ``firmware_sim`` (timers, work queue, verb argument types).
 """
 
 from __future__ import annotations
