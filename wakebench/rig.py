@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
-import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -34,31 +31,21 @@ from firmware_sim.clock import ManualClock, ScaledClock
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.errors import ConfigError, SignalError
 from firmware_sim.events import Event, Response
-from firmware_sim.scenario import AppSpec, Expectation, Scenario, Step
 from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
-from firmware_sim.simulation import (
-    MAX_REACTIONS_PER_INSTANT,
-    ExpectationResult,
-    Reactor,
-    ResponseRecord,
-    StepFailure,
-    check,
-    refused_steps,
-)
-from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig
+from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeError
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
+from wakebench.printer import Printer, unmet_conditions
 from wakebench.records import RecordWriter
 from wakebench.rigctl import remove_rig_file, write_rig_file
 from wakebench.statedir import StateDir, StateDirError, open_state_dir
 from wakebench.timefmt import clock as fmt_clock
-from wakebench.timefmt import stamp as _stamp
 from wakebench.timefmt import value_text as _fmt
 from wbcommon.faults import Fault
 
-__all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
+__all__ = ["Rig", "RigStartError", "print_banner"]
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +55,6 @@ log = logging.getLogger(__name__)
 MIN_WALL_POLL_S: Final = 0.5
 #: How long start-up waits for the broker before going on (events wait in the outbox).
 CONNECT_WAIT_S: Final = 5.0
-#: Signals whose every change is worth a terminal line (the analogue ones change every poll).
-_DISCRETE: Final = ("charger", "charging", "network", "metered", "roaming", "storage_low", "screen_locked",
-                    "idle", "on_call", "user_present", "low_power_mode", "battery_saver")
 
 
 class _LoggedDriver(SchedulerDriver):
@@ -96,112 +80,6 @@ class _LoggedDriver(SchedulerDriver):
 
 class RigStartError(RigError):
     """The rig could not start (state directory, broker, board); the message says what to do."""
-
-
-class Printer:
-    """Readable terminal lines for events, signal changes and rig events, as they happen.
-
-    Args:
-        out: where to write (stdout by default); None prints nothing.
-        color: use colours (default: when ``out`` is a terminal).
-    """
-
-    STYLES: Final = {"wake": "green", "expire": "yellow", "revoke": "red", "terminate": "bold red",
-                     "unscheduled": "magenta", "signals": "cyan", "fault": "bold yellow",
-                     "manual": "bold magenta", "rig": "blue", "request": "", "error": "red",
-                     "waits": "yellow"}
-
-    def __init__(self, out: TextIO | None = None, *, color: bool | None = None) -> None:
-        self.out = out
-        self._console: Any = None
-        if out is not None:
-            from rich.console import Console
-
-            self._console = Console(file=out, highlight=False, soft_wrap=True,
-                                    force_terminal=color, no_color=color is False)
-        self._battery_pct: int | None = None
-
-    def line(self, t: float, kind: str, who: str, detail: str = "") -> None:
-        """One line: ``0:05:00.250  REVOKE      mail/sync  charger_removed``."""
-        if self._console is None:
-            return
-        from rich.text import Text
-
-        text = Text.assemble(f"{_stamp(t):>14}  ", (f"{kind.upper():<10}", self.STYLES.get(kind, "")),
-                             f"  {who:<24}", f"  {detail}" if detail else "")
-        self._console.print(text)
-        with contextlib.suppress(Exception):
-            self.out.flush()  # type: ignore[union-attr]
-
-    def note(self, message: str) -> None:
-        """A free-form line (banner, hints)."""
-        if self._console is not None:
-            self._console.print(message, markup=False)
-            with contextlib.suppress(Exception):
-                self.out.flush()  # type: ignore[union-attr]
-
-    def events(self, events: list[Event]) -> None:
-        """Driver sink: one line per event."""
-        for e in events:
-            detail = [e.reason] if e.reason else []
-            if e.type == "wake" and e.deadline is not None:
-                detail.append(f"until {fmt_clock(e.deadline)}")
-            detail.append(f"({e.platform} #{e.seq})")
-            self.line(e.t, e.type, f"{e.app}/{e.task_id or '-'}", " ".join(detail))
-
-    def request(self, t: float, app: str, verb: str, args: Any, response: Response,
-                waits: Mapping[str, Any] | None = None) -> None:
-        """``REQUEST  mail  add {"name":"sync"} → ok`` (or ``→ error CODE: message``), then a
-        ``WAITS`` line naming what a task that did not start waits for."""
-        if self._console is None:  # --quiet: a flood of refusals costs nothing to format
-            return
-        shown = {k: v for k, v in (args or {}).items() if k != "transaction"} if isinstance(args, dict) else args
-        text = f"{verb} {json.dumps(shown, separators=(',', ':'))}" if shown else verb
-        answer = "ok" if response.ok else f"error {response.code}: {response.error}"
-        self.line(t, "request" if response.ok else "error", app, f"{text} → {answer}")
-        for key, value in (waits or {}).items():
-            self.line(t, "waits", app, f"{key}: {json.dumps(value)}")
-
-    def signals(self, before: Signals | None, after: Signals) -> None:
-        """A line for discrete signal changes and whole-percent battery steps; a stale signal
-        shows as ``unknown``, never as its last value."""
-        after = after.effective()
-        before = None if before is None else before.effective()
-        changes = [f"{n}={_fmt(getattr(after, n))}" for n in _DISCRETE
-                   if before is None or getattr(before, n) != getattr(after, n)
-                   or (n in before.unknown) != (n in after.unknown)]
-        level = after.battery_level
-        pct = -1 if level is None else int(level)
-        if pct != self._battery_pct:
-            changes.insert(0, "battery_level=unknown" if level is None else f"battery_level={pct}%")
-            self._battery_pct = pct
-        if before is not None and before.stale != after.stale:
-            changes.append(f"stale=[{', '.join(sorted(after.stale))}]")
-        if changes:
-            self.line(after.t, "signals", "", ", ".join(changes))
-
-
-def _unmet(scheduler: Scheduler, app_id: str) -> dict[str, Any]:
-    """The non-empty ``*unmet*`` / ``waiting*`` entries of the app's ``status`` data (what its
-    waiting tasks wait for), e.g. ``{"resource_intensive_unmet": ["charger_removed"]}``."""
-    app = scheduler.apps.get(app_id)
-    if app is None:
-        return {}
-    found: dict[str, Any] = {}
-
-    def walk(node: Any, depth: int) -> None:
-        if not isinstance(node, dict) or depth > 3:
-            return
-        for key, value in node.items():
-            if ("unmet" in str(key) or str(key).startswith("waiting")) and value:
-                found[str(key)] = value
-            else:
-                walk(value, depth + 1)
-
-    walk(scheduler.policies[app.platform].status(app), 0)
-    return found
-
-
 
 
 class Rig:
@@ -473,7 +351,7 @@ class Rig:
         t = driver.scheduler.now if driver is not None else 0.0
         waits: dict[str, Any] = {}
         if response.ok and response.data.get("state") == "waiting" and driver is not None:
-            waits = _unmet(driver.scheduler, app)
+            waits = unmet_conditions(driver.scheduler, app)
         self.printer.request(t, app, verb, args, response, waits)
 
     def _print_answer(self, who: str, verb: str, args: Any, response: Response) -> None:
@@ -635,296 +513,6 @@ class Rig:
                      f"-t 'wakebench/{cfg.rig_id}/signals/set' -m '{{\"charger\":\"none\"}}'"
                      if "charger" in source.settable else "")
         return [line for line in lines if line]
-
-
-
-# -- scenarios on the live rig ------------------------------------------------------------------
-#: A-priori estimate of how late a step may be applied live: 0.25 s of wall time at the rig's
-#: speed, never less than LIVE_TOLERANCE_MIN_S rig seconds. Only used to warn before the run that
-#: a window may be too narrow; the tolerance actually applied is MEASURED (see play_scenario).
-#: wakebench choice.
-LIVE_TOLERANCE_WALL_S: Final = 0.25
-LIVE_TOLERANCE_MIN_S: Final = 1.0
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class LiveResult:
-    """What a scenario produced on the live rig, and whether its expectations were met.
-
-    Times are scenario seconds (rig time minus ``origin``, the rig time at which the scenario's
-    apps were connected and its t = 0 began). ``tolerance`` is the measured lateness: the most
-    any step's effect came after its time in the file (round trip included), in rig seconds.
-    """
-
-    scenario: Scenario
-    events: tuple[Event, ...]
-    responses: tuple[ResponseRecord, ...]
-    expectations: tuple[ExpectationResult, ...]
-    tolerance: float
-    manual: tuple[tuple[float, dict[str, Any]], ...]
-    failures: tuple[StepFailure, ...] = ()
-    lateness: tuple[float, ...] = ()
-    origin: float = 0.0
-    speed: float = 1.0
-    #: lateness of reactive steps beyond their trigger's (added on top of the worst timed step)
-    reaction_lateness: tuple[float, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        """True when every expectation was met (and verifiable) and no step failed."""
-        return all(r.met for r in self.expectations) and not self.failures
-
-
-def live_tolerance(speed: float) -> float:
-    """The a-priori lateness estimate at ``speed`` (see LIVE_TOLERANCE_WALL_S), in rig seconds."""
-    return max(LIVE_TOLERANCE_MIN_S, speed * LIVE_TOLERANCE_WALL_S)
-
-
-def checked_window(exp: Expectation, steps: Sequence[tuple[float, str | None]], until: float) -> float | None:
-    """Rig seconds of timing an expectation checks, or None when it has no ``at``.
-
-    ``steps`` are the file's timed steps as ``(time, app)`` (``app`` None for signal steps and for
-    the registration at 0, which concern every app); an expectation about one app is measured
-    against that app's steps and the signal steps only. Reactions move with their events.
-
-    A window measured from a cause: from the latest step before it to its end (``at: 30s``
-    after a step at 0 checks 30 s). A window that opens with a step (an immediate consequence,
-    ``at: 5m`` with a step at 5m) checks that the event came with that step and not with the next
-    one: the time from its end to the next step (or ``until``). An absence range (``count: 0``,
-    never widened) checks its own width.
-    """
-    if exp.start is None or exp.end is None:
-        return None
-    if exp.count == 0 and exp.end > exp.start:  # an absence: late steps only push events later,
-        return exp.end - exp.start                # so what it checks is its own width
-    times = [t for t, app in steps if exp.app is None or app in (None, exp.app)]
-    if any(abs(t - exp.start) < 1e-9 for t in times):
-        return min((t for t in times if t > exp.end), default=until) - exp.end
-    return exp.end - max((t for t in times if t < exp.start), default=0.0)
-
-
-def step_apps(scenario: Scenario) -> list[tuple[float, str | None]]:
-    """``(time, app)`` of the registration (0, every app) and each timed step (signal steps: None)."""
-    return [(0.0, None), *((s.at, s.app) for s in scenario.steps)]
-
-
-def _verdict(result: ExpectationResult, window: float | None, tolerance: float, speed: float) -> ExpectationResult:
-    """``result``, or not met when ``tolerance`` is larger than the ``window`` it checks."""
-    if window is None or tolerance <= window:
-        return result
-    fastest = math.floor(speed * window / tolerance) if tolerance > 0 else speed
-    hint = f"run at --speed {fastest:g} or slower" if fastest >= 1 else "too narrow to check live"
-    return dataclasses.replace(result, met=False, detail=(
-        f"unverifiable live at ×{speed:g}: steps were applied up to {tolerance:.3g} s (rig time) "
-        f"late, more than the {window:g} s this window checks; {hint} (measured: {result.detail})"))
-
-
-async def play_scenario(rig: Rig, scenario: Scenario, *, initial: Mapping[str, Any] | None = None,
-                        hands: TextIO | None = None, wait_for_hands: bool = False) -> LiveResult:
-    """Play ``scenario`` on the rig clock: signal steps go to the board (or are reported as manual
-    steps), app steps go through the MQTT bridge by an :class:`AppClient` per app, reactive steps
-    run ``after`` their triggering event on rig time. Scenario t = 0 is the rig time at which every
-    app is connected. At ``until`` the expectations are checked as ``simulate`` checks them, each
-    window's end widened by the MEASURED tolerance (the latest any step took effect); an
-    expectation whose window is narrower than that tolerance is unverifiable and not met, and a
-    refused request fails the run unless the file expects it (as in ``simulate``). A step the
-    board cannot make by itself is a manual step; with ``hands`` (a terminal) or ``wait_for_hands``
-    the scenario waits for the human (Enter, ``wakebench continue``, or the board measuring it).
-
-    Args:
-        initial: the scenario's ``initial`` values to apply first (those the file names).
-        hands: a terminal: a manual step then waits for the human (:meth:`Rig.wait_for_hand`:
-            the board measuring the value, ``wakebench continue``, or Enter on this terminal)
-            before the scenario goes on.
-        wait_for_hands: wait for the human as well without a terminal (a real board: released by
-            ``wakebench continue`` or by the board measuring the value).
-
-    Raises:
-        RigError: an app client could not reach the rig's broker.
-    """
-    clock, driver, source, _bridge = rig._require()
-    assert rig.broker is not None
-    speed = rig.config.speed
-    events: list[Event] = []
-    responses: list[ResponseRecord] = []
-    manual: list[tuple[float, dict[str, Any]]] = []
-    lateness: list[float] = []
-    #: a reaction's time inherits its trigger's lateness; its own is kept apart and added on top
-    reaction_lateness: list[float] = []
-    step_times = step_apps(scenario)
-    reactor = Reactor(scenario.reactions)
-    reactions: set[asyncio.Task[None]] = set()
-    origin = clock.now()
-    printer = rig.printer
-    estimate = live_tolerance(speed)
-    for exp in scenario.expect:
-        window = checked_window(exp, step_times, scenario.until)
-        if window is not None and window < estimate:
-            printer.note(f"note: line {exp.line} checks {window:g} s; at ×{speed:g} a step may be applied "
-                         f"up to ~{estimate:g} s late: it may be unverifiable (the measured lateness decides)")
-
-    def scenario_time() -> float:
-        return clock.now() - origin
-
-    playing = True
-    loops: list[StepFailure] = []
-    per_instant: dict[float, int] = {}
-
-    def on_events(batch: list[Event]) -> None:
-        if not playing:
-            return
-        shifted = [dataclasses.replace(e, t=e.t - origin, deadline=None if e.deadline is None
-                                       else e.deadline - origin) for e in batch]
-        events.extend(shifted)
-        for step in reactor.react(shifted):
-            per_instant[step.at] = per_instant.get(step.at, 0) + 1
-            if per_instant[step.at] > MAX_REACTIONS_PER_INSTANT:
-                if not loops:
-                    loops.append(StepFailure(step.at, step.line, (
-                        f"reactive steps keep triggering each other at {step.at:g} s (more than "
-                        f"{MAX_REACTIONS_PER_INSTANT} steps at one instant); no more were run")))
-                continue
-            if step.at <= scenario.until:
-                task = asyncio.create_task(run_at(step))
-                reactions.add(task)
-                task.add_done_callback(reactions.discard)
-
-    driver.add_sink(on_events)
-    if initial:
-        left = await rig.set_signals(initial, origin="initial")
-        if rig.stepped:
-            await source.settled()
-        if left:
-            manual.append((scenario_time(), left))
-            if hands is not None or wait_for_hands:
-                await rig.wait_for_hand(left, stdin=hands)
-    clients: dict[str, AppClient] = {}
-
-    async def request(app: str, verb: str, args: dict[str, Any], line: int | None, due: float,
-                      expect_error: str | None = None, late: list[float] | None = None) -> None:
-        client = clients[app]
-        t = scenario_time()
-        try:  # the rig's driver prints the request and its answer
-            response = await client.send(verb, args)
-        except BridgeError as exc:
-            raise RigError(f"scenario line {line}: {app} {verb}: {exc}") from exc
-        (lateness if late is None else late).append(max(0.0, scenario_time() - due))
-        status = str(response.get("status"))
-        code = response.get("code")
-        data = response.get("data") if isinstance(response.get("data"), dict) else {}
-        responses.append(ResponseRecord(t, app, verb, status, code if isinstance(code, str) else None,
-                                        response.get("error"), data or {}, line, args, expect_error))
-
-    async def run_step(step: Step, late: list[float] | None = None) -> None:
-        if step.fault is not None:
-            await rig.inject_fault(step.fault)
-            lateness.append(max(0.0, scenario_time() - step.at))
-            return
-        if step.set:
-            if "unknown" in step.set:  # a scenario marks signals unknown directly
-                await driver.update_signals({}, stale=frozenset(step.set["unknown"]))
-            values = {n: v for n, v in step.set.items() if n != "unknown"}
-            left = await rig.set_signals(values, origin=f"line {step.line}") if values else {}
-            if rig.stepped and rig.source is not None:  # the change reaches the scheduler first
-                await rig.source.settled()
-            lateness.append(max(0.0, scenario_time() - step.at))
-            if left:
-                manual.append((scenario_time(), left))
-                if hands is not None or wait_for_hands:
-                    await rig.wait_for_hand(left, stdin=hands)
-            return
-        assert step.app is not None and step.request is not None
-        await request(step.app, step.request, dict(step.args), step.line, step.at, step.expect_error, late)
-
-    async def run_at(step: Step) -> None:  # a reaction
-        await clock.sleep_until(origin + step.at)
-        await run_step(step, reaction_lateness)
-
-    async def connect(spec: AppSpec) -> None:
-        assert rig.broker is not None
-        client = AppClient(rig.broker, app_id=spec.id, rig=rig.config.rig_id)
-        try:
-            await client.__aenter__()
-        except BridgeError as exc:
-            raise RigError(f"scenario app {spec.id!r} cannot reach {rig.broker.url()}: {exc}") from exc
-        clients[spec.id] = client
-        # warm-up before t = 0, not recorded: the first request through the bridge pays one-time
-        # costs (validators, topic routes) that would otherwise make the register step late
-        with contextlib.suppress(BridgeError):
-            await client.send("status", {})
-
-    async def chain(steps: list[Step]) -> None:
-        for step in steps:
-            await run_step(step)
-
-    try:
-        # apps connect side by side before t = 0 (each round trip costs rig time at high speed),
-        # then register together at t = 0
-        await asyncio.gather(*(connect(spec) for spec in scenario.apps))
-        origin = clock.now()
-        await asyncio.gather(*(request(spec.id, "register", dict(spec.register_args), spec.line, 0.0)
-                               for spec in scenario.apps))
-        for batch in _batches(scenario.steps):
-            await _reach(clock, origin + batch[0].at)
-            if batch[0].set or batch[0].fault is not None:
-                await run_step(batch[0])
-                continue
-            per_app: dict[str, list[Step]] = {}
-            for step in batch:
-                per_app.setdefault(step.app or "", []).append(step)
-            await asyncio.gather(*(chain(steps) for steps in per_app.values()))
-        await _reach(clock, origin + scenario.until)
-        await driver.update_signals({})  # fire everything due up to `until` before checking
-        while due := [t for t in reactions if not t.done()]:  # reactions due by `until` finish
-            await asyncio.gather(*due)
-    finally:
-        playing = False
-        for task in list(reactions):
-            task.cancel()
-        for client in clients.values():
-            with contextlib.suppress(Exception):
-                await client.close()
-    tol = max(lateness, default=0.0) + max(reaction_lateness, default=0.0)
-    results = tuple(check(_widen(exp, tol), events, responses) for exp in scenario.expect)
-    results = tuple(
-        _verdict(dataclasses.replace(r, expect=exp), checked_window(exp, step_times, scenario.until), tol, speed)
-        for r, exp in zip(results, scenario.expect, strict=True))
-    failures = (*refused_steps(responses, scenario.expect, tolerance=tol), *reactor.failures, *loops)
-    return LiveResult(scenario, tuple(events), tuple(responses), results, tol, tuple(manual), failures,
-                      tuple(lateness), origin, speed, tuple(reaction_lateness))
-
-
-async def _reach(clock: ScaledClock | ManualClock, t: float) -> None:
-    """Wait for rig time ``t``; a stepped rig's clock is moved there instead (never back)."""
-    if isinstance(clock, ManualClock):
-        clock.advance_to(max(t, clock.now()))
-    await clock.sleep_until(t)
-
-
-def _batches(steps: tuple[Step, ...]) -> list[list[Step]]:
-    """Steps grouped for playing: each signal step alone; consecutive app steps of the same time
-    together (run per app in file order, different apps side by side)."""
-    out: list[list[Step]] = []
-    for step in steps:
-        last = out[-1] if out else None
-        alone = step.set or step.fault is not None
-        if alone or last is None or last[0].set or last[0].fault is not None or last[0].at != step.at:
-            out.append([step])
-        else:
-            last.append(step)
-    return out
-
-
-def _widen(exp: Expectation, tol: float) -> Expectation:
-    """Extend a window's end by ``tol``; absence windows (``count: 0``) stay as written."""
-    if exp.end is None or exp.count == 0:
-        return exp
-    return dataclasses.replace(exp, end=exp.end + tol)
-
-
-def scenario_initial(scenario: Scenario) -> dict[str, Any]:
-    """The ``initial`` values the scenario file names (not every default of the snapshot)."""
-    return {n: getattr(scenario.initial, n) for n in scenario.initial_names if n in Signals.names()}
 
 
 def print_banner(rig: Rig, out: TextIO = sys.stdout) -> None:

@@ -19,7 +19,9 @@ from tests.rig.helpers import Observer, RigProcess, is_json, unique_rig
 from wakebench.cli import main
 from wakebench.commands._rigargs import EXIT_OK, EXIT_RIG_ERROR
 from wakebench.config import default_config
-from wakebench.rig import Printer, Rig, play_scenario
+from wakebench.live import play_scenario
+from wakebench.printer import Printer
+from wakebench.rig import Rig
 
 
 def _config(tmp_path: Path) -> object:

@@ -82,7 +82,8 @@ async def test_a_fault_at_start_prints_once(tmp_path: Path) -> None:
     import io
 
     from wakebench.config import default_config
-    from wakebench.rig import Printer, Rig
+    from wakebench.printer import Printer
+    from wakebench.rig import Rig
 
     out = io.StringIO()
     cfg = default_config().with_overrides(board="x728", rig="faults", state_dir=tmp_path / "state")
@@ -103,7 +104,8 @@ async def test_the_rig_terminal_shows_each_request_its_answer_and_what_a_task_wa
     from dataclasses import replace
 
     from wakebench.config import default_config
-    from wakebench.rig import Printer, Rig
+    from wakebench.printer import Printer
+    from wakebench.rig import Rig
 
     out = io.StringIO()
     cfg = replace(default_config().with_overrides(rig="log"), state_dir=None)

@@ -16,7 +16,8 @@ from mqtt_bridge.config import MAX_REQUEST_BYTES
 from tests.conftest import _require_mosquitto
 from tests.rig.helpers import Observer, is_json
 from wakebench.config import default_config
-from wakebench.rig import Printer, Rig
+from wakebench.printer import Printer
+from wakebench.rig import Rig
 
 pytestmark = pytest.mark.broker
 BASE = "wakebench/term"

@@ -78,7 +78,8 @@ async def test_a_live_scenario_plays_fault_and_unknown_steps(tmp_path: Path) -> 
     import io
 
     from firmware_sim.scenario import parse_scenario
-    from wakebench.rig import Printer, play_scenario
+    from wakebench.live import play_scenario
+    from wakebench.printer import Printer
 
     scenario = parse_scenario("""
 name: live faults

@@ -16,16 +16,9 @@ from firmware_sim.scenario import parse_scenario
 from firmware_sim.signals import Signals
 from tests.rig.helpers import Observer, is_json
 from wakebench.config import default_config
-from wakebench.rig import (
-    LIVE_TOLERANCE_MIN_S,
-    MIN_WALL_POLL_S,
-    Printer,
-    Rig,
-    _widen,
-    live_tolerance,
-    play_scenario,
-    scenario_initial,
-)
+from wakebench.live import LIVE_TOLERANCE_MIN_S, _widen, live_tolerance, play_scenario, scenario_initial
+from wakebench.printer import Printer
+from wakebench.rig import MIN_WALL_POLL_S, Rig
 
 TIMEOUT = 10.0
 

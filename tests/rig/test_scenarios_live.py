@@ -11,7 +11,8 @@ import pytest
 
 from firmware_sim.scenario import load_scenario, parse_scenario
 from wakebench.config import default_config
-from wakebench.rig import LiveResult, Rig, checked_window, play_scenario, scenario_initial, step_apps
+from wakebench.live import LiveResult, checked_window, play_scenario, scenario_initial, step_apps
+from wakebench.rig import Rig
 
 ROOT = Path(__file__).resolve().parents[2]
 #: scenario -> a speed its narrowest window allows on a loaded 2-core machine (a step takes effect

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from firmware_sim import Signals
 from wakebench.commands.watch import WatchState, render
-from wakebench.rig import Printer
+from wakebench.printer import Printer
 
 BASE = "wakebench/bench"
 

@@ -41,8 +41,10 @@ from boards import BoardError
 from firmware_sim.errors import ScenarioError, SignalError
 from firmware_sim.scenario import Scenario, load_scenario
 from wakebench.config import RigConfig, RigConfigError, RigError, default_config, load_config
+from wakebench.live import LiveResult, play_scenario, scenario_initial
+from wakebench.printer import Printer
 from wakebench.records import RecordWriter
-from wakebench.rig import LiveResult, Printer, Rig, play_scenario, print_banner, scenario_initial
+from wakebench.rig import Rig, print_banner
 from wakebench.rigctl import parse_assignments
 from wakebench.timefmt import clock
 from wakebench.webserver import WebServer
