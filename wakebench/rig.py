@@ -13,6 +13,12 @@ not count: a task with 4 minutes of budget left when the rig stopped has 4 minut
 the restart, and saved deadlines (WP8 periodic slots, iOS earliest-begin dates, HarmonyOS
 repeat cycles) stay meaningful relative to rig time — as on a phone that was switched off.
 ``ts`` fields stay wall time.
+
+One rig id, one live rig per broker (:mod:`mqtt_bridge.owner`): before connecting, a rig probes
+the broker; when another rig with its id answers ``health_check`` it refuses to start
+(:class:`RigOwnedError`, exit 2) unless started with ``takeover``. A retained ``online`` that
+nobody answers for (a rig killed a moment ago, its will not yet sent) never blocks a restart.
+A rig whose id is taken over stops by itself (:attr:`Rig.lost`).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ from firmware_sim.simulation import (
 )
 from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeError
+from mqtt_bridge.owner import PROBE_TIMEOUT_S, OwnerState, new_instance, probe_owner
+from mqtt_bridge.topics import Topics
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
 from wakebench.records import RecordWriter
@@ -58,7 +66,7 @@ from wakebench.timefmt import stamp as _stamp
 from wakebench.timefmt import value_text as _fmt
 from wbcommon.faults import Fault
 
-__all__ = ["LiveResult", "Printer", "Rig", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
+__all__ = ["LiveResult", "Printer", "Rig", "RigOwnedError", "RigStartError", "live_tolerance", "play_scenario", "print_banner"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +104,10 @@ class _LoggedDriver(SchedulerDriver):
 
 class RigStartError(RigError):
     """The rig could not start (state directory, broker, board); the message says what to do."""
+
+
+class RigOwnedError(RigStartError):
+    """Another live rig with this rig id is on the broker (it answered ``health_check``)."""
 
 
 class Printer:
@@ -217,6 +229,8 @@ class Rig:
         stepped: rig time is a :class:`~firmware_sim.clock.ManualClock` that only
             :func:`play_scenario` moves, from one step to the next (``run --clock stepped``):
             a live scenario whose timing no machine load can spoil.
+        takeover: start even when another live rig with this id is on the broker (``--takeover``);
+            that rig sees this one's instance in ``bridge/state`` and stops.
     """
 
     def __init__(
@@ -232,8 +246,15 @@ class Rig:
         synchronous: str | None = None,
         recorder: RecordWriter | None = None,
         stepped: bool = False,
+        takeover: bool = False,
     ) -> None:
         self.config = config
+        self.takeover = takeover
+        #: this run's instance id (``bridge/state``, ``health_check``)
+        self.instance = new_instance()
+        #: set when another instance took this rig id over on the broker (:attr:`lost_to` says who)
+        self.lost = asyncio.Event()
+        self.lost_to: OwnerState | None = None
         self.stepped = stepped
         self.reset_state = reset_state
         self.synchronous = synchronous or config.state_sync
@@ -302,6 +323,8 @@ class Rig:
     async def _start(self) -> None:
         cfg = self.config
         saved = self._open_state()
+        if cfg.broker_url is not None:  # before the clock starts: a refused start changes nothing
+            await self._claim_rig_id(cfg.broker_config())
         now = float(saved.get("now", 0.0)) if saved else 0.0
         self.resumed_from = now if saved else None
         self.clock = ManualClock(now) if self.stepped else ScaledClock(cfg.speed, start=now)
@@ -359,7 +382,8 @@ class Rig:
             ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix, rate_per_s=cfg.request_rate, rate_burst=cfg.request_burst)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
                              set_signals=self._bridge_set_signals, settable=source.settable,
-                             inject_fault=self.inject_fault)
+                             inject_fault=self.inject_fault, instance=self.instance,
+                             on_lost_ownership=self._lost_ownership)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
         try:
             await self.bridge.start()
@@ -374,6 +398,31 @@ class Rig:
             {"rig": cfg.rig_id, "broker": self.broker.url(), "prefix": self.broker.prefix,
              "board": cfg.board.name, "speed": cfg.speed,
              "state_dir": str(self.state_dir) if self.state_dir is not None else None}, self.state_dir)
+
+    async def _claim_rig_id(self, broker: BrokerConfig) -> None:
+        """Refuse to start when a live rig with this id answers on the broker (see the module
+        docstring); with ``takeover``, say what happens to it and go on."""
+        topics = Topics(self.config.rig_id, broker.prefix)
+        found = await probe_owner(broker, topics, timeout=PROBE_TIMEOUT_S)
+        if found.note is not None:
+            self.printer.note(found.note)
+            log.warning("%s", found.note)
+        if not found.live:
+            return
+        holder = found.holder.describe() if found.holder is not None else "another instance"
+        if not self.takeover:
+            raise RigOwnedError(
+                f"rig {self.config.rig_id!r} is already online on {broker.url()} ({holder}, answering "
+                "health_check); stop it, pick another --rig, or start with --takeover to replace it")
+        message = (f"rig {self.config.rig_id!r}: taking over from the live {holder} on {broker.url()} "
+                   "(--takeover); it will see this instance in bridge/state and stop")
+        self.printer.note(message)
+        log.warning("%s", message)
+
+    def _lost_ownership(self, other: OwnerState) -> None:
+        """The bridge saw another instance take this rig id over: stop serving (``run`` exits)."""
+        self.lost_to = other
+        self.lost.set()
 
     def _open_state(self) -> dict[str, Any] | None:
         if self.state_dir is None:
