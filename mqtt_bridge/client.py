@@ -85,6 +85,7 @@ class AppClient:
         self.session_expiry_s = session_expiry_s
         self.resume_session = resume_session
         self.last_seq = 0
+        self._first_event: dict[str, Any] | None = None  # the seq 1 event (a repeat of it is no restart)
         self.gaps: list[tuple[int, int]] = []
         self.last_error: str | None = None
         self._client: aiomqtt.Client | None = None
@@ -273,8 +274,10 @@ class AppClient:
         seq = event.get("seq")
         if not isinstance(seq, int):
             return
-        if seq == 1 and self.last_seq > 1:
-            self.last_seq = 0  # the rig started over with fresh state
+        if seq == 1 and self.last_seq > 1 and event != self._first_event:
+            self.last_seq = 0  # the rig started over with fresh state (not a repeat of its seq 1)
+        if seq == 1:
+            self._first_event = event
         if seq <= self.last_seq:
             return  # a QoS 1 repeat
         if seq > self.last_seq + 1:
