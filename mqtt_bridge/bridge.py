@@ -61,9 +61,11 @@ STATE_READ_S: Final = 0.25
 #: published again when the broker turns out to have restarted (our own ``online`` still stored,
 #: or nothing): mosquitto acknowledges a QoS 1 publish before its persistence file has it, and a
 #: broker killed in between comes back without it. With ``autosave_on_changes true`` and
-#: ``autosave_interval 1`` the save follows within the same loop iteration (well under 1 s);
-#: subscribers drop the repeats by ``seq``. wakebench bound.
-REPLAY_S: Final = 1.0
+#: ``autosave_interval 1`` the save follows within the loop iteration — except for the message in
+#: flight to a subscriber, unsaved until the next change, for as long as that subscriber lags.
+#: 5 s covers a subscriber a few seconds behind on a loaded machine; subscribers drop the
+#: repeats by ``seq``. wakebench bound.
+REPLAY_S: Final = 5.0
 #: At most this many confirmed events are kept for that (a burst beyond it is not replayed).
 REPLAY_MAX: Final = 10_000
 #: Backoff jitter: each wait is multiplied by a factor in [1 - J, 1 + J].
@@ -500,10 +502,16 @@ class Bridge:
         since = self._broke_at - REPLAY_S
         again = [m for t, m in self._acked if t >= since]
         self._acked.clear()
-        for msg in again:
-            await self._require_publisher().publish_now(link, msg)
+        publisher = self._require_publisher()
+        for n, msg in enumerate(again):
+            try:
+                await publisher.publish_now(link, msg)
+            except BaseException:  # the broker went again: what is left waits for the next restart
+                self._note_acked(again[n:])
+                raise
+            self._note_acked([msg])  # this broker, too, confirmed it before saving it
         if again:
-            log.info("broker restarted: published again the %d event(s) it confirmed in the last %g s "
+            log.warning("broker restarted: published again the %d event(s) it confirmed in the last %g s "
                      "before it vanished (subscribers drop repeats by seq)", len(again), REPLAY_S)
 
     def _lose(self, other: OwnerState) -> None:

@@ -15,9 +15,11 @@ probes with a client id of its own (:func:`probe_owner`):
    ``online`` is a dead rig's (killed or cut off before the broker noticed and sent its will) —
    start, and say so.
 
-A probe whose own connection is taken over while it waits (a listener with
-``use_username_as_clientid true`` gives the probe the live rig's client id, and the live rig
-reconnecting takes it back) also counts as a live owner.
+A probe whose own connection is taken over while it waits also counts as a live owner. That is
+how a listener with ``use_username_as_clientid true`` shows one: the probe logs in with the
+rig's user name, so the broker gives it the live rig's client id and disconnects that rig — whose
+will is then the ``offline`` the probe reads. So with a user name, after an ``offline`` the probe
+waits :data:`RECLAIM_WAIT_S` for the live rig to reconnect and take the client id back.
 
 After a takeover the old rig notices on its own (:func:`lost_to`): it sees another instance's
 ``online`` on ``bridge/state`` while connected, or — the usual case, because the new rig's
@@ -49,6 +51,11 @@ from mqtt_bridge.topics import Topics
 PROBE_TIMEOUT_S: Final = 3.0
 #: Connect / subscribe timeout of the probe's own connection. wakebench bound.
 PROBE_CONNECT_TIMEOUT_S: Final = 5.0
+#: With a user name, how long the probe waits after reading ``offline`` for a rig it may have
+#: disconnected to take its client id back: 5x the bridge's 0.1 s minimum reconnect backoff
+#: (mqtt_bridge.config.DEFAULT_RECONNECT_MIN_S; a rig that just had a connection starts from the
+#: minimum). wakebench bound.
+RECLAIM_WAIT_S: Final = 0.5
 #: CONNACK codes of a broker that does not speak MQTT 5 (as in :mod:`mqtt_bridge.client`).
 _UNSUPPORTED_PROTOCOL: Final = (1, 132)
 
@@ -173,6 +180,16 @@ async def _probe(broker: BrokerConfig, topics: Topics, timeout: float) -> ProbeR
             message = await anext(messages)
             if message.topic.value == topics.bridge_state():
                 holder = parse_state(_payload(message))
+        if holder is not None and holder.state == "offline" and broker.username is not None:
+            try:
+                async with asyncio.timeout(RECLAIM_WAIT_S):
+                    async for _message in messages:
+                        pass
+            except TimeoutError:
+                return ProbeResult(False, holder)
+            except aiomqtt.MqttError:  # taken back: the rig we disconnected is live
+                return ProbeResult(True, holder)
+            return ProbeResult(True, holder)
         if holder is None or holder.state != "online":
             return ProbeResult(False, holder)
         transaction = f"owner-probe-{secrets.token_hex(6)}"

@@ -168,3 +168,30 @@ async def test_takeover_starts_and_the_old_rig_stops_by_itself(mosquitto_factory
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+async def test_refused_on_a_listener_that_forces_client_id_to_user_name(
+        mosquitto_factory: Any, tmp_path: Path) -> None:
+    """``use_username_as_clientid true``: the probe, logging in as the rig's user, is given the
+    live rig's client id and disconnects it for a moment; the rig takes it back and the probe
+    counts that as a live owner."""
+    broker: Mosquitto = mosquitto_factory(tls=False, username_as_clientid=True)
+    rig = unique_rig("userid")
+    url = broker.url(user="wakebench-test")
+
+    def args(state: Path) -> tuple[str, ...]:
+        return ("--board", "sim", "--speed", "600", "--broker", url, "--rig", rig,
+                "--state-dir", str(state), "--quiet")
+
+    first = await RigProcess(*args(tmp_path / "a")).start()
+    try:
+        await first.wait_line(r"wakebench rig", within=WAIT)
+        second = await RigProcess(*args(tmp_path / "b")).start()
+        code = await second.wait(within=WAIT)
+        err = second.stderr.decode().strip().splitlines()
+        assert code == EXIT_INVALID and len(err) == 1 and "already online" in err[0], second.output
+        assert first.proc is not None and f"pid {first.proc.pid}" in err[0]
+        assert first.proc.returncode is None  # the first rig runs on
+        assert await first.terminate(within=WAIT) == 0, first.output
+    finally:
+        await first.kill()
