@@ -53,10 +53,13 @@ log = logging.getLogger(__name__)
 
 #: Version of the MQTT API described by ``asyncapi.yaml`` (``info.version``).
 API_VERSION: Final = 1
-#: How long a reconnection waits for the retained ``bridge/state`` (which the broker sends right
-#: after the SUBACK) before publishing ``online``; only a broker that lost its retained messages
-#: makes it wait the whole time. wakebench bound.
-STATE_READ_S: Final = 0.25
+#: How long a reconnection waits for the first message after subscribing (the stored
+#: ``bridge/state`` follows its SUBACK on the wire, before the SUBACKs of the later
+#: subscriptions, so it is already received by then) before publishing ``online``; only a broker
+#: that lost its retained messages, with no request arriving, makes it wait the whole time.
+#: Generous because a wrong "nothing stored" on a starved machine would let a taken-over rig
+#: publish ``online`` over its successor. wakebench bound.
+STATE_READ_S: Final = 1.0
 #: Events the broker confirmed (PUBACK) within this many seconds before the connection broke are
 #: published again when the broker turns out to have restarted (our own ``online`` still stored,
 #: or nothing): mosquitto acknowledges a QoS 1 publish before its persistence file has it, and a
@@ -444,13 +447,16 @@ class Bridge:
         await self._transport.subscribe(client, self.topics.bridge_state(), mqtt5=self.broker.mqtt5,
                                         requests=False, timeout=timeout)
         self._broker_restarted = False
-        if self.connections > 1 and await self._taken_over(client):
-            return
+        if self.connections > 1:  # read from here on: the stored state is the first message
+            stream = aiter(self._transport.messages(client))
+            self._stream = (stream, asyncio.ensure_future(anext(stream)))
         for topic_filter in self.topics.subscriptions(ha=self.config.ha_discovery):
             # MQTT 5: see the RETAIN flag as published (a stored request is refused, never run)
             # and get no stored ones at subscribe (retain handling 2); 3.1.1 flags those itself.
             await self._transport.subscribe(client, topic_filter, mqtt5=self.broker.mqtt5,
                                             requests=topic_filter != self.topics.ha_status(), timeout=timeout)
+        if self.connections > 1 and await self._taken_over():
+            return
         await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), self._online, qos=1, retain=True))
         if self._broker_restarted:
             await self._replay(link)
@@ -467,11 +473,13 @@ class Bridge:
         self._connected.set()
         log.info("connected to %s as %s", self.broker.url(), self.client_id)
 
-    async def _taken_over(self, client: Connection) -> bool:
+    async def _taken_over(self) -> bool:
         """At a reconnection, before ``online``: does the stored ``bridge/state`` name another
         instance (someone connected with this rig id meanwhile)? Then stop serving (True)."""
-        stream = aiter(self._transport.messages(client))
-        reading: asyncio.Future[Incoming] = asyncio.ensure_future(anext(stream))
+        assert self._stream is not None
+        stream, started = self._stream
+        assert started is not None
+        reading: asyncio.Future[Incoming] = started
         first: asyncio.Future[Incoming] | None = reading
         stored: OwnerState | None = None
         done, _ = await asyncio.wait({reading}, timeout=STATE_READ_S)
