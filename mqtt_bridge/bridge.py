@@ -1,11 +1,15 @@
 """The MQTT bridge: connects a :class:`~firmware_sim.driver.SchedulerDriver` to a broker.
 
 Lifecycle of one connection (aiomqtt does not reconnect by itself, so this loop does):
-connect with the last will ``{"state":"offline"}`` (retained, QoS 1) → subscribe → publish
-``{"state":"online"}`` → report outbox drops → drain the outbox → republish every retained
+connect with the last will ``{"state":"offline","instance":...}`` (retained, QoS 1) → subscribe
+(``bridge/state`` first: on a reconnection, another instance's state stored there means this
+rig id was taken over, :mod:`mqtt_bridge.owner`) → publish ``{"state":"online","instance":...}``
+→ report outbox drops → drain the outbox → republish every retained
 topic the bridge owns (info, signals, task states, discovery) → serve requests until the
 connection breaks → back off (doubling, jittered) and start again. A clean :meth:`Bridge.stop`
-publishes ``offline`` itself and disconnects.
+publishes ``offline`` itself and disconnects. A bridge that lost its rig id to another instance
+(``--takeover``) stops serving and calls ``on_lost_ownership``; it never publishes ``offline``
+over the new owner's ``online``.
 
 Usage::
 
@@ -14,6 +18,10 @@ Usage::
                     settable=board.settable)
     async with bridge:          # start(); stop() on exit
         await driver.run()
+
+About 580 lines, over the usual 500: the connection lifecycle (connect, ownership check, replay
+after a broker restart, serve, offline) is one sequence that reads best in one place; topics,
+payloads, requests, publishing and ownership rules live in their own modules.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from firmware_sim import Event, Response, Signals
@@ -33,6 +42,7 @@ from mqtt_bridge import discovery
 from mqtt_bridge.config import BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeConfigError, BridgeError, TopicError
 from mqtt_bridge.outbox import OUTBOX_FILE, Outbox
+from mqtt_bridge.owner import OwnerState, lost_to, new_instance, own_state, parse_state
 from mqtt_bridge.payloads import dumps, wall_iso
 from mqtt_bridge.publisher import Link, Outgoing, Publisher
 from mqtt_bridge.requests import (
@@ -57,8 +67,24 @@ log = logging.getLogger(__name__)
 
 #: Version of the MQTT API described by ``asyncapi.yaml`` (``info.version``).
 API_VERSION: Final = 1
-ONLINE: Final = b'{"state":"online"}'
-OFFLINE: Final = b'{"state":"offline"}'
+#: How long a reconnection waits for the first message after subscribing (the stored
+#: ``bridge/state`` follows its SUBACK on the wire, before the SUBACKs of the later
+#: subscriptions, so it is already received by then) before publishing ``online``; only a broker
+#: that lost its retained messages, with no request arriving, makes it wait the whole time.
+#: Generous because a wrong "nothing stored" on a starved machine would let a taken-over rig
+#: publish ``online`` over its successor. wakebench bound.
+STATE_READ_S: Final = 1.0
+#: Events the broker confirmed (PUBACK) within this many seconds before the connection broke are
+#: published again when the broker turns out to have restarted (our own ``online`` still stored,
+#: or nothing): mosquitto acknowledges a QoS 1 publish before its persistence file has it, and a
+#: broker killed in between comes back without it. With ``autosave_on_changes true`` and
+#: ``autosave_interval 1`` the save follows within the loop iteration — except for the message in
+#: flight to a subscriber, unsaved until the next change, for as long as that subscriber lags.
+#: 5 s covers a subscriber a few seconds behind on a loaded machine; subscribers drop the
+#: repeats by ``seq``. wakebench bound.
+REPLAY_S: Final = 5.0
+#: At most this many confirmed events are kept for that (a burst beyond it is not replayed).
+REPLAY_MAX: Final = 10_000
 #: Backoff jitter: each wait is multiplied by a factor in [1 - J, 1 + J].
 _JITTER: Final = 0.2
 
@@ -75,6 +101,9 @@ class Bridge:
         transport: how connections are made (default: aiomqtt, :mod:`mqtt_bridge.transport`).
         inject_fault: async callable applying a fault (``bridge/request/inject_fault``); None:
             refused with ``not_supported_on_hardware``.
+        instance: this run's instance id in ``bridge/state`` (default: a new random one).
+        on_lost_ownership: called once with the new owner's state when another instance took
+            this rig id over; the bridge has stopped serving by then.
 
     Stop the driver before the bridge: events produced after :meth:`stop` are not published.
     """
@@ -89,8 +118,16 @@ class Bridge:
         settable: frozenset[str] = frozenset(),
         transport: Transport | None = None,
         inject_fault: InjectFault | None = None,
+        instance: str | None = None,
+        on_lost_ownership: Callable[[OwnerState], None] | None = None,
     ) -> None:
         self._inject_fault = inject_fault
+        self.instance = instance or new_instance()
+        self._on_lost_ownership = on_lost_ownership
+        #: the instance that took this rig id over (None while this bridge owns it)
+        self.lost_to: OwnerState | None = None
+        self._online = own_state("online", self.instance).payload()
+        self._offline = own_state("offline", self.instance).payload()
         self.driver = driver
         self._transport: Transport = transport or AiomqttTransport()
         self.broker = broker
@@ -112,6 +149,12 @@ class Bridge:
         self._ha_pending: asyncio.TimerHandle | None = None
         self._app_states: dict[str, tuple[str, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        #: (event-loop time of the PUBACK, event) of the last REPLAY_S seconds
+        self._acked: deque[tuple[float, Outgoing]] = deque(maxlen=REPLAY_MAX)
+        self._broke_at = 0.0
+        self._broker_restarted = False
+        #: messages of the current connection and the read already started on them (reconnection)
+        self._stream: tuple[AsyncIterator[Incoming], asyncio.Future[Incoming] | None] | None = None
         self._connected = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._started = False
@@ -149,6 +192,7 @@ class Bridge:
         self._publisher = Publisher(journal, timeout=self.config.publish_timeout_s,
                                     event_expiry=self.config.event_expiry_s,
                                     event_topic=self.topics.app_events)
+        self._publisher.on_acked = self._note_acked
         self._router = RequestRouter(
             self.driver, self.topics, self.config, self._publisher.put,
             set_signals=self._set_signals, settable=self._settable, info=self.info,
@@ -225,7 +269,7 @@ class Bridge:
     def health(self) -> dict[str, Any]:
         """``health_check`` data: connection, outbox and app counts."""
         outbox = self._outbox
-        return {"healthy": True, "connected": self.connected,
+        return {"healthy": True, "connected": self.connected, "instance": self.instance,
                 "outbox": 0 if outbox is None else len(outbox),
                 "dropped": 0 if outbox is None else outbox.dropped_total,
                 "apps": len(self.driver.app_ids()), "reconnects": max(0, self.connections - 1)}
@@ -380,7 +424,7 @@ class Bridge:
             try:
                 client = self._transport.connect(
                     self.broker, client_id=self.client_id, will_topic=self.topics.bridge_state(),
-                    will_payload=OFFLINE, timeout=self.config.publish_timeout_s,
+                    will_payload=self._offline, timeout=self.config.publish_timeout_s,
                     max_queued_incoming=self.config.max_queued_requests,
                     max_queued_bytes=self.config.max_queued_request_bytes, on_overflow=self._shed)
                 async with client:
@@ -391,6 +435,7 @@ class Bridge:
                         await self._on_connected(client, link)
                         await self._serve(client, link)
                     finally:
+                        self._broke_at = asyncio.get_running_loop().time()
                         self._connected.clear()
                         link.broken.set()  # wakes publishes still waiting for their PUBACK
                         publisher.detach()
@@ -401,7 +446,7 @@ class Bridge:
             except Exception as exc:  # keep reconnecting whatever paho or a callback throws
                 log.exception("MQTT connection failed unexpectedly")
                 self._note_error(exc)
-            if self._stop_requested.is_set():
+            if self._stop_requested.is_set() or self.lost_to is not None:
                 break
             wait = delay * random.uniform(1 - _JITTER, 1 + _JITTER)
             delay = min(delay * 2, self.config.reconnect_max_s)
@@ -418,12 +463,26 @@ class Bridge:
         publisher = self._require_publisher()
         outbox = self._require_outbox()
         timeout = self.config.publish_timeout_s
+        if self._stream is not None and self._stream[1] is not None:
+            self._stream[1].cancel()  # a read left over from a connection that failed to start
+        self._stream = None
+        # bridge/state first: its stored value arrives before anything else we subscribe to
+        await self._transport.subscribe(client, self.topics.bridge_state(), mqtt5=self.broker.mqtt5,
+                                        requests=False, timeout=timeout)
+        self._broker_restarted = False
+        if self.connections > 1:  # read from here on: the stored state is the first message
+            stream = aiter(self._transport.messages(client))
+            self._stream = (stream, asyncio.ensure_future(anext(stream)))
         for topic_filter in self.topics.subscriptions(ha=self.config.ha_discovery):
             # MQTT 5: see the RETAIN flag as published (a stored request is refused, never run)
             # and get no stored ones at subscribe (retain handling 2); 3.1.1 flags those itself.
             await self._transport.subscribe(client, topic_filter, mqtt5=self.broker.mqtt5,
                                             requests=topic_filter != self.topics.ha_status(), timeout=timeout)
-        await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), ONLINE, qos=1, retain=True))
+        if self.connections > 1 and await self._taken_over():
+            return
+        await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), self._online, qos=1, retain=True))
+        if self._broker_restarted:
+            await self._replay(link)
         report = outbox.drops()
         if report is not None:
             now = self.driver.clock.now()
@@ -437,7 +496,67 @@ class Bridge:
         self._connected.set()
         log.info("connected to %s as %s", self.broker.url(), self.client_id)
 
+    async def _taken_over(self) -> bool:
+        """At a reconnection, before ``online``: does the stored ``bridge/state`` name another
+        instance (someone connected with this rig id meanwhile)? Then stop serving (True)."""
+        assert self._stream is not None
+        stream, started = self._stream
+        assert started is not None
+        reading: asyncio.Future[Incoming] = started
+        first: asyncio.Future[Incoming] | None = reading
+        stored: OwnerState | None = None
+        done, _ = await asyncio.wait({reading}, timeout=STATE_READ_S)
+        if reading in done and reading.exception() is None:
+            message = reading.result()
+            if message.topic == self.topics.bridge_state() and message.retained:
+                other = lost_to(self.instance, message.payload, retained=True, reconnected=True)
+                if other is not None:
+                    self._lose(other)
+                    return True
+                stored = parse_state(message.payload)
+                first = None
+        # our will never fired (our `online` is still stored) or nothing is stored: the broker
+        # restarted, and may have lost what it confirmed last
+        self._broker_restarted = stored is None or (stored.state == "online" and stored.instance == self.instance)
+        self._stream = (stream, first)  # what was read (or is being read) is served first
+        return False
+
+    def _note_acked(self, msgs: Sequence[Outgoing]) -> None:
+        now = asyncio.get_running_loop().time()  # wall time of the network, not rig time
+        ring = self._acked
+        while ring and ring[0][0] < now - REPLAY_S:
+            ring.popleft()
+        ring.extend((now, m) for m in msgs)
+
+    async def _replay(self, link: Link) -> None:
+        """Publish again the events the broker confirmed just before it vanished (REPLAY_S)."""
+        since = self._broke_at - REPLAY_S
+        again = [m for t, m in self._acked if t >= since]
+        self._acked.clear()
+        publisher = self._require_publisher()
+        for n, msg in enumerate(again):
+            try:
+                await publisher.publish_now(link, msg)
+            except BaseException:  # the broker went again: what is left waits for the next restart
+                self._note_acked(again[n:])
+                raise
+            self._note_acked([msg])  # this broker, too, confirmed it before saving it
+        if again:
+            log.warning("broker restarted: published again the %d event(s) it confirmed in the last %g s "
+                     "before it vanished (subscribers drop repeats by seq)", len(again), REPLAY_S)
+
+    def _lose(self, other: OwnerState) -> None:
+        if self.lost_to is not None:
+            return
+        self.lost_to = other
+        log.error("rig %r was taken over by %s; this instance (%s) stops", self.config.rig,
+                  other.describe(), self.instance)
+        if self._on_lost_ownership is not None:
+            self._on_lost_ownership(other)
+
     async def _serve(self, client: Connection, link: Link) -> None:
+        if self.lost_to is not None:  # found at connect: leave without publishing anything
+            return
         reader = asyncio.ensure_future(self._read(client))
         broken = asyncio.ensure_future(link.broken.wait())
         stop = asyncio.ensure_future(self._stop_requested.wait())
@@ -450,19 +569,45 @@ class Bridge:
                 await reader
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
             raise reader.exception()  # type: ignore[misc]
+        if self.lost_to is not None:
+            return  # the new owner's `online` stays; a clean disconnect drops our will
         if stop.done() and not stop.cancelled() and not link.broken.is_set():
             with contextlib.suppress(TransportError):
                 await self._require_publisher().publish_now(
-                    link, Outgoing(self.topics.bridge_state(), OFFLINE, qos=1, retain=True))
+                    link, Outgoing(self.topics.bridge_state(), self._offline, qos=1, retain=True))
         elif link.broken.is_set():
             raise TransportError("a publish failed or timed out; reconnecting")
 
     async def _read(self, client: Connection) -> None:
-        router = self.router
-        async for message in self._transport.messages(client):
-            await router.handle(message.topic, message.payload,
-                                RequestMeta(response_topic=message.response_topic,
-                                            correlation=message.correlation, retained=message.retained))
+        stream, first = self._stream if self._stream is not None else (self._transport.messages(client), None)
+        self._stream = None
+        if first is not None:
+            await self._handle(await first)
+        async for message in stream:
+            await self._handle(message)
+            if self.lost_to is not None:
+                return
+
+    async def _handle(self, message: Incoming) -> None:
+        if message.topic == self.topics.bridge_state():
+            self._state_seen(message)
+            return
+        await self.router.handle(message.topic, message.payload,
+                                 RequestMeta(response_topic=message.response_topic,
+                                             correlation=message.correlation, retained=message.retained))
+
+    def _state_seen(self, message: Incoming) -> None:
+        """Another instance's live ``online``: this rig id was taken over. Another instance's live
+        ``offline`` (a predecessor's will arriving after our ``online``): publish ours again."""
+        other = lost_to(self.instance, message.payload, retained=message.retained,
+                        reconnected=self.connections > 1)
+        if other is not None:
+            self._lose(other)
+            return
+        found = parse_state(message.payload)
+        if (not message.retained and found is not None and found.state == "offline"
+                and found.instance not in (None, self.instance) and self.connected):
+            self._require_publisher().put(Outgoing(self.topics.bridge_state(), self._online, qos=1, retain=True))
 
     def _shed(self, message: Incoming) -> None:
         """The intake queue is full: answer ``overloaded`` now (runs in the client's callback)."""

@@ -85,6 +85,8 @@ class AppClient:
         self.session_expiry_s = session_expiry_s
         self.resume_session = resume_session
         self.last_seq = 0
+        self._first_event: dict[str, Any] | None = None  # the seq 1 event (a repeat of it is no restart)
+        self._inbox: asyncio.Queue[aiomqtt.Message] | None = None  # the current client's incoming queue
         self.gaps: list[tuple[int, int]] = []
         self.last_error: str | None = None
         self._client: aiomqtt.Client | None = None
@@ -219,7 +221,19 @@ class AppClient:
             clean_start=(first and not self.resume_session) if mqtt5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
             properties=properties, keepalive=self.broker.keepalive, timeout=self.timeout,
             tls_context=self.broker.ssl_context(), max_queued_incoming_messages=MAX_BUFFERED_EVENTS,
-            socket_options=NO_DELAY)
+            socket_options=NO_DELAY, queue_type=self._inbox_type())
+
+    def _inbox_type(self) -> type[asyncio.Queue[aiomqtt.Message]]:
+        """A queue class whose instance (the next client's incoming queue) this client keeps, so
+        what paho already acknowledged is not left behind when the connection drops."""
+        owner = self
+
+        class Inbox(asyncio.Queue[aiomqtt.Message]):
+            def __init__(self, maxsize: int = 0) -> None:
+                super().__init__(maxsize)
+                owner._inbox = self
+
+        return Inbox
 
     async def _connection_loop(self) -> None:
         delay = _RECONNECT_MIN_S
@@ -242,6 +256,10 @@ class AppClient:
                         self._connected.clear()
                         self._client = None
             except aiomqtt.MqttError as exc:
+                # aiomqtt's iterator stops at the disconnect; what paho received (and acknowledged:
+                # the broker will not send it again) is still in the queue — dispatch it
+                while self._inbox is not None and not self._inbox.empty():
+                    self._dispatch(self._inbox.get_nowait())
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, aiomqtt.MqttCodeError) and first and exc.rc in (4, 5, 134, 135):
                     log.warning("%s: broker refused the login: %s", self.app_id, exc)
@@ -273,8 +291,10 @@ class AppClient:
         seq = event.get("seq")
         if not isinstance(seq, int):
             return
-        if seq == 1 and self.last_seq > 1:
-            self.last_seq = 0  # the rig started over with fresh state
+        if seq == 1 and self.last_seq > 1 and event != self._first_event:
+            self.last_seq = 0  # the rig started over with fresh state (not a repeat of its seq 1)
+        if seq == 1:
+            self._first_event = event
         if seq <= self.last_seq:
             return  # a QoS 1 repeat
         if seq > self.last_seq + 1:

@@ -149,6 +149,8 @@ class Publisher:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        #: called with every durable message (event) the broker confirmed, either path
+        self.on_acked: Callable[[Sequence[Outgoing]], None] | None = None
 
     # -- producers ---------------------------------------------------------------------------
     def put(self, msg: Outgoing) -> bool:
@@ -261,6 +263,7 @@ class Publisher:
                     done = _prefix(entries, msgs[:done], self._topic_of)
                 if done:
                     self.outbox.remove_through(entries[done - 1].id)
+                    self._acked(msgs[:done])
                 if done < len(entries):
                     self._break(link)
                 continue
@@ -312,6 +315,7 @@ class Publisher:
         rows = [m.row for m in batch[:done] if m.row is not None]
         if rows:
             self.outbox.remove_through(max(rows))  # PUBACK: the journal lets these go
+        self._acked([m for m in batch[:done] if m.durable])
         for msg in batch[:done]:
             if msg.retain and self._newest.get(msg.topic) is msg:
                 del self._newest[msg.topic]
@@ -321,6 +325,13 @@ class Publisher:
                 except Exception:
                     log.exception("on_published callback of %s failed", msg.topic)
         return done
+
+    def _acked(self, msgs: Sequence[Outgoing]) -> None:
+        if self.on_acked is not None and msgs:
+            try:
+                self.on_acked(msgs)
+            except Exception:
+                log.exception("on_acked callback failed")
 
     async def _send(self, link: Link, msgs: Sequence[Outgoing]) -> int:
         """Publish ``msgs`` concurrently (in order on the wire); return the completed prefix length."""

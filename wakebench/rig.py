@@ -1,6 +1,7 @@
 """The rig daemon: one board's signal source, the scheduler on the rig clock, the MQTT bridge,
-an embedded broker when none is configured, and the state directory. Kept thin: each part is
-built by its own package; this module only wires them and orders start and stop.
+an embedded broker when none is configured, and the state directory. Each part is built by its
+own package; this module wires them and orders start and stop. The live scenario player is
+:mod:`wakebench.live`, the terminal :mod:`wakebench.printer`.
 
 Signal path: a pin edge → :class:`boards.source.BoardSource` → :meth:`Rig._on_update` →
 ``driver.update_signals`` (no polling in between) → the scheduler's events → the bridge's
@@ -13,6 +14,17 @@ not count: a task with 4 minutes of budget left when the rig stopped has 4 minut
 the restart, and saved deadlines (WP8 periodic slots, iOS earliest-begin dates, HarmonyOS
 repeat cycles) stay meaningful relative to rig time — as on a phone that was switched off.
 ``ts`` fields stay wall time.
+
+One rig id, one live rig per broker (:mod:`mqtt_bridge.owner`): before connecting, a rig probes
+the broker; when another rig with its id answers ``health_check`` it refuses to start
+(:class:`RigOwnedError`, exit 2) unless started with ``takeover``. A retained ``online`` that
+nobody answers for (a rig killed a moment ago, its will not yet sent) never blocks a restart.
+A rig whose id is taken over stops by itself (:attr:`Rig.lost`).
+
+Over 500 lines on purpose: start and stop run in a strict order across the state directory,
+the owner probe, the broker, the bridge, the board source and the clock (resume before
+``online``, relays safe before ``offline``), and the rig verbs that act on those parts (set,
+fault, continue, manual steps) share that lifecycle state; one class keeps the order readable.
 """
 
 from __future__ import annotations
@@ -35,6 +47,8 @@ from firmware_sim.scheduler import Scheduler
 from firmware_sim.signals import Signals
 from mqtt_bridge import Bridge, BridgeConfig, BrokerConfig
 from mqtt_bridge.errors import BridgeError
+from mqtt_bridge.owner import PROBE_TIMEOUT_S, OwnerState, new_instance, probe_owner
+from mqtt_bridge.topics import Topics
 from wakebench.broker import BrokerError, BrokerKind, EmbeddedBroker, connect_hint, start_embedded_broker
 from wakebench.config import RigConfig, RigError
 from wakebench.printer import Printer, unmet_conditions
@@ -45,7 +59,7 @@ from wakebench.timefmt import clock as fmt_clock
 from wakebench.timefmt import value_text as _fmt
 from wbcommon.faults import Fault
 
-__all__ = ["Rig", "RigStartError", "print_banner"]
+__all__ = ["Rig", "RigOwnedError", "RigStartError", "print_banner"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +96,10 @@ class RigStartError(RigError):
     """The rig could not start (state directory, broker, board); the message says what to do."""
 
 
+class RigOwnedError(RigStartError):
+    """Another live rig with this rig id is on the broker (it answered ``health_check``)."""
+
+
 class Rig:
     """One running rig.
 
@@ -97,6 +115,8 @@ class Rig:
         stepped: rig time is a :class:`~firmware_sim.clock.ManualClock` that only
             :func:`play_scenario` moves, from one step to the next (``run --clock stepped``):
             a live scenario whose timing no machine load can spoil.
+        takeover: start even when another live rig with this id is on the broker (``--takeover``);
+            that rig sees this one's instance in ``bridge/state`` and stops.
     """
 
     def __init__(
@@ -112,8 +132,15 @@ class Rig:
         synchronous: str | None = None,
         recorder: RecordWriter | None = None,
         stepped: bool = False,
+        takeover: bool = False,
     ) -> None:
         self.config = config
+        self.takeover = takeover
+        #: this run's instance id (``bridge/state``, ``health_check``)
+        self.instance = new_instance()
+        #: set when another instance took this rig id over on the broker (:attr:`lost_to` says who)
+        self.lost = asyncio.Event()
+        self.lost_to: OwnerState | None = None
         self.stepped = stepped
         self.reset_state = reset_state
         self.synchronous = synchronous or config.state_sync
@@ -183,6 +210,8 @@ class Rig:
     async def _start(self) -> None:
         cfg = self.config
         saved = self._open_state()
+        if cfg.broker_url is not None:  # before the clock starts: a refused start changes nothing
+            await self._claim_rig_id(cfg.broker_config())
         now = float(saved.get("now", 0.0)) if saved else 0.0
         self.resumed_from = now if saved else None
         self.clock = ManualClock(now) if self.stepped else ScaledClock(cfg.speed, start=now)
@@ -240,7 +269,8 @@ class Rig:
             ha_discovery=cfg.ha_discovery, ha_prefix=cfg.ha_prefix, rate_per_s=cfg.request_rate, rate_burst=cfg.request_burst)
         self.bridge = Bridge(self.driver, broker=self.broker, config=bridge_config,
                              set_signals=self._bridge_set_signals, settable=source.settable,
-                             inject_fault=self.inject_fault)
+                             inject_fault=self.inject_fault, instance=self.instance,
+                             on_lost_ownership=self._lost_ownership)
         self.bridge.ws_url = self.embedded.ws_url if self.embedded is not None else None
         self.bridge.answer_listeners.append(self._print_answer)  # refusals before the scheduler, rig verbs
         self.bridge.continue_manual = self.release_hands
@@ -257,6 +287,31 @@ class Rig:
             {"rig": cfg.rig_id, "broker": self.broker.url(), "prefix": self.broker.prefix,
              "board": cfg.board.name, "speed": cfg.speed,
              "state_dir": str(self.state_dir) if self.state_dir is not None else None}, self.state_dir)
+
+    async def _claim_rig_id(self, broker: BrokerConfig) -> None:
+        """Refuse to start when a live rig with this id answers on the broker (see the module
+        docstring); with ``takeover``, say what happens to it and go on."""
+        topics = Topics(self.config.rig_id, broker.prefix)
+        found = await probe_owner(broker, topics, timeout=PROBE_TIMEOUT_S)
+        if found.note is not None:
+            self.printer.note(found.note)
+            log.warning("%s", found.note)
+        if not found.live:
+            return
+        holder = found.holder.describe() if found.holder is not None else "another instance"
+        if not self.takeover:
+            raise RigOwnedError(
+                f"rig {self.config.rig_id!r} is already online on {broker.url()} ({holder}, answering "
+                "health_check); stop it, pick another --rig, or start with --takeover to replace it")
+        message = (f"rig {self.config.rig_id!r}: taking over from the live {holder} on {broker.url()} "
+                   "(--takeover); it will see this instance in bridge/state and stop")
+        self.printer.note(message)
+        log.warning("%s", message)
+
+    def _lost_ownership(self, other: OwnerState) -> None:
+        """The bridge saw another instance take this rig id over: stop serving (``run`` exits)."""
+        self.lost_to = other
+        self.lost.set()
 
     def _open_state(self) -> dict[str, Any] | None:
         if self.state_dir is None:

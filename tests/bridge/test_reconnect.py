@@ -56,7 +56,7 @@ async def test_lost_connection_publishes_the_will_and_delivers_the_outbox_in_ord
         # the broker saw the bridge vanish: its last will, retained
         offline = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "offline",
                                     start=watch.messages.index(online))
-        assert offline.json() == {"state": "offline"}
+        assert offline.json() == {**online.json(), "state": "offline"}  # the will names this run
         # every task expires and terminates while the broker is unreachable
         h.advance(BUDGET_AND_GRACE_S)
         await wait_until(lambda: h.bridge.outbox_size >= 2 * TASKS, what="6 events in the outbox")
@@ -65,7 +65,7 @@ async def test_lost_connection_publishes_the_will_and_delivers_the_outbox_in_ord
         await proxy.restore()
         back = await watch.topic(h.topics.bridge_state(), where=lambda p: p["state"] == "online",
                                  start=watch.messages.index(offline))
-        assert back.retain is False or back.json() == {"state": "online"}
+        assert back.retain is False or back.json() == online.json()
         events = [await app.next_event(5) for _ in range(2 * TASKS)]
         assert [e["seq"] for e in events] == list(range(TASKS + 1, 3 * TASKS + 1))
         assert {e["type"] for e in events} == {"expire", "terminate"}
@@ -94,7 +94,8 @@ async def test_broker_killed_and_restarted_loses_and_reorders_nothing(
         assert app.gaps == []
         async with Watcher(broker.url(), h.topics.bridge_state()) as fresh:
             state = await fresh.topic(h.topics.bridge_state())
-            assert state.retain and state.json() == {"state": "online"}
+            assert state.retain and state.json()["state"] == "online"
+            assert state.json()["instance"] == h.bridge.instance
         # after the restart the bridge goes on as before
         await app.request("before_exit")
         assert (await app.next_event(5))["seq"] == 3 * TASKS + 1

@@ -39,7 +39,8 @@ async def test_bridge_logs_in_with_user_and_password(mosquitto: Mosquitto) -> No
     rig = unique_id("auth")
     async with RigHarness(mosquitto.url(user="wakebench-test"), rig) as h, \
             Watcher(mosquitto.url(), h.topics.bridge_state()) as watch:
-        assert (await watch.topic(h.topics.bridge_state())).json() == {"state": "online"}
+        state = (await watch.topic(h.topics.bridge_state())).json()
+        assert (state["state"], state["instance"]) == ("online", h.bridge.instance)
 
 
 async def test_bridge_with_a_wrong_password_keeps_retrying_and_says_why(mosquitto: Mosquitto) -> None:

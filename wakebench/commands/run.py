@@ -7,7 +7,7 @@
                   [--no-websockets] [--check] [--quiet] [--record FILE] [--ha-discovery]
                   [--set NAME=VALUE ...] [--junit FILE] [--manual-steps auto|wait|report]
                   [--request-rate N] [--request-burst N]
-                  [--http-port PORT] [--no-web] [--web-controls]
+                  [--http-port PORT] [--no-web] [--web-controls] [--takeover]
 
 The live web view (:mod:`wakebench.webserver`) is served on loopback and its URL printed with
 the banner. Flags win over the file; ``--set charger=ac --set screen_locked=true`` (repeatable) adds start
@@ -15,6 +15,9 @@ values to the file's ``[signals]`` table, read as in a scenario. Without ``--bro
 broker is started on loopback and its address printed. SIGINT / SIGTERM stop cleanly: relays to
 their safe state, ``bridge/state`` offline, scheduler state saved for the next start. A locked,
 damaged or foreign state directory is one line on stderr and exit 2 (:mod:`wakebench.statedir`).
+Another *live* rig with the same rig id on the broker (it answers ``health_check``) is one line
+and exit 2; ``--takeover`` starts anyway, and the old rig then stops by itself with one line and
+exit :data:`EXIT_TAKEN_OVER` (:mod:`mqtt_bridge.owner`).
 
 With ``--scenario`` the scenario's steps are played live on the rig clock and its expectations
 checked at ``until``; a step the board cannot do by itself is printed as a manual step and, on
@@ -50,6 +53,8 @@ from wakebench.timefmt import clock
 from wakebench.webserver import WebServer
 
 EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
+#: This rig's id was taken over by another rig (``--takeover``) while it ran; it stopped.
+EXIT_TAKEN_OVER = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +108,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not serve the live web view")
     parser.add_argument("--web-controls", action="store_true", default=None,
                         help="show controls on the web view: set signals, inject a fault, force-run/expire")
+    parser.add_argument("--takeover", action="store_true",
+                        help="start even if a live rig with this rig id is on the broker; it stops (exit 3)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the banner and errors")
 
 
@@ -156,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(serve(config, scenario=scenario, embedded=args.embedded_broker,
                                  out=None if args.quiet else sys.stdout, recorder=recorder, junit=args.junit,
                                  reset_state=getattr(args, "reset_state", False),
-                                 stepped=args.clock == "stepped", manual_steps=args.manual_steps))
+                                 stepped=args.clock == "stepped", manual_steps=args.manual_steps,
+                                 takeover=getattr(args, "takeover", False)))
     finally:
         if recorder is not None:
             recorder.close()
@@ -165,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
 async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded: str = "auto",
                 out: TextIO | None = sys.stdout, recorder: RecordWriter | None = None,
                 junit: str | None = None, reset_state: bool = False, stepped: bool = False,
-                manual_steps: str = "auto") -> int:
+                manual_steps: str = "auto", takeover: bool = False) -> int:
     """Run the rig until a signal (or the scenario's end); returns the exit code."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -176,7 +184,7 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
     rig = Rig(config, embedded=embedded,  # type: ignore[arg-type]
               printer=printer, persist=scenario is None,
               seed=scenario.seed if scenario else None, limits=scenario.limits if scenario else None,
-              recorder=recorder, reset_state=reset_state, stepped=stepped)
+              recorder=recorder, reset_state=reset_state, stepped=stepped, takeover=takeover)
     web: WebServer | bool | None = None
     try:
         try:
@@ -193,7 +201,14 @@ async def serve(config: RigConfig, *, scenario: Scenario | None = None, embedded
                   flush=True)
         rig.announce()
         if scenario is None:
-            await stop.wait()
+            stopper, lost = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(rig.lost.wait())
+            await asyncio.wait({stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            lost.cancel()
+            if rig.lost_to is not None:
+                print(f"wakebench run: rig {config.rig_id!r} was taken over by {rig.lost_to.describe()} "
+                      "(started with --takeover); this instance stops", file=sys.stderr)
+                return EXIT_TAKEN_OVER
             return EXIT_OK
         return await _scenario(rig, scenario, stop, printer, junit, manual_steps)
     finally:

@@ -83,6 +83,7 @@ export class WakebenchClient {
     this.timeout = timeout;
     this.protocolVersion = protocolVersion;
     this.lastSeq = 0;
+    this._firstEvent = null; // JSON of the seq 1 event
     /** Missing seq ranges `[first, last]`: events the broker never delivered. */
     this.gaps = [];
     this.lastError = null;
@@ -378,7 +379,11 @@ export class WakebenchClient {
   _onEvent(event) {
     const seq = event.seq;
     if (!Number.isInteger(seq)) return;
-    if (seq === 1 && this.lastSeq > 1) this.lastSeq = 0; // the rig started over with fresh state
+    const text = seq === 1 ? JSON.stringify(event) : null;
+    // the rig started over with fresh state, unless this is a repeat of its seq 1 (QoS 1, or
+    // published again after a broker restart)
+    if (seq === 1 && this.lastSeq > 1 && text !== this._firstEvent) this.lastSeq = 0;
+    if (seq === 1) this._firstEvent = text;
     if (seq <= this.lastSeq) return; // a QoS 1 repeat
     if (seq > this.lastSeq + 1) this.gaps.push([this.lastSeq + 1, seq - 1]);
     this.lastSeq = seq;

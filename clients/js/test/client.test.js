@@ -94,8 +94,11 @@ test('events come in seq order, each once; gaps are recorded', () => {
   assert.deepEqual(c.history.map((e) => e.seq), [1, 2, 5, 6]);
   assert.deepEqual(c.gaps, [[3, 4]]);
   assert.equal(c.lastSeq, 6);
-  // seq 1 after more than one event: the rig started over with fresh state (as the Python client)
+  // the very same seq 1 again (QoS 1 repeat, or published again after a broker restart): dropped
   c._onEvent({ type: 'wake', seq: 1 });
+  assert.equal(c.lastSeq, 6);
+  // another seq 1 after more than one event: the rig started over with fresh state (as the Python client)
+  c._onEvent({ type: 'wake', seq: 1, t: 5 });
   assert.equal(c.lastSeq, 1);
   return (async () => {
     const got = [];
