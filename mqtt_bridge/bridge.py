@@ -19,7 +19,7 @@ Usage::
     async with bridge:          # start(); stop() on exit
         await driver.run()
 
-About 580 lines, over the usual 500: the connection lifecycle (connect, ownership check, replay
+Over 500 lines on purpose: the connection lifecycle (connect, ownership check, replay
 after a broker restart, serve, offline) is one sequence that reads best in one place; topics,
 payloads, requests, publishing and ownership rules live in their own modules.
 """
