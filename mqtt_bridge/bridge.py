@@ -155,6 +155,9 @@ class Bridge:
         self._broker_restarted = False
         #: messages of the current connection and the read already started on them (reconnection)
         self._stream: tuple[AsyncIterator[Incoming], asyncio.Future[Incoming] | None] | None = None
+        #: requests a dropped connection had received (paho acknowledged them: the broker will not
+        #: send them again) but not yet handed over; answered first after the reconnection
+        self._leftovers: list[Incoming] = []
         self._connected = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._started = False
@@ -421,6 +424,7 @@ class Bridge:
         publisher = self._require_publisher()
         delay = self.config.reconnect_min_s
         while not self._stop_requested.is_set():
+            client: Any = None
             try:
                 client = self._transport.connect(
                     self.broker, client_id=self.client_id, will_topic=self.topics.bridge_state(),
@@ -446,6 +450,8 @@ class Bridge:
             except Exception as exc:  # keep reconnecting whatever paho or a callback throws
                 log.exception("MQTT connection failed unexpectedly")
                 self._note_error(exc)
+            if client is not None:
+                self._leftovers.extend(self._transport.leftovers(client))
             if self._stop_requested.is_set() or self.lost_to is not None:
                 break
             wait = delay * random.uniform(1 - _JITTER, 1 + _JITTER)
@@ -495,6 +501,10 @@ class Bridge:
         self.last_error = None
         self._connected.set()
         log.info("connected to %s as %s", self.broker.url(), self.client_id)
+        leftovers, self._leftovers = self._leftovers, []
+        for message in leftovers:  # before anything the new connection reads: arrival order
+            if message.topic != self.topics.bridge_state():
+                await self._handle(message)
 
     async def _taken_over(self) -> bool:
         """At a reconnection, before ``online``: does the stored ``bridge/state`` name another

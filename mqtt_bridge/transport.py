@@ -79,6 +79,11 @@ class Transport(Protocol):
         """The connection's incoming messages, in arrival order."""
         ...
 
+    def leftovers(self, connection: Any) -> list[Incoming]:
+        """After the connection dropped: the messages it received that :meth:`messages` had not
+        yielded yet, in arrival order (taken out; a second call returns none)."""
+        ...
+
 
 class AiomqttTransport:
     """:class:`Transport` on aiomqtt 2.x / paho-mqtt 2.x."""
@@ -114,6 +119,15 @@ class AiomqttTransport:
     async def messages(self, connection: Any) -> AsyncIterator[Incoming]:
         async for message in connection.messages:
             yield _incoming(message)
+
+    def leftovers(self, connection: Any) -> list[Incoming]:
+        # aiomqtt's iterator stops at the disconnect and leaves its queue as it is; paho has
+        # already acknowledged what is in it (QoS 1), so the broker will never send it again
+        queue = getattr(connection, "_queue", None)
+        found: list[Incoming] = []
+        while isinstance(queue, asyncio.Queue) and not queue.empty():
+            found.append(_incoming(queue.get_nowait()))
+        return found
 
 
 def _incoming(message: aiomqtt.Message) -> Incoming:

@@ -166,3 +166,49 @@ async def test_retained_state_changed_while_offline_is_current_after_reconnect(m
             await late.topic(h.topics.bridge_state())  # retained of earlier filters came first
             assert late.on(h.topics.app_task("st", "task-1")) == []  # cleared, not stale "running"
             assert late.on(h.topics.signals())[-1].json()["battery_level"] == 70.0
+
+
+def test_leftovers_are_what_the_dropped_connection_received_and_did_not_yield() -> None:
+    """aiomqtt's iterator stops at a disconnect and leaves its queue as it is; paho already sent
+    the PUBACKs, so the broker never sends those messages again: the transport hands them over."""
+    import asyncio
+
+    import aiomqtt
+
+    from mqtt_bridge.transport import AiomqttTransport
+
+    class Dropped:
+        def __init__(self) -> None:
+            self._queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
+
+    conn = Dropped()
+    for n in (1, 2, 3):
+        conn._queue.put_nowait(aiomqtt.Message(f"wakebench/r/apps/a/request/v{n}", b"{}", 1, False, n, None))
+    transport = AiomqttTransport()
+    assert [m.topic for m in transport.leftovers(conn)] == [f"wakebench/r/apps/a/request/v{n}" for n in (1, 2, 3)]
+    assert transport.leftovers(conn) == []  # taken out: never answered twice
+    assert transport.leftovers(object()) == []  # a connection that never opened has none
+
+
+async def test_requests_left_by_a_dropped_connection_are_answered_after_the_reconnection(
+        mosquitto: Mosquitto) -> None:
+    """Requests the dropped connection had received but not handed over are answered first after
+    the reconnection, in arrival order: none goes unanswered (the router answers each once)."""
+    from mqtt_bridge.transport import Incoming
+    from tests.bridge.helpers import Requester
+
+    rig = unique_id("left")
+    async with TcpProxy(mosquitto.port) as proxy, RigHarness(proxy.url(), rig, speed=SPEED) as h, \
+            Requester(mosquitto.url()) as req:
+        await proxy.cut()
+        await wait_until(lambda: not h.bridge.connected, what="the bridge to notice the cut")
+        h.bridge._leftovers.extend(
+            Incoming(h.topics.bridge_request("health_check"), f'{{"transaction":"t{n}"}}'.encode(),
+                     f"{req.inbox}/r", f"left{n}".encode()) for n in (1, 2))
+        await proxy.restore()
+        first = await req.wait(lambda m: m.topic == f"{req.inbox}/r" and m.correlation == b"left1", within=10)
+        second = await req.wait(lambda m: m.topic == f"{req.inbox}/r" and m.correlation == b"left2", within=10)
+        assert (first.json()["status"], first.json()["transaction"]) == ("ok", "t1")
+        assert (second.json()["status"], second.json()["transaction"]) == ("ok", "t2")
+        assert req.messages.index(first) < req.messages.index(second)  # arrival order kept
+        assert h.bridge._leftovers == []
