@@ -8,7 +8,9 @@ HarmonyOS, iOS, UWP, WP8, Android), with revokes caused by signal changes. ``deb
 the later verbs in the real APIs' shapes — force_run / force_expire through Xcode's
 ``_simulateLaunchForTaskWithIdentifier`` / ``_simulateExpirationForTaskWithIdentifier`` and
 WorkManager's ``TestDriver``, ``status`` ``debug``, the iOS push cadence (seed 001: 15 minutes),
-background URLSession, WP8 ``ShellTile.update`` and ``AssociateToNetworkInterface``.
+background URLSession, WP8 ``ShellTile.update`` and ``AssociateToNetworkInterface``. ``uwp.test.js``: UWP's app
+lifecycle — ``Application.Suspending`` (deadline, deferral) from the rig's Suspending event,
+SavingData asked for in it, and a relaunch that waits for that session (seed 002:5, 002:44).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def run_node(rig: LiveRig, url: str, test_file: str) -> None:
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ws"])
-@pytest.mark.parametrize("test_file", ["client.test.js", "facades.test.js", "debug.test.js"])
+@pytest.mark.parametrize("test_file", ["client.test.js", "facades.test.js", "debug.test.js", "uwp.test.js"])
 def test_node_suite(live_rig: LiveRig, transport: str, test_file: str) -> None:
     run_node(live_rig, live_rig.tcp_url if transport == "tcp" else live_rig.ws_url, test_file)
 

@@ -53,3 +53,17 @@ def test_debug_flow_budgets_are_the_policies_defaults() -> None:
     assert "The time interval between runs was just 15 minutes" in DEBUG_FLOWS
     assert const("WP8_TILE_EXTENSION_S") == WP8Limits().max_expiration_s == 14 * 86400.0
     assert "其存留時間會被自動擴充到兩周" in DEBUG_FLOWS
+
+
+def test_uwp_suspending_matches_the_policy() -> None:
+    """clients/js/src/uwp.js's pseudo-task id and clients/js/test/uwp.test.js's deadline are the
+    uwp policy's (seed 002:5; winrt-api application_suspending.md "only 5 seconds")."""
+    from firmware_sim.platforms import uwp
+
+    facade = (JS_DIR / "src" / "uwp.js").read_text(encoding="utf-8")
+    match = re.search(r"^export const SUSPENDING_TASK = '([a-z_]+)';$", facade, re.MULTILINE)
+    assert match and match.group(1) == uwp.SUSPENDING == "suspending"
+    flows = (JS_DIR / "test" / "uwp.test.js").read_text(encoding="utf-8")
+    match = re.search(r"^const SUSPENDING_S = (\d+);$", flows, re.MULTILINE)
+    assert match and float(match.group(1)) == uwp.UWPLimits().suspending_s == 5.0
+    assert "the Suspending event handler has only 5 seconds" in flows

@@ -4,7 +4,7 @@ import { connect, WakebenchError, type RigEvent } from '@wakebench/client';
 import { Plugins, setActive } from '@wakebench/client/capacitor';
 import workScheduler, { WorkSchedulerExtensionAbility, registerExtension, BusinessError, type WorkInfo } from '@wakebench/client/harmonyos';
 import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication, UIBackgroundFetchResult, URLSession, URLSessionConfiguration, simulateRemoteNotification } from '@wakebench/client/ios';
-import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult, reclaimMemory } from '@wakebench/client/uwp';
+import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult, reclaimMemory, Application, type SuspendingEventArgs } from '@wakebench/client/uwp';
 import { ScheduledActionService, ResourceIntensiveTask, PeriodicTask, ScheduledTaskAgent, ShellTile, SocketExtensions, NetworkInterfaceType } from '@wakebench/client/wp8';
 import { WorkManager, OneTimeWorkRequest, PeriodicWorkRequest, Constraints, NetworkType, Worker, Result, TimeUnit, WorkManagerTestInitHelper } from '@wakebench/client/android';
 
@@ -47,6 +47,18 @@ export async function all(): Promise<void> {
   session.reason = ExtendedExecutionReason.savingData;
   session.addEventListener('revoked', (args) => void args.reason);
   if (await session.requestExtensionAsync() === ExtendedExecutionResult.allowed) await session.close();
+  const off: () => void = Application.current.onSuspending(async (args: SuspendingEventArgs) => {
+    const deferral = args.suspendingOperation.getDeferral();
+    const seconds: number = args.suspendingOperation.deadline - args.detail.t;
+    void seconds;
+    deferral.complete();
+  });
+  off();
+  const relaunch = await Application.current.setState('foreground');
+  const pending: boolean = relaunch.relaunchPending;
+  void pending;
+  const { relaunched } = await session.close();
+  void relaunched;
 
   class Agent extends ScheduledTaskAgent { onInvoke(): void { void this.notifyComplete(); } }
   ScheduledActionService.registerAgent(Agent);
@@ -93,6 +105,10 @@ export async function all(): Promise<void> {
   await SocketExtensions.associateToNetworkInterface(null, { interfaceType: 'lte' });
   // @ts-expect-error: Capacitor's finish takes { taskId }
   await BackgroundTask.finish('task-1');
+  // @ts-expect-error: an app state is foreground / background / suspended / terminated
+  await Application.current.setState('running');
+  // @ts-expect-error: the deadline is rig seconds, not a Date
+  Application.current.onSuspending((args) => { const d: Date = args.suspendingOperation.deadline; void d; });
   // @ts-expect-error: a WorkInfo needs workId, bundleName and abilityName
   await workScheduler.startWork({ networkType: 2 });
 }
