@@ -2,7 +2,7 @@
 // platforms' own API shapes against a real rig: the debug verbs force_run / force_expire (Xcode's
 // BGTaskScheduler helpers, WorkManager's TestDriver), `status` with `debug`, iOS background
 // notifications and background URLSession, WP8 tiles and network interfaces.
-import { test, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../src/index.js';
 import { onFacadeError } from '../src/facade.js';
@@ -17,7 +17,7 @@ import {
 import workScheduler, { WorkSchedulerExtensionAbility, BusinessError, registerExtension } from '../src/harmonyos.js';
 import { ExtendedExecutionSession, ExtendedExecutionResult, ExtendedExecutionRevokedReason, reclaimMemory } from '../src/uwp.js';
 import { WorkManager, OneTimeWorkRequest, Constraints, Worker, Result, WorkManagerTestInitHelper } from '../src/android.js';
-import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS } from './helpers.js';
+import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS, useBench } from './helpers.js';
 
 /** Seed 001, Background Notification: "The time interval between runs was just 15 minutes"
  *  (firmware_sim/platforms/ios.py `push_cadence_s`). */
@@ -28,32 +28,8 @@ const WP8_TILE_EXTENSION_S = 14 * 86400;
 /** An earliest begin far beyond any test: only force_run can start the task. */
 const FAR_AHEAD_S = 3600;
 
-let client;
-let bench;
-let errors;
-
-beforeEach(async () => {
-  if (skip) return;
-  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
-  await bench.setSignalsAndWait(BENCH);
-});
-
-afterEach(async () => {
-  if (skip) return;
-  await client?.close();
-  await bench?.close();
-  client = undefined;
-  assert.deepEqual(errors ?? [], []); // nothing a facade ran in the background failed unseen
-  errors = undefined;
-});
-
-async function appFor(name, platform, settings) {
-  client = await app(name);
-  errors = [];
-  onFacadeError(client, (err, where) => errors.push(`${where}: ${err.message}`));
-  await client.register(platform, settings);
-  return client;
-}
+const fx = useBench();
+const appFor = fx.appFor;
 
 test('iOS: _simulateLaunchForTaskWithIdentifier launches a waiting refresh, _simulateExpiration… expires it', { skip }, async () => {
   await appFor('iosdbg', 'ios');
@@ -66,25 +42,25 @@ test('iOS: _simulateLaunchForTaskWithIdentifier launches a waiting refresh, _sim
   const request = new BGAppRefreshTaskRequest('com-example-refresh');
   request.earliestBeginDelay = FAR_AHEAD_S;
   await BGTaskScheduler.submit(request);
-  await client.setState('background');
+  await fx.client.setState('background');
 
-  const status = await client.status();
+  const status = await fx.client.status();
   const debug = status.debug['com-example-refresh'];
   assert.ok(debug, `status.debug names the request: ${JSON.stringify(status.debug)}`);
-  assert.ok(debug.next_eligible > (client.signals?.t ?? 0) + FAR_AHEAD_S / 2, 'held back by its earliest begin');
+  assert.ok(debug.next_eligible > (fx.client.signals?.t ?? 0) + FAR_AHEAD_S / 2, 'held back by its earliest begin');
 
   const forced = await BGTaskScheduler._simulateLaunchForTaskWithIdentifier('com-example-refresh');
   assert.equal(forced.forced, 'run');
   assert.equal(forced.task_id, 'com-example-refresh');
   const task = await within(launched.promise, 10, 'launch handler');
   assert.equal(task.identifier, 'com-example-refresh');
-  const wake = client.history.find((e) => e.type === 'wake' && e.task_id === 'com-example-refresh');
+  const wake = fx.client.history.find((e) => e.type === 'wake' && e.task_id === 'com-example-refresh');
   assert.equal(wake.data.forced, true);
 
   const expiry = await BGTaskScheduler._simulateExpirationForTaskWithIdentifier('com-example-refresh');
   assert.equal(expiry.forced, 'expire');
   assert.equal(await within(expired.promise, 10, 'expirationHandler'), 'com-example-refresh');
-  assert.equal(client.history.find((e) => e.type === 'expire' && e.task_id === 'com-example-refresh').data.forced, true);
+  assert.equal(fx.client.history.find((e) => e.type === 'expire' && e.task_id === 'com-example-refresh').data.forced, true);
   // nothing is waiting any more
   await assert.rejects(BGTaskScheduler._simulateLaunchForTaskWithIdentifier('com-example-refresh'),
     (e) => e.code === 'unknown_task' || e.code === 'invalid_state');
@@ -93,7 +69,7 @@ test('iOS: _simulateLaunchForTaskWithIdentifier launches a waiting refresh, _sim
 
 test('iOS: background notifications launch at most every 15 minutes, pushes in between coalesce', { skip }, async () => {
   await appFor('iospush', 'ios');
-  await client.setState('background');
+  await fx.client.setState('background');
   const received = [];
   const first = deferred();
   UIApplication.shared.delegate = {
@@ -122,7 +98,7 @@ test('iOS: background notifications launch at most every 15 minutes, pushes in b
 
 test('iOS: a background URLSession download ends in handleEventsForBackgroundURLSession', { skip }, async () => {
   await appFor('iosurl', 'ios');
-  await client.setState('background');
+  await fx.client.setState('background');
   const handled = deferred();
   UIApplication.shared.delegate = {
     handleEventsForBackgroundURLSession(identifier, completionHandler, event) {
@@ -142,7 +118,7 @@ test('iOS: a background URLSession download ends in handleEventsForBackgroundURL
 
 test('Android: TestDriver.setAllConstraintsMet runs work whose constraints are unmet; force_expire stops it', { skip }, async () => {
   await appFor('andrdbg', 'android');
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   const stopped = deferred();
   const started = deferred();
   class ChargingWorker extends Worker {
@@ -152,17 +128,17 @@ test('Android: TestDriver.setAllConstraintsMet runs work whose constraints are u
   const request = new OneTimeWorkRequest.Builder(ChargingWorker)
     .setConstraints(new Constraints.Builder().setRequiresCharging(true).build()).build();
   await WorkManager.getInstance().enqueue(request);
-  const debug = (await client.status()).debug[request.id];
+  const debug = (await fx.client.status()).debug[request.id];
   assert.ok(debug.unmet.length > 0, `held back: ${JSON.stringify(debug)}`);
 
   const driver = WorkManagerTestInitHelper.getTestDriver();
   const forced = await driver.setAllConstraintsMet(request.id);
   assert.equal(forced.forced, 'run');
   assert.equal(await within(started.promise, 10, 'doWork'), request.id);
-  assert.equal(client.history.find((e) => e.type === 'wake').data.forced, true);
+  assert.equal(fx.client.history.find((e) => e.type === 'wake').data.forced, true);
   await assert.rejects(driver.setAllConstraintsMet(request.id), { code: 'invalid_state' });
 
-  assert.equal((await client.forceExpire(request.id)).forced, 'expire');
+  assert.equal((await fx.client.forceExpire(request.id)).forced, 'expire');
   const event = await within(stopped.promise, 10, 'onStopped');
   assert.equal(event.type, 'expire');
   assert.equal(event.data.forced, true);
@@ -170,7 +146,7 @@ test('Android: TestDriver.setAllConstraintsMet runs work whose constraints are u
 
 test('HarmonyOS: a count-only repeating work, force_run past its unmet charging, force_expire → onWorkStop and terminate', { skip }, async () => {
   await appFor('hmosdbg', 'harmonyos');
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   const started = deferred();
   const stopped = deferred();
   registerExtension(new (class extends WorkSchedulerExtensionAbility {
@@ -181,14 +157,14 @@ test('HarmonyOS: a count-only repeating work, force_run past its unmet charging,
   // seed 004: "When isRepeat is set, you must set repeatCycleTime or repeatCount"; a count alone needs isRepeat
   await assert.rejects(workScheduler.startWork({ ...work, repeatCount: 2 }), (e) => e instanceof BusinessError && e.code === 401);
   await workScheduler.startWork({ ...work, isRepeat: true, repeatCount: 2 });
-  const debug = (await client.status()).debug['7'];
+  const debug = (await fx.client.status()).debug['7'];
   assert.ok(debug && debug.unmet.length > 0, `held back by the charger: ${JSON.stringify(debug)}`);
 
-  assert.equal((await client.forceRun('7')).forced, 'run');
+  assert.equal((await fx.client.forceRun('7')).forced, 'run');
   assert.equal((await within(started.promise, 10, 'onWorkStart')).workId, 7);
-  assert.equal((await client.forceExpire('7')).forced, 'expire');
+  assert.equal((await fx.client.forceExpire('7')).forced, 'expire');
   assert.equal((await within(stopped.promise, 10, 'onWorkStop')).workId, 7);
-  const terminate = await client.nextEvent((e) => e.type === 'terminate' && e.task_id === '7', { since: 0 });
+  const terminate = await fx.client.nextEvent((e) => e.type === 'terminate' && e.task_id === '7', { since: 0 });
   assert.equal(terminate.data.forced, true); // seed 004: "forcibly terminates the process"
   assert.equal(await workScheduler.isLastWorkTimeOut(7), true);
 });
@@ -199,21 +175,21 @@ test('UWP: memory pressure revokes a background session (seed 002), not a foregr
   const revoked = deferred();
   session.addEventListener('revoked', (args) => revoked.resolve(args));
   assert.equal(await session.requestExtensionAsync(), ExtendedExecutionResult.allowed);
-  await client.setState('foreground');
+  await fx.client.setState('foreground');
   assert.deepEqual(await reclaimMemory(), { revoked: null });
-  await client.setState('background');
+  await fx.client.setState('background');
   const answer = await reclaimMemory();
   assert.ok(answer.revoked, JSON.stringify(answer));
   const args = await within(revoked.promise, 10, 'revoked');
   assert.equal(args.reason, ExtendedExecutionRevokedReason.systemPolicy);
   assert.equal(args.detail.reason, 'memory_pressure');
-  await assert.rejects(client.forceRun(answer.revoked), { code: 'not_supported' });
+  await assert.rejects(fx.client.forceRun(answer.revoked), { code: 'not_supported' });
   await session.close();
 });
 
 test('Capacitor: force_run is not_supported (no platform tool exists for it)', { skip }, async () => {
   await appFor('capdbg', 'capacitor');
-  await assert.rejects(client.forceRun('task-1'), { code: 'not_supported' });
+  await assert.rejects(fx.client.forceRun('task-1'), { code: 'not_supported' });
 });
 
 test('WP8: ShellTile.update extends a pinned app\'s actions to two weeks; MobileBroadband fails in a resource-intensive agent', { skip }, async () => {
@@ -224,8 +200,8 @@ test('WP8: ShellTile.update extends a pinned app\'s actions to two weeks; Mobile
   const [tile] = ShellTile.activeTiles;
   assert.deepEqual(await tile.update({ title: 'Mail', count: 3 }), { extended: false, reason: 'tile_not_pinned' });
 
-  await client.register('wp8', { tile_pinned: true });
-  const now = client.signals.t;
+  await fx.client.register('wp8', { tile_pinned: true });
+  const now = fx.client.signals.t;
   const updated = await ShellTile.activeTiles[0].update({ count: 4 });
   assert.equal(updated.extended, true);
   assert.deepEqual(updated.names, ['poll']);
@@ -253,7 +229,7 @@ test('WP8: ShellTile.update extends a pinned app\'s actions to two weeks; Mobile
     }
   }
   ScheduledActionService.registerAgent(Agent);
-  await bench.setSignalsAndWait({ screen_locked: true });
+  await fx.bench.setSignalsAndWait({ screen_locked: true });
   await ScheduledActionService.add(new ResourceIntensiveTask('sync'));
   assert.deepEqual(await within(outcome.promise, 10, 'resource-intensive agent'), ['network_interface_refused', true]);
 });

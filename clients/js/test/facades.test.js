@@ -1,7 +1,7 @@
 // One flow per platform facade against a real rig, several ending in a revoke caused by a
 // signal change (the charger pulled, the screen off). Platform code below is written as for the
 // platform; only its import differs.
-import { test, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../src/index.js';
 import { onFacadeError } from '../src/facade.js';
@@ -12,35 +12,10 @@ import { BGTaskScheduler, BGProcessingTaskRequest, UIApplication } from '../src/
 import { ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult, ExtendedExecutionRevokedReason } from '../src/uwp.js';
 import { ScheduledActionService, ResourceIntensiveTask, PeriodicTask, ScheduledTaskAgent } from '../src/wp8.js';
 import { WorkManager, OneTimeWorkRequest, Constraints, NetworkType, Worker, Result } from '../src/android.js';
-import { URL_, RIG, BENCH, app, appId, deferred, skip, until, within, TLS } from './helpers.js';
+import { URL_, RIG, BENCH, app, appId, deferred, skip, until, within, TLS, useBench } from './helpers.js';
 
-let client;
-let bench;
-let errors;
-
-beforeEach(async () => {
-  if (skip) return;
-  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
-  await bench.setSignalsAndWait(BENCH);
-});
-
-afterEach(async () => {
-  if (skip) return;
-  await client?.close();
-  await bench?.close();
-  client = undefined;
-  // nothing a facade ran in the background may have failed unseen
-  assert.deepEqual(errors ?? [], []);
-  errors = undefined;
-});
-
-async function appFor(name, platform, settings) {
-  client = await app(name);
-  errors = [];
-  onFacadeError(client, (err, where) => errors.push(`${where}: ${err.message}`));
-  await client.register(platform, settings);
-  return client;
-}
+const fx = useBench();
+const appFor = fx.appFor;
 
 test('Capacitor: seed 000\'s example, as written but for its 20-second busy loop', { skip }, async () => {
   await appFor('cap', 'capacitor');
@@ -58,15 +33,15 @@ test('Capacitor: seed 000\'s example, as written but for its 20-second busy loop
     }
   });
   // ---- the bench's home button ----
-  const events = client.events();
+  const events = fx.client.events();
   await cap.setActive(false);
   const wake = (await within(events.next(), 10, 'wake')).value;
   assert.equal(wake.type, 'wake');
   const taskId = await within(finished.promise, 10, 'finish');
   assert.equal(wake.task_id, taskId);
   // finished in time: the rig forgot the task, so finishing it again is unknown_task
-  await assert.rejects(client.request('finish', { task_id: taskId }), { code: 'unknown_task' });
-  assert.equal(client.history.filter((e) => e.type === 'terminate').length, 0);
+  await assert.rejects(fx.client.request('finish', { task_id: taskId }), { code: 'unknown_task' });
+  assert.equal(fx.client.history.filter((e) => e.type === 'terminate').length, 0);
 });
 
 test('HarmonyOS: startWork → onWorkStart, charger pulled → onWorkStop; BusinessError codes', { skip }, async () => {
@@ -100,10 +75,10 @@ test('HarmonyOS: startWork → onWorkStart, charger pulled → onWorkStop; Busin
   const viaCallback = await new Promise((r) => workScheduler.isLastWorkTimeOut(1, (err, timedOut) => r([err, timedOut])));
   assert.deepEqual(viaCallback, [undefined, false]);
 
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   const onStop = await within(stopped.promise, 10, 'onWorkStop');
   assert.equal(onStop.workId, 1);
-  const revoke = client.history.find((e) => e.type === 'revoke');
+  const revoke = fx.client.history.find((e) => e.type === 'revoke');
   assert.equal(revoke.reason, 'charger_removed');
   await workScheduler.stopAndClearWorks();
   assert.deepEqual(await workScheduler.obtainAllWorks(), []);
@@ -123,22 +98,22 @@ test('iOS: a processing task needing power is revoked when the charger goes; bac
   const request = new BGProcessingTaskRequest('com-example-db-clean');
   request.requiresExternalPower = true;
   await BGTaskScheduler.submit(request);
-  await bench.setSignalsAndWait({ idle: true, screen_locked: true }); // processing waits for an idle device
+  await fx.bench.setSignalsAndWait({ idle: true, screen_locked: true }); // processing waits for an idle device
   const task = await within(launched.promise, 10, 'launch');
   assert.equal(task.identifier, 'com-example-db-clean');
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   assert.equal(await within(expired.promise, 10, 'expirationHandler'), 'com-example-db-clean');
-  assert.equal(client.history.find((e) => e.type === 'revoke').reason, 'charger_removed');
+  assert.equal(fx.client.history.find((e) => e.type === 'revoke').reason, 'charger_removed');
 
   // beginBackgroundTask: the shared background budget runs out, the handler ends the task
-  await bench.setSignalsAndWait({ idle: false, screen_locked: false });
+  await fx.bench.setSignalsAndWait({ idle: false, screen_locked: false });
   const ended = deferred();
   let id;
   id = await UIApplication.shared.beginBackgroundTask('upload', () => {
     UIApplication.shared.endBackgroundTask(id).then(() => ended.resolve(id));
   });
   assert.ok(id > 0);
-  await client.setState('background');
+  await fx.client.setState('background');
   assert.equal(await within(ended.promise, 60, 'background task expiry'), id);
 });
 
@@ -153,7 +128,7 @@ test('UWP: an unspecified session is revoked when the device enters Connected St
   // a second session while this one is active: the HRESULT the real constructor throws
   await assert.rejects(new ExtendedExecutionSession().requestExtensionAsync(), { code: '0x8007139F' });
   // desktop: the screen off and idle together stand for Connected Standby (platforms/uwp.py)
-  await bench.setSignalsAndWait({ screen_locked: true, idle: true });
+  await fx.bench.setSignalsAndWait({ screen_locked: true, idle: true });
   const args = await within(revoked.promise, 10, 'revoked');
   assert.equal(args.reason, ExtendedExecutionRevokedReason.systemPolicy);
   assert.equal(args.detail.reason, 'connected_standby');
@@ -173,7 +148,7 @@ test('WP8: the resource-intensive agent is cancelled when the charger is pulled;
     onCancel() { cancelled.resolve(); }
   }
   ScheduledActionService.registerAgent(Agent);
-  await bench.setSignalsAndWait({ screen_locked: true });
+  await fx.bench.setSignalsAndWait({ screen_locked: true });
   const sync = new ResourceIntensiveTask('sync');
   sync.description = 'mail sync';
   const added = await ScheduledActionService.add(sync);
@@ -181,12 +156,12 @@ test('WP8: the resource-intensive agent is cancelled when the charger is pulled;
   assert.equal(added.type, 'resource_intensive');
   await until(() => invoked.length > 0, 10, 'onInvoke');
   assert.ok(invoked[0] instanceof ResourceIntensiveTask);
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   await within(cancelled.promise, 10, 'onCancel');
-  assert.equal(client.history.find((e) => e.type === 'revoke').reason, 'charger_removed');
+  assert.equal(fx.client.history.find((e) => e.type === 'revoke').reason, 'charger_removed');
 
   await ScheduledActionService.remove('sync');
-  await bench.setSignalsAndWait({ screen_locked: false });
+  await fx.bench.setSignalsAndWait({ screen_locked: false });
   await ScheduledActionService.add(new PeriodicTask('poll'));
   await ScheduledActionService.launchForTest('poll', 1);
   assert.equal(await within(completed.promise, 30, 'periodic test launch'), 'poll');
@@ -207,7 +182,7 @@ test('Android: doWork\'s success ends the work; a charging-only worker is stoppe
     onStopped(event) { stopped.resolve(event); }
   }
   const upload = OneTimeWorkRequest.from(UploadWorker);
-  const done = client.nextEvent((e) => e.type === 'wake' && e.task_id === upload.id);
+  const done = fx.client.nextEvent((e) => e.type === 'wake' && e.task_id === upload.id);
   await WorkManager.getInstance().enqueue(upload);
   await within(done, 10, 'upload wake');
   // success removed the one-time work: cancelling it is unknown_task
@@ -224,7 +199,7 @@ test('Android: doWork\'s success ends the work; a charging-only worker is stoppe
     .build();
   const backup = new OneTimeWorkRequest.Builder(BackupWorker).setConstraints(constraints).build();
   await WorkManager.enqueue(backup);
-  await bench.setSignalsAndWait({ charger: 'none' });
+  await fx.bench.setSignalsAndWait({ charger: 'none' });
   const event = await within(stopped.promise, 10, 'onStopped');
   assert.equal(event.type, 'revoke');
   assert.equal(event.task_id, backup.id);

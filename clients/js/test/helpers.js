@@ -1,6 +1,9 @@
 // Shared by the node:test files: the rig the pytest wrapper (tests/js/test_js_client.py) started.
 import { readFileSync } from 'node:fs';
+import { beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
 import { connect } from '../src/index.js';
+import { onFacadeError } from '../src/facade.js';
 
 /** `mqtt://...` (TCP) or `ws://...` (WebSockets): which transport this run uses. */
 export const URL_ = process.env.WAKEBENCH_URL;
@@ -61,4 +64,33 @@ export function until(condition, seconds, what) {
       }
     }, 5);
   });
+}
+
+/** The fixture every facade suite shares: before each test a `bench` client puts the rig in
+ *  BENCH; `fx.appFor(name, platform, settings)` connects and registers the test's app (with
+ *  facade errors collected); after each test both close, and a facade error that nobody saw
+ *  fails the test. Call once at the top of a test file. */
+export function useBench() {
+  const fx = { client: undefined, bench: undefined, errors: undefined };
+  beforeEach(async () => {
+    if (skip) return;
+    fx.bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
+    await fx.bench.setSignalsAndWait(BENCH);
+  });
+  afterEach(async () => {
+    if (skip) return;
+    await fx.client?.close();
+    await fx.bench?.close();
+    fx.client = undefined;
+    assert.deepEqual(fx.errors ?? [], []); // nothing a facade ran in the background failed unseen
+    fx.errors = undefined;
+  });
+  fx.appFor = async (name, platform, settings) => {
+    fx.client = await app(name);
+    fx.errors = [];
+    onFacadeError(fx.client, (err, where) => fx.errors.push(`${where}: ${err.message}`));
+    await fx.client.register(platform, settings);
+    return fx.client;
+  };
+  return fx;
 }

@@ -1,7 +1,7 @@
 // UWP's app lifecycle through the facade (README "JavaScript and browsers", UWP): the
 // Suspending event as `Application.Suspending` with a deadline and a deferral, SavingData asked
 // for in it (Microsoft's pattern), and a relaunch that waits for that session (seed 002:44).
-import { test, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../src/index.js';
 import { onFacadeError } from '../src/facade.js';
@@ -9,7 +9,7 @@ import {
   Application, application, ExtendedExecutionSession, ExtendedExecutionReason, ExtendedExecutionResult,
   SUSPENDING_TASK,
 } from '../src/uwp.js';
-import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS } from './helpers.js';
+import { URL_, RIG, BENCH, app, appId, deferred, skip, within, TLS, useBench } from './helpers.js';
 
 /** winrt-api application_suspending.md: "the Suspending event handler has only 5 seconds to
  *  complete its operation" (firmware_sim/platforms/uwp.py `suspending_s`). */
@@ -21,37 +21,13 @@ function sameRigTime(actual, expected, what) {
   assert.ok(Math.abs(actual - expected) < RIG_TIME_EPS_S, `${what}: ${actual} is not ${expected}`);
 }
 
-let client;
-let bench;
-let errors;
-
-beforeEach(async () => {
-  if (skip) return;
-  bench = await connect(URL_, { appId: appId('bench'), rig: RIG, makeDefault: false, ...TLS });
-  await bench.setSignalsAndWait(BENCH);
-});
-
-afterEach(async () => {
-  if (skip) return;
-  await client?.close();
-  await bench?.close();
-  client = undefined;
-  assert.deepEqual(errors ?? [], []); // nothing a facade ran in the background failed unseen
-  errors = undefined;
-});
-
-async function uwpApp(name) {
-  client = await app(name);
-  errors = [];
-  onFacadeError(client, (err, where) => errors.push(`${where}: ${err.message}`));
-  await client.register('uwp');
-  return client;
-}
+const fx = useBench();
+const uwpApp = (name) => fx.appFor(name, 'uwp');
 
 test('UWP: leaving the foreground without a session raises Suspending (5 s deadline), then the app is suspended', { skip }, async () => {
   await uwpApp('uwpsusp');
   const app = Application.current;
-  assert.equal(app, application(client)); // one app object per client
+  assert.equal(app, application(fx.client)); // one app object per client
   const suspending = deferred();
   let deferral;
   app.onSuspending((args) => {
@@ -72,13 +48,13 @@ test('UWP: leaving the foreground without a session raises Suspending (5 s deadl
   assert.equal(deferral.completed, true);
   assert.deepEqual(removed, []);
   // a throwing handler is reported, not lost, and the others still ran
-  assert.deepEqual(errors.splice(0), ['suspending handler: handler failed']);
+  assert.deepEqual(fx.errors.splice(0), ['suspending handler: handler failed']);
   const during = await app.getState();
   assert.equal(during.state, 'background');
   sameRigTime(during.suspendingUntil, args.suspendingOperation.deadline, 'status suspending_until');
 
   // the deferral is advisory: the rig suspends the app at the deadline
-  const expire = await client.nextEvent((e) => e.type === 'expire' && e.task_id === SUSPENDING_TASK,
+  const expire = await fx.client.nextEvent((e) => e.type === 'expire' && e.task_id === SUSPENDING_TASK,
     { timeout: SUSPENDING_S + 10, since: 0 });
   assert.equal(expire.reason, 'suspended');
   sameRigTime(expire.t, args.suspendingOperation.deadline, 'expire time');
@@ -114,10 +90,10 @@ test('UWP: SavingData asked for in Suspending holds the app; a relaunch waits fo
   // instance of the app can be closed and a new instance of the app can be launched"
   assert.deepEqual(await app.setState('foreground'), { state: 'background', previous: 'background', relaunchPending: true });
   assert.equal((await app.getState()).relaunchPending, true);
-  assert.equal(client.history.filter((e) => e.type === 'revoke').length, 0);
+  assert.equal(fx.client.history.filter((e) => e.type === 'revoke').length, 0);
   assert.deepEqual(await session.close(), { relaunched: true });
   assert.deepEqual(await app.getState(), { state: 'foreground', relaunchPending: false, suspendingUntil: null });
-  assert.equal(client.history.filter((e) => e.type === 'expire' && e.task_id === SUSPENDING_TASK).length, 0);
+  assert.equal(fx.client.history.filter((e) => e.type === 'expire' && e.task_id === SUSPENDING_TASK).length, 0);
 });
 
 test('UWP: an app with a foreground session gets no Suspending event (seed 002:20)', { skip }, async () => {
