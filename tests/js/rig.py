@@ -12,21 +12,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.rigprocess import rig_process
+
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "clients" / "js"
 #: Node versions the package supports (clients/js/package.json "engines").
 MIN_NODE_MAJOR = 18
-START_TIMEOUT_S = 30.0
 #: iOS background-task budget for the expiry flow (s); the platform default is 30 s (ios.py).
 IOS_BACKGROUND_TASK_S = 3
 
@@ -70,42 +68,9 @@ def node_or_skip() -> str:
 
 def start_rig(tmp: Path, rig: str, extra_config: str = "") -> Iterator[LiveRig]:
     """``extra_config``: more rig.toml text (e.g. an ``[embedded_broker]`` table for wss)."""
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     config = tmp / "rig.toml"
     config.write_text(f"[limits.ios]\nbackground_task_s = {IOS_BACKGROUND_TASK_S}\n{extra_config}", encoding="utf-8")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
-           "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wakebench.cli", "run", "--config", str(config), "--board", "sim", "--rig", rig,
-         "--state-dir", str(tmp / "state"), "--embedded-broker", "mosquitto", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
-    lines: list[str] = []
-    found: dict[str, str] = {}
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip())
-            if m := re.search(r"embedded broker \(mosquitto\) on (127\.0\.0\.1:\d+)", line):
-                found["tcp"] = f"mqtt://{m.group(1)}"
-            if m := re.search(r"browsers \(WebSockets\): (wss?://\S+)", line):
-                found["ws"] = m.group(1)
-            if len(found) == 2:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        if not ready.wait(START_TIMEOUT_S) or len(found) < 2:
-            raise AssertionError("the rig did not print its TCP and WebSocket URLs:\n" + "\n".join(lines))
-        yield LiveRig(rig, found["tcp"], found["ws"], proc, lines)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    patterns = {"tcp": r"embedded broker \(mosquitto\) on (127\.0\.0\.1:\d+)",
+                "ws": r"browsers \(WebSockets\): (wss?://\S+)"}
+    with rig_process(tmp, rig, patterns, "--config", str(config)) as (proc, found, lines):
+        yield LiveRig(rig, f"mqtt://{found['tcp']}", found["ws"], proc, lines)

@@ -13,10 +13,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +21,14 @@ from typing import Any
 
 import pytest
 
+from tests.rigprocess import rig_process
+
 pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parents[2]
 #: CI keeps this directory as an artefact (ignored by git).
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = os.environ.get("WAKEBENCH_CHROMIUM", "/usr/bin/chromium")
-START_TIMEOUT_S = 30.0
 TIMEOUT_MS = 20_000
 #: Issue #13's acceptance: the revoke is on the timeline within 1 s of the charger edge.
 SHOWN_WITHIN_MS = 1000
@@ -57,42 +55,11 @@ class WebRig:
 
 
 def start_web_rig(tmp: Path, rig: str, *flags: str) -> Iterator[WebRig]:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
-           "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wakebench.cli", "run", "--board", "sim", "--rig", rig, "--state-dir",
-         str(tmp / "state"), "--embedded-broker", "mosquitto", "--quiet", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
-    lines: list[str] = []
-    found: dict[str, str] = {}
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip())
-            if m := re.search(r"embedded broker \(mosquitto\) on (127\.0\.0\.1):(\d+)", line):
-                found["host"], found["port"] = m.group(1), m.group(2)
-            if m := re.search(r"web view:\s+(http://127\.0\.0\.1:\d+/)", line):
-                found["web"] = m.group(1)
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        if not ready.wait(START_TIMEOUT_S) or len(found) < 3:
-            raise AssertionError("the rig did not print its broker and web view URLs:\n" + "\n".join(lines))
-        yield WebRig(rig, found["host"], int(found["port"]), found["web"], proc, lines)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    patterns = {"broker": r"embedded broker \(mosquitto\) on (127\.0\.0\.1:\d+)",
+                "web": r"web view:\s+(http://127\.0\.0\.1:\d+/)"}
+    with rig_process(tmp, rig, patterns, *flags) as (proc, found, lines):
+        host, port = found["broker"].split(":")
+        yield WebRig(rig, host, int(port), found["web"], proc, lines)
 
 
 @pytest.fixture(scope="module")
