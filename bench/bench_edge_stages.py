@@ -32,15 +32,19 @@ from typing import Any
 import bench_rig
 
 from boards.sim import SimBoard
+from boards.source import BoardSource
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.journal import Journal
 from firmware_sim.scheduler import Scheduler
+from hal.gpio import InputWatcher
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.publisher import Publisher
 from wakebench.broker import MosquittoBroker
 
 #: (label, class, method) in path order; the stamp is taken when the method is entered
 STAGES: list[tuple[str, type, str]] = [
+    ("pin edge reaches the event loop", InputWatcher, "_on_edge"),
+    ("source hands the update over", BoardSource, "_deliver"),
     ("source update reaches the driver", SchedulerDriver, "update_signals"),
     ("scheduler reacts (set_signals)", Scheduler, "set_signals"),
     ("events encoded; dump_changed", Scheduler, "dump_changed"),
