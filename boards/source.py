@@ -13,7 +13,10 @@ Fast path (issue #8, charger edge → ``revoke``): when nothing is queued or bei
 coroutine is started at once on the edge's own callback and runs up to its first suspension
 there; only the rest (if it suspends at all) goes to the consumer, at the head of the queue. An
 update therefore never overtakes an earlier one, and the queue hop (a loop turn, plus whatever
-else is ready on a loaded loop) is skipped for the common single edge.
+else is ready on a loaded loop: ~110 µs p50 of the edge → ``revoke`` path, bench_edge_stages)
+is skipped for the common single edge. The synchronous part runs in the caller's context
+(``asyncio.current_task()`` is the caller's task or None), like Python 3.12's eager tasks; the
+rig's callback (``Rig._on_update`` → ``SchedulerDriver.update_signals``) does not depend on it.
 
 Atomic changes: :meth:`BoardSource.set` applies every value (sim model, relays, manual values,
 the power pin's edge) before it publishes, so a multi-key set is one update.
