@@ -491,7 +491,7 @@ class _Resumed:
             except GeneratorExit:
                 coro.close()
                 raise
-            except BaseException as exc:  # noqa: BLE001 - thrown in by the task (cancellation)
+            except BaseException as exc:  # thrown in by the task (cancellation): forward it
                 try:
                     pending = coro.throw(exc)
                 except StopIteration as stop:
