@@ -9,14 +9,12 @@ and :mod:`boards.build` (construction from a board spec). This module is the asy
 Delivery: the callback is called for each update as it is made; when it returns an awaitable
 (a coroutine callback), that goes into ONE ordered queue drained by one consumer task, so
 deliveries run in the order the updates were made, each after the previous one finished.
-Fast path (issue #8, charger edge → ``revoke``): when nothing is queued or being delivered, a
-coroutine is started at once on the edge's own callback and runs up to its first suspension
-there; only the rest (if it suspends at all) goes to the consumer, at the head of the queue. An
-update therefore never overtakes an earlier one, and the queue hop (a loop turn, plus whatever
-else is ready on a loaded loop: ~110 µs p50 of the edge → ``revoke`` path, bench_edge_stages)
-is skipped for the common single edge. The synchronous part runs in the caller's context
-(``asyncio.current_task()`` is the caller's task or None), like Python 3.12's eager tasks; the
-rig's callback (``Rig._on_update`` → ``SchedulerDriver.update_signals``) does not depend on it.
+Fast path (issue #8): with nothing queued or being delivered, a coroutine runs at once, on the
+edge's own callback, up to its first suspension; only the rest goes to the consumer, at the head
+of the queue, so no update overtakes an earlier one and the queue hop (a loop turn behind all
+ready work: ~110 µs p50 of charger edge → ``revoke``, bench_edge_stages) is skipped. Like a 3.12
+eager task, that first part runs in the caller's context (``asyncio.current_task()`` is the
+caller's or None); the rig's callback does not depend on it.
 
 Atomic changes: :meth:`BoardSource.set` applies every value (sim model, relays, manual values,
 the power pin's edge) before it publishes, so a multi-key set is one update.
@@ -437,8 +435,7 @@ class BoardSource:
             self._queue.append(result)  # behind every earlier delivery
             self._queued.set()
             return
-        # Nothing earlier is pending: run the delivery here up to its first suspension. An
-        # update made meanwhile (re-entrantly) is queued behind it, as _busy is already 1.
+        # nothing pending: run it here up to its first suspension (re-entrant updates queue: _busy)
         try:
             first = result.send(None)
         except StopIteration:
