@@ -3,12 +3,15 @@ wall-clock stamp (``time.time_ns``, the clock ``mosquitto_sub`` stamps with) at 
 path, so the journal's share is visible next to the rest on a machine too loaded for absolute
 numbers to mean much. Prints, per durability setting, the median and p99 of every stage.
 
-Stages (the first time each is reached after the edge): the sim's pin is driven low → the driver
-gets the source's update → the scheduler reacts → the changed state is serialised
-(``dump_changed``) → the journal transaction (``Journal.commit``; no fsync at ``normal``, one at
-``full``) → the bridge turns the events into messages → the publisher starts the batch holding
-the ``revoke`` (after the batch before it is confirmed) → ``mosquitto_sub`` in its own process
-prints it. The stamps wrap methods, which costs a few microseconds per stage.
+Stages (the first time each is reached after the edge): the sim's pin is driven low → the pin
+edge reaches the event loop (``InputWatcher._on_edge``, after ``call_soon_threadsafe``) → the
+source hands the update over (``BoardSource._deliver``) → the driver gets it → the scheduler
+reacts → the changed state is serialised (``dump_changed``) → the journal transaction
+(``Journal.commit``; no fsync at ``normal``, one at ``full``) → the bridge turns the events into
+messages → the publisher starts the batch holding the ``revoke`` (after the batch before it
+landed) → ``mosquitto_sub`` in its own process prints it; the last span includes the socket
+write, the broker and the subscriber. The stamps wrap methods, which costs a few microseconds
+per stage.
 
 Run: ``.venv/bin/python bench/bench_edge_stages.py [--edges 300] [--sync none normal full]``
 """
@@ -32,15 +35,19 @@ from typing import Any
 import bench_rig
 
 from boards.sim import SimBoard
+from boards.source import BoardSource
 from firmware_sim.driver import SchedulerDriver
 from firmware_sim.journal import Journal
 from firmware_sim.scheduler import Scheduler
+from hal.gpio import InputWatcher
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.publisher import Publisher
 from wakebench.broker import MosquittoBroker
 
 #: (label, class, method) in path order; the stamp is taken when the method is entered
 STAGES: list[tuple[str, type, str]] = [
+    ("pin edge reaches the event loop", InputWatcher, "_on_edge"),
+    ("source hands the update over", BoardSource, "_deliver"),
     ("source update reaches the driver", SchedulerDriver, "update_signals"),
     ("scheduler reacts (set_signals)", Scheduler, "set_signals"),
     ("events encoded; dump_changed", Scheduler, "dump_changed"),

@@ -193,6 +193,38 @@ class _Confirm:
         self.batch.confirm(self.index)
 
 
+def _flush(connection: Any, client: paho.Client) -> None:
+    """Write the queued packets to the socket now (non-blocking; what the socket does not take
+    waits for aiomqtt's writer callback). Under aiomqtt paho only registers a writer, so the
+    packets otherwise wait for the next select() and everything ready before it (issue #8:
+    ~300 µs of the charger edge → ``revoke`` path on a loaded loop).
+
+    aiomqtt 2.x registers paho's writer a loop turn late (``call_soon_threadsafe(add_writer)``
+    in ``Client._on_socket_register_write``), so after an immediate write that registration
+    would land after paho already unregistered it: a writer left on an idle (or closed) socket.
+    :func:`_settle_writer`, queued behind it, takes it back off. A write error is handled as
+    aiomqtt's writer callback handles it: the connection is marked disconnected."""
+    sock = client.socket()
+    if sock is None:
+        return
+    fd = sock.fileno()
+    try:
+        client.loop_write()
+    except Exception as exc:
+        log.info("publish write failed: %s", exc)
+        disconnected = getattr(connection, "_disconnected", None)
+        if isinstance(disconnected, asyncio.Future) and not disconnected.done():
+            disconnected.set_exception(exc)
+    asyncio.get_running_loop().call_soon(_settle_writer, client, fd)
+
+
+def _settle_writer(client: paho.Client, fd: int) -> None:
+    """Remove the writer on ``fd`` unless paho still has packets for that socket."""
+    sock = client.socket()
+    if sock is None or sock.fileno() != fd or not client.want_write():
+        asyncio.get_running_loop().remove_writer(fd)
+
+
 def batch_publisher(connection: Any) -> BatchPublish | None:
     """A :data:`~mqtt_bridge.publisher.BatchPublish` for an aiomqtt connection, or None (then
     the publisher awaits ``connection.publish`` per message).
@@ -230,6 +262,8 @@ def batch_publisher(connection: Any) -> BatchPublish | None:
                 else:
                     waiting[info.mid] = _Confirm(batch, index)
                     mids.append(info.mid)
+            if mids:
+                _flush(connection, client)
             if batch.left:
                 lost: asyncio.Future[Any] = asyncio.ensure_future(broken.wait())
                 confirmed: asyncio.Future[Any] = batch.done

@@ -341,6 +341,82 @@ async def test_async_callbacks_get_updates_in_order(clock) -> None:
     assert seen == ["ac"] + ["none", "usb"] * 3
 
 
+async def test_an_update_reaches_an_idle_async_callback_without_a_loop_turn(clock) -> None:
+    """Issue #8 fast path: with nothing queued, a coroutine callback starts on the edge's own
+    callback; one that never suspends has finished before the publishing call returns."""
+    sim = SimBoard(clock=clock, charger="ac")
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    seen: list[bool] = []
+
+    async def quick(update: SourceUpdate) -> None:
+        if "screen_locked" in update.values:
+            seen.append(update.values["screen_locked"])
+
+    await source.start(quick)
+    await source.settled()
+    seen.clear()  # the first, full update
+    await source.set({"screen_locked": True})  # publishes at its end, then returns at once
+    assert seen == [True]
+    await source.stop()
+
+
+async def test_a_suspended_delivery_is_never_overtaken(clock) -> None:
+    """A fast-path delivery that suspends is finished by the one consumer before any update
+    made after it, including one made re-entrantly inside its synchronous part."""
+    sim = SimBoard(clock=clock, charger="ac")
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    log: list[str] = []
+    gate = asyncio.Event()
+
+    async def slow(update: SourceUpdate) -> None:
+        name = ",".join(f"{k}={v}" for k, v in sorted(update.values.items())
+                        if k in ("charger", "screen_locked", "temperature"))
+        log.append(f"start {name}")
+        if update.values.get("screen_locked") is True:
+            sim.plug("usb")  # same pin level, another kind: the sim notifies the source right here
+            await gate.wait()
+        log.append(f"end {name}")
+
+    await source.start(slow)
+    await source.settled()
+    log.clear()
+    setter = asyncio.ensure_future(source.set({"screen_locked": True}))
+    await asyncio.sleep(0)
+    await source.set({"temperature": 31.5})  # made while the first one waits
+    assert log == ["start screen_locked=True"]  # nothing overtook it
+    settled = asyncio.ensure_future(source.settled())
+    await asyncio.sleep(0)
+    assert not settled.done()
+    gate.set()
+    await settled
+    await setter
+    assert log == ["start screen_locked=True", "end screen_locked=True",
+                   "start charger=usb", "end charger=usb",
+                   "start temperature=31.5", "end temperature=31.5"]
+    await source.stop()
+
+
+async def test_a_delivery_failing_after_it_suspended_is_logged_and_the_next_runs(
+        clock, caplog: pytest.LogCaptureFixture) -> None:
+    sim = SimBoard(clock=clock, charger="ac")
+    source = build_source(SIM, clock=clock, sim=sim, poll_interval=None)
+    seen: list[object] = []
+
+    async def flaky(update: SourceUpdate) -> None:
+        await asyncio.sleep(0)
+        if update.values.get("screen_locked") is True:
+            raise RuntimeError("dashboard fell over")
+        seen.append(update.values.get("temperature"))
+
+    await source.start(flaky)
+    await source.set({"screen_locked": True})
+    await source.set({"temperature": 30.5})
+    await source.settled()
+    assert seen[-1] == 30.5
+    assert "signal update callback failed" in caplog.text and "dashboard fell over" in caplog.text
+    await source.stop()
+
+
 # -- what each gauge measures, and the other board kinds ---------------------------------------------
 
 def test_the_chip_registry_says_what_each_driver_returns() -> None:

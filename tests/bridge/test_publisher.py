@@ -226,6 +226,9 @@ class _PahoLike:
         self.fail_at = fail_at
         self.mid = 0
 
+    def socket(self) -> None:
+        return None  # no socket: nothing to write at once
+
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool, props: Any) -> Any:
         self.mid += 1
         if self.fail_at is not None and self.mid >= self.fail_at:
@@ -270,3 +273,30 @@ async def test_a_batch_returns_the_confirmed_prefix_and_cleans_up(monkeypatch: p
     await asyncio.sleep(0)
     conn._pending_publishes.pop(1).set()
     assert await run == 1  # the second raised: the batch ends there, confirmed prefix 1
+
+
+async def test_a_batch_is_on_the_wire_before_it_waits_and_leaves_no_writer(mosquitto: Any) -> None:
+    """Issue #8: batch_publisher writes the batch to the socket at once instead of waiting for
+    the loop's next select(); aiomqtt's late writer registration is taken back off afterwards
+    (a writer left on an idle socket would run on every loop turn)."""
+    from mqtt_bridge.config import BrokerConfig
+    from mqtt_bridge.transport import batch_publisher
+
+    c = BrokerConfig.from_url(mosquitto.url())
+    async with aiomqtt.Client(c.host, c.port, username=c.username, password=c.password) as client:
+        publish = batch_publisher(client)
+        assert publish is not None
+        paho_client = client._client
+        msgs = [("wakebench-test/flush", str(n).encode(), 1, False, None) for n in range(3)]
+        run = asyncio.ensure_future(publish(msgs, 5.0, asyncio.Event()))
+        await asyncio.sleep(0)  # the batch task ran up to its wait for the PUBACKs, no further
+        assert not run.done()
+        assert not paho_client.want_write()  # everything already went to the socket
+        assert await run == 3
+        await asyncio.sleep(0)  # aiomqtt's late add_writer, then the settle behind it
+        sock = paho_client.socket()
+        assert sock is not None
+        selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
+        key = selector.get_map().get(sock.fileno())
+        assert key is None or not key.events & 2  # selectors.EVENT_WRITE
+
