@@ -115,15 +115,7 @@ class _PolicyContext:
         deadline: float | None = None,
         data: dict[str, Any] | None = None,
     ) -> Event:
-        # Scheduler._emit inlined: one event per wake-up, the policies' most frequent call
-        sched = self._sched
-        app_id = app.id
-        seq = sched._seq.get(app_id, 0) + 1
-        sched._seq[app_id] = seq
-        event = new_event(type, app_id, app.platform, task_id, sched._now, seq, sched._signals,
-                          reason, deadline, data or {})
-        sched._pending.append(event)
-        return event
+        return self._sched._emit(type, app, task_id, reason, deadline, data)
 
     def call_at(self, at: float, callback: Callable[[], None], *, app: str | None = None,
                 task: str | None = None) -> TimerHandle:
@@ -380,7 +372,6 @@ class Scheduler:
         deadline: float | None,
         data: dict[str, Any] | None,
     ) -> Event:
-        # _PolicyContext.emit does the same inline (the policies' hot path): keep them in step
         app_id = app.id
         seq = self._seq.get(app_id, 0) + 1
         self._seq[app_id] = seq
