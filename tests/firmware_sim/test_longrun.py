@@ -13,6 +13,11 @@ from firmware_sim import Event, Scheduler, Signals
 
 DAY = 86400.0
 DAYS = 400
+#: What the WP8 app does when opened: an agent expires 14 days after ``Add`` (seed 003), so the
+#: app removes and adds it again (the documented renewal), then goes back to the background.
+OPEN_WP8_APP: list[tuple[str, dict[str, object]]] = [
+    ("state", {"state": "foreground"}), ("remove", {"name": "poll"}),
+    ("add", {"name": "poll", "type": "periodic"}), ("state", {"state": "background"})]
 
 
 def test_four_hundred_days_of_repeating_work() -> None:
@@ -30,6 +35,7 @@ def test_four_hundred_days_of_repeating_work() -> None:
         ("ios", "news", "submit", {"identifier": "feed", "type": "refresh"}),
     ]
     counts: Counter[tuple[str, str]] = Counter()
+    last_wake: dict[str, float] = {}
 
     def answer(events: list[Event]) -> None:
         """What each prototype does with its events (replies may bring more events)."""
@@ -37,6 +43,8 @@ def test_four_hundred_days_of_repeating_work() -> None:
         while todo:
             e = todo.pop(0)
             counts[(e.app, e.type)] += 1
+            if e.type == "wake":
+                last_wake[e.app] = e.t
             if e.type != "wake":
                 continue
             reply: tuple[str, dict[str, object]] | None = None
@@ -68,9 +76,11 @@ def test_four_hundred_days_of_repeating_work() -> None:
         at = s.next_deadline()
         if at is None or at > end:
             break
-        if at >= next_day:  # once a day the WP8 app is opened (renews its 14-day agent)
-            answer(s.handle(next_day, "poll", "state", {"state": "foreground"})[1])
-            answer(s.handle(next_day, "poll", "state", {"state": "background"})[1])
+        if at >= next_day:  # once a day the WP8 app is opened and renews its 14-day agent
+            for verb, args in OPEN_WP8_APP:
+                r, events = s.handle(next_day, "poll", verb, args)
+                assert r.ok, (verb, r)
+                answer(events)
             next_day += DAY
             continue
         answer(s.advance(at))
@@ -81,3 +91,5 @@ def test_four_hundred_days_of_repeating_work() -> None:
     # every repeating kind kept running to the end
     for app in ("poll", "periodic", "mail", "news"):
         assert counts[(app, "wake")] > DAYS, (app, counts)
+        assert last_wake[app] >= (DAYS - 1) * DAY, (app, last_wake[app] / DAY)  # to the very end
+    assert counts[("poll", "unscheduled")] == 0  # renewed every day, never expired
