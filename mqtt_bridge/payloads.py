@@ -13,4 +13,4 @@ dumps = compact_json
 
 def wall_iso(driver: SchedulerDriver, t: float) -> str:
     """Wall time of rig second ``t`` (from the scheduler's epoch, else the host's clock now)."""
-    return iso(driver.scheduler.epoch, t) or iso(wall_now(), 0.0) or ""
+    return iso(driver.epoch, t) or iso(wall_now(), 0.0) or ""
