@@ -122,8 +122,8 @@ def _shown(value: object, limit: int = 80) -> str:
         return f"a string of {len(value)} characters"
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError):  # not from JSON, or an integer too long to print
+        text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[:limit] + "…"
 
 
