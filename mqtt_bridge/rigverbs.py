@@ -343,7 +343,9 @@ class _InjectFaultBase(_RigArgs):
     2 s). Answer data: `{"active": {target: fault}}`. Real hardware answers
     `not_supported_on_hardware`; anything outside the fault vocabulary `invalid_fault`."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    #: exactly one target (the schema says it too; ``clear`` without ``for`` only the parse does)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": [target]} for target in faults.TARGETS]})
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> faults.Fault:

@@ -130,7 +130,8 @@ def test_marking_unknown_needs_no_settable_signal() -> None:
     ({"gauge": "nack"}, True), ({"gauge": "nack", "for": 120}, True), ({"network": "flap", "for": "5s"}, True),
     ({"charger": "clear"}, True), ({"gauge": "melt"}, False), ({"charger": "nack"}, False),
     ({"gauge": "nack", "for": "soon"}, False), ({"gauge": "nack", "for": 0}, False), ({"disk": "full"}, False),
-    ({}, False), ({"gauge": None}, False),
+    ({}, False), ({"gauge": None}, False), ({"gauge": "nack", "charger": "stuck"}, False),
+    ({"transaction": 1}, False),
 ])
 def test_inject_fault_and_its_schema_agree(payload: dict[str, Any], ok: bool) -> None:
     try:
