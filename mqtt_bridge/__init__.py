@@ -1,7 +1,9 @@
 """MQTT API of a wakebench rig (DESIGN.md section 7): topics, payload schemas, request/response,
 events with an on-disk outbox, Home Assistant discovery, ACLs and a client for app prototypes.
 
-The API is described by ``asyncapi.yaml`` in this package; its schemas validate requests at run time.
+The API is described by ``asyncapi.yaml`` in this package. Requests are validated at run time by
+pydantic models (the app verbs' in ``firmware_sim``; the envelope, rig verbs and signal values in
+:mod:`mqtt_bridge.rigverbs`), from which the document's request schemas are generated.
 """
 
 from mqtt_bridge.acl import render_acl

@@ -2,7 +2,10 @@
 
 :meth:`RequestRouter.handle` takes the raw topic and payload (and the MQTT 5 Response Topic /
 Correlation Data), checks them in a fixed order — topic, retained flag, rate limit, size, JSON,
-envelope schema, common-verb schema — and hands good requests to the scheduler driver. Every
+envelope, common-verb arguments — and hands good requests to the scheduler driver. The envelope,
+the rig verbs' arguments and the signal values are the pydantic models of
+:mod:`mqtt_bridge.rigverbs` (their asyncapi.yaml schemas are generated from them); the app verbs'
+arguments are their :class:`~firmware_sim.verbargs.VerbArgs` models. Every
 refusal echoes the request's ``transaction`` (read from the payload even when the refusal came
 first) and its MQTT 5 Correlation Data. A request the bounded intake queue cannot hold is
 answered ``overloaded`` by :meth:`RequestRouter.shed`. Every answer given without the
@@ -24,16 +27,26 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from firmware_sim import SIGNAL_NAMES, Response, SignalError
+from firmware_sim import Response, SignalError
+from firmware_sim.commonverbs import COMMON_MODELS
 from firmware_sim.driver import SchedulerDriver
-from firmware_sim.signals import coerce
-from mqtt_bridge import schemas
+from firmware_sim.errors import RequestError
+from firmware_sim.verbargs import VerbArgs, parse
 from mqtt_bridge.config import BridgeConfig
 from mqtt_bridge.payloads import dumps, wall_iso
 from mqtt_bridge.publisher import Outgoing
 from mqtt_bridge.ratelimit import RateLimiter
+from mqtt_bridge.rigverbs import (
+    UNKNOWN_KEY,
+    InjectFaultArgs,
+    RigRequestError,
+    SignalValues,
+    TransactionValue,
+    envelope_transaction,
+    transaction_problem,
+)
 from mqtt_bridge.topics import (
     AppRequestTopic,
     BridgeRequestTopic,
@@ -42,23 +55,18 @@ from mqtt_bridge.topics import (
     SignalsSetTopic,
     Topics,
 )
-from wbcommon.faults import (
-    NOT_SUPPORTED_ON_HARDWARE,
-    Fault,
-    FaultRefusedError,
-    InvalidFaultError,
-    parse_fault,
-)
+from wbcommon.faults import NOT_SUPPORTED_ON_HARDWARE, Fault, FaultRefusedError
+from wbcommon.validation import SignalValue
 
 log = logging.getLogger(__name__)
 
-SetSignals = Callable[[Mapping[str, Any]], Awaitable[None]]
+#: Sets checked signal values on the board (all or none).
+SetSignals = Callable[[Mapping[str, SignalValue]], Awaitable[None]]
 Emit = Callable[[Outgoing], object]
 
 BRIDGE_VERBS: Final[tuple[str, ...]] = ("set_signals", "health_check", "info", "inject_fault", "continue")
-#: The key of ``set_signals`` / ``signals/set`` that marks signals unknown (the scenario step's
-#: ``set: {unknown: [...]}``).
-UNKNOWN_KEY: Final = "unknown"
+__all__ = ["BRIDGE_VERBS", "RIG_WHO", "UNKNOWN_KEY", "AnswerListener", "ContinueManual", "Emit",
+           "InjectFault", "RefusedError", "RequestMeta", "RequestRouter", "SetSignals"]
 #: Applies a validated fault on the board (:mod:`wbcommon.faults`); returns the answer's data.
 InjectFault = Callable[[Fault], Awaitable[dict[str, Any]]]
 #: ``bridge/request/continue``: releases the manual steps waiting for a human; returns the
@@ -72,8 +80,11 @@ ContinueManual = Callable[[], dict[str, Any] | None]
 AnswerListener = Callable[[str, str, Any, Response], None]
 #: ``who`` of rig verbs and ``signals/set`` for :data:`AnswerListener`.
 RIG_WHO: Final = "rig"
-#: Verbs whose arguments are checked against an AsyncAPI schema before the scheduler sees them.
-_VERB_SCHEMAS: Final[dict[str, str]] = {"register": "RegisterRequest", "state": "StateRequest"}
+#: Common verbs whose own arguments the bridge checks (with their models) before the scheduler
+#: sees them, so a bad ``register`` is ``invalid_args`` before ``too_many_apps``, and a bad
+#: ``state`` is ``invalid_args`` (not ``not_registered`` or the platform's code) on every rig.
+_VERB_MODELS: Final[dict[str, type[VerbArgs]]] = {"register": COMMON_MODELS["register"],
+                                                   "state": COMMON_MODELS["state"]}
 #: Rate-limiter keys that are not app ids (ids cannot contain ``:``).
 _BRIDGE_KEY: Final = ":bridge"
 _SIGNALS_KEY: Final = ":signals"
@@ -190,14 +201,11 @@ class RequestRouter:
         try:
             self._rate(target.app)
             body = self._decode(payload)
-            transaction = _transaction(body)
-            self._check_schema(body)
+            transaction = self._envelope(body)
             args = {k: v for k, v in body.items() if k != "transaction"}
-            schema = _VERB_SCHEMAS.get(target.verb)
-            if schema is not None:
-                error = schemas.first_error(schema, body)
-                if error is not None:
-                    raise RefusedError("invalid_args", f"{target.verb}: {error}")
+            model = _VERB_MODELS.get(target.verb)
+            if model is not None:
+                _check_common(target.verb, model, args)
             if (target.verb == "register" and target.app not in self.driver.scheduler.apps
                     and len(self.driver.scheduler.apps) >= self.config.max_apps):
                 raise RefusedError("too_many_apps", f"this rig serves at most {self.config.max_apps} apps; "
@@ -230,8 +238,7 @@ class RequestRouter:
         try:
             self._rate(_BRIDGE_KEY)
             body = self._decode(payload)
-            transaction = _transaction(body)
-            self._check_schema(body)
+            transaction = self._envelope(body)
             if target.verb == "set_signals":
                 data = await self._apply_signals(body)
             elif target.verb == "health_check":
@@ -259,8 +266,7 @@ class RequestRouter:
         try:
             self._rate(_SIGNALS_KEY)
             body = self._decode(payload)
-            transaction = _transaction(body)
-            self._check_schema(body)
+            transaction = self._envelope(body)
             await self._apply_signals(body)
         except RefusedError as exc:
             if transaction is None:
@@ -279,26 +285,15 @@ class RequestRouter:
         return data
 
     async def _apply_signals(self, body: dict[str, Any]) -> dict[str, Any]:
-        if UNKNOWN_KEY in body:
-            return await self._mark_unknown(body)
-        values = {k: v for k, v in body.items() if k != "transaction"}
-        unknown = sorted(set(values) - set(SIGNAL_NAMES))
-        if unknown:
-            raise RefusedError("invalid_signal", f"unknown signal(s) {', '.join(map(repr, unknown))} "
-                          f"(known: {', '.join(SIGNAL_NAMES)})")
-        blocked = sorted(set(values) - self.settable)
-        if blocked:
-            settable = ", ".join(sorted(self.settable)) or "none"
-            raise RefusedError("not_settable", f"signal(s) {', '.join(blocked)} cannot be set on this rig "
-                          f"(no relay or simulation behind them; settable: {settable})")
-        error = schemas.first_error("SignalValues", body)
-        if error is not None:
-            raise RefusedError("invalid_signal", error)
+        """``set_signals`` / ``signals/set``: names, then values, checked by
+        :class:`~mqtt_bridge.rigverbs.SignalValues` (all or none), then set on the board."""
         try:
-            for name, value in values.items():
-                coerce(name, value)
-        except SignalError as exc:
-            raise RefusedError("invalid_signal", str(exc)) from None
+            request = SignalValues.parse(body, self.settable)
+        except RigRequestError as exc:
+            raise RefusedError(exc.code, exc.message) from None
+        if request.unknown is not None:
+            return await self._mark_unknown(request.unknown)
+        values = request.values
         if not values:
             return {"applied": {}, "signals": self.driver.signals.to_dict()}
         assert self.set_signals is not None  # settable is empty without it
@@ -313,29 +308,15 @@ class RequestRouter:
         # changes, so a set to the value the rig already holds is made known here (a changed
         # value arrives from the board and clears the mark itself).
         held = self.driver.signals
-        again = frozenset(n for n, v in values.items()
-                          if n in held.stale and getattr(held, n) == coerce(n, v))
+        again = frozenset(n for n, v in values.items() if n in held.stale and getattr(held, n) == v)
         if again:
             await self.driver.update_signals({}, fresh=again)
         return {"applied": values, "signals": self.driver.signals.to_dict()}
 
-    async def _mark_unknown(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _mark_unknown(self, names: tuple[str, ...]) -> dict[str, Any]:
         """``{"unknown": [names]}``: those signals become unknown in one snapshot and one
         evaluation, until the board measures a new value or a set sets one (the scenario
         step's ``set: {unknown: [...]}``, same words)."""
-        names = body[UNKNOWN_KEY]
-        others = sorted(k for k in body if k not in ("transaction", UNKNOWN_KEY))
-        if others:
-            raise RefusedError("invalid_signal", f"'unknown' cannot be combined with values "
-                               f"({', '.join(others)}) in one request: send them separately")
-        if (not isinstance(names, list) or not names
-                or not all(isinstance(n, str) for n in names)):
-            raise RefusedError("invalid_signal", "'unknown' must be a non-empty list of signal "
-                               f"names, such as [\"battery_level\"], not {json.dumps(names)[:80]}")
-        bad = sorted({n for n in names if n not in SIGNAL_NAMES})
-        if bad:
-            raise RefusedError("invalid_signal", f"unknown signal(s) {', '.join(map(repr, bad))} "
-                               f"in 'unknown' (known: {', '.join(SIGNAL_NAMES)})")
         await self.driver.update_signals({}, stale=frozenset(names))
         return {"applied": {}, "unknown": sorted(set(names)),
                 "signals": self.driver.signals.to_dict()}
@@ -380,7 +361,7 @@ class RequestRouter:
         except Exception:
             log.exception("cannot answer a shed request on %r", topic[:200])
 
-    def _salvage_transaction(self, payload: bytes) -> Any:
+    def _salvage_transaction(self, payload: bytes) -> TransactionValue | None:
         """The ``transaction`` of a payload refused before it was decoded (rate limit, overload,
         retained), so even a refusal can be matched to its request; None when unreadable."""
         if len(payload) > self.config.max_request_bytes:
@@ -411,9 +392,9 @@ class RequestRouter:
     async def _inject_fault(self, body: dict[str, Any]) -> dict[str, Any]:
         """``bridge/request/inject_fault``: ``{"gauge": "nack", "for": 120}`` (wbcommon.faults)."""
         try:
-            fault = parse_fault(body)
-        except InvalidFaultError as exc:
-            raise RefusedError("invalid_fault", str(exc)) from None
+            fault = InjectFaultArgs.parse(body)
+        except RigRequestError as exc:
+            raise RefusedError(exc.code, exc.message) from None
         if self.inject_fault is None:
             raise RefusedError(NOT_SUPPORTED_ON_HARDWARE, "this rig has no emulated parts to break")
         try:
@@ -447,10 +428,14 @@ class RequestRouter:
             raise RefusedError("invalid_payload", f"request must be a JSON object, not {type(body).__name__}")
         return body
 
-    def _check_schema(self, body: dict[str, Any]) -> None:
-        error = schemas.first_error("RequestEnvelope", body)
-        if error is not None:
-            raise RefusedError("invalid_payload", error)
+    @staticmethod
+    def _envelope(body: dict[str, Any]) -> TransactionValue | None:
+        """The request's valid ``transaction`` (or None); refused ``invalid_payload`` when the
+        envelope is wrong (:class:`~mqtt_bridge.rigverbs.RequestEnvelope`)."""
+        try:
+            return envelope_transaction(body)
+        except RigRequestError as exc:
+            raise RefusedError(exc.code, exc.message) from None
 
     # -- answers -----------------------------------------------------------------------------
     def _respond(self, target: AppRequestTopic | BridgeRequestTopic, transaction: Any,
@@ -513,12 +498,22 @@ def _who(target: AppRequestTopic | BridgeRequestTopic | SignalsSetTopic) -> tupl
     return RIG_WHO, "signals/set"
 
 
-def _transaction(body: dict[str, Any]) -> Any:
+def _transaction(body: dict[str, Any]) -> TransactionValue | None:
     """The request's ``transaction`` if it is valid (else None; the envelope check reports it)."""
     value = body.get("transaction")
-    if value is None or schemas.first_error("Transaction", value) is not None:
+    if value is None or transaction_problem(value) is not None:
         return None
-    return value
+    return cast(TransactionValue, value)
+
+
+def _check_common(verb: str, model: type[VerbArgs], args: dict[str, Any]) -> None:
+    """A common verb's own arguments checked by its model (``invalid_args``). Only the model's
+    fields: other names are the platform's settings (``register``), which the scheduler checks
+    with the platform's model and code."""
+    try:
+        parse(model, {k: args[k] for k in model.names if k in args})
+    except RequestError as exc:
+        raise RefusedError("invalid_args", f"{verb}: {exc.message}") from None
 
 
 def _reject_constant(name: str) -> Any:

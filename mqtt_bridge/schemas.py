@@ -1,8 +1,10 @@
-"""The payload schemas of ``asyncapi.yaml``, loaded at run time and used to check requests.
+"""The payload schemas of ``asyncapi.yaml``, for checking payloads against the document.
 
-The AsyncAPI document is the single description of the API: the bridge validates request
-payloads against its ``components.schemas`` and the tests validate every payload the bridge
-publishes against them, so the document cannot drift from the code.
+The AsyncAPI document is the single description of the API. The rig validates requests with the
+pydantic models the document's request schemas are generated from (``python -m
+mqtt_bridge.gen_api``), so nothing at run time imports this module; the tests use it to check
+that every payload the bridge publishes, and the payload examples, match the document, so the
+document cannot drift from the code. It needs jsonschema, which the ``[dev]`` extra installs.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ from wakebench.rigfile import (
 )
 from wakebench.webserver import WebOptions
 from wbcommon import files
-from wbcommon.validation import first_error, line_of, toml_lines
+from wbcommon.validation import SignalValue, first_error, line_of, toml_lines
 
 __all__ = ["DEFAULT_RIG_ID", "RigConfig", "RigConfigError", "RigError", "load_config"]
 
@@ -132,7 +132,8 @@ class RigConfig:
         web: the live web view (``[web]``, ``--http-port``, ``--web-controls``, ``--no-web``).
         ha_discovery / ha_prefix: Home Assistant discovery.
         poll_interval: sensor poll period (s).
-        signals: start values of manual signals.
+        signals: start values of manual signals, checked by the signal vocabulary
+            (``[signals]``, then ``--set``), in their canonical types.
         limits: per-platform limit overrides.
     """
 
@@ -152,7 +153,7 @@ class RigConfig:
     ha_discovery: bool = False
     ha_prefix: str = "homeassistant"
     poll_interval: float = DEFAULT_POLL_INTERVAL_S
-    signals: Mapping[str, Any] = field(default_factory=dict)
+    signals: Mapping[str, SignalValue] = field(default_factory=dict)
     limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: file lines of keys, for errors found after loading (``signals.on_call`` not settable...)
     lines: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)

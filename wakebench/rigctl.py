@@ -25,13 +25,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import aiomqtt
 
 from mqtt_bridge.config import BrokerConfig
 from mqtt_bridge.errors import BridgeError
 from mqtt_bridge.topics import Topics
+from wbcommon.signals import InvalidSignalError, check
+from wbcommon.validation import SignalValue
 
 __all__ = ["RIG_FILE_NAME", "RigFileError", "RigLink", "RigRef", "find_rigs", "remove_rig_file",
            "resolve_rig", "runtime_dir", "write_rig_file"]
@@ -273,29 +275,30 @@ class RigLink:
         return queue
 
 
-def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+def parse_assignments(items: Iterable[str]) -> dict[str, SignalValue]:
     """``["charger=ac", "screen_locked=true"]`` → ``{"charger": "ac", "screen_locked": True}``.
 
     Each value is read as a YAML scalar, as in a scenario's ``initial:`` or ``set:`` (``true``,
-    ``95``, ``wifi``), then checked against the signal vocabulary.
+    ``95``, ``wifi``), then checked by the one signal vocabulary (:func:`wbcommon.signals.check`),
+    which gives it its canonical type (numbers as ``float``). A later item for the same signal
+    wins.
 
     Raises:
-        SignalError: not ``name=value``, an unknown signal or a bad value (names it).
+        InvalidSignalError: not ``NAME=VALUE``, an unknown signal or a bad value; the one-line
+            message names the signal and what is wrong (``name`` holds the signal, or the item).
     """
     import yaml
 
-    from firmware_sim.errors import SignalError
-    from firmware_sim.signals import coerce
-
-    values: dict[str, Any] = {}
+    values: dict[str, SignalValue] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name or not text.strip():
-            raise SignalError(f"{item!r}: expected NAME=VALUE, e.g. charger=ac or screen_locked=true")
+            raise InvalidSignalError(f"{item!r}: expected NAME=VALUE, e.g. charger=ac or screen_locked=true",
+                                     name=item)
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError:
             raw = text
-        values[name] = coerce(name, raw)
+        values[name] = cast(SignalValue, check(name, raw))
     return values

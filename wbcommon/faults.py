@@ -30,6 +30,7 @@ from typing import Any, Final
 
 __all__ = [
     "CLEAR",
+    "DURATION_PATTERN",
     "FLAP_DEFAULT_S",
     "KINDS",
     "NOT_SUPPORTED_ON_HARDWARE",
@@ -60,6 +61,8 @@ SIM_GAUGE_SIGNALS: Final[tuple[str, ...]] = ("battery_level", "voltage", "curren
 NOT_SUPPORTED_ON_HARDWARE: Final = "not_supported_on_hardware"
 
 _DURATION_RE: Final = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
+#: The text form of a duration (``"90s"``, ``"1h30m"``), for schemas that document it.
+DURATION_PATTERN: Final = _DURATION_RE.pattern
 _PART_RE: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 

@@ -63,6 +63,9 @@ known_args = st.fixed_dictionaries({}, optional={
     "transaction": transactions,
     "charger": st.sampled_from(["none", "usb", "fusion"]),
     "battery_level": st.one_of(st.floats(-10, 110), json_values),
+    "unknown": st.one_of(st.lists(st.sampled_from([*SIGNAL_NAMES[:3], "warp"]), max_size=3), json_values),
+    "gauge": st.one_of(st.sampled_from(["nack", "clear", "melt"]), json_values),
+    "for": st.one_of(st.sampled_from(["2m", "soon", 5]), json_values),
 })
 args = st.builds(lambda a, b: {**b, **a}, known_args, st.dictionaries(st.text(max_size=12), json_values, max_size=3))
 
@@ -88,7 +91,8 @@ def topics(draw: st.DrawFn) -> str:
     if kind == "app":
         return f"{base}/apps/{draw(app_ids)}/request/{draw(verbs)}"
     if kind == "bridge":
-        verb = draw(st.one_of(st.sampled_from(["set_signals", "health_check", "info"]), level))
+        verb = draw(st.one_of(st.sampled_from(["set_signals", "health_check", "info", "inject_fault",
+                                                "continue"]), level))
         return f"{base}/bridge/request/{verb}"
     if kind == "deep":
         return f"{base}/apps/{draw(app_ids)}/request/{draw(verbs)}/{draw(level)}"

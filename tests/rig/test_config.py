@@ -170,3 +170,42 @@ def test_state_sync_offers_the_stricter_journal_setting(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, '[rig]\nstate_sync = "full"\n')).state_sync == "full"
     with pytest.raises(RigConfigError, match=r"rig\.state_sync: must be 'normal' or 'full', not 'fast'"):
         load_config(write(tmp_path, '[rig]\nstate_sync = "fast"\n'))
+
+
+# -- start values of signals: [signals] and --set, one vocabulary (wbcommon.signals) ----------
+def test_signal_start_values_are_typed_by_the_vocabulary(tmp_path: Path) -> None:
+    from wakebench.rigctl import parse_assignments
+
+    cfg = load_config(write(tmp_path, '[signals]\nbattery_level = 15\ncharger = "ac"\n'))
+    assert cfg.signals == {"battery_level": 15.0, "charger": "ac"}
+    assert type(cfg.signals["battery_level"]) is float
+    values = parse_assignments(["battery_level=15", "screen_locked=true", "voltage=null", "charger=usb",
+                                "charger=none"])  # the later item for a signal wins
+    assert values == {"battery_level": 15.0, "screen_locked": True, "voltage": None, "charger": "none"}
+    assert type(values["battery_level"]) is float
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("battery_level=150", "signal 'battery_level' must be a number from 0 to 100 %, not 150"),
+    ("temperature=200", "signal 'temperature' must be from -40 to 125 °C, not 200"),
+    ("screen_locked=maybe", "signal 'screen_locked' must be true or false, not 'maybe'"),
+    ("warp=9", "unknown signal 'warp' (known: battery_level, voltage,"),
+    ("charger", "'charger': expected NAME=VALUE, e.g. charger=ac or screen_locked=true"),
+    ("charger=\nac\nusb", "signal 'charger' must be one of none, ac, usb, wireless, not 'ac usb'"),
+])
+def test_a_bad_set_is_one_line_naming_the_signal_and_exits_2(item: str, message: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from wakebench.cli import main
+
+    assert main(["run", "--board", "sim", "--set", "charger=ac", "--set", item, "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"wakebench run: --set: {message}")
+    assert err.count("\n") == 1  # one line
+
+
+def test_wakebench_set_refuses_a_bad_value_before_looking_for_a_rig(capsys: pytest.CaptureFixture[str]) -> None:
+    from wakebench.cli import main
+
+    assert main(["set", "charger=ac", "battery_level=150", "--broker", "mqtt://127.0.0.1:1"]) == 2
+    assert capsys.readouterr().err == ("wakebench set: signal 'battery_level' must be a number from 0 to "
+                                       "100 %, not 150\n")

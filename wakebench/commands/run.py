@@ -51,6 +51,7 @@ from wakebench.rig import Rig, print_banner
 from wakebench.rigctl import parse_assignments
 from wakebench.timefmt import clock
 from wakebench.webserver import WebServer
+from wbcommon.signals import InvalidSignalError
 
 EXIT_OK, EXIT_NOT_MET, EXIT_INVALID = 0, 1, 2
 #: This rig's id was taken over by another rig (``--takeover``) while it ran; it stopped.
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, ha_discovery=True)
         if args.set_signals:
             config = dataclasses.replace(config, signals={**config.signals, **parse_assignments(args.set_signals)})
-    except SignalError as exc:
+    except InvalidSignalError as exc:  # one line: the signal (or the item) and what is wrong
         print(f"wakebench run: --set: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except RigConfigError as exc:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from firmware_sim.errors import SignalError
 from wakebench.commands._rigargs import EXIT_OK, EXIT_USAGE, add_rig_arguments, print_error, run_linked
 from wakebench.rigctl import RigLink, parse_assignments
+from wbcommon.signals import InvalidSignalError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     """Parse, send one ``set_signals``, print the applied values."""
     try:
         values = parse_assignments(args.values)
-    except SignalError as exc:
+    except InvalidSignalError as exc:  # one line: the signal (or the item) and what is wrong
         print(f"wakebench set: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
