@@ -206,8 +206,8 @@ class RequestRouter:
             model = _VERB_MODELS.get(target.verb)
             if model is not None:
                 _check_common(target.verb, model, args)
-            if (target.verb == "register" and target.app not in self.driver.scheduler.apps
-                    and len(self.driver.scheduler.apps) >= self.config.max_apps):
+            if (target.verb == "register" and not self.driver.has_app(target.app)
+                    and len(self.driver.app_ids()) >= self.config.max_apps):
                 raise RefusedError("too_many_apps", f"this rig serves at most {self.config.max_apps} apps; "
                               f"{target.app!r} cannot register")
         except RefusedError as exc:

@@ -51,6 +51,18 @@ def test_imports_only_point_down_the_layers(package: str) -> None:
     assert offenders == {}
 
 
+def test_the_bridge_asks_the_driver_never_the_scheduler() -> None:
+    """Issue #15 item 7: the bridge goes through the driver's small query API (``epoch``,
+    ``app_ids``, ``has_app``, ``tasks``, ``app_state``, ``now``) and never reads the scheduler."""
+    offenders = [
+        f"{p.relative_to(ROOT)}:{node.lineno}"
+        for p in sorted((ROOT / "mqtt_bridge").rglob("*.py"))
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "scheduler"
+    ]
+    assert offenders == []
+
+
 def test_scheduler_core_reads_no_wall_clock() -> None:
     allowed = {"clock.py", "driver.py"}
     for p in (ROOT / "firmware_sim").rglob("*.py"):
