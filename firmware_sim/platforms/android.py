@@ -111,9 +111,7 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import (
-    bad_arg,
-)
+from firmware_sim.verbargs import bad_arg
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 #: Signals a network constraint reads (their change may flip ``network:<type>`` keys).
@@ -152,8 +150,6 @@ _READS: Final = {"charging": ("charger",), "battery_not_low": ("battery_level", 
 
 #: ``revoke`` reason of a running worker whose app crashed (common verb ``crash``).
 CRASHED: Final = "app_crashed"
-
-
 
 
 @dataclass(slots=True)
@@ -211,18 +207,6 @@ class _Quota:
     def to_dump(self) -> dict[str, Any]:
         return {"window_start": self.window_start, "used_s": self.used_s, "runs": self.runs,
                 "accrue_since": self.accrue_since}
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _seconds(seconds: float | None, millis: float | None) -> float | None:

@@ -47,10 +47,6 @@ class _Task:
                 "started": self.started, "deadline": self.deadline}
 
 
-
-
-
-
 @mypyc_attr(allow_interpreted_subclasses=True)  # tests subclass it to inject faults
 class CapacitorPolicy(Policy):
     """``before_exit`` / ``finish`` with the 3-minute budget."""

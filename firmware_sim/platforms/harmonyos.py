@@ -122,9 +122,7 @@ from firmware_sim.platforms.harmonyos_spec import (  # noqa: F401  (some only re
 )
 from firmware_sim.policy import App, Context, Policy, invalid_state, unknown_task
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import (
-    bad_arg,
-)
+from firmware_sim.verbargs import bad_arg
 from firmware_sim.workqueue import WorkQueue, unknown_key
 
 #: ``terminate`` reason after a callback overran its limit (seed 004 Timeout).
@@ -148,8 +146,6 @@ _CONDITIONS: Final = ("charger", "network", "battery_level", "battery_status", "
 #: The signal each condition reads: while it is unknown the condition is unmet (issue 9).
 _READS: Final = {"charger": "charger", "network": "network", "battery_level": "battery_level",
                  "battery_status": "battery_level", "storage": "storage_low", "idle": "idle"}
-
-
 
 
 @dataclass(slots=True)
@@ -231,26 +227,6 @@ class _LevelIndex:
                                   bisect.bisect_right(self._sorted, hi)]:
             out |= self._keys[level]
         return out
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 class HarmonyOSPolicy(Policy):

@@ -101,9 +101,7 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import (
-    bad_arg,
-)
+from firmware_sim.verbargs import bad_arg
 
 #: UIBackgroundTaskIdentifier.invalid
 INVALID_BACKGROUND_TASK: Final = 0
@@ -118,8 +116,6 @@ _REVOKE_REASON: Final = {"idle": "user_active", "power": "charger_removed", "net
 _READS: Final = {"idle": "idle", "power": "charger", "network": "network"}
 #: The signals :func:`_holds` reads: a change of none of them leaves every processing condition.
 _HOLD_SIGNALS: Final = frozenset(_READS.values())
-
-
 
 
 @dataclass(slots=True)
@@ -211,30 +207,6 @@ class _AppRecord:
     push_payload: Any = None
     #: background URLSession transfers by session identifier: when each completes
     transfers: dict[str, float] = field(default_factory=dict)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 class IOSPolicy(Policy):

@@ -142,9 +142,6 @@ SUSPENDING: Final = "suspending"
 BATTERY_LIMITED_FAMILIES: Final = frozenset({"desktop"})
 
 
-
-
-
 @dataclass(slots=True)
 class _Quota:
     """One app's background energy quota: seconds used in the current window."""
@@ -178,14 +175,6 @@ class _Session:
                 "state": self.state, "started": self.started, "deadline": deadline,
                 "requested_in": self.requested_in, "description": self.description,
                 "revoke_reason": self.revoke_reason, "grace_until": self.grace_until}
-
-
-
-
-
-
-
-
 
 
 class UWPPolicy(Policy):

@@ -111,9 +111,7 @@ from firmware_sim.policy import (
     unknown_task,
 )
 from firmware_sim.signals import SIGNAL_UNKNOWN, Signals
-from firmware_sim.verbargs import (
-    parse,
-)
+from firmware_sim.verbargs import parse
 
 PERIODIC: Final = "periodic"
 RESOURCE_INTENSIVE: Final = "resource_intensive"
@@ -127,9 +125,6 @@ MAX_ACTIONS_ERROR: Final = (
 NON_CELLULAR: Final = frozenset({"wifi", "ethernet"})
 #: Signals the resource-intensive conditions read: while one is unknown they do not hold.
 _RI_READS: Final = ("charger", "network", "battery_level", "screen_locked", "on_call")
-
-
-
 
 
 _MOBILE_BROADBAND: Final = frozenset({"mobile_broadband_gsm", "mobile_broadband_cdma"})
@@ -179,22 +174,6 @@ class _Run:
     ready_at: float | None = None  # resource-intensive: eligibility kept if revoked
     memory: int = 0                # last reported bytes
     peak_memory: int = 0
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 #: field names of the dumped records. Every field is a scalar, so a flat copy is the whole
