@@ -2,7 +2,8 @@
 
 The pure-Python modules are the source and always work. ``make compiled`` (``build_compiled.py``)
 compiles :data:`COMPILED_MODULES` with mypyc next to their sources (``<module>.<EXT_SUFFIX>``,
-gitignored) and writes :data:`MANIFEST`: the sha256 of every source it compiled. Python imports
+gitignored) and writes :data:`MANIFEST`: the sha256 of every source it compiled and of every
+project module those import (:func:`type_sources`: the types compiled in). Python imports
 an extension module before a ``.py`` of the same name, so a compiled module built from an older
 source would silently shadow an edited one; :func:`install` (run first thing by
 ``firmware_sim/__init__.py``) prevents that:
@@ -36,12 +37,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-__all__ = ["BUILD", "COMPILED_MODULES", "MANIFEST", "PURE_ENV", "Build", "StaleBuildWarning",
-           "decide", "install", "mypyc_attr"]
+__all__ = ["BUILD", "COMPILED_MODULES", "MANIFEST", "PACKAGE_DIR", "PURE_ENV", "Build",
+           "StaleBuildWarning", "decide", "install", "mypyc_attr", "type_sources"]
 
-#: The virtual-time core mypyc compiles (issue 15: the 14-day benchmark's hot path). The
-#: platforms' verb-argument models stay interpreted in ``platforms/<name>_args.py``: pydantic
-#: reads annotations and validators, which compiled code does not carry.
+#: The virtual-time core mypyc compiles (issue 15: the 14-day benchmark's hot path). Each
+#: platform's limits and verb-argument models stay interpreted in ``platforms/<name>_spec.py``:
+#: pydantic and ``dataclasses`` read annotations, validators and fields, which compiled classes
+#: do not carry.
 COMPILED_MODULES: Final[tuple[str, ...]] = (
     "firmware_sim.args",
     "firmware_sim.timers",
@@ -133,8 +135,8 @@ def type_sources(root: Path, modules: Sequence[str] = COMPILED_MODULES) -> list[
 
 def decide(package_dir: Path, environ: Mapping[str, str],
            modules: Sequence[str] = COMPILED_MODULES) -> Build:
-    """Whether the compiled modules in ``package_dir`` may run (pure: never raises): the
-    manifest's sha256 of every source they were compiled against still holds."""
+    """Whether the compiled modules in ``package_dir`` may run (never raises): the manifest's
+    sha256 of every source they were compiled against still holds."""
     if environ.get(PURE_ENV, "") not in ("", "0"):
         return Build(False, f"{PURE_ENV} is set")
     try:
