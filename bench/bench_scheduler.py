@@ -10,7 +10,8 @@
 Run: ``.venv/bin/python bench/bench_scheduler.py [--best-of N] [--hash]``
 
 ``--best-of N`` (default 5): the 14-day row reports the best wall and the best CPU time of N
-back-to-back runs. ``--hash`` adds the sha256 of the 14-day run's whole output (every response
+back-to-back runs. The first line says which build ran: the mypyc-compiled core (``make
+compiled``) or pure Python; ``WAKEBENCH_PURE_PYTHON=1`` measures the pure modules. ``--hash`` adds the sha256 of the 14-day run's whole output (every response
 and every event, in order, as JSON): a speed change must leave it as it was.
 """
 
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from firmware_sim import Event, Response, Scheduler, Signals
+from firmware_sim import BUILD, Event, Response, Scheduler, Signals
 
 DAY = 86400.0
 #: Issue 15 acceptance: 14 simulated days x 100 apps x 6 platforms in at most this (wall, s).
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, (p50, p99) in res.items():
         rows.append((f"one signal change, {tasks} tasks: {label}", f"p50 {p50:.3f} ms",
                      f"p99 {p99:.3f} ms", "< 1 ms", "ok" if p99 < 1 else "MISSED"))
+    print(f"firmware_sim build: {BUILD.describe()}")
     widths = [max(len(r[i]) for r in [("benchmark", "result", "detail", "target", ""), *rows]) for i in range(5)]
     header = ("benchmark", "result", "detail", "target", "")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

@@ -12,6 +12,9 @@ cProfile adds a fixed cost to every Python call, so code made of many small call
 than it is: read the shares as a map, and measure a change with ``bench_scheduler.py`` (CPU time,
 best of N) or an instruction count (``valgrind --tool=callgrind``), never with this.
 
+Always the pure-Python modules (it sets ``WAKEBENCH_PURE_PYTHON``): cProfile cannot look inside
+the compiled ones.
+
 Run: ``.venv/bin/python bench/profile_scheduler.py [--days N] [--top N]``
 """
 
@@ -19,13 +22,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import bench_scheduler
+# cProfile sees no function inside compiled modules: profile the pure-Python ones
+os.environ["WAKEBENCH_PURE_PYTHON"] = "1"
+
+import bench_scheduler  # after the variable: firmware_sim decides its build at import
 
 Func = tuple[str, int, str]
 

@@ -1,9 +1,14 @@
 """The emulated OS: clock, signals, platform policies, scheduler, scenarios.
 
 Pure and synchronous: no hardware, no MQTT, no wall-clock reads outside :mod:`clock`.
+
+The virtual-time core may run mypyc-compiled; :mod:`firmware_sim.compiled` decides first (before
+any of those modules is imported) whether the compiled build is fresh, and else loads the
+pure-Python sources (``firmware_sim.compiled.BUILD`` says which).
 """
 
 from firmware_sim.clock import Clock, ManualClock, ScaledClock, VirtualClock
+from firmware_sim.compiled import BUILD
 from firmware_sim.errors import (
     ConfigError,
     RequestError,
@@ -17,6 +22,7 @@ from firmware_sim.scheduler import COMMON_VERBS, Scheduler
 from firmware_sim.signals import SIGNAL_NAMES, Signals
 
 __all__ = [
+    "BUILD",
     "COMMON_VERBS",
     "EVENT_TYPES",
     "SIGNAL_NAMES",

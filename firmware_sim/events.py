@@ -67,20 +67,27 @@ class Response:
         return {"status": "error", "code": self.code, "error": self.error, "data": self.data}
 
 
+#: True when this module runs mypyc-compiled (``make compiled``; CONTRIBUTING "Compiled build"):
+#: a compiled class's constructor is a direct C call there, while pure Python builds by slots.
+_COMPILED: Final = not __file__.endswith(".py")
 _new: Final = object.__new__
-#: Slot setters of :class:`Event` / :class:`Response`, in field order: the scheduler builds one
-#: event per wake-up and one response per request, and a frozen dataclass's ``__init__`` spends
-#: an ``object.__setattr__`` per field (about twice the cost of setting the slots directly).
+#: Slot setters of :class:`Event` / :class:`Response`, in field order. Pure Python: the scheduler
+#: builds one event per wake-up and one response per request, and a frozen dataclass's
+#: ``__init__`` spends an ``object.__setattr__`` per field (about twice the cost of setting the
+#: slots directly). ``vars(cls)``, not ``cls.__dict__``: mypyc compiles the former.
 (_ev_type, _ev_app, _ev_platform, _ev_task_id, _ev_t, _ev_seq, _ev_signals, _ev_reason,
- _ev_deadline, _ev_data) = (Event.__dict__[f.name].__set__ for f in fields(Event))
-_re_status, _re_data, _re_code, _re_error = (Response.__dict__[f.name].__set__ for f in fields(Response))
+ _ev_deadline, _ev_data) = (vars(Event)[f.name].__set__ for f in fields(Event))
+_re_status, _re_data, _re_code, _re_error = (vars(Response)[f.name].__set__ for f in fields(Response))
 
 
 def new_event(type: EventType, app: str, platform: str, task_id: str | None, t: float, seq: int,
               signals: Signals, reason: str | None, deadline: float | None,
               data: dict[str, Any]) -> Event:
     """``Event(type, app, ...)`` with every field given, built by setting its slots (the
-    scheduler's hot path; equal to and indistinguishable from the constructor's result)."""
+    scheduler's hot path; equal to and indistinguishable from the constructor's result).
+    Compiled, the constructor itself is the fast way (and ``object.__new__`` is refused)."""
+    if _COMPILED:
+        return Event(type, app, platform, task_id, t, seq, signals, reason, deadline, data)
     event = _new(Event)
     _ev_type(event, type)
     _ev_app(event, app)
@@ -96,7 +103,10 @@ def new_event(type: EventType, app: str, platform: str, task_id: str | None, t: 
 
 
 def ok_response(data: dict[str, Any]) -> Response:
-    """``Response("ok", data)``, built by setting its slots (one per served request)."""
+    """``Response("ok", data)``, built by setting its slots (one per served request; compiled:
+    by the constructor)."""
+    if _COMPILED:
+        return Response("ok", data, None, None)
     response = _new(Response)
     _re_status(response, "ok")
     _re_data(response, data)

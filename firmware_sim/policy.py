@@ -11,13 +11,17 @@ module under :mod:`firmware_sim.platforms`; the scheduler loop does not change.
 
 from __future__ import annotations
 
+import ast
 import random
+import sys
 import typing
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
+from firmware_sim.compiled import mypyc_attr
 from firmware_sim.errors import RequestError
 from firmware_sim.events import Event, EventType
 from firmware_sim.limits import Limits
@@ -94,6 +98,9 @@ class Context(Protocol):
         ...
 
 
+# the six platform policies subclass it and stay interpreted (pydantic reads their verbs'
+# annotations; CONTRIBUTING "Compiled build")
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Policy:
     """Base of the six platform policies. Subclasses set the class attributes and verbs.
 
@@ -380,7 +387,7 @@ def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
         return cached
     models: dict[str, type[VerbArgs]] = {}
     for name in ("configure_app", *(f"verb_{v}" for v in cls.verbs())):
-        model = typing.get_type_hints(getattr(cls, name)).get("args")
+        model = _args_annotation(cls, name)
         if not (isinstance(model, type) and issubclass(model, VerbArgs)):
             if name == "configure_app":
                 model = NoArgs
@@ -389,3 +396,25 @@ def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
         models["register" if name == "configure_app" else name.removeprefix("verb_")] = model
     _MODELS[cls] = models
     return models
+
+
+def _args_annotation(cls: type[Policy], name: str) -> Any:
+    """The ``args`` annotation of ``cls``'s method ``name``, evaluated as ``typing.get_type_hints``
+    does. A mypyc-compiled method carries no annotations: then they are read from the module's
+    ``.py`` source (beside the compiled module; the build's manifest holds its sha256) and
+    evaluated in the compiled module's namespace, which holds the same names."""
+    owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+    method = vars(owner)[name]
+    if hasattr(method, "__annotations__"):
+        return typing.get_type_hints(method).get("args")
+    module = sys.modules[owner.__module__]
+    top, *rest = owner.__module__.split(".")  # a compiled module's __file__ names no .py
+    source = Path(str(sys.modules[top].__file__)).parent.joinpath(*rest).with_suffix(".py")
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, ast.ClassDef) and node.name == owner.__name__:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == name:
+                    for a in (*item.args.posonlyargs, *item.args.args, *item.args.kwonlyargs):
+                        if a.arg == "args" and a.annotation is not None:
+                            return eval(ast.unparse(a.annotation), vars(module))  # as get_type_hints does
+    return None

@@ -36,6 +36,7 @@ from typing import Any, Final, cast
 
 from firmware_sim.args import ID_RE, snake
 from firmware_sim.commonverbs import CrashArgs, ForceArgs, RegisterArgs, StateArgs, StatusArgs
+from firmware_sim.compiled import mypyc_attr
 from firmware_sim.errors import ConfigError, RequestError
 from firmware_sim.events import Event, EventType, Response, new_event, ok_response
 from firmware_sim.limits import Limits
@@ -126,6 +127,8 @@ class _PolicyContext:
         return self._sched._apps[app_id]
 
 
+# subclassed by the bench (bench_scheduler's digest, bench_rig) and tests
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Scheduler:
     """All six platform policies behind one request/event interface.
 

@@ -69,22 +69,25 @@ class Signals:
     while discharging), ``temperature`` in °C. ``t`` is the rig clock (s) of the last change.
     """
 
-    battery_level: float = 100.0
+    #: Each signal's field also holds ``None`` (:data:`UNKNOWN`) in an :meth:`effective` snapshot;
+    #: ``battery_level`` is ``float | int``: compiled (mypyc), a ``float`` field would store a given
+    #: ``80`` as ``80.0``, and snapshots must read the same in both builds.
+    battery_level: float | int | None = 100.0
     voltage: float | None = None
     current: float | None = None
-    charging: bool = False
-    charger: Charger = "none"
-    network: Network = "wifi"
-    metered: bool = False
-    roaming: bool = False
+    charging: bool | None = False
+    charger: Charger | None = "none"
+    network: Network | None = "wifi"
+    metered: bool | None = False
+    roaming: bool | None = False
     temperature: float | None = 25.0
-    storage_low: bool = False
-    screen_locked: bool = False
-    idle: bool = False
-    on_call: bool = False
-    user_present: bool = True
-    low_power_mode: bool = False
-    battery_saver: bool = False
+    storage_low: bool | None = False
+    screen_locked: bool | None = False
+    idle: bool | None = False
+    on_call: bool | None = False
+    user_present: bool | None = True
+    low_power_mode: bool | None = False
+    battery_saver: bool | None = False
     t: float = 0.0
     stale: frozenset[str] = field(default_factory=frozenset)
 
@@ -186,14 +189,25 @@ class Signals:
         return cls().updated(values, t=float(data.get("t", 0.0)), stale=data.get("stale", ()))
 
 
-#: The slot descriptors' setters, in :data:`_FIELDS` order: a snapshot is built by setting its
-#: slots directly (a frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per field,
-#: about twice the cost; every signal update builds one).
-_SETTERS: Final = tuple(Signals.__dict__[name].__set__ for name in _FIELDS)
+#: True when this module runs mypyc-compiled (``make compiled``; CONTRIBUTING "Compiled build"):
+#: there the constructor is a direct C call and ``object.__new__`` of a compiled class is refused.
+_COMPILED: Final = not __file__.endswith(".py")
+#: The slot descriptors' setters, in :data:`_FIELDS` order: pure Python builds a snapshot by
+#: setting its slots directly (a frozen dataclass's ``__init__`` goes through
+#: ``object.__setattr__`` per field, about twice the cost; every signal update builds one).
+#: ``vars(Signals)``, not ``Signals.__dict__``: mypyc compiles the former.
+_SETTERS: Final = tuple(vars(Signals)[name].__set__ for name in _FIELDS)
 
 
 def _build(values: list[Any]) -> Signals:
     """A snapshot from its field values in :data:`_FIELDS` order (already validated)."""
+    if _COMPILED:
+        (battery_level, voltage, current, charging, charger, network, metered, roaming, temperature,
+         storage_low, screen_locked, idle, on_call, user_present, low_power_mode, battery_saver,
+         t, stale) = values
+        return Signals(battery_level, voltage, current, charging, charger, network, metered, roaming,
+                       temperature, storage_low, screen_locked, idle, on_call, user_present,
+                       low_power_mode, battery_saver, t, stale)
     new = object.__new__(Signals)
     for setter, value in zip(_SETTERS, values, strict=True):
         setter(new, value)

@@ -33,7 +33,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from firmware_sim.errors import ConfigError, ScenarioError
 from firmware_sim.events import Event
@@ -202,7 +202,7 @@ class _Battery:
 
     def __init__(self, initial: Signals) -> None:
         self.clock = _VirtualNow()
-        self.model = BatteryModel(clock=self.clock, soc=initial.battery_level,
+        self.model = BatteryModel(clock=self.clock, soc=cast(float, initial.battery_level),
                                   plugged=initial.charger != "none")
 
     def values(self) -> dict[str, Any]:

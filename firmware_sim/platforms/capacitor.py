@@ -20,27 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from firmware_sim.compiled import mypyc_attr
 from firmware_sim.errors import RequestError
-from firmware_sim.limits import Limits, limit
+from firmware_sim.limits import Limits
+from firmware_sim.platforms.capacitor_spec import (  # noqa: F401  (some only re-exported: tests and bench import them from here)
+    SEED,
+    BeforeExitArgs,
+    CapacitorLimits,
+    FinishArgs,
+)
 from firmware_sim.policy import App, Policy, invalid_state, unknown_task
 from firmware_sim.timers import TimerHandle
-from firmware_sim.verbargs import Id, VerbArgs, arg
-
-SEED = "seed 000 (Capacitor BackgroundTask docs)"
-
-
-@dataclass(frozen=True)
-class CapacitorLimits(Limits):
-    """Capacitor BackgroundTask limits."""
-
-    before_exit_s: float = limit(
-        180.0, "s", f"{SEED}, beforeExit: 任务必须在 3 分钟内完成",
-        "time a beforeExit callback may run before it expires")
-    terminate_grace_s: float = limit(
-        5.0, "s",
-        "UNCONFIRMED: Apple documents only that an unfinished background task 'will result in "
-        "the termination of the app' (beginBackgroundTask docs); wakebench default",
-        "time between expire and terminate when finish() never comes")
 
 
 @dataclass(slots=True)
@@ -57,18 +47,7 @@ class _Task:
                 "started": self.started, "deadline": self.deadline}
 
 
-class BeforeExitArgs(VerbArgs):
-    """``BackgroundTask.beforeExit(cb)``: start a background task now (3-minute budget)."""
-
-    task_id: Id | None = arg(None, doc="id of the new task (default task-N)", api="taskId")
-
-
-class FinishArgs(VerbArgs):
-    """``BackgroundTask.finish({taskId})``: end a task cleanly."""
-
-    task_id: Id = arg(doc="the task to end", api="taskId")
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests subclass it to inject faults
 class CapacitorPolicy(Policy):
     """``before_exit`` / ``finish`` with the 3-minute budget."""
 

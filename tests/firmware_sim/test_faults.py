@@ -8,34 +8,60 @@ from typing import Any
 import pytest
 
 from firmware_sim import Scheduler, Signals
-from firmware_sim.platforms.android import MAX_BACKOFF_DOUBLINGS, AndroidLimits
+from firmware_sim.platforms import POLICIES
+from firmware_sim.platforms.android import MAX_BACKOFF_DOUBLINGS, AndroidLimits, AndroidPolicy
+from firmware_sim.platforms.capacitor import CapacitorPolicy
+from firmware_sim.platforms.capacitor import FinishArgs as CapacitorFinishArgs
+from firmware_sim.policy import App, Policy
 from firmware_sim.scheduler import FAULTS_KEPT, INTERNAL_ERROR
 
 
-def _capacitor_pair() -> Scheduler:
-    s = Scheduler()
+def _capacitor_pair(policy: type[CapacitorPolicy] = CapacitorPolicy) -> Scheduler:
+    s = _with_policy("capacitor", policy)
     for app in ("good", "bad"):
         assert s.handle(0, app, "register", {"platform": "capacitor"})[0].ok
         assert s.handle(0, app, "before_exit", {"task_id": "upload"})[0].ok
     return s
 
 
-def _break_deadlines_of(s: Scheduler, app: str) -> None:
-    """Make the Capacitor deadline rule raise for ``app`` only."""
-    policy = s.policies["capacitor"]
-    real = policy._on_deadline  # type: ignore[attr-defined]
+def _with_policy(platform: str, policy: type[Policy], **kwargs: Any) -> Scheduler:
+    """A scheduler whose ``platform`` runs ``policy``, a subclass with a broken rule. A subclass,
+    not a method replaced on the instance: the compiled build's policies take no instance
+    attributes (CONTRIBUTING "Compiled build")."""
+    saved = POLICIES[platform]
+    POLICIES[platform] = policy
+    try:
+        return Scheduler(**kwargs)
+    finally:
+        POLICIES[platform] = saved
 
-    def failing(task: Any) -> None:
-        if task.app == app:
+
+class _BadDeadlines(CapacitorPolicy):
+    """The Capacitor deadline rule raises for app ``bad`` only."""
+
+    def _on_deadline(self, task: Any) -> None:
+        if task.app == "bad":
             raise ZeroDivisionError("rule bug")
-        real(task)
+        super()._on_deadline(task)
 
-    policy._on_deadline = failing  # type: ignore[attr-defined]
+
+class _BrokenFinish(CapacitorPolicy):
+    def verb_finish(self, app: App, args: CapacitorFinishArgs) -> dict[str, Any]:
+        raise KeyError("oops")
+
+
+class _DividingFinish(CapacitorPolicy):
+    def verb_finish(self, app: App, args: CapacitorFinishArgs) -> dict[str, Any]:
+        return {"x": 1 / 0}
+
+
+class _BrokenSignals(AndroidPolicy):
+    def on_signals(self, old: Signals, new: Signals, changed: frozenset[str]) -> None:
+        raise RuntimeError("android rule bug")
 
 
 def test_a_raising_timer_is_contained_to_its_task(caplog: pytest.LogCaptureFixture) -> None:
-    s = _capacitor_pair()
-    _break_deadlines_of(s, "bad")
+    s = _capacitor_pair(_BadDeadlines)
     assert s.health() == (True, [])
     with caplog.at_level(logging.ERROR, logger="firmware_sim.scheduler"):
         events = s.advance(3600)
@@ -55,12 +81,7 @@ def test_a_raising_timer_is_contained_to_its_task(caplog: pytest.LogCaptureFixtu
 
 
 def test_a_raising_verb_answers_internal_error_and_the_loop_goes_on() -> None:
-    s = _capacitor_pair()
-
-    def broken(app: object, args: object) -> dict[str, object]:
-        raise KeyError("oops")
-
-    s.policies["capacitor"].verb_finish = broken  # type: ignore[attr-defined]
+    s = _capacitor_pair(_BrokenFinish)
     response, events = s.handle(10, "bad", "finish", {"task_id": "upload"})
     assert (response.status, response.code) == ("error", INTERNAL_ERROR)
     assert [(e.app, e.type, e.task_id, e.reason) for e in events] == [
@@ -73,18 +94,13 @@ def test_a_raising_verb_answers_internal_error_and_the_loop_goes_on() -> None:
 
 
 def test_a_raising_signal_handler_leaves_other_platforms_running() -> None:
-    s = Scheduler(signals=Signals(battery_level=95, charger="ac", network="wifi",
-                                  screen_locked=True))
+    s = _with_policy("android", _BrokenSignals,
+                     signals=Signals(battery_level=95, charger="ac", network="wifi", screen_locked=True))
     s.handle(0, "mail", "register", {"platform": "wp8"})
     r, woke = s.handle(0, "mail", "add", {"name": "sync", "type": "resource_intensive"})
     assert r.ok and [e.type for e in woke] == ["wake"]
     s.handle(0, "pics", "register", {"platform": "android"})
     s.handle(0, "pics", "enqueue", {"id": "up", "constraints": {"requires_charging": True}})
-
-    def broken(*_: object) -> None:
-        raise RuntimeError("android rule bug")
-
-    s.policies["android"].on_signals = broken  # type: ignore[method-assign]
     events = s.set_signals(60, s.signals.updated({"charger": "none"}))
     assert ("mail", "revoke", "charger_removed") in [(e.app, e.type, e.reason) for e in events]
     healthy, reasons = s.health()
@@ -92,8 +108,7 @@ def test_a_raising_signal_handler_leaves_other_platforms_running() -> None:
 
 
 def test_faults_are_bounded() -> None:
-    s = _capacitor_pair()
-    s.policies["capacitor"].verb_finish = lambda app, args: 1 / 0  # type: ignore[attr-defined]
+    s = _capacitor_pair(_DividingFinish)
     for i in range(FAULTS_KEPT + 5):
         s.handle(i, "good", "finish", {"task_id": "x"})
     assert len(s.faults) == FAULTS_KEPT
