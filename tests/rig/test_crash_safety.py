@@ -5,7 +5,8 @@ as seen by a persistent QoS 1 subscriber; a SIGTERM restart with other live sign
 resume events; broker kill -9 at random moments under load loses nothing either, with the broker
 configured to write its persistence after every change (:data:`DURABLE_BROKER`).
 
-Random moments come from a seeded generator (the seed is in the failure message).
+Random moments come from a seeded generator: the seed is in the failure message, and
+``WAKEBENCH_SEED=<seed>`` runs the same moments again (:func:`seed_of`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ DURABLE_BROKER = ("autosave_on_changes true", "autosave_interval 1", "max_inflig
 SPEED = 600  # Capacitor's 180 s budget lasts 0.3 s of wall time: wake, expire, terminate per task
 APPS = ("a1", "a2", "a3")
 WAIT = 30.0
+
+
+def seed_of() -> int:
+    """The seed of this run's random moments: ``WAKEBENCH_SEED`` if set (to repeat a failure),
+    else a fresh one; printed, so a failing run's output names it."""
+    given = os.environ.get("WAKEBENCH_SEED")
+    seed = int(given) if given else int.from_bytes(os.urandom(4), "big")
+    print(f"seed {seed} (WAKEBENCH_SEED={seed} repeats it)")
+    return seed
 
 
 class Subscriber:
@@ -193,7 +203,7 @@ def rig_args(broker: Mosquitto, rig: str, state_dir: Path) -> tuple[str, ...]:
 
 
 async def test_sigkill_at_random_moments_loses_nothing(mosquitto_factory: Any, tmp_path: Path) -> None:
-    seed = int.from_bytes(os.urandom(4), "big")
+    seed = seed_of()
     rnd = random.Random(seed)
     broker: Mosquitto = mosquitto_factory(tls=False, extra_conf=("max_queued_messages 100000",
                                                                  "max_inflight_messages 0"))
@@ -224,7 +234,7 @@ async def test_sigkill_at_random_moments_loses_nothing(mosquitto_factory: Any, t
 async def test_broker_kill_9_under_load_loses_nothing(mosquitto_factory: Any, tmp_path: Path) -> None:
     """Five kill -9 of a persisting broker (:data:`DURABLE_BROKER`) at random moments under load;
     the persistent QoS 1 subscriber gets every journaled event: 0 lost, 0 gaps."""
-    seed = int.from_bytes(os.urandom(4), "big")
+    seed = seed_of()
     rnd = random.Random(seed)
     broker: Mosquitto = mosquitto_factory(tls=False, persistence=True, extra_conf=(
         "max_queued_messages 100000", *DURABLE_BROKER))
