@@ -82,9 +82,9 @@ STATE_READ_S: Final = 1.0
 #: flight to a subscriber, unsaved until the next change, for as long as that subscriber lags.
 #: 5 s covers a subscriber a few seconds behind on a loaded machine; subscribers drop the
 #: repeats by ``seq``. The window ends at the broker's last confirmation, not at the moment the
-#: rig noticed the loss: that can come a whole publish timeout later (a frozen broker), and a
-#: window ending there held nothing the broker confirmed before it vanished (issue #8: an app
-#: got 20 of 21 events after a broker kill -9 that interrupted a replay). wakebench bound.
+#: rig noticed the loss: that can come a whole publish timeout later (a frozen broker, or one
+#: killed during the reconnection), and a window ending there held nothing the broker had
+#: confirmed before it vanished (issue #8: an app got 20 of 21 events). wakebench bound.
 REPLAY_S: Final = 5.0
 #: At most this many confirmed events are kept for that (a burst beyond it is not replayed).
 REPLAY_MAX: Final = 10_000
