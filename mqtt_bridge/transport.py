@@ -87,9 +87,9 @@ class Transport(Protocol):
     def closed(self, connection: Any) -> asyncio.Future[Any] | None:
         """A future that is done once ``connection`` is gone (dropped by the network or the
         broker, or closed), or None if the transport cannot tell. The bridge waits on it next to
-        every publish and subscribe, so a broker that vanishes mid-flow is noticed when the socket
-        closes, not when the wait for its PUBACK / SUBACK times out. Only awaited, never resolved
-        or consumed by the caller."""
+        the subscribes and publishes of its connection handshake and of its ``offline`` at stop,
+        so a broker that vanishes then is noticed when the socket closes, not when the wait for
+        its SUBACK / PUBACK times out. Only awaited, never resolved or consumed by the caller."""
         ...
 
 
@@ -136,7 +136,6 @@ class AiomqttTransport:
         while isinstance(queue, asyncio.Queue) and not queue.empty():
             found.append(_incoming(queue.get_nowait()))
         return found
-
 
     def closed(self, connection: Any) -> asyncio.Future[Any] | None:
         # aiomqtt 2.x resolves ``_disconnected`` in paho's on_disconnect (a socket closed by the
