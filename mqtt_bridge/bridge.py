@@ -31,8 +31,8 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from firmware_sim import Event, Response, Signals
 from firmware_sim.driver import SchedulerDriver
@@ -74,19 +74,24 @@ API_VERSION: Final = 1
 #: Generous because a wrong "nothing stored" on a starved machine would let a taken-over rig
 #: publish ``online`` over its successor. wakebench bound.
 STATE_READ_S: Final = 1.0
-#: Events the broker confirmed (PUBACK) within this many seconds before the connection broke are
-#: published again when the broker turns out to have restarted (our own ``online`` still stored,
-#: or nothing): mosquitto acknowledges a QoS 1 publish before its persistence file has it, and a
-#: broker killed in between comes back without it. With ``autosave_on_changes true`` and
+#: Events the broker confirmed (PUBACK) within this many seconds before its *last* confirmation
+#: are published again when the broker turns out to have restarted (our own ``online`` still
+#: stored, or nothing): mosquitto acknowledges a QoS 1 publish before its persistence file has
+#: it, and a broker killed in between comes back without it. With ``autosave_on_changes true`` and
 #: ``autosave_interval 1`` the save follows within the loop iteration — except for the message in
 #: flight to a subscriber, unsaved until the next change, for as long as that subscriber lags.
 #: 5 s covers a subscriber a few seconds behind on a loaded machine; subscribers drop the
-#: repeats by ``seq``. wakebench bound.
+#: repeats by ``seq``. The window ends at the broker's last confirmation, not at the moment the
+#: rig noticed the loss: that can come a whole publish timeout later (a frozen broker, or one
+#: killed during the reconnection), and a window ending there held nothing the broker had
+#: confirmed before it vanished (issue #8: an app got 20 of 21 events). wakebench bound.
 REPLAY_S: Final = 5.0
 #: At most this many confirmed events are kept for that (a burst beyond it is not replayed).
 REPLAY_MAX: Final = 10_000
 #: Backoff jitter: each wait is multiplied by a factor in [1 - J, 1 + J].
 _JITTER: Final = 0.2
+
+_T = TypeVar("_T")
 
 
 class Bridge:
@@ -104,6 +109,8 @@ class Bridge:
         instance: this run's instance id in ``bridge/state`` (default: a new random one).
         on_lost_ownership: called once with the new owner's state when another instance took
             this rig id over; the bridge has stopped serving by then.
+        network_clock: seconds of the network's time line, for when the broker confirmed what
+            (REPLAY_S); default: the event loop's monotonic time. Tests pass a clock they move.
 
     Stop the driver before the bridge: events produced after :meth:`stop` are not published.
     """
@@ -120,7 +127,9 @@ class Bridge:
         inject_fault: InjectFault | None = None,
         instance: str | None = None,
         on_lost_ownership: Callable[[OwnerState], None] | None = None,
+        network_clock: Callable[[], float] | None = None,
     ) -> None:
+        self._network_clock = network_clock
         self._inject_fault = inject_fault
         self.instance = instance or new_instance()
         self._on_lost_ownership = on_lost_ownership
@@ -149,9 +158,8 @@ class Bridge:
         self._ha_pending: asyncio.TimerHandle | None = None
         self._app_states: dict[str, tuple[str, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        #: (event-loop time of the PUBACK, event) of the last REPLAY_S seconds
+        #: (event-loop time of the PUBACK, event) of the last REPLAY_S seconds of confirmations
         self._acked: deque[tuple[float, Outgoing]] = deque(maxlen=REPLAY_MAX)
-        self._broke_at = 0.0
         self._broker_restarted = False
         #: messages of the current connection and the read already started on them (reconnection)
         self._stream: tuple[AsyncIterator[Incoming], asyncio.Future[Incoming] | None] | None = None
@@ -435,11 +443,11 @@ class Bridge:
                     self.connections += 1
                     delay = self.config.reconnect_min_s
                     link = Link(client, mqtt5=self.broker.mqtt5, batch=batch_publisher(client))
+                    closed = self._transport.closed(client)
                     try:
-                        await self._on_connected(client, link)
-                        await self._serve(client, link)
+                        await self._on_connected(client, link, closed)
+                        await self._serve(client, link, closed)
                     finally:
-                        self._broke_at = asyncio.get_running_loop().time()
                         self._connected.clear()
                         link.broken.set()  # wakes publishes still waiting for their PUBACK
                         publisher.detach()
@@ -465,7 +473,42 @@ class Bridge:
             log.warning("MQTT broker %s: %s; reconnecting", self.broker.url(), message)
         self.last_error = message
 
-    async def _on_connected(self, client: Connection, link: Link) -> None:
+    async def _on_connected(self, client: Connection, link: Link, closed: asyncio.Future[Any] | None) -> None:
+        if not await self._unless_lost(link, closed, self._handshake(client, link)):
+            return  # taken over: serve nothing
+        publisher = self._require_publisher()
+        publisher.attach(link)
+        self._republish_retained()
+        self.last_error = None
+        self._connected.set()
+        log.info("connected to %s as %s", self.broker.url(), self.client_id)
+        leftovers, self._leftovers = self._leftovers, []
+        for message in leftovers:  # before anything the new connection reads: arrival order
+            if message.topic != self.topics.bridge_state():
+                await self._handle(message)
+
+    async def _unless_lost(self, link: Link, closed: asyncio.Future[Any] | None, step: Awaitable[_T]) -> _T:
+        """Run ``step`` unless the connection is lost first (``closed`` done, or ``link``
+        broken); then cancel it and raise TransportError. aiomqtt's publish and subscribe wait
+        for their PUBACK / SUBACK until the publish timeout even when the socket has closed: a
+        broker killed during the handshake (or its replay) was noticed only then, 5 s late."""
+        task = asyncio.ensure_future(step)
+        broken = asyncio.ensure_future(link.broken.wait())
+        try:
+            await asyncio.wait({task, broken} if closed is None else {task, broken, closed},
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            broken.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task})
+        if task.cancelled():
+            raise TransportError("the connection was lost")
+        return task.result()
+
+    async def _handshake(self, client: Connection, link: Link) -> bool:
+        """Subscribe, check ownership, publish ``online``, replay, report drops: everything before
+        the publisher takes the link. False: the rig id was taken over."""
         publisher = self._require_publisher()
         outbox = self._require_outbox()
         timeout = self.config.publish_timeout_s
@@ -485,7 +528,7 @@ class Bridge:
             await self._transport.subscribe(client, topic_filter, mqtt5=self.broker.mqtt5,
                                             requests=topic_filter != self.topics.ha_status(), timeout=timeout)
         if self.connections > 1 and await self._taken_over():
-            return
+            return False
         await publisher.publish_now(link, Outgoing(self.topics.bridge_state(), self._online, qos=1, retain=True))
         if self._broker_restarted:
             await self._replay(link)
@@ -496,15 +539,7 @@ class Bridge:
                     "ts": wall_iso(self.driver, now)}
             await publisher.publish_now(link, Outgoing(self.topics.bridge_event(), dumps(body), qos=1))
             outbox.clear_drops(report)
-        publisher.attach(link)
-        self._republish_retained()
-        self.last_error = None
-        self._connected.set()
-        log.info("connected to %s as %s", self.broker.url(), self.client_id)
-        leftovers, self._leftovers = self._leftovers, []
-        for message in leftovers:  # before anything the new connection reads: arrival order
-            if message.topic != self.topics.bridge_state():
-                await self._handle(message)
+        return True
 
     async def _taken_over(self) -> bool:
         """At a reconnection, before ``online``: does the stored ``bridge/state`` name another
@@ -532,23 +567,31 @@ class Bridge:
         return False
 
     def _note_acked(self, msgs: Sequence[Outgoing]) -> None:
-        now = asyncio.get_running_loop().time()  # wall time of the network, not rig time
+        # wall time of the network, not rig time
+        now = self._network_clock() if self._network_clock is not None else asyncio.get_running_loop().time()
         ring = self._acked
         while ring and ring[0][0] < now - REPLAY_S:
             ring.popleft()
         ring.extend((now, m) for m in msgs)
 
     async def _replay(self, link: Link) -> None:
-        """Publish again the events the broker confirmed just before it vanished (REPLAY_S)."""
-        since = self._broke_at - REPLAY_S
-        again = [m for t, m in self._acked if t >= since]
-        self._acked.clear()
+        """Publish again the events the broker confirmed in its last REPLAY_S seconds.
+
+        If this broker vanishes too, the whole replay is kept for the next one, stamped with
+        this broker's last confirmation: what it confirmed may be lost with it, what is left was
+        never sent, and neither may fall out of the window however late the loss is noticed."""
+        ring = self._acked
+        newest = ring[-1][0] if ring else 0.0
+        again = [m for t, m in ring if t >= newest - REPLAY_S]
+        ring.clear()
         publisher = self._require_publisher()
-        for n, msg in enumerate(again):
+        for msg in again:
             try:
                 await publisher.publish_now(link, msg)
-            except BaseException:  # the broker went again: what is left waits for the next restart
-                self._note_acked(again[n:])
+            except BaseException:  # the broker went again (or we stop): all of it waits
+                stamp = ring[-1][0] if ring else newest
+                ring.clear()
+                ring.extend((stamp, m) for m in again)
                 raise
             self._note_acked([msg])  # this broker, too, confirmed it before saving it
         if again:
@@ -564,7 +607,7 @@ class Bridge:
         if self._on_lost_ownership is not None:
             self._on_lost_ownership(other)
 
-    async def _serve(self, client: Connection, link: Link) -> None:
+    async def _serve(self, client: Connection, link: Link, closed: asyncio.Future[Any] | None) -> None:
         if self.lost_to is not None:  # found at connect: leave without publishing anything
             return
         reader = asyncio.ensure_future(self._read(client))
@@ -583,8 +626,8 @@ class Bridge:
             return  # the new owner's `online` stays; a clean disconnect drops our will
         if stop.done() and not stop.cancelled() and not link.broken.is_set():
             with contextlib.suppress(TransportError):
-                await self._require_publisher().publish_now(
-                    link, Outgoing(self.topics.bridge_state(), self._offline, qos=1, retain=True))
+                await self._unless_lost(link, closed, self._require_publisher().publish_now(
+                    link, Outgoing(self.topics.bridge_state(), self._offline, qos=1, retain=True)))
         elif link.broken.is_set():
             raise TransportError("a publish failed or timed out; reconnecting")
 
@@ -635,3 +678,4 @@ class Bridge:
         if self._outbox is None:
             raise BridgeError("the bridge is not started")
         return self._outbox
+

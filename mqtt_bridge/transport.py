@@ -84,6 +84,14 @@ class Transport(Protocol):
         yielded yet, in arrival order (taken out; a second call returns none)."""
         ...
 
+    def closed(self, connection: Any) -> asyncio.Future[Any] | None:
+        """A future that is done once ``connection`` is gone (dropped by the network or the
+        broker, or closed), or None if the transport cannot tell. The bridge waits on it next to
+        the subscribes and publishes of its connection handshake and of its ``offline`` at stop,
+        so a broker that vanishes then is noticed when the socket closes, not when the wait for
+        its SUBACK / PUBACK times out. Only awaited, never resolved or consumed by the caller."""
+        ...
+
 
 class AiomqttTransport:
     """:class:`Transport` on aiomqtt 2.x / paho-mqtt 2.x."""
@@ -128,6 +136,13 @@ class AiomqttTransport:
         while isinstance(queue, asyncio.Queue) and not queue.empty():
             found.append(_incoming(queue.get_nowait()))
         return found
+
+    def closed(self, connection: Any) -> asyncio.Future[Any] | None:
+        # aiomqtt 2.x resolves ``_disconnected`` in paho's on_disconnect (a socket closed by the
+        # peer is seen at once); its own publish() and subscribe() do not watch it and wait for
+        # their timeout instead (aiomqtt 2.5 Client.publish / Client._wait_for)
+        future = getattr(connection, "_disconnected", None)
+        return future if isinstance(future, asyncio.Future) else None
 
 
 def _incoming(message: aiomqtt.Message) -> Incoming:

@@ -1,4 +1,6 @@
-"""Helpers for rig tests: the rig as a subprocess, and an MQTT observer that awaits messages."""
+"""Helpers for rig tests: the rig as a subprocess, an MQTT observer that awaits messages, and a
+scripted broker (a :class:`~mqtt_bridge.transport.Transport` without a network) whose
+confirmations and disconnections a test decides."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
+
+from mqtt_bridge.transport import Incoming, TransportError
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
@@ -177,3 +181,118 @@ class RigProcess:
     @property
     def output(self) -> str:
         return "\n".join(self.lines) + "\n" + self.stderr.decode(errors="replace")
+
+
+class ScriptedConnection:
+    """One connection to a :class:`ScriptedBroker`: publishes are confirmed at once unless the
+    broker's ``hold`` says otherwise; a held publish waits until the test fails it
+    (:meth:`time_out`) — like aiomqtt's publish, it does not notice the connection closing."""
+
+    def __init__(self, broker: ScriptedBroker, index: int) -> None:
+        self.broker, self.index = broker, index
+        self.confirmed: list[tuple[str, bytes]] = []  #: publishes the broker confirmed, in order
+        self.held: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._incoming: asyncio.Queue[Incoming] = asyncio.Queue()
+
+    async def __aenter__(self) -> ScriptedConnection:
+        self.broker.connections.append(self)
+        await self.broker.changed()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.drop()
+
+    async def publish(self, topic: str, payload: Any = b"", qos: int = 0, retain: bool = False,
+                      properties: Any = None, *args: Any, timeout: float | None = None,  # noqa: ASYNC109
+                      **kwargs: Any) -> None:
+        if self.closed.done():
+            raise TransportError("not connected")
+        body = bytes(payload)
+        if self.broker.hold(self.index, topic, body):
+            confirmation: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.held.append((topic, body, confirmation))
+            await self.broker.changed()
+            await confirmation  # no PUBACK: only the test ends this wait
+        if retain:
+            self.broker.retained[topic] = body
+        self.confirmed.append((topic, body))
+        await self.broker.changed()
+
+    async def subscribe(self, topic: str, qos: int = 1, *args: Any, timeout: float | None = None,  # noqa: ASYNC109
+                        **kwargs: Any) -> None:
+        if topic in self.broker.retained:  # a stored message follows its SUBACK
+            self._incoming.put_nowait(Incoming(topic, self.broker.retained[topic], retained=True))
+
+    async def messages(self) -> AsyncIterator[Incoming]:
+        while True:
+            get = asyncio.ensure_future(self._incoming.get())
+            either: set[asyncio.Future[Any]] = {get, self.closed}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if not get.done():
+                get.cancel()
+                raise TransportError("Disconnected during message iteration")
+            yield get.result()
+
+    def send(self, topic: str, payload: bytes) -> None:
+        """A message from the broker (a request)."""
+        self._incoming.put_nowait(Incoming(topic, payload))
+
+    def drop(self) -> None:
+        """The connection is gone (the broker vanished): the socket closes, nothing times out."""
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def time_out(self) -> None:
+        """Every held publish fails as aiomqtt's does when no PUBACK came in time."""
+        for _topic, _body, confirmation in self.held:
+            if not confirmation.done():
+                confirmation.set_exception(TransportError("Operation timed out"))
+
+    def events(self, app: str) -> list[int]:
+        """The ``seq`` of every confirmed event of ``app``, in order."""
+        return [json.loads(body)["seq"] for topic, body in self.confirmed if topic.endswith(f"/apps/{app}/events")]
+
+
+class ScriptedBroker:
+    """A :class:`~mqtt_bridge.transport.Transport` without a network, for the bridge's own
+    connection logic: every ``connect`` is a :class:`ScriptedConnection`, retained messages
+    survive from one connection to the next (a broker restarted from its persistence), and
+    ``hold(connection_index, topic, payload)`` names the publishes it does not confirm."""
+
+    def __init__(self) -> None:
+        self.connections: list[ScriptedConnection] = []
+        self.retained: dict[str, bytes] = {}
+        self.hold: Callable[[int, str, bytes], bool] = lambda index, topic, payload: False
+        self._changed = asyncio.Condition()
+
+    async def changed(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait(self, pred: Callable[[], bool], what: str, *, within: float = TIMEOUT) -> None:
+        """Await ``pred()`` (re-checked after every connect and publish)."""
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(pred)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {within} s waiting for {what}") from None
+
+    # -- Transport -------------------------------------------------------------------------
+    def connect(self, broker: Any, **kwargs: Any) -> ScriptedConnection:
+        return ScriptedConnection(self, len(self.connections))
+
+    async def subscribe(self, connection: Any, topic_filter: str, *, mqtt5: bool, requests: bool,
+                        timeout: float) -> None:  # noqa: ASYNC109
+        await connection.subscribe(topic_filter)
+
+    def messages(self, connection: Any) -> AsyncIterator[Incoming]:
+        assert isinstance(connection, ScriptedConnection)
+        return connection.messages()
+
+    def leftovers(self, connection: Any) -> list[Incoming]:
+        return []
+
+    def closed(self, connection: Any) -> asyncio.Future[Any] | None:
+        assert isinstance(connection, ScriptedConnection)
+        return connection.closed

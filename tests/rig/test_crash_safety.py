@@ -5,28 +5,35 @@ as seen by a persistent QoS 1 subscriber; a SIGTERM restart with other live sign
 resume events; broker kill -9 at random moments under load loses nothing either, with the broker
 configured to write its persistence after every change (:data:`DURABLE_BROKER`).
 
-Random moments come from a seeded generator (the seed is in the failure message).
+Random moments come from a seeded generator: the seed is in the failure message, and
+``WAKEBENCH_SEED=<seed>`` runs the same moments again (:func:`seed_of`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import signal
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import pytest
 
+from firmware_sim import ManualClock, Scheduler, Signals
+from firmware_sim.clock import wall_now
+from firmware_sim.driver import SchedulerDriver
 from firmware_sim.journal import JOURNAL_FILE, Journal
-from mqtt_bridge import AppClient
+from mqtt_bridge import AppClient, Bridge, BridgeConfig, BrokerConfig
+from mqtt_bridge.bridge import REPLAY_S
+from tests.bridge.helpers import wait_until
 from tests.mosquitto import Mosquitto
-from tests.rig.helpers import Observer, RigProcess, unique_rig
+from tests.rig.helpers import Observer, RigProcess, ScriptedBroker, unique_rig
 
 #: SIGKILLs of a loaded rig (issue #8 acceptance: "20 SIGKILLs ... at random moments"). Each
 #: cycle starts a Python process (~2-4 s on the shared 2-core machine), so the suite runs 8 and
@@ -36,6 +43,11 @@ KILLS = int(os.environ.get("WAKEBENCH_KILLS", "8"))
 FROZEN_EVERY = 3
 #: Broker kill -9 rounds under load (issue #8 acceptance: "Broker kill -9 ×5 under load: 0 lost").
 BROKER_KILLS = 5
+#: Kills timed into the rig's reconnection: each broker restart is followed by a second kill -9
+#: as soon as the subscriber sees the rig's replay begin. Random moments alone almost never hit
+#: that window (0 losses in ~100 runs of the test above on a rig that lost there); 8 such pairs
+#: lost an event in 2 of 9 runs on that rig (issue #8 flake).
+RECONNECTION_KILLS = 8
 #: The broker configuration under which a broker kill -9 loses nothing (mosquitto.conf(5),
 #: https://mosquitto.org/man/mosquitto-conf-5.html), with the rig's replay of what the broker
 #: confirmed just before it vanished (mqtt_bridge.bridge.REPLAY_S): ``persistence true`` plus
@@ -47,9 +59,21 @@ BROKER_KILLS = 5
 #: subscriber or the disk, so without this a kill -9 loses what the broker held (README "Broker
 #: restarts" has the measurements).
 DURABLE_BROKER = ("autosave_on_changes true", "autosave_interval 1", "max_inflight_messages 1")
+#: A publish timeout no test outlives: what the bridge notices within a test, it notices
+#: without waiting for a PUBACK to time out.
+NEVER_S = 3600.0
 SPEED = 600  # Capacitor's 180 s budget lasts 0.3 s of wall time: wake, expire, terminate per task
 APPS = ("a1", "a2", "a3")
 WAIT = 30.0
+
+
+def seed_of() -> int:
+    """The seed of this run's random moments: ``WAKEBENCH_SEED`` if set (to repeat a failure),
+    else a fresh one; printed, so a failing run's output names it."""
+    given = os.environ.get("WAKEBENCH_SEED")
+    seed = int(given) if given else int.from_bytes(os.urandom(4), "big")
+    print(f"seed {seed} (WAKEBENCH_SEED={seed} repeats it)")
+    return seed
 
 
 class Subscriber:
@@ -193,7 +217,7 @@ def rig_args(broker: Mosquitto, rig: str, state_dir: Path) -> tuple[str, ...]:
 
 
 async def test_sigkill_at_random_moments_loses_nothing(mosquitto_factory: Any, tmp_path: Path) -> None:
-    seed = int.from_bytes(os.urandom(4), "big")
+    seed = seed_of()
     rnd = random.Random(seed)
     broker: Mosquitto = mosquitto_factory(tls=False, extra_conf=("max_queued_messages 100000",
                                                                  "max_inflight_messages 0"))
@@ -224,7 +248,7 @@ async def test_sigkill_at_random_moments_loses_nothing(mosquitto_factory: Any, t
 async def test_broker_kill_9_under_load_loses_nothing(mosquitto_factory: Any, tmp_path: Path) -> None:
     """Five kill -9 of a persisting broker (:data:`DURABLE_BROKER`) at random moments under load;
     the persistent QoS 1 subscriber gets every journaled event: 0 lost, 0 gaps."""
-    seed = int.from_bytes(os.urandom(4), "big")
+    seed = seed_of()
     rnd = random.Random(seed)
     broker: Mosquitto = mosquitto_factory(tls=False, persistence=True, extra_conf=(
         "max_queued_messages 100000", *DURABLE_BROKER))
@@ -243,9 +267,10 @@ async def test_broker_kill_9_under_load_loses_nothing(mosquitto_factory: Any, tm
                     await asyncio.sleep(rnd.uniform(0.0, 0.3))  # the random moment of the kill
                     broker.kill()  # no save, no will: whatever is not on disk by now is gone
                     broker.start()
-            # 2 x WAIT: in 3 of about 25 runs on the loaded machine the stop took over 30 s
-            # (bridge drain 5 s + connection close 10 s + the rest, each bounded); not found why
-            assert await proc.terminate(within=WAIT * 2) == 0, proc.output
+            # WAIT, as every other stop here (it was 2 x WAIT): a stop right after a kill waited a
+            # publish timeout (5 s) for a PUBACK of the broker already gone, on top of the
+            # bridge's bounded drain and close (test_a_rig_stopped_while_its_broker_vanishes_...)
+            assert await proc.terminate(within=WAIT) == 0, proc.output
             replays = [line for line in proc.stderr.decode().splitlines() if "published again" in line]
             # stopped while reconnecting: what waits for a PUBACK stays in the journal; the
             # next start delivers it
@@ -258,6 +283,47 @@ async def test_broker_kill_9_under_load_loses_nothing(mosquitto_factory: Any, tm
             print(f"broker kill -9 x{BROKER_KILLS} (seed {seed}): {sum(final.values())} events, lost: {lost}; "
                   f"{len(replays)} replay(s) after a broker restart")
             check(sub.events, final, seed)  # 0 lost, 0 gaps, no task woken twice
+    finally:
+        await proc.kill()
+
+
+async def test_broker_kill_9_during_the_rigs_reconnection_loses_nothing(mosquitto_factory: Any, tmp_path: Path) -> None:
+    """:data:`RECONNECTION_KILLS` pairs of kill -9: one at a random moment under load, the
+    next a few ms after the restarted broker began receiving the rig's replay, so the rig's
+    reconnection (subscribe, ``online``, replay) meets a vanishing broker. 0 lost, 0 gaps."""
+    seed = seed_of()
+    rnd = random.Random(seed)
+    broker: Mosquitto = mosquitto_factory(tls=False, persistence=True, extra_conf=(
+        "max_queued_messages 100000", *DURABLE_BROKER))
+    rig, state_dir = unique_rig("rkill"), tmp_path / "state"
+    proc = await RigProcess(*rig_args(broker, rig, state_dir)).start()
+    try:
+        await proc.wait_line(r"wakebench rig", within=WAIT)
+        async with Subscriber(broker.port, rig) as sub:
+            async with Load(broker.port, rig):
+                for n in range(RECONNECTION_KILLS + 1):
+                    newest = sum(sub.max_seq().values())
+                    await sub.wait_for(lambda s=newest: sum(sub.max_seq().values()) > s + 10, f"load round {n}")
+                    if n == RECONNECTION_KILLS:
+                        break
+                    await asyncio.sleep(rnd.uniform(0.0, 0.2))  # the random moment of the first kill
+                    broker.kill()
+                    broker.start()
+                    mark, top = len(sub.events), dict(sub.max_seq())
+                    await sub.wait_for(lambda m=mark, t=top: any(seq <= t.get(app, 0) for app, seq, _k, _i in sub.events[m:]),
+                                       f"the replay after kill {n}")
+                    await asyncio.sleep(rnd.uniform(0.0, 0.01))  # a few ms into the rig's replay
+                    broker.kill()
+                    broker.start()
+            assert await proc.terminate(within=WAIT) == 0, proc.output
+            await clean_run(rig_args(broker, rig, state_dir))  # what still waits for a PUBACK
+            final, pending = journal_seq(state_dir)
+            assert pending == 0, pending
+            await sub.wait_for(lambda: all(sub.max_seq().get(a, 0) >= final[a] for a in final),
+                               "the last journaled event")
+            print(f"broker kill -9 into the reconnection x{RECONNECTION_KILLS} (seed {seed}): "
+                  f"{sum(final.values())} events, lost: {lost_seqs(sub.events, final)}")
+            check(sub.events, final, seed)
     finally:
         await proc.kill()
 
@@ -288,6 +354,118 @@ async def test_events_a_restarted_broker_lost_are_published_again(mosquitto_fact
         assert await proc.terminate(within=WAIT) == 0, proc.output
     finally:
         await proc.kill()
+
+
+@contextlib.asynccontextmanager
+async def scripted_bridge(broker: ScriptedBroker, network: ManualClock) -> AsyncIterator[Bridge]:
+    """A driver (rig time stands still) and a bridge on ``broker``, started (connecting);
+    ``network`` is the clock of the broker's confirmations (:data:`REPLAY_S`)."""
+    driver = SchedulerDriver(Scheduler(signals=Signals(), epoch=wall_now()), clock=ManualClock())
+    bridge = Bridge(driver, broker=BrokerConfig.from_url("mqtt://127.0.0.1:1"),
+                    config=BridgeConfig(rig="scripted", publish_timeout_s=NEVER_S),
+                    transport=broker, network_clock=network.now)
+    await bridge.start()
+    run = asyncio.create_task(driver.run())
+    try:
+        yield bridge
+    finally:
+        driver.stop()
+        await asyncio.wait_for(run, WAIT)
+        await asyncio.wait_for(bridge.stop(), WAIT)
+
+
+def _stalls_at(point: str) -> Callable[[int, str, bytes], bool]:
+    """On the second connection, the publish that gets no PUBACK: ``online`` or the third
+    replayed event."""
+    def hold(index: int, topic: str, payload: bytes) -> bool:
+        if index != 1:
+            return False
+        if point == "online":
+            return topic.endswith("/bridge/state")
+        return topic.endswith("/events") and json.loads(payload)["seq"] == 3
+    return hold
+
+
+@pytest.mark.parametrize(("stall", "replayed_before"), [("online", []), ("replay", [1, 2])])
+async def test_what_a_vanished_broker_confirmed_is_replayed_however_late_the_loss_is_noticed(
+        stall: str, replayed_before: list[int]) -> None:
+    """The flake of ``test_broker_kill_9_under_load_loses_nothing`` (an app got 20 of 21
+    events), reproduced with kills timed into the rig's reconnection (2 of 9 runs lost one
+    event; the rig's log: the lost event was confirmed just before a kill, the next
+    reconnection hung 5 s on a PUBACK of a broker killed meanwhile, and the replay after it
+    did not include the event). The replay window ended when the loss was noticed, a publish
+    timeout after the broker's last confirmation, so it held nothing the broker had confirmed
+    (and perhaps not saved); an interrupted replay also forgot what it had replayed. Now the
+    window ends at the last confirmation and an interrupted replay is kept whole."""
+    broker, network = ScriptedBroker(), ManualClock(100.0)
+    async with scripted_bridge(broker, network) as bridge:
+        await bridge.wait_connected(WAIT)
+        first = broker.connections[0]
+        base = f"wakebench/{bridge.config.rig}/apps/a1/request"
+        first.send(f"{base}/register", b'{"platform":"capacitor"}')
+        for _ in range(3):
+            first.send(f"{base}/before_exit", b"{}")
+        await broker.wait(lambda: first.events("a1") == [1, 2, 3], "three wakes confirmed")
+        await wait_until(lambda: bridge.pending == 0, what="the bridge to take the confirmations")
+        # kill -9 and restart (our `online` still stored: a replay is due); the restarted
+        # broker stops answering during the rig's reconnection
+        broker.hold = _stalls_at(stall)
+        first.drop()
+        await broker.wait(lambda: len(broker.connections) == 2 and bool(broker.connections[1].held),
+                          f"the {stall} publish to wait for a PUBACK")
+        second = broker.connections[1]
+        assert second.events("a1") == replayed_before
+        network.advance(REPLAY_S + 1)  # noticed a publish timeout later, after REPLAY_S
+        second.time_out()
+        await broker.wait(lambda: len(broker.connections) == 3, "the next connection")
+        await bridge.wait_connected(WAIT)  # its replay is done by then
+        assert broker.connections[2].events("a1") == [1, 2, 3]
+
+
+async def test_a_broker_gone_during_the_handshake_is_noticed_when_its_socket_closes() -> None:
+    """aiomqtt waits for a PUBACK until the publish timeout even when the socket has closed: a
+    broker killed while the rig published ``online`` (or replayed) kept the rig away for 5 s
+    (and made the replay window of the test above end 5 s late). The bridge now watches the
+    connection itself: with a timeout no test outlives, it reconnects at once."""
+    broker = ScriptedBroker()
+    broker.hold = lambda index, topic, payload: index == 0 and topic.endswith("/bridge/state")
+    async with scripted_bridge(broker, ManualClock()) as bridge:
+        await broker.wait(lambda: bool(broker.connections and broker.connections[0].held),
+                          "`online` to wait for its PUBACK")
+        broker.connections[0].drop()  # kill -9: the socket closes, no PUBACK ever comes
+        await broker.wait(lambda: len(broker.connections) == 2, "a new connection")
+        await bridge.wait_connected(WAIT)
+        assert broker.connections[1].confirmed[0][0] == bridge.topics.bridge_state()  # `online` first
+
+
+async def test_a_rig_stopped_while_its_broker_vanishes_mid_handshake_stops_at_once() -> None:
+    """SIGTERM just after a broker kill -9 while the rig published ``online`` (or replayed):
+    the stop waited for that PUBACK until the publish timeout: the slow stops after broker
+    kills (old rig, SIGTERM at random moments around kills: 7 of 36 stops took 4.6-5.5 s, each
+    of them in this wait). With a timeout no test outlives, the stop now completes once the
+    connection is gone."""
+    broker = ScriptedBroker()
+    broker.hold = lambda index, topic, payload: topic.endswith("/bridge/state")
+    async with scripted_bridge(broker, ManualClock()) as bridge:
+        await broker.wait(lambda: bool(broker.connections and broker.connections[0].held),
+                          "`online` to wait for its PUBACK")
+        stopping = asyncio.ensure_future(bridge.stop())
+        broker.connections[0].drop()
+        await asyncio.wait_for(stopping, WAIT)
+        assert len(broker.connections) == 1  # stopped, not reconnected
+
+
+async def test_a_rig_whose_broker_vanishes_during_its_offline_publish_stops_at_once() -> None:
+    """The same at the end of a clean stop: the ``offline`` publish waited for its PUBACK
+    until the publish timeout when the broker went away meanwhile."""
+    broker = ScriptedBroker()
+    broker.hold = lambda index, topic, payload: topic.endswith("/bridge/state") and b'"offline"' in payload
+    async with scripted_bridge(broker, ManualClock()) as bridge:
+        await bridge.wait_connected(WAIT)
+        stopping = asyncio.ensure_future(bridge.stop())
+        await broker.wait(lambda: bool(broker.connections[0].held), "`offline` to wait for its PUBACK")
+        broker.connections[0].drop()
+        await asyncio.wait_for(stopping, WAIT)
 
 
 def test_app_client_drops_a_repeated_seq_1_but_follows_a_fresh_start() -> None:
