@@ -53,7 +53,7 @@ STAGES: list[tuple[str, type, str]] = [
     ("events encoded; dump_changed", Scheduler, "dump_changed"),
     ("state serialised; journal commit", Journal, "commit"),
     ("journal committed; bridge makes messages", Bridge, "_on_events"),
-    ("publisher starts the revoke's batch", Publisher, "_send_batch"),
+    ("publisher writes the revoke (a flight)", Publisher, "_launch"),
 ]
 
 _stamps: dict[str, int] = {}

@@ -371,6 +371,11 @@ class Journal:
         return self._bytes
 
     @property
+    def first_id(self) -> int | None:
+        """The lowest pending row id (None when none is pending); no query."""
+        return self._sizes[0][0] if self._sizes else None
+
+    @property
     def last_id(self) -> int:
         """The highest pending row id (0 when none is pending)."""
         row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()
