@@ -9,7 +9,8 @@ path of ~1.5 % of the charger edges: the whole p99 tail of ``state_sync = "norma
 against 0.6 ms without a journal), and why ``"full"`` (the WAL synced per commit, so a
 checkpoint finds less to sync) had the better p99.
 
-Policy:
+Policy (at ``synchronous=NORMAL``; at ``FULL`` the journal keeps SQLite's own checkpoints, see
+:mod:`firmware_sim.journal`):
 
 - The event connection's automatic checkpoint is raised to :data:`WAL_MAX_PAGES`: a safety net
   that bounds the WAL (disk use, recovery time, what a power cut can lose) when the background

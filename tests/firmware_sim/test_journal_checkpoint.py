@@ -189,3 +189,12 @@ def test_an_in_memory_journal_has_no_checkpointer() -> None:
     assert journal.checkpointer is None
     journal.commit(None, batch(1))
     journal.close()
+
+
+def test_at_full_sqlite_checkpoints_as_it_does_by_default(tmp_path: Path) -> None:
+    """journal.py: at FULL every commit syncs the WAL anyway and a checkpoint thread's fsyncs
+    slowed those; SQLite's own checkpoint every 1,000 pages stays."""
+    journal = Journal(tmp_path / JOURNAL_FILE, synchronous="full")
+    assert journal.checkpointer is None
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == SQLITE_DEFAULT_AUTOCHECKPOINT
+    journal.close()
