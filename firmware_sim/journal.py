@@ -29,7 +29,7 @@ but batches already published may be lost and their ``seq`` numbers handed out a
 an fsync per batch (rig.toml ``[rig] state_sync = "full"``).
 
 Checkpoints at ``NORMAL`` (:mod:`firmware_sim.journal_checkpoint`) run on a thread and
-connection of their own, never inside an event commit while they keep up: every 100 commits or
+connection of their own, never inside an event commit while they keep up: every 250 commits or
 1 s after the first commit not yet checkpointed, and the checkpointer starts the WAL over itself
 when the journal is quiet; the WAL is bounded by SQLite's own checkpoint at 16,384 pages (16
 MiB). At ``FULL`` SQLite checkpoints inside the commit every 1,000 pages as it does by default:

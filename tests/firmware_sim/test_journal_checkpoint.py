@@ -43,10 +43,10 @@ def frames_in(path: Path) -> int:
 
 
 def test_the_policy_constants_and_their_reasons() -> None:
-    # journal_checkpoint.py: "about SQLite's default cadence of 1,000 WAL pages at the ~10
-    # one-KiB pages an edge batch writes"; "bounds in time what a power cut can lose"; "the
-    # bound of the WAL (16 MiB)"
-    assert CHECKPOINT_COMMITS == 100
+    # journal_checkpoint.py: "SQLite's default cadence of 1,000 WAL pages, as a batch and its
+    # acknowledgement write about eight one-KiB pages together"; "bounds in time what a power
+    # cut can lose"; "the bound of the WAL (16 MiB)"
+    assert CHECKPOINT_COMMITS == 250
     assert CHECKPOINT_INTERVAL_S == 1.0
     assert WAL_MAX_PAGES == 16_384 and WAL_MAX_PAGES * PAGE_SIZE == 16 * 2**20
 
