@@ -192,7 +192,8 @@ class Publisher:
         # last looked (later puts of the same burst then go out together, as one flight)
         if (link is not None and not self._wake.is_set() and not self._memory and not self._launching
                 and self._inflight < self.window and not (self._retained and self._owe_retained)
-                and not link.broken.is_set() and not self._replay_due(msg.row)):
+                and not link.broken.is_set() and (not self._flights or self._flights[-1].link is link)
+                and not self._replay_due(msg.row)):
             self._launch(link, [msg])
         else:
             self._memory.append(msg)
@@ -281,9 +282,10 @@ class Publisher:
     async def _drain(self) -> None:
         while True:
             link = self._link
+            if self._flights and (link is None or link.broken.is_set() or self._flights[-1].link is not link):
+                await self._land()  # the flights of a lost (or replaced) link land first
+                continue
             if link is None or link.broken.is_set():
-                while self._flights:
-                    await self._land()
                 self._link = None
                 self.spill()
                 return

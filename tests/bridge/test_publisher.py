@@ -447,3 +447,23 @@ async def test_a_flight_not_landed_when_the_publisher_stops_is_kept() -> None:
     publisher.detach()
     publisher.spill()
     assert [e.payload for e in publisher.outbox.peek(10)] == [b"1", b"2"]
+
+
+async def test_flights_of_a_replaced_link_land_before_the_new_link_sends(wired: Any) -> None:
+    """A reconnection before the drain task looked: what was in flight on the old connection is
+    settled first, so nothing queued after it reaches the new connection ahead of it."""
+    publisher, journal, wire = wired
+    publisher.put(journaled(journal, 1))  # in flight on the old connection
+    publisher.put(journaled(journal, 2))  # queued behind it
+    publisher.detach()
+    again = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=again.batch))
+    publisher.put(journaled(journal, 3))  # not sent at once: the old flight is not landed yet
+    assert again.batches == []
+    wire.confirm(0, 0)  # the old connection never confirmed 1
+    await _until(lambda: len(again.sent) >= 3)
+    assert again.sent == [b"1", b"2", b"3"]
+    for n in range(len(again.batches)):
+        again.confirm(n, len(again.batches[n]))
+    await drained(publisher)
+    assert len(journal) == 0
