@@ -76,8 +76,8 @@ WAL_MAX_PAGES: Final = 16_384
 class Checkpointer:
     """Folds the journal's WAL into its database file on a connection (and thread) of its own.
 
-    The journal calls :meth:`note_commit` after every commit (cheap: a counter and, at the
-    threshold, an event) and holds ``write_lock`` around each of its write transactions.
+    The journal calls :meth:`note_commit` after every commit (cheap: a counter, and a notify on
+    the first commit after a checkpoint and at the threshold) and holds ``write_lock`` around each of its write transactions.
     :meth:`start` runs the policy of the module docstring on a daemon thread; without it,
     :meth:`run_once` is the explicit call (tests, benchmarks).
 
@@ -108,7 +108,7 @@ class Checkpointer:
         self.restarts = 0
         #: set after every checkpoint (a test awaits it)
         self.ran = threading.Event()
-        self._wake = threading.Event()
+        self._cond = threading.Condition()  # wakes the thread: a commit, the threshold, close()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one checkpoint at a time on this connection
@@ -124,7 +124,8 @@ class Checkpointer:
         self.committed += 1
         due = self.committed - self.folded
         if due == 1 or due >= self.commits:
-            self._wake.set()
+            with self._cond:
+                self._cond.notify()
 
     def run_once(self) -> bool:
         """Checkpoint now (PASSIVE); if that folded in the whole WAL and no commit came
@@ -178,8 +179,9 @@ class Checkpointer:
     def close(self) -> None:
         """Stop the thread (after a checkpoint in progress) and close the connection. Safe to
         call twice."""
-        self._stopping = True
-        self._wake.set()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -188,14 +190,12 @@ class Checkpointer:
 
     def _run(self) -> None:
         while True:
-            self._wake.clear()
-            if not self.due and not self._stopping:
-                self._wake.wait()  # the first commit after a checkpoint (or close)
-            if self._stopping:
-                return
-            self._wake.clear()
-            if self.due < self.commits:  # the interval, cut short by the threshold
-                self._wake.wait(self.interval_s)
-            if self._stopping:
-                return
+            with self._cond:  # the predicates are checked under the lock: no wake-up is lost
+                self._cond.wait_for(lambda: self._stopping or self.due > 0)  # a first commit
+                if self._stopping:
+                    return
+                # the interval, cut short by the threshold
+                self._cond.wait_for(lambda: self._stopping or self.due >= self.commits, self.interval_s)
+                if self._stopping:
+                    return
             self.run_once()

@@ -198,3 +198,14 @@ def test_at_full_sqlite_checkpoints_as_it_does_by_default(tmp_path: Path) -> Non
     assert journal.checkpointer is None
     assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == SQLITE_DEFAULT_AUTOCHECKPOINT
     journal.close()
+
+
+def test_closing_stops_a_thread_waiting_out_its_interval(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / JOURNAL_FILE, background_checkpoints=False)
+    checkpointer = journal.checkpointer
+    assert checkpointer is not None
+    checkpointer.commits, checkpointer.interval_s = 10**9, 3600.0
+    checkpointer.start()
+    journal.commit(None, batch(1))  # the thread now waits out the hour
+    journal.close()  # returns at once: close wakes it
+    assert checkpointer._thread is None and checkpointer.runs == 0
