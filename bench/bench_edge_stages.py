@@ -8,10 +8,10 @@ edge reaches the event loop (``InputWatcher._on_edge``, after ``call_soon_thread
 source hands the update over (``BoardSource._deliver``) → the driver gets it → the scheduler
 reacts → the changed state is serialised (``dump_changed``) → the journal transaction
 (``Journal.commit``; no fsync at ``normal``, one at ``full``) → the bridge turns the events into
-messages → the publisher starts the batch holding the ``revoke`` (after the batch before it
-landed) → ``mosquitto_sub`` in its own process prints it; the last span includes the socket
-write, the broker and the subscriber. The stamps wrap methods, which costs a few microseconds
-per stage.
+messages → the publisher writes the flight holding the ``revoke`` (``Publisher._launch``: from
+``put()`` itself when nothing waits before it, else from the drain task) → ``mosquitto_sub`` in
+its own process prints it; the last span includes the broker and the subscriber. The stamps
+wrap methods, which costs a few microseconds per stage.
 
 Run: ``.venv/bin/python bench/bench_edge_stages.py [--edges 300] [--sync none normal full]``
 """
@@ -53,7 +53,7 @@ STAGES: list[tuple[str, type, str]] = [
     ("events encoded; dump_changed", Scheduler, "dump_changed"),
     ("state serialised; journal commit", Journal, "commit"),
     ("journal committed; bridge makes messages", Bridge, "_on_events"),
-    ("publisher starts the revoke's batch", Publisher, "_send_batch"),
+    ("publisher writes the revoke (a flight)", Publisher, "_launch"),
 ]
 
 _stamps: dict[str, int] = {}

@@ -1,9 +1,9 @@
 """The ordered publish pipeline between the scheduler and the broker.
 
 Producers (the scheduler's event sink, the request router) call :meth:`Publisher.put`, which
-only appends to memory and never waits: the scheduler is never blocked by the network. One
-task drains the queue while a connection is attached, with up to ``window`` QoS 1 publishes in
-flight (one TCP connection keeps them in order).
+never waits: the scheduler is never blocked by the network. One task drains the queue while a
+connection is attached, with up to ``window`` QoS 1 publishes in flight (one TCP connection
+keeps them in order).
 
 Ordering: everything in the outbox is older than everything in memory. While connected the
 outbox is drained first, then memory, then coalesced retained state. When a publish fails or
@@ -21,6 +21,20 @@ the publisher (``Outgoing.row``); such a message is never appended again: while 
 published from memory and acknowledged in the journal on PUBACK, otherwise it stays in the
 journal and is replayed from there (every pending row older than the oldest journaled message in
 memory or in flight) before memory.
+
+Flights (issue #8 edge benchmark): a batch is written to the connection when it is taken from
+memory (a *flight*), without waiting for the PUBACKs of the flights before it; the drain task
+lands the flights in the order they were sent (acknowledgements, callbacks), so the journal is
+acknowledged through the longest confirmed prefix only. When a flight is not wholly confirmed,
+its rest and every later flight go back to the head of memory and the link counts as broken
+(a later flight the broker did confirm is then sent again: a QoS 1 duplicate, never a loss).
+A message put while memory is empty and nothing is due for replay is sent inside
+:meth:`Publisher.put` itself as a flight of one: no wait for the drain task's wake-up (a loop
+turn behind the rest of the batch's work) nor for the PUBACKs of the messages before it.
+
+Over 500 lines on purpose: memory, flights, coalesced retained state and the journal replay
+share one ordering rule and one loss rule (what leaves the journal, what goes back to the head
+of memory); they are kept in one class so that each rule is read, and tested, in one place.
 """
 
 from __future__ import annotations
@@ -30,7 +44,7 @@ import contextlib
 import logging
 import socket
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -133,7 +147,10 @@ class Publisher:
         self.outbox = outbox
         self.drain_chunk = max(window, drain_chunk)
         self.event_topic = event_topic
-        self._flying_rows: list[int] = []
+        #: batches written to the connection and not landed yet, in the order they were sent
+        self._flights: deque[_Flight] = deque()
+        self._launching = False  # a flight is being written (a re-entrant put queues)
+        self._owe_retained = False  # a memory window went out since the last retained one
         self.timeout = timeout
         self.window = window
         self.max_memory = max_memory
@@ -169,10 +186,27 @@ class Publisher:
         if msg.retain:
             self._retained.pop(msg.topic, None)  # this newer value supersedes a coalesced one
             self._newest[msg.topic] = msg
-        self._memory.append(msg)
         self._idle.clear()
+        link = self._link
+        # at once if nothing waits before it and the drain task has not been woken since it
+        # last looked (later puts of the same burst then go out together, as one flight)
+        if (link is not None and not self._wake.is_set() and not self._memory and not self._launching
+                and self._inflight < self.window and not (self._retained and self._owe_retained)
+                and not link.broken.is_set() and (not self._flights or self._flights[-1].link is link)
+                and not self._replay_due(msg.row)):
+            self._launch(link, [msg])
+        else:
+            self._memory.append(msg)
         self._wake.set()
         return True
+
+    def _replay_due(self, row: int | None) -> bool:
+        """True if a journal row older than ``row`` waits to be replayed (memory is empty)."""
+        first = self.outbox.first_id
+        if first is None or first == row:
+            return False
+        flying = next((m.row for f in self._flights for m in f.batch if m.row is not None), None)
+        return flying is None or first < flying
 
     def put_retained(self, msg: Outgoing) -> None:
         """Queue the latest retained payload of ``msg.topic``, replacing one not yet sent.
@@ -248,53 +282,105 @@ class Publisher:
     async def _drain(self) -> None:
         while True:
             link = self._link
+            if self._flights and (link is None or link.broken.is_set() or self._flights[-1].link is not link):
+                await self._land()  # the flights of a lost (or replaced) link land first
+                continue
             if link is None or link.broken.is_set():
                 self._link = None
                 self.spill()
                 return
-            entries = self.outbox.peek(self.drain_chunk, upto=self._replay_limit()) if len(self.outbox) else []
-            if entries:
-                msgs = [Outgoing(topic, e.payload, e.qos, durable=True, expiry=self.event_expiry)
-                        for e in entries if (topic := self._topic_of(e)) is not None]
-                done = await self._send(link, msgs) if msgs else 0
-                if len(msgs) < len(entries) and done == len(msgs):  # unroutable entries: drop
-                    done = len(entries)
-                elif done < len(msgs):  # map the sent prefix back to entries
-                    done = _prefix(entries, msgs[:done], self._topic_of)
-                if done:
-                    self.outbox.remove_through(entries[done - 1].id)
-                    self._acked(msgs[:done])
-                if done < len(entries):
-                    self._break(link)
-                continue
-            # one window of each per round: retained state keeps flowing under a stream of events
-            sent = False
-            if self._memory:
-                sent = True
-                batch = [self._memory.popleft() for _ in range(min(self.window, len(self._memory)))]
-                try:
-                    done = await self._send_batch(link, batch)
-                except asyncio.CancelledError:  # stopping: nothing of the batch counts as sent
-                    self._memory.extendleft(reversed(batch))
-                    raise
-                if done < len(batch):
-                    self._memory.extendleft(reversed(batch[done:]))
-                    self._break(link)
+            if not self._flights and len(self.outbox):
+                entries = self.outbox.peek(self.drain_chunk, upto=self._replay_limit())
+                if entries:
+                    await self._replay(link, entries)
                     continue
-            if self._retained:
-                sent = True
-                batch = [self._retained.popitem(last=False)[1]
-                         for _ in range(min(self.window, len(self._retained)))]
-                try:
-                    done = await self._send_batch(link, batch)
-                except asyncio.CancelledError:
-                    self._restore_retained(batch)
-                    raise
-                if done < len(batch):
-                    self._restore_retained(batch[done:])
-                    self._break(link)
-            if not sent:
+            # memory goes out in flights; one retained window after each memory window, so
+            # retained state keeps flowing under a stream of events
+            if self._memory and self._inflight < self.window and not (self._retained and self._owe_retained):
+                self._launch(link, [self._memory.popleft()
+                                    for _ in range(min(self.window - self._inflight, len(self._memory)))])
+                continue
+            if self._flights:
+                await self._land()
+                continue
+            if not self._retained:
                 return
+            self._owe_retained = False
+            batch = [self._retained.popitem(last=False)[1] for _ in range(min(self.window, len(self._retained)))]
+            try:
+                done = await self._send_batch(link, batch)
+            except asyncio.CancelledError:
+                self._restore_retained(batch)
+                raise
+            if done < len(batch):
+                self._restore_retained(batch[done:])
+                self._break(link)
+
+    async def _replay(self, link: Link, entries: list[OutboxEntry]) -> None:
+        """Publish journal entries (after an outage) and acknowledge the confirmed prefix."""
+        msgs = [Outgoing(topic, e.payload, e.qos, durable=True, expiry=self.event_expiry)
+                for e in entries if (topic := self._topic_of(e)) is not None]
+        done = await self._send(link, msgs) if msgs else 0
+        if len(msgs) < len(entries) and done == len(msgs):  # unroutable entries: drop
+            done = len(entries)
+        elif done < len(msgs):  # map the sent prefix back to entries
+            done = _prefix(entries, msgs[:done], self._topic_of)
+        if done:
+            self.outbox.remove_through(entries[done - 1].id)
+            self._acked(msgs[:done])
+        if done < len(entries):
+            self._break(link)
+
+    def _launch(self, link: Link, batch: list[Outgoing]) -> None:
+        """Write ``batch`` to the connection now (up to its wait for the PUBACKs) as a flight
+        the drain task lands."""
+        self._inflight += len(batch)
+        if self._retained:
+            self._owe_retained = True
+        self._launching = True
+        coro = self._send(link, batch)
+        try:
+            first = coro.send(None)
+        except StopIteration as stop:  # done at once (QoS 0, or refused)
+            flight = _Flight(batch, link, int(stop.value))
+        except Exception:
+            log.exception("publish of %d messages failed", len(batch))
+            flight = _Flight(batch, link, 0)
+        else:
+            flight = _Flight(batch, link, _Started(coro, first))
+        finally:
+            self._launching = False
+        self._flights.append(flight)
+
+    async def _land(self) -> None:
+        """Wait for the oldest flight; acknowledge what it confirmed, or send it and every later
+        flight again from memory if it was not wholly confirmed."""
+        flight = self._flights[0]
+        try:
+            done = flight.result if isinstance(flight.result, int) else await flight.result
+        except asyncio.CancelledError:  # stopping: nothing of the flights counts as sent
+            self._ground([])
+            raise
+        except Exception:
+            log.exception("publish of %d messages failed", len(flight.batch))
+            done = 0
+        self._flights.popleft()
+        self._inflight -= len(flight.batch)
+        self._finish(flight.batch, done)
+        if done < len(flight.batch):
+            self._ground(flight.batch[done:])
+            self._break(flight.link)
+
+    def _ground(self, rest: list[Outgoing]) -> None:
+        """Put ``rest`` (of a landed flight) and every flight still waiting back at the head of
+        memory, in the order they were sent; the waiting flights are abandoned."""
+        later = [m for f in self._flights for m in f.batch]
+        for flight in self._flights:
+            if not isinstance(flight.result, int):
+                flight.result.close()
+        self._flights.clear()
+        self._inflight -= len(later)
+        self._memory.extendleft(reversed(rest + later))
 
     def _restore_retained(self, msgs: list[Outgoing]) -> None:
         """Put unsent retained values back at the front, unless a newer value came meanwhile."""
@@ -305,13 +391,16 @@ class Publisher:
 
     async def _send_batch(self, link: Link, batch: list[Outgoing]) -> int:
         """Send ``batch``, run the callbacks of the confirmed prefix, return its length."""
-        self._inflight = len(batch)
-        self._flying_rows = [m.row for m in batch if m.row is not None]
+        self._inflight += len(batch)
         try:
             done = await self._send(link, batch)
         finally:
-            self._inflight = 0
-            self._flying_rows = []
+            self._inflight -= len(batch)
+        self._finish(batch, done)
+        return done
+
+    def _finish(self, batch: list[Outgoing], done: int) -> None:
+        """The broker confirmed ``batch[:done]``: acknowledge it in the journal, run callbacks."""
         rows = [m.row for m in batch[:done] if m.row is not None]
         if rows:
             self.outbox.remove_through(max(rows))  # PUBACK: the journal lets these go
@@ -324,7 +413,6 @@ class Publisher:
                     msg.on_published()
                 except Exception:
                     log.exception("on_published callback of %s failed", msg.topic)
-        return done
 
     def _acked(self, msgs: Sequence[Outgoing]) -> None:
         if self.on_acked is not None and msgs:
@@ -372,7 +460,9 @@ class Publisher:
             self._link = None
 
     def spill(self) -> None:
-        """Move memory out: durable messages to the outbox (in order), volatile ones dropped."""
+        """Move memory out: durable messages to the outbox (in order), volatile ones dropped.
+        Flights not landed (the drain task was cancelled) count as unsent."""
+        self._ground([])
         durable: list[OutboxItem] = []
         while self._memory:
             msg = self._memory.popleft()
@@ -389,7 +479,8 @@ class Publisher:
 
     def _replay_limit(self) -> int | None:
         """Journal rows up to this id are not in memory or in flight (None: no limit)."""
-        rows = [m.row for m in self._memory if m.row is not None] + self._flying_rows
+        rows = [m.row for m in self._memory if m.row is not None]
+        rows += [m.row for f in self._flights for m in f.batch if m.row is not None]
         return min(rows) - 1 if rows else None
 
     def _topic_of(self, entry: OutboxEntry) -> str | None:
@@ -403,6 +494,53 @@ class Publisher:
         except Exception:
             log.exception("journal entry %d: no topic for app %r; dropped", entry.id, entry.app)
             return None
+
+
+class _Started:
+    """The rest of a coroutine that already ran up to its first suspension (where it yielded
+    ``first``, the future it waits on): the awaiting task takes over from there, so results,
+    exceptions and cancellation reach the coroutine as if it had been awaited whole (the device
+    of ``boards.source``'s first-step fast path)."""
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, int], first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def close(self) -> None:
+        """Abandon the coroutine (its ``finally`` blocks run)."""
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, Any, int]:
+        coro = self._coro
+        pending = self._first
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task (cancellation): forward it
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return int(stop.value)
+                continue
+            try:
+                pending = coro.send(sent)
+            except StopIteration as stop:
+                return int(stop.value)
+
+
+@dataclass(slots=True)
+class _Flight:
+    """A batch written to the connection: ``result`` is its confirmed prefix length, or what
+    to await for it."""
+
+    batch: list[Outgoing]
+    link: Link
+    result: int | _Started
 
 
 def _prefix(entries: list[OutboxEntry], sent: list[Outgoing], topic_of: Callable[[OutboxEntry], str | None]) -> int:

@@ -300,3 +300,170 @@ async def test_a_batch_is_on_the_wire_before_it_waits_and_leaves_no_writer(mosqu
         key = selector.get_map().get(sock.fileno())
         assert key is None or not key.events & 2  # selectors.EVENT_WRITE
 
+
+
+class Wire:
+    """A batch-publishing connection (``Link.batch``) the test confirms by hand: every batch is
+    recorded on the "wire" the moment it is handed over; ``confirm(i, n)`` answers batch ``i``
+    with ``n`` PUBACKs (its confirmed prefix)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[bytes]] = []
+        self._answers: list[asyncio.Future[int]] = []
+
+    async def batch(self, msgs: Any, timeout: float, broken: asyncio.Event) -> int:  # noqa: ASYNC109
+        self.batches.append([payload for _topic, payload, *_ in msgs])
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._answers.append(answer)
+        lost = asyncio.ensure_future(broken.wait())
+        try:
+            await asyncio.wait({answer, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        return answer.result() if answer.done() else 0
+
+    def confirm(self, index: int, n: int) -> None:
+        self._answers[index].set_result(n)
+
+    @property
+    def sent(self) -> list[bytes]:
+        return [p for batch in self.batches for p in batch]
+
+
+def waiting_for_work(publisher: Publisher) -> bool:
+    """The drain task has looked at everything it was woken for and is idle."""
+    return not publisher._wake.is_set() and publisher._idle.is_set()
+
+
+def journaled(journal: Any, n: int) -> Outgoing:
+    from firmware_sim.journal import PendingItem
+
+    (row,) = journal.commit(None, [PendingItem(None, str(n).encode(), 1, "a", n)])
+    return Outgoing("apps/a/events", str(n).encode(), durable=True, app="a", seq=n, row=row)
+
+
+@pytest.fixture
+async def wired() -> Any:
+    from firmware_sim.journal import Journal
+
+    journal = Journal(None)
+    publisher = Publisher(journal, timeout=5, window=4, event_topic=lambda app: f"apps/{app}/events")
+    wire = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=wire.batch))
+    task = asyncio.create_task(publisher.run())
+    await _until(lambda: waiting_for_work(publisher))
+    yield publisher, journal, wire
+    task.cancel()
+
+
+async def test_an_event_put_while_idle_is_on_the_wire_before_put_returns(wired: Any) -> None:
+    """Issue #8 edge path: no wait for the drain task's wake-up."""
+    publisher, journal, wire = wired
+    publisher.put(journaled(journal, 1))
+    assert wire.batches == [[b"1"]]  # no await in between
+    wire.confirm(0, 1)
+    await drained(publisher)
+    assert len(journal) == 0
+
+
+async def test_the_rest_of_a_burst_goes_out_as_one_flight(wired: Any) -> None:
+    publisher, journal, wire = wired
+    for n in (1, 2, 3):
+        publisher.put(journaled(journal, n))
+    assert wire.batches == [[b"1"]]  # the first at once; the others wait for the drain task
+    await _until(lambda: len(wire.batches) == 2)
+    assert wire.batches == [[b"1"], [b"2", b"3"]]  # sent before the first one's PUBACK
+    wire.confirm(1, 2)
+    wire.confirm(0, 1)
+    await drained(publisher)
+    assert len(journal) == 0
+
+
+async def test_a_flight_does_not_wait_for_the_pubacks_of_the_one_before(wired: Any) -> None:
+    publisher, journal, wire = wired
+    publisher.put(journaled(journal, 1))
+    await _until(lambda: not publisher._wake.is_set())  # the drain task waits for its PUBACK
+    publisher.put(journaled(journal, 2))
+    assert wire.batches == [[b"1"], [b"2"]]
+    wire.confirm(0, 1)
+    wire.confirm(1, 1)
+    await drained(publisher)
+    assert len(journal) == 0
+
+
+async def test_a_later_flight_confirmed_before_a_failed_one_is_not_acknowledged(wired: Any) -> None:
+    """Flights land in the order they were sent: when one is not wholly confirmed, the journal
+    keeps it and every later event (even one the broker confirmed), and they are sent again in
+    order on the next connection: a duplicate at most, never a loss or a reordering."""
+    publisher, journal, wire = wired
+    publisher.put(journaled(journal, 1))
+    await _until(lambda: not publisher._wake.is_set())
+    publisher.put(journaled(journal, 2))
+    wire.confirm(1, 1)  # 2's PUBACK came ...
+    wire.confirm(0, 0)  # ... but 1 was lost
+    await _until(lambda: not publisher.attached)
+    assert [e.payload for e in journal.peek(10)] == [b"1", b"2"]
+    again = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=again.batch))
+    await _until(lambda: len(again.batches) == 1)
+    assert again.sent == [b"1", b"2"]
+    again.confirm(0, 2)
+    await drained(publisher)
+    assert len(journal) == 0
+
+
+async def test_an_event_never_overtakes_a_replay(wired: Any) -> None:
+    publisher, journal, _wire = wired
+    publisher.detach()
+    await _until(lambda: publisher._link is None and publisher._idle.is_set())
+    publisher.put(journaled(journal, 1))  # offline: in the journal only
+    again = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=again.batch))
+    publisher.put(journaled(journal, 2))  # row 1 waits for its replay: 2 must not go first
+    await _until(lambda: len(again.batches) >= 1)
+    assert again.sent[0] == b"1"
+    again.confirm(0, len(again.batches[0]))
+    await _until(lambda: len(again.sent) == 2)
+    assert again.sent == [b"1", b"2"]
+    again.confirm(1, 1)
+    await drained(publisher)
+    assert len(journal) == 0
+
+
+async def test_a_flight_not_landed_when_the_publisher_stops_is_kept() -> None:
+    """Stopping (the drain task cancelled before it landed a flight put() sent): the flight's
+    events count as unsent and go to the outbox with the rest of memory, in order."""
+    publisher = Publisher(Outbox(None, max_events=100, max_bytes=1 << 20), timeout=5, window=4)
+    wire = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=wire.batch))
+    task = asyncio.create_task(publisher.run())
+    await _until(lambda: waiting_for_work(publisher))
+    publisher.put(event(1))  # sent at once
+    publisher.put(event(2))  # queued behind it
+    assert wire.sent == [b"1"] and publisher.pending == 2
+    task.cancel()  # before the drain task ran again
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    publisher.detach()
+    publisher.spill()
+    assert [e.payload for e in publisher.outbox.peek(10)] == [b"1", b"2"]
+
+
+async def test_flights_of_a_replaced_link_land_before_the_new_link_sends(wired: Any) -> None:
+    """A reconnection before the drain task looked: what was in flight on the old connection is
+    settled first, so nothing queued after it reaches the new connection ahead of it."""
+    publisher, journal, wire = wired
+    publisher.put(journaled(journal, 1))  # in flight on the old connection
+    publisher.put(journaled(journal, 2))  # queued behind it
+    publisher.detach()
+    again = Wire()
+    publisher.attach(Link(ScriptedClient(), mqtt5=False, batch=again.batch))
+    publisher.put(journaled(journal, 3))  # not sent at once: the old flight is not landed yet
+    assert again.batches == []
+    wire.confirm(0, 0)  # the old connection never confirmed 1
+    await _until(lambda: len(again.sent) >= 3)
+    assert again.sent == [b"1", b"2", b"3"]
+    for n in range(len(again.batches)):
+        again.confirm(n, len(again.batches[n]))
+    await drained(publisher)
+    assert len(journal) == 0
