@@ -62,6 +62,8 @@ TARGET_P99_MS = 5.0
 #: issue #8: edge → revoke with the journal commit in the path
 TARGET_JOURNAL_P99_MS = 1.0
 TARGET_RSS_MB = 80.0
+#: how long a child (mosquitto_sub, the footprint rig) gets to exit on SIGTERM before SIGKILL
+STOP_GRACE_S = 10.0
 TARGET_IDLE_CPU_PCT = 1.0
 
 
@@ -97,9 +99,22 @@ class Subscriber:
                 return t_ns
 
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            await self.proc.wait()
+        if self.proc is not None:
+            await end_process(self.proc)
+
+
+async def end_process(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, and SIGKILL if the child has not exited within :data:`STOP_GRACE_S`: a child
+    that ignores SIGTERM must not hang the benchmark."""
+    if proc.returncode is not None:
+        return
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
+    except TimeoutError:
+        print(f"bench_rig: pid {proc.pid} ignored SIGTERM for {STOP_GRACE_S:g} s; killed", file=sys.stderr)
+        proc.kill()
+        await proc.wait()
 
 
 def percentiles(values_ms: list[float]) -> tuple[float, float, float]:
@@ -312,9 +327,7 @@ async def footprint(broker: MosquittoBroker, n_apps: int, idle_s: float, state: 
         return {"rss_mb": max(rss, rss_after), "hwm_mb": hwm, "cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
                 "ok_responses": ok}
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+        await end_process(proc)
 
 
 # -- main -------------------------------------------------------------------------------------------
