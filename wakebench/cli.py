@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+import firmware_sim
 from wakebench import __version__
 
 #: command -> (module, one-line help)
@@ -35,7 +36,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (imports each command module)."""
     parser = argparse.ArgumentParser(prog="wakebench", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=f"wakebench {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"wakebench {__version__}, scheduler core {firmware_sim.BUILD.describe()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
         mod = importlib.import_module(module)

@@ -135,3 +135,12 @@ def test_verb_models_are_the_same_in_both_builds() -> None:
             for p, c in POLICIES.items()}
     assert json.loads(_run(code, ROOT, **{PURE_ENV: "1"}).stdout) == here
     assert here["android"]["enqueue"] == "EnqueueArgs@firmware_sim.platforms.android_spec"
+
+
+def test_wakebench_version_says_which_build_runs() -> None:
+    version = [sys.executable, "-c", "from wakebench.cli import main; main(['--version'])"]
+    out = subprocess.run(version, capture_output=True, text=True, env={**os.environ, PURE_ENV: "1"},
+                         check=True, cwd=ROOT).stdout
+    assert out.strip().endswith(f"scheduler core pure Python ({PURE_ENV} is set)")
+    out = subprocess.run(version, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().endswith(f"scheduler core {BUILD.describe()}")
