@@ -35,10 +35,10 @@ from tests.bridge.helpers import wait_until
 from tests.mosquitto import Mosquitto
 from tests.rig.helpers import Observer, RigProcess, ScriptedBroker, unique_rig
 
-#: SIGKILLs of a loaded rig (issue #8 acceptance: "20 SIGKILLs ... at random moments"). Each
-#: cycle starts a Python process (~2-4 s on the shared 2-core machine), so the suite runs 8 and
-#: ``WAKEBENCH_KILLS=20`` the full acceptance run.
-KILLS = int(os.environ.get("WAKEBENCH_KILLS", "8"))
+#: SIGKILLs of a loaded rig (issue #8 acceptance: "20 SIGKILLs ... at random moments"): the suite
+#: runs all 20 (about 16 s on the 2-core VM); ``WAKEBENCH_KILLS=N`` runs more for a soak.
+ACCEPTANCE_KILLS = 20
+KILLS = int(os.environ.get("WAKEBENCH_KILLS", str(ACCEPTANCE_KILLS)))
 #: Every third kill happens while the broker is frozen (SIGSTOP), so events wait for a PUBACK.
 FROZEN_EVERY = 3
 #: Broker kill -9 rounds under load (issue #8 acceptance: "Broker kill -9 ×5 under load: 0 lost").
