@@ -148,6 +148,9 @@ class Rig:
         self.recorder = recorder
         self.embedded_kind: BrokerKind = embedded
         self.printer = printer or Printer(None)
+        #: apps whose ``status`` answers are not printed: the live scenario player's warm-up
+        #: request before ``register`` (an expected ``not_registered``, not the user's request)
+        self.warming_up: set[str] = set()
         self.persist = persist
         self.seed = config.seed if seed is None else seed
         self.limits = {**{k: dict(v) for k, v in config.limits.items()},
@@ -402,6 +405,8 @@ class Rig:
         self._last_signals = snapshot
 
     def _print_request(self, app: str, verb: str, args: Any, response: Response) -> None:
+        if verb == "status" and app in self.warming_up:
+            return
         driver = self.driver
         t = driver.scheduler.now if driver is not None else 0.0
         waits: dict[str, Any] = {}

@@ -152,4 +152,5 @@ async def test_run_scenario_prints_the_measured_tolerance_and_fails_a_refused_st
     assert await proc.wait(within=60) == 1, proc.output
     assert "live timing:" in proc.output and "at ×24" in proc.output
     assert "2/2 met" in proc.output
+    assert "not_registered" not in proc.output  # the player's warm-up request is not printed
     assert f"✘ {path}:8 at 0:01:0" in proc.output and "up finish refused: unknown_task" in proc.output
