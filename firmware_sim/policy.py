@@ -401,20 +401,38 @@ def _verb_models(cls: type[Policy]) -> dict[str, type[VerbArgs]]:
 def _args_annotation(cls: type[Policy], name: str) -> Any:
     """The ``args`` annotation of ``cls``'s method ``name``, evaluated as ``typing.get_type_hints``
     does. A mypyc-compiled method carries no annotations: then they are read from the module's
-    ``.py`` source (beside the compiled module; the build's manifest holds its sha256) and
-    evaluated in the compiled module's namespace, which holds the same names."""
+    ``.py`` source (beside the compiled module; the build's manifest holds its sha256), parsed
+    once per module (:func:`_source_annotations`), and evaluated in the compiled module's
+    namespace, which holds the same names."""
     owner = next(klass for klass in cls.__mro__ if name in vars(klass))
     method = vars(owner)[name]
     if hasattr(method, "__annotations__"):
         return typing.get_type_hints(method).get("args")
-    module = sys.modules[owner.__module__]
-    top, *rest = owner.__module__.split(".")  # a compiled module's __file__ names no .py
+    text = _source_annotations(owner.__module__).get((owner.__name__, name))
+    return None if text is None else eval(text, vars(sys.modules[owner.__module__]))  # as get_type_hints does
+
+
+#: ``(class, method) -> args annotation text`` of each compiled module, parsed once: parsing a
+#: policy's source per verb took 6–71 ms a policy (213 ms for the six), paid by the first request
+#: of each platform, which made a live scenario's first steps late.
+_SOURCE_ANNOTATIONS: dict[str, dict[tuple[str, str], str]] = {}
+
+
+def _source_annotations(module_name: str) -> dict[tuple[str, str], str]:
+    found = _SOURCE_ANNOTATIONS.get(module_name)
+    if found is not None:
+        return found
+    top, *rest = module_name.split(".")  # a compiled module's __file__ names no .py
     source = Path(str(sys.modules[top].__file__)).parent.joinpath(*rest).with_suffix(".py")
+    found = {}
     for node in ast.parse(source.read_text()).body:
-        if isinstance(node, ast.ClassDef) and node.name == owner.__name__:
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == name:
-                    for a in (*item.args.posonlyargs, *item.args.args, *item.args.kwonlyargs):
-                        if a.arg == "args" and a.annotation is not None:
-                            return eval(ast.unparse(a.annotation), vars(module))  # as get_type_hints does
-    return None
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef):
+                continue
+            for a in (*item.args.posonlyargs, *item.args.args, *item.args.kwonlyargs):
+                if a.arg == "args" and a.annotation is not None:
+                    found[(node.name, item.name)] = ast.unparse(a.annotation)
+    _SOURCE_ANNOTATIONS[module_name] = found
+    return found

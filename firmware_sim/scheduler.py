@@ -178,6 +178,7 @@ class Scheduler:
             lim: Limits = cls.limits_type().with_overrides(overrides.get(name, {}))
             ctx = _PolicyContext(self, name, random.Random(f"{seed}:{name}"))
             self.policies[name] = cls(ctx, lim)
+            cls.arg_models()  # read once now, not on the platform's first request (live t = 0)
         #: each platform's own verbs (``verb_<name>`` methods), asked once per request
         self._verbs: dict[str, frozenset[str]] = {
             name: frozenset(policy.verbs()) for name, policy in self.policies.items()}
