@@ -31,7 +31,7 @@ import contextlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -57,6 +57,7 @@ from hal.errors import HalError, PinError
 from hal.gpio import InputWatcher
 from hal.gpio import PinSpec as HalPinSpec
 from hal.power_supply import PowerSupplySource
+from wbcommon.aio import Resumed
 from wbcommon.signals import BATTERY_DECISION_LEVELS_PCT
 
 __all__ = ["DEFAULT_POLL_INTERVAL_S", "BoardSource"]
@@ -445,7 +446,7 @@ class BoardSource:
             log.exception("signal update callback failed")
             self._done()
             return
-        self._queue.appendleft(_Resumed(result, first))  # ahead of anything queued re-entrantly
+        self._queue.appendleft(Resumed(result, first))  # ahead of anything queued re-entrantly
         self._queued.set()
 
     def _done(self) -> None:
@@ -466,35 +467,3 @@ class BoardSource:
                 finally:
                     self._done()
             self._queued.clear()
-
-
-class _Resumed:
-    """Awaitable finishing a coroutine that already ran up to its first suspension (where it
-    yielded ``first``, the future it waits on): the awaiting task takes over from there, so
-    results, exceptions and cancellation reach the coroutine as if it had been awaited whole."""
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro = self._coro
-        pending = self._first
-        while True:
-            try:
-                sent = yield pending
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # thrown in by the task (cancellation): forward it
-                try:
-                    pending = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-                continue
-            try:
-                pending = coro.send(sent)
-            except StopIteration as stop:
-                return stop.value

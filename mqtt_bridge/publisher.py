@@ -44,7 +44,7 @@ import contextlib
 import logging
 import socket
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -54,6 +54,7 @@ from paho.mqtt.properties import Properties
 from firmware_sim.journal import Journal, JournalError
 from mqtt_bridge.errors import OutboxError
 from mqtt_bridge.outbox import OutboxEntry, OutboxItem
+from wbcommon.aio import Resumed
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,7 @@ class Publisher:
             log.exception("publish of %d messages failed", len(batch))
             flight = _Flight(batch, link, 0)
         else:
-            flight = _Flight(batch, link, _Started(coro, first))
+            flight = _Flight(batch, link, Resumed(coro, first))
         finally:
             self._launching = False
         self._flights.append(flight)
@@ -496,43 +497,6 @@ class Publisher:
             return None
 
 
-class _Started:
-    """The rest of a coroutine that already ran up to its first suspension (where it yielded
-    ``first``, the future it waits on): the awaiting task takes over from there, so results,
-    exceptions and cancellation reach the coroutine as if it had been awaited whole (the device
-    of ``boards.source``'s first-step fast path)."""
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Coroutine[Any, Any, int], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def close(self) -> None:
-        """Abandon the coroutine (its ``finally`` blocks run)."""
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, Any, int]:
-        coro = self._coro
-        pending = self._first
-        while True:
-            try:
-                sent = yield pending
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # thrown in by the task (cancellation): forward it
-                try:
-                    pending = coro.throw(exc)
-                except StopIteration as stop:
-                    return int(stop.value)
-                continue
-            try:
-                pending = coro.send(sent)
-            except StopIteration as stop:
-                return int(stop.value)
-
-
 @dataclass(slots=True)
 class _Flight:
     """A batch written to the connection: ``result`` is its confirmed prefix length, or what
@@ -540,7 +504,7 @@ class _Flight:
 
     batch: list[Outgoing]
     link: Link
-    result: int | _Started
+    result: int | Resumed[int]
 
 
 def _prefix(entries: list[OutboxEntry], sent: list[Outgoing], topic_of: Callable[[OutboxEntry], str | None]) -> int:
