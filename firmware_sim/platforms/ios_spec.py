@@ -1,7 +1,5 @@
-"""What iOS declares: its limits and its verbs' argument models (with the names they are
-built from), kept out of :mod:`firmware_sim.platforms.ios` so that module can be compiled:
-pydantic and ``dataclasses`` read these classes' annotations, validators and fields, which
-compiled classes do not carry. The policy module imports (and re-exports) every name here."""
+"""iOS's declarations — limits and verb-argument models — for :mod:`firmware_sim.platforms.ios`
+(interpreted beside the compiled policy; why: :data:`firmware_sim.compiled.COMPILED_MODULES`)."""
 
 from __future__ import annotations
 
